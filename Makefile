@@ -1,0 +1,54 @@
+# Backprop Studio. `make run` and `make test` each set up everything they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Debian packages Qt's xcb platform plugin needs for a real window, plus Xvfb
+# for machines without a screen.
+APT_WINDOW := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+	libxcb-render-util0 libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 \
+	libegl1 libgl1 libfontconfig1 libdbus-1-3 xvfb xauth
+# What the offscreen tests need from the system (Qt's offscreen plugin).
+APT_TEST := libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3
+
+.PHONY: install run test lint bench clean apt-window apt-test
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	@touch $(STAMP)
+
+apt-window:
+	@bash .ci/apt-ensure $(APT_WINDOW)
+
+apt-test:
+	@bash .ci/apt-ensure $(APT_TEST)
+
+run: install apt-window
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+		$(PY) main.py $(ARGS); \
+	else \
+		echo "No display found: opening the window on a virtual screen (Xvfb)."; \
+		xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) main.py $(ARGS); \
+	fi
+
+test: install apt-test
+	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+
+bench: install
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,33 @@
+"""The engine of Backprop Studio: pure NumPy, no Qt.
+
+``from core import NeuralNetwork`` gives the seed project's API. Names are imported
+lazily so that ``import core`` stays cheap for the window's start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "NeuralNetwork": "core.network",
+    "MLP": "core.model",
+    "Config": "core.config",
+    "Dataset": "core.data",
+    "load_dataset": "core.data",
+    "Trainer": "core.trainer",
+    "TrainingControl": "core.control",
+    "BackpropError": "core.errors",
+    "ConfigError": "core.errors",
+    "DataError": "core.errors",
+    "DatasetUnavailable": "core.errors",
+    "CheckpointError": "core.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'core' has no attribute {name!r}")

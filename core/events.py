@@ -1,0 +1,151 @@
+"""What the Trainer tells the world, as small immutable values.
+
+The Trainer runs in whatever thread its consumer chooses (the command line's main
+thread, the window's worker thread). What it reports crosses threads, so every
+event is a frozen, slotted dataclass and every array inside one is a private copy
+marked read-only: a consumer can keep an event for as long as it likes and the
+training loop can never change it underneath.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+def frozen(a: np.ndarray) -> np.ndarray:
+    """A read-only copy of ``a``: safe to hand to another thread."""
+    out = np.array(a, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A run begins (or resumes): what it trains, on what."""
+
+    dataset: str
+    n_train: int
+    n_val: int
+    n_test: int
+    image_shape: tuple[int, ...]
+    class_names: tuple[str, ...]
+    architecture: tuple[int, ...]
+    config: dict[str, Any]
+    first_epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchProgress:
+    """One mini-batch done. Sent often: consumers throttle what they draw."""
+
+    epoch: int
+    batch: int
+    batches: int
+    step: int
+    loss: float
+    running_loss: float
+    learning_rate: float
+    batch_size: int
+    architecture: tuple[int, ...]
+    samples_per_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class EpochReport:
+    """One epoch done, with its figures on the training and validation sets."""
+
+    epoch: int
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    learning_rate: float
+    batch_size: int
+    architecture: tuple[int, ...]
+    seconds: float
+    samples_per_s: float
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class HyperparameterChanged:
+    """A live change took effect at a batch boundary (``step`` is the global batch count)."""
+
+    epoch: int
+    batch: int
+    step: int
+    name: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A picture of the model at the end of an epoch, computed in the training thread.
+
+    ``weights`` is W1, ``(fan_in, hidden)``. ``samples`` are validation examples
+    worth looking at: every misclassified one (most confident mistakes first, capped)
+    and, per class, the least confident correct ones, so a view can filter by any
+    (true, predicted) cell of ``confusion``.
+    """
+
+    epoch: int
+    weights: np.ndarray
+    image_shape: tuple[int, ...]
+    class_names: tuple[str, ...]
+    confusion: np.ndarray
+    sample_images: np.ndarray
+    sample_true: np.ndarray
+    sample_pred: np.ndarray
+    sample_probs: np.ndarray
+    sample_index: np.ndarray
+    weight_norms: tuple[float, ...] = ()
+    grad_norms: tuple[float, ...] = ()
+    dead_fraction: tuple[float, ...] = ()
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Diverged:
+    """The loss blew up. The last good parameters are back and the run is paused."""
+
+    epoch: int
+    batch: int
+    learning_rate: float
+    loss: float
+    suggested_lr: float
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Paused:
+    """The loop is holding between batches (asked for, after a Step, or after divergence)."""
+
+    epoch: int
+    batch: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """The loop goes on after a pause."""
+
+    epoch: int
+    batch: int
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The run is over: ``reason`` is "completed", "stopped" or "error"."""
+
+    reason: str
+    epochs_run: int
+    best_val_acc: float
+    seconds: float
+    message: str = ""
+
+
+Event = Started | BatchProgress | EpochReport | HyperparameterChanged | Snapshot | Diverged | Paused | Resumed | Finished

@@ -1,0 +1,260 @@
+"""A multilayer perceptron in NumPy, forward and backward written out.
+
+For layer l (1-based, L layers in all, X = A0)::
+
+    Z_l = A_{l-1} @ W_l + b_l          W_l: (fan_in, fan_out), b_l: (fan_out,)
+    A_l = f(Z_l)                       hidden layers; dropout masks A_l in training
+    P   = softmax(Z_L)                 output, fused with cross-entropy
+
+and backward, with Y the one-hot labels and m the batch size::
+
+    dZ_L = (P - Y) / m
+    dW_l = A_{l-1}.T @ dZ_l + l2 * W_l      db_l = sum(dZ_l, axis=0)
+    dA_{l-1} = dZ_l @ W_l.T                 dZ_{l-1} = f'(Z_{l-1}) * dA_{l-1}
+
+Parameters live in one flat list ``[W1, b1, W2, b2, ...]`` so that optimisers,
+checkpoints and gradient checks treat them alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from core.activations import Activation, get_activation
+from core.errors import ConfigError
+from core.initializers import INITIALIZERS
+from core.losses import softmax_cross_entropy
+
+
+class MLP:
+    """Fully connected network ``sizes = (n_in, h1, ..., n_out)`` with a softmax output."""
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str = "relu",
+        init: str = "auto",
+        dropout: float = 0.0,
+        l2: float = 0.0,
+        dtype: str | np.dtype = "float32",
+        seed: int | np.random.Generator = 0,
+    ) -> None:
+        if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
+            raise ConfigError(f"sizes: {tuple(sizes)!r} needs an input and an output size >= 1")
+        self.sizes = [int(s) for s in sizes]
+        self.act: Activation = get_activation(activation)
+        self.activation = activation
+        self.init = self.act.init if init == "auto" else init
+        self.dropout = float(dropout)
+        self.l2 = float(l2)
+        self.dtype = np.dtype(dtype)
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        draw = INITIALIZERS[self.init]
+        self.params: list[np.ndarray] = []
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=True):
+            self.params.append(draw(self.rng, fan_in, fan_out, self.dtype))
+            self.params.append(np.zeros(fan_out, dtype=self.dtype))
+        self._cache: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+
+    # -- structure ----------------------------------------------------------
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes) - 1
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        return tuple(self.sizes[1:-1])
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        return self.params[0::2]
+
+    @property
+    def biases(self) -> list[np.ndarray]:
+        return self.params[1::2]
+
+    @property
+    def param_names(self) -> list[str]:
+        return [f"{k}{i}" for i in range(1, self.n_layers + 1) for k in ("W", "b")]
+
+    def n_parameters(self) -> int:
+        return int(sum(p.size for p in self.params))
+
+    # -- forward ------------------------------------------------------------
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """Logits ``(n, n_out)`` for inputs ``(n, n_in)``.
+
+        With ``training`` the intermediate values are kept for :meth:`backward`
+        and inverted dropout is applied to the hidden layers' outputs.
+        """
+        A = np.asarray(X, dtype=self.dtype)
+        cache = []
+        last = self.n_layers - 1
+        for l in range(self.n_layers):
+            A_prev = A
+            Z = A_prev @ self.params[2 * l]
+            Z += self.params[2 * l + 1]
+            if l == last:
+                cache.append((A_prev, Z, None, None))
+                break
+            H = self.act.forward(Z)  # may reuse Z's memory (ReLU); backward then uses H
+            mask = None
+            if training and self.dropout > 0:
+                keep = 1.0 - self.dropout
+                mask = self.rng.random(H.shape, dtype=np.float32) < keep
+                mask = mask.astype(self.dtype) * self.dtype.type(1.0 / keep)
+                A = H * mask
+            else:
+                A = H
+            cache.append((A_prev, Z, H, mask))
+        self._cache = cache if training else []
+        return Z
+
+    def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+        """Mean cross-entropy (+ L2 penalty) on a batch and the gradient of every parameter."""
+        logits = self.forward(X, training=True)
+        loss, dZ = softmax_cross_entropy(logits, y)
+        loss += self.l2_penalty()
+        return loss, self.backward(dZ)
+
+    def backward(self, dZ: np.ndarray) -> list[np.ndarray]:
+        """Gradients ``[dW1, db1, ...]`` from dL/dZ_L, using the last training forward."""
+        return self._backward(dZ, want_input_grad=False)[0]
+
+    def _backward(
+        self, dZ: np.ndarray, want_input_grad: bool
+    ) -> tuple[list[np.ndarray], np.ndarray | None]:
+        if not self._cache:
+            raise RuntimeError("backward() needs a forward(training=True) first")
+        grads: list[np.ndarray] = [dZ] * len(self.params)
+        l2 = self.dtype.type(self.l2)
+        for l in range(self.n_layers - 1, -1, -1):
+            A_prev = self._cache[l][0]
+            W = self.params[2 * l]
+            dW = A_prev.T @ dZ
+            if self.l2:
+                dW += l2 * W
+            grads[2 * l] = dW
+            grads[2 * l + 1] = dZ.sum(axis=0)
+            if l == 0 and not want_input_grad:
+                return grads, None
+            dA = dZ @ W.T
+            if l == 0:
+                return grads, dA
+            _, Z, H, mask = self._cache[l - 1]
+            if mask is not None:
+                dA *= mask
+            dZ = self.act.backward(dA, Z, H)
+        return grads, None
+
+    def l2_penalty(self) -> float:
+        if not self.l2:
+            return 0.0
+        return 0.5 * self.l2 * float(sum(np.vdot(W, W) for W in self.weights))
+
+    # -- inference ----------------------------------------------------------
+    def predict_proba(self, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Class probabilities ``(n, n_out)``, computed in chunks to bound memory."""
+        X = np.asarray(X)
+        out = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
+        for i in range(0, X.shape[0], batch_size):
+            z = self.forward(X[i : i + batch_size])
+            z -= z.max(axis=1, keepdims=True)
+            np.exp(z, out=z)
+            z /= z.sum(axis=1, keepdims=True)
+            out[i : i + batch_size] = z
+        return out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predicted class indices ``(n,)``."""
+        return self.predict_proba(X).argmax(axis=1)
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray, batch_size: int = 4096) -> tuple[float, float]:
+        """(mean cross-entropy, accuracy) on ``X``, ``y`` (int labels), without L2."""
+        total, correct = 0.0, 0
+        for i in range(0, X.shape[0], batch_size):
+            logits = self.forward(X[i : i + batch_size])
+            loss, _ = softmax_cross_entropy(logits, y[i : i + batch_size], want_grad=False)
+            total += loss * logits.shape[0]
+            correct += int((logits.argmax(axis=1) == y[i : i + batch_size]).sum())
+        n = max(X.shape[0], 1)
+        return total / n, correct / n
+
+    def input_gradient(self, X: np.ndarray, target: np.ndarray | int) -> np.ndarray:
+        """d(logit of class ``target``)/dX, ``(n, n_in)``: the saliency of each input.
+
+        Dropout is off; the gradient flows through the same backward pass used
+        for training, so it is exact.
+        """
+        saved, self.dropout = self.dropout, 0.0
+        try:
+            logits = self.forward(X, training=True)
+            dZ = np.zeros_like(logits)
+            idx = np.broadcast_to(np.asarray(target), (logits.shape[0],))
+            dZ[np.arange(logits.shape[0]), idx] = 1
+            _, dX = self._backward(dZ, want_input_grad=True)
+        finally:
+            self.dropout = saved
+            self._cache = []
+        return dX
+
+    # -- growing and shrinking ----------------------------------------------
+    def resize_hidden(self, layer: int, new_size: int) -> np.ndarray:
+        """Change the width of hidden layer ``layer`` (0-based), keeping what was learned.
+
+        Widening appends units with fresh incoming weights and zero outgoing
+        weights, so the network computes exactly the same function. Narrowing
+        keeps the units whose outgoing weights have the largest norm.
+
+        Returns ``index`` of length ``new_size``: the old unit each new unit came
+        from, or -1 for a new unit. Pass it to the optimiser's ``remap`` so its
+        state follows.
+        """
+        if not 0 <= layer < self.n_layers - 1:
+            raise ConfigError(f"layer: {layer} is not a hidden layer (0 to {self.n_layers - 2})")
+        if not 1 <= new_size <= 8192:
+            raise ConfigError(f"hidden: {new_size} is out of range; allowed 1 to 8192")
+        old = self.sizes[layer + 1]
+        W_out = self.params[2 * layer + 2]
+        if new_size >= old:
+            index = np.concatenate([np.arange(old), np.full(new_size - old, -1)])
+        else:
+            norms = np.linalg.norm(W_out, axis=1)
+            index = np.sort(np.argsort(-norms, kind="stable")[:new_size])
+        fresh_in = INITIALIZERS[self.init](
+            self.rng, self.sizes[layer], max(new_size - old, 0), self.dtype
+        )
+        self.params = remap_hidden(self.params, layer, index, fresh_in)
+        self.sizes[layer + 1] = new_size
+        self._cache = []
+        return index
+
+
+def remap_hidden(
+    arrays: list[np.ndarray], layer: int, index: np.ndarray, fresh_in: np.ndarray | None = None
+) -> list[np.ndarray]:
+    """Apply a unit ``index`` (see :meth:`MLP.resize_hidden`) to parameter-shaped arrays.
+
+    Columns of W_layer, entries of b_layer and rows of W_{layer+1} are gathered by
+    ``index``; new units (-1) get ``fresh_in`` as incoming weights (zeros when
+    None: optimiser state), zero bias and zero outgoing weights.
+    """
+    out = list(arrays)
+    new = index < 0
+    keep = np.where(new, 0, index)
+    W_in, b, W_out = arrays[2 * layer], arrays[2 * layer + 1], arrays[2 * layer + 2]
+    W_in2 = W_in[:, keep]
+    b2 = b[keep]
+    W_out2 = W_out[keep, :]
+    if new.any():
+        W_in2[:, new] = 0 if fresh_in is None else fresh_in
+        b2[new] = 0
+        W_out2[new, :] = 0
+    out[2 * layer], out[2 * layer + 1], out[2 * layer + 2] = (
+        np.ascontiguousarray(W_in2),
+        b2,
+        np.ascontiguousarray(W_out2),
+    )
+    return out
