@@ -10,6 +10,8 @@ dragged through a hundred positions costs the loop one change, not a hundred.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from core.config import Config
@@ -28,6 +30,7 @@ class TrainingControl:
         self._stop = False
         self._step = False
         self._pending: dict[str, Any] = {}
+        self._calls: list[tuple[Callable[[Any], Any], Future]] = []
 
     # -- commands (any thread) ------------------------------------------------
     def pause(self) -> None:
@@ -94,6 +97,19 @@ class TrainingControl:
         with self._cond:
             self._pending["hidden"] = tuple(widths)
 
+    def submit(self, fn: Callable[[Any], Any]) -> Future:
+        """Run ``fn(trainer)`` in the training thread at the next batch boundary.
+
+        This is how another thread reads or saves the live model without racing
+        the loop (it also runs while paused). The returned future holds the
+        result or the exception; it completes in the training thread.
+        """
+        fut: Future = Future()
+        with self._cond:
+            self._calls.append((fn, fut))
+            self._cond.notify_all()
+        return fut
+
     # -- state (any thread) ---------------------------------------------------
     @property
     def paused(self) -> bool:
@@ -112,15 +128,23 @@ class TrainingControl:
             changes, self._pending = self._pending, {}
             return changes
 
+    def take_calls(self) -> list[tuple[Callable[[Any], Any], Future]]:
+        """Calls submitted since the last look, emptied (the Trainer runs them)."""
+        with self._cond:
+            calls, self._calls = self._calls, []
+            return calls
+
     def wait_while_paused(self, timeout: float | None = None) -> bool:
         """Block while paused; return False if a stop was asked for.
 
-        With a ``timeout`` it returns after at most that many seconds even if
-        still paused, so the caller can report and come back.
+        It also returns when a call is submitted (the Trainer runs it and waits
+        again), and, with a ``timeout``, after at most that many seconds.
         """
         with self._cond:
             if self._paused and not self._stop:
-                self._cond.wait_for(lambda: not self._paused or self._stop, timeout)
+                self._cond.wait_for(
+                    lambda: not self._paused or self._stop or bool(self._calls), timeout
+                )
             return not self._stop
 
     def epoch_boundary(self) -> bool:
