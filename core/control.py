@@ -86,10 +86,7 @@ class TrainingControl:
         """Live width of hidden layer ``layer``, applied through ``resize_hidden``."""
         with self._cond:
             current = self._pending.get("hidden")
-        if current is not None:
-            widths = list(current)
-        else:
-            widths = [None] * (layer + 1)
+        widths = list(current) if current is not None else [None] * (layer + 1)
         while len(widths) <= layer:
             widths.append(None)
         widths[layer] = int(n)

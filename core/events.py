@@ -148,4 +148,7 @@ class Finished:
     message: str = ""
 
 
-Event = Started | BatchProgress | EpochReport | HyperparameterChanged | Snapshot | Diverged | Paused | Resumed | Finished
+Event = (
+    Started | BatchProgress | EpochReport | HyperparameterChanged | Snapshot | Diverged
+    | Paused | Resumed | Finished
+)

@@ -48,7 +48,9 @@ class Optimizer:
         out["t"] = np.asarray(self.t, dtype=np.int64)
         return out
 
-    def load_state_arrays(self, arrays: dict[str, np.ndarray], params: Sequence[np.ndarray]) -> None:
+    def load_state_arrays(
+        self, arrays: dict[str, np.ndarray], params: Sequence[np.ndarray]
+    ) -> None:
         """Inverse of :meth:`state_arrays`; shapes must match ``params``."""
         self.t = int(arrays["t"])
         for s in self.slots:
