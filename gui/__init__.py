@@ -1,0 +1,1 @@
+"""The studio window: Qt views over the core's events, and the worker thread."""
