@@ -89,7 +89,9 @@ class Snapshot:
     ``weights`` is W1, ``(fan_in, hidden)``. ``samples`` are validation examples
     worth looking at: every misclassified one (most confident mistakes first, capped)
     and, per class, the least confident correct ones, so a view can filter by any
-    (true, predicted) cell of ``confusion``.
+    (true, predicted) cell of ``confusion``. ``params`` are read-only copies of all
+    weights and biases, so the GUI can rebuild an inference model (``MLP.from_params``)
+    for saliency maps and drawn digits without touching the live one.
     """
 
     epoch: int
@@ -102,6 +104,8 @@ class Snapshot:
     sample_pred: np.ndarray
     sample_probs: np.ndarray
     sample_index: np.ndarray
+    params: tuple[np.ndarray, ...] = ()
+    activation: str = "relu"
     weight_norms: tuple[float, ...] = ()
     grad_norms: tuple[float, ...] = ()
     dead_fraction: tuple[float, ...] = ()

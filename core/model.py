@@ -58,6 +58,14 @@ class MLP:
             self.params.append(np.zeros(fan_out, dtype=self.dtype))
         self._cache: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
 
+    @classmethod
+    def from_params(cls, params: Sequence[np.ndarray], activation: str = "relu") -> MLP:
+        """An inference model around copies of ``params`` ``[W1, b1, ...]``."""
+        sizes = [params[0].shape[0]] + [W.shape[1] for W in params[0::2]]
+        model = cls(sizes, activation=activation, dtype=params[0].dtype, seed=0)
+        model.params = [np.array(p, copy=True) for p in params]
+        return model
+
     # -- structure ----------------------------------------------------------
     @property
     def n_layers(self) -> int:
