@@ -1,0 +1,321 @@
+"""Train-time augmentation: every epoch sees slightly moved, turned and bent digits.
+
+An MLP has no built-in notion that a digit moved by a pixel is the same digit; it
+has to see such variants. Two kinds, applied to a batch of flattened images
+``X: (n, d)`` with ``d = prod(image_shape)`` and ``image_shape`` ``(H, W)`` or
+``(H, W, C)`` (all channels of an image move together):
+
+``"shift"``
+    Each image moves by whole pixels ``(dy, dx)``, each drawn uniformly from
+    ``-s..s`` (``s = 2`` px at MNIST's 28 px, scaled with the image size, at least
+    1), with zeros coming in from the edge. No interpolation, so pixel values are
+    only moved, never mixed. Vectorised by grouping the images by their shift:
+    ``(2s+1)**2`` slice copies per batch, whatever its size.
+
+``"affine"``
+    Each image goes through a small random rotation ``θ``, scale ``σ``, shear ``k``
+    and sub-pixel translation ``t`` about its centre ``c = ((H-1)/2, (W-1)/2)``,
+    plus a light elastic bend ``δ(p)``. The output pixel ``p = (row, col)`` reads
+    the input at the inverse-mapped point::
+
+        q(p) = M (p - c - t) + c + δ(p) = M p + e + δ(p),   M = A⁻¹,
+        A = R(θ) · diag(σ, σ) · [[1, k], [0, 1]],          e = c - M (c + t)
+
+    and takes its value by bilinear interpolation of the four pixels around
+    ``q``, with zeros outside the image. ``δ`` is a smooth random displacement
+    field: normal offsets at a coarse ``g x g`` grid of control points, spread over
+    the image by bilinear interpolation (``δ = U_y G U_xᵀ``, two small matrix
+    products), a cheap stand-in for Gaussian-smoothed noise (Simard et al., 2003).
+    Bilinear weights are convex, so values stay in [0, 1].
+
+Both kinds draw all their random numbers from the ``rng`` passed in, in a fixed
+order, so a given generator state always produces the same batch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.errors import ConfigError, DataError
+
+KINDS = ("none", "shift", "affine")
+
+#: Images per slab of the affine warp: big enough to amortise NumPy's per-call
+#: cost, small enough that the slab's temporaries stay in the CPU caches.
+_CHUNK = 512
+
+
+@dataclass(frozen=True)
+class AffineRanges:
+    """How far a random affine transform may go (uniform draws, symmetric about 0).
+
+    ``translate`` is in pixels at a 28-pixel image and scales with the image size;
+    ``elastic`` is the standard deviation, in pixels at 28 px, of the displacement
+    at each of the ``elastic_grid x elastic_grid`` control points (0 turns it off).
+    """
+
+    rotate_deg: float = 12.0
+    scale: float = 0.10
+    shear: float = 0.15
+    translate: float = 2.0
+    elastic: float = 0.7
+    elastic_grid: int = 4
+
+
+def augment_batch(
+    X: np.ndarray,
+    image_shape: tuple[int, ...],
+    kind: str,
+    rng: np.random.Generator,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """A randomly augmented copy of the batch ``X: (n, d)``; see the module docstring.
+
+    ``out`` (``(n, d)``, may be ``X`` itself) receives the result when given, so the
+    training loop can reuse one buffer; otherwise a new array of ``X``'s dtype is
+    returned. ``kind="none"`` returns ``X`` itself when there is no ``out``.
+    """
+    if kind not in KINDS:
+        raise ConfigError(f"augment: {kind!r} is not one of {', '.join(KINDS)}")
+    H, W, _ = _check(X, image_shape, out)
+    if kind == "none":
+        if out is None:
+            return X
+        if not np.shares_memory(out, X):
+            out[...] = X
+        return out
+    if out is None:
+        out = np.empty_like(X)
+    n = X.shape[0]
+    if kind == "shift":
+        s = _pixels(2.0, H, W, minimum=1)
+        shifts = rng.integers(-s, s + 1, size=(n, 2))
+        return shift_images(X, image_shape, shifts, out=out)
+    matrix, offset = random_affine(n, image_shape, rng)
+    ranges = AffineRanges()
+    bend = None
+    if ranges.elastic > 0:
+        bend = random_bend(n, image_shape, rng, ranges.elastic, ranges.elastic_grid)
+    return warp_images(X, image_shape, matrix, offset, bend=bend, out=out)
+
+
+def shift_images(
+    X: np.ndarray,
+    image_shape: tuple[int, ...],
+    shifts: np.ndarray,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Move image ``i`` of ``X: (n, d)`` by ``shifts[i] = (dy, dx)`` whole pixels.
+
+    Content moving out of the frame is lost; the uncovered border is zero. Images
+    sharing a shift are copied together with one sliced assignment, so the cost is
+    a handful of NumPy calls per distinct shift plus one pass over the data. ``out``
+    may be ``X`` (each group is read whole before it is written).
+    """
+    H, W, C = _check(X, image_shape, out)
+    shifts = np.asarray(shifts, dtype=np.int64).reshape(-1, 2)
+    n = X.shape[0]
+    if shifts.shape[0] != n:
+        raise DataError(f"shift_images: {shifts.shape[0]} shifts for {n} images")
+    if out is None:
+        out = np.empty_like(X)
+    src = X.reshape(n, H, W, C)
+    dst = out.reshape(n, H, W, C)
+    lo = shifts.min(axis=0)
+    span = shifts.max(axis=0) - lo + 1
+    code = (shifts[:, 0] - lo[0]) * span[1] + (shifts[:, 1] - lo[1])
+    order = np.argsort(code, kind="stable")
+    bounds = np.flatnonzero(np.diff(code[order])) + 1
+    for group in np.split(order, bounds):
+        dy, dx = (int(v) for v in shifts[group[0]])
+        if abs(dy) >= H or abs(dx) >= W:
+            dst[group] = 0
+            continue
+        # rows [y0, y1) of the output come from rows [y0 - dy, y1 - dy) of the input
+        y0, y1 = max(dy, 0), H + min(dy, 0)
+        x0, x1 = max(dx, 0), W + min(dx, 0)
+        if dy == 0 and dx == 0:
+            if not np.shares_memory(src, dst):
+                dst[group] = src[group]
+            continue
+        dst[group, y0:y1, x0:x1] = src[group, y0 - dy : y1 - dy, x0 - dx : x1 - dx]
+        if y0 > 0:
+            dst[group, :y0] = 0
+        if y1 < H:
+            dst[group, y1:] = 0
+        if x0 > 0:
+            dst[group, :, :x0] = 0
+        if x1 < W:
+            dst[group, :, x1:] = 0
+    return out
+
+
+def random_affine(
+    n: int,
+    image_shape: tuple[int, ...],
+    rng: np.random.Generator,
+    ranges: AffineRanges | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` random inverse maps ``q = M p + e`` for :func:`warp_images`.
+
+    Returns ``matrix: (n, 2, 2)`` and ``offset: (n, 2)`` (row, col order), built from
+    uniform draws of rotation, scale, shear and translation within ``ranges``; the
+    module docstring has the formulas.
+    """
+    r = ranges or AffineRanges()
+    H, W = image_shape[0], image_shape[1]
+    theta = np.deg2rad(rng.uniform(-r.rotate_deg, r.rotate_deg, n))
+    scale = 1.0 + rng.uniform(-r.scale, r.scale, n)
+    shear = rng.uniform(-r.shear, r.shear, n)
+    t = rng.uniform(-1.0, 1.0, (n, 2)) * r.translate * (np.array([H, W]) / 28.0)
+    cos, sin = np.cos(theta), np.sin(theta)
+    # A = R · σ · Sh in (row, col) coordinates; its inverse is written out directly:
+    # (R σ Sh)⁻¹ = Sh⁻¹ σ⁻¹ Rᵀ, Sh⁻¹ = [[1, -k], [0, 1]].
+    rt = np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)
+    sh_inv = np.zeros((n, 2, 2))
+    sh_inv[:, 0, 0] = sh_inv[:, 1, 1] = 1.0
+    sh_inv[:, 0, 1] = -shear
+    matrix = sh_inv @ rt / scale[:, None, None]
+    centre = np.array([(H - 1) / 2.0, (W - 1) / 2.0])
+    offset = centre - np.einsum("nij,nj->ni", matrix, centre + t)
+    return matrix, offset
+
+
+def random_bend(
+    n: int,
+    image_shape: tuple[int, ...],
+    rng: np.random.Generator,
+    sigma: float,
+    grid: int = 4,
+) -> np.ndarray:
+    """Control-point offsets ``(n, 2, grid, grid)`` (row, col) of elastic bends.
+
+    Drawn ``N(0, sigma²)`` in pixels at 28 px, scaled with the image size.
+    :func:`warp_images` spreads them over the image (:func:`bend_field`).
+    """
+    H, W = image_shape[0], image_shape[1]
+    g = max(int(grid), 2)
+    return rng.normal(0.0, sigma * max(H, W) / 28.0, (n, 2, g, g)).astype(np.float32)
+
+
+def bend_field(bend: np.ndarray, H: int, W: int) -> np.ndarray:
+    """The smooth displacement field ``(n, 2, H, W)`` of control offsets ``(n, 2, g, g)``.
+
+    The ``g x g`` control points span the image evenly; in between, bilinear
+    interpolation: ``δ = U_y G U_xᵀ`` with ``U`` the ``(H, g)`` / ``(W, g)`` linear
+    interpolation matrices.
+    """
+    g_y, g_x = bend.shape[-2], bend.shape[-1]
+    return _interp_matrix(H, g_y) @ bend @ _interp_matrix(W, g_x).T
+
+
+def warp_images(
+    X: np.ndarray,
+    image_shape: tuple[int, ...],
+    matrix: np.ndarray,
+    offset: np.ndarray,
+    bend: np.ndarray | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Resample each image of ``X: (n, d)`` at ``q = matrix[i] @ p + offset[i] (+ δ)``.
+
+    ``p`` runs over the output pixel centres (row, col), ``matrix: (n, 2, 2)``,
+    ``offset: (n, 2)``; ``bend: (n, 2, g, g)`` control offsets of an elastic
+    displacement ``δ`` (:func:`bend_field`), or None for none. Bilinear
+    interpolation, zero outside the image; the identity map returns ``X`` exactly.
+    ``out`` may be ``X``.
+
+    The image is padded by one zero pixel, ``q`` is clipped to the padded frame (so
+    any point further out reads zeros), and the four neighbours are gathered with
+    flat indices into the padded slab: a fixed number of NumPy calls per slab of
+    ``_CHUNK`` images.
+    """
+    H, W, C = _check(X, image_shape, out)
+    n = X.shape[0]
+    matrix = np.asarray(matrix, dtype=np.float32).reshape(n, 2, 2)
+    offset = np.asarray(offset, dtype=np.float32).reshape(n, 2)
+    if out is None:
+        out = np.empty_like(X)
+    Hp, Wp = H + 2, W + 2
+    m = min(n, _CHUNK)
+    padded = np.zeros((m, Hp, Wp, C), dtype=np.float32)
+    flat = padded.reshape(-1, C)
+    rows = np.arange(H, dtype=np.float32)[None, :, None]
+    cols = np.arange(W, dtype=np.float32)[None, None, :]
+    base = (np.arange(m, dtype=np.float32) * (Hp * Wp))[:, None, None]
+    src = X.reshape(n, H, W, C)
+    dst = out.reshape(n, H, W, C)
+    for a in range(0, n, m):
+        b = min(a + m, n)
+        k = b - a
+        M, e = matrix[a:b, :, :, None, None], offset[a:b, :, None, None]
+        # q in padded coordinates (+1): row then column, each (k, H, W)
+        qy = (M[:, 0, 0] * rows + 1.0) + (M[:, 0, 1] * cols + e[:, 0])
+        qx = (M[:, 1, 0] * rows + 1.0) + (M[:, 1, 1] * cols + e[:, 1])
+        if bend is not None:
+            field = bend_field(np.asarray(bend[a:b], dtype=np.float32), H, W)
+            qy += field[:, 0]
+            qx += field[:, 1]
+        np.clip(qy, 0.0, Hp - 1.0, out=qy)
+        np.clip(qx, 0.0, Wp - 1.0, out=qx)
+        y0 = np.minimum(np.floor(qy), Hp - 2.0)
+        x0 = np.minimum(np.floor(qx), Wp - 2.0)
+        qy -= y0  # now the weight of the lower row
+        qx -= x0
+        index = (y0 * Wp + x0 + base[:k]).astype(np.intp).ravel()
+        padded[:k, 1:-1, 1:-1] = src[a:b]
+        v00 = flat[index]
+        v01 = flat[index + 1]
+        v10 = flat[index + Wp]
+        v11 = flat[index + (Wp + 1)]
+        wy = qy.reshape(-1, 1)
+        wx = qx.reshape(-1, 1)
+        v01 -= v00
+        v01 *= wx
+        v00 += v01  # top row, interpolated along x
+        v11 -= v10
+        v11 *= wx
+        v10 += v11  # bottom row
+        v10 -= v00
+        v10 *= wy
+        v00 += v10
+        np.clip(v00, 0.0, 1.0, out=v00)
+        dst[a:b] = v00.reshape(k, H, W, C)
+    return out
+
+
+def _interp_matrix(size: int, g: int) -> np.ndarray:
+    """``(size, g)`` weights spreading ``g`` evenly spaced control values over ``size`` pixels."""
+    pos = np.linspace(0.0, g - 1.0, size)
+    lo = np.minimum(np.floor(pos).astype(int), g - 2)
+    w = pos - lo
+    U = np.zeros((size, g), dtype=np.float32)
+    U[np.arange(size), lo] = 1.0 - w
+    U[np.arange(size), lo + 1] = w
+    return U
+
+
+def _pixels(at28: float, H: int, W: int, minimum: int = 0) -> int:
+    """A distance given for 28-pixel images, scaled to this image size, in whole pixels."""
+    return max(minimum, math.floor(at28 * min(H, W) / 28.0 + 0.5))
+
+
+def _check(
+    X: np.ndarray, image_shape: tuple[int, ...], out: np.ndarray | None
+) -> tuple[int, int, int]:
+    """``(H, W, C)`` for ``image_shape``, after checking ``X`` (and ``out``) fit it."""
+    shape = tuple(int(s) for s in image_shape)
+    if len(shape) not in (2, 3) or min(shape) < 1:
+        raise DataError(f"image_shape {shape!r} is not (H, W) or (H, W, C)")
+    H, W = shape[0], shape[1]
+    C = shape[2] if len(shape) == 3 else 1
+    if X.ndim != 2 or X.shape[1] != H * W * C:
+        raise DataError(f"images {X.shape} do not match image_shape {shape!r} flattened")
+    if out is not None and (out.shape != X.shape or not out.flags.c_contiguous):
+        raise DataError(f"out {out.shape} must be a C-contiguous array shaped like {X.shape}")
+    if not X.flags.c_contiguous:
+        raise DataError("images must be a C-contiguous (n, d) array")
+    return H, W, C
