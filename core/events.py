@@ -114,7 +114,11 @@ class Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class Diverged:
-    """The loss blew up. The last good parameters are back and the run is paused."""
+    """The loss blew up. The last good parameters are back and the run is paused.
+
+    ``restored_step`` is the global batch count at which the restored parameters
+    were copied (0 is the state the run started from).
+    """
 
     epoch: int
     batch: int
@@ -122,6 +126,7 @@ class Diverged:
     loss: float
     suggested_lr: float
     message: str
+    restored_step: int = -1
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,119 @@
+"""What to measure about a classifier, beyond its loss: all vectorised NumPy.
+
+Conventions: ``y_true`` and ``y_pred`` are int class indices ``(n,)``; ``probs``
+is ``(n, k)``; a confusion matrix ``cm`` is ``(k, k)`` with rows the true class
+and columns the predicted one, so ``cm[4, 9]`` counts 4s read as 9s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from core.model import MLP
+
+
+def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Fraction of ``y_pred`` equal to ``y_true`` (0.0 for no samples)."""
+    y_true = np.asarray(y_true)
+    return float(np.mean(y_true == np.asarray(y_pred))) if y_true.size else 0.0
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts ``(k, k)`` int64 of (true, predicted) pairs, by one ``np.bincount``."""
+    flat = np.asarray(y_true, dtype=np.int64) * n_classes + np.asarray(y_pred, dtype=np.int64)
+    return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def per_class_accuracy(cm: np.ndarray) -> np.ndarray:
+    """Recall of each class ``(k,)``: correct / present; NaN for a class with no samples."""
+    totals = cm.sum(axis=1).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(cm) / totals, np.nan)
+
+
+def most_confused_pairs(cm: np.ndarray, k: int = 5) -> list[tuple[int, int, int]]:
+    """The ``k`` largest off-diagonal cells as ``(true, predicted, count)``, count > 0."""
+    off = np.array(cm, dtype=np.int64, copy=True)
+    np.fill_diagonal(off, 0)
+    order = np.argsort(-off, axis=None, kind="stable")[:k]
+    rows, cols = np.unravel_index(order, off.shape)
+    return [(int(r), int(c), int(off[r, c])) for r, c in zip(rows, cols, strict=True)
+            if off[r, c] > 0]
+
+
+def misclassified_by_confidence(
+    probs: np.ndarray, y_true: np.ndarray, limit: int | None = None
+) -> np.ndarray:
+    """Indices of the wrong predictions, most confident mistake first (at most ``limit``)."""
+    pred = probs.argmax(axis=1)
+    wrong = np.flatnonzero(pred != y_true)
+    confidence = probs[wrong, pred[wrong]]
+    ranked = wrong[np.argsort(-confidence, kind="stable")]
+    return ranked if limit is None else ranked[:limit]
+
+
+def least_confident_correct(
+    probs: np.ndarray, y_true: np.ndarray, per_class: int = 10
+) -> np.ndarray:
+    """For each class, the ``per_class`` right answers with the lowest probability on it.
+
+    These are the near misses: right, but only just, and worth a look beside the errors.
+    """
+    pred = probs.argmax(axis=1)
+    right = np.flatnonzero(pred == y_true)
+    conf = probs[right, y_true[right]]
+    # Sort by (class, confidence) in one go, then keep the first few of each class.
+    order = np.lexsort((conf, y_true[right]))
+    right, classes = right[order], y_true[right][order]
+    starts = np.searchsorted(classes, classes, side="left")
+    rank = np.arange(classes.size) - starts
+    return right[rank < per_class]
+
+
+def saliency(model: MLP, X: np.ndarray, target: np.ndarray | int) -> np.ndarray:
+    """d(logit of ``target``)/d(pixels) ``(n, n_in)``, exact through the model's backward pass."""
+    return model.input_gradient(X, target)
+
+
+def hidden_activations(model: MLP, X: np.ndarray) -> list[np.ndarray]:
+    """The output of each hidden layer ``[(n, h1), (n, h2), ...]`` at inference (no dropout)."""
+    A = np.asarray(X, dtype=model.dtype)
+    outs = []
+    for l in range(model.n_layers - 1):
+        Z = A @ model.params[2 * l]
+        Z += model.params[2 * l + 1]
+        A = model.act.forward(Z)
+        outs.append(A)
+    return outs
+
+
+def dead_unit_fraction(model: MLP, X: np.ndarray, tol: float = 1e-6) -> tuple[float, ...]:
+    """Per hidden layer, the fraction of units whose output is constant over ``X``.
+
+    A ReLU unit that outputs 0 for every input, or a saturated sigmoid/tanh unit,
+    passes no information forward and gets (almost) no gradient back: it is dead.
+    """
+    fractions = []
+    for A in hidden_activations(model, X):
+        spread = A.max(axis=0) - A.min(axis=0) if A.shape[0] else np.zeros(A.shape[1])
+        fractions.append(float(np.mean(spread <= tol)))
+    return tuple(fractions)
+
+
+def layer_norms(arrays: Sequence[np.ndarray]) -> tuple[float, ...]:
+    """L2 norm per layer of ``[W1, b1, W2, b2, ...]``-shaped arrays (weights and bias together).
+
+    Used for weight norms and, on the gradients of a batch, per-layer gradient norms:
+    a layer whose gradient norm is orders of magnitude below the others barely learns.
+    """
+    return tuple(
+        float(np.sqrt(np.vdot(W, W) + np.vdot(b, b)))
+        for W, b in zip(arrays[0::2], arrays[1::2], strict=True)
+    )
+
+
+def gradient_norms(grads: Sequence[np.ndarray]) -> tuple[float, ...]:
+    """Per-layer L2 norm of a gradient list ``[dW1, db1, ...]``."""
+    return layer_norms(grads)
