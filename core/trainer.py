@@ -247,7 +247,7 @@ class Trainer:
             k = Xb.shape[0]
             pos += k
             if self._augment is not None:
-                Xb = self._augment(Xb, ds.image_shape, cfg.augment, aug_rng)
+                Xb = self._augment(Xb, ds.image_shape, cfg.augment, aug_rng, out=Xb)
             self._maybe_copy()
             logits = model.forward(Xb, training=True)
             pred = logits.argmax(axis=1)  # before the loss overwrites the logits
