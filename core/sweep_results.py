@@ -1,0 +1,309 @@
+"""A sweep's results on disk and in summary: the CSV, the grouped table, the top runs.
+
+The CSV is the sweep's only state. One row per finished trial, appended and flushed
+as each trial ends, so an interrupted sweep loses at most the trials that were
+running; started again on the same file it skips every key already present. Each
+row carries the full configuration and the per-epoch history as JSON, so the file
+alone is enough to rebuild the table, the plot, or the curves of the best runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import DataError
+
+#: The swept settings, in table order. ``hidden`` is the width of every hidden layer.
+SETTING_NAMES = ("learning_rate", "hidden", "depth", "batch_size", "optimizer", "dropout")
+
+COLUMNS = (
+    "key", "dataset", *SETTING_NAMES, "seed", "status", "val_acc", "best_val_acc",
+    "val_loss", "test_acc", "test_loss", "epochs", "seconds", "message", "config", "history",
+)
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """What one trial (one setting, one seed) produced."""
+
+    key: str
+    setting: dict[str, Any]
+    seed: int
+    config: dict[str, Any]
+    status: str  # "completed", "diverged" or "error"
+    val_acc: float
+    best_val_acc: float
+    val_loss: float
+    test_acc: float
+    test_loss: float
+    epochs: int
+    seconds: float
+    message: str = ""
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_row(self) -> dict[str, str]:
+        row = {name: _text(self.setting[name]) for name in SETTING_NAMES}
+        row.update(
+            key=self.key, dataset=str(self.config.get("dataset", "")), seed=str(self.seed),
+            status=self.status, val_acc=_text(self.val_acc),
+            best_val_acc=_text(self.best_val_acc), val_loss=_text(self.val_loss),
+            test_acc=_text(self.test_acc), test_loss=_text(self.test_loss),
+            epochs=str(self.epochs), seconds=f"{self.seconds:.3f}", message=self.message,
+            config=json.dumps(self.config, sort_keys=True, separators=(",", ":")),
+            history=json.dumps(self.history, separators=(",", ":")),
+        )
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, str]) -> TrialResult:
+        config = json.loads(row["config"])
+        setting = {name: _parse_setting(name, row[name]) for name in SETTING_NAMES}
+        return cls(
+            key=row["key"], setting=setting, seed=int(row["seed"]), config=config,
+            status=row["status"], val_acc=float(row["val_acc"]),
+            best_val_acc=float(row["best_val_acc"]), val_loss=float(row["val_loss"]),
+            test_acc=float(row["test_acc"]), test_loss=float(row["test_loss"]),
+            epochs=int(row["epochs"]), seconds=float(row["seconds"]), message=row["message"],
+            history=json.loads(row["history"]),
+        )
+
+
+def _text(value: Any) -> str:
+    # repr of a float round-trips exactly, so a table rebuilt from the CSV is the same table.
+    return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+def _parse_setting(name: str, text: str) -> Any:
+    if name == "optimizer":
+        return text
+    if name in ("learning_rate", "dropout"):
+        return float(text)
+    return int(text)
+
+
+class ResultsFile:
+    """Append-only CSV of trial results: header once, one flushed row per trial."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+
+    def read(self) -> list[TrialResult]:
+        """Every complete row (a half-written last line from a killed run is dropped)."""
+        return read_results(self.path, missing_ok=True)
+
+    def prepare(self) -> list[TrialResult]:
+        """Read what is done and make the file ready to append to; returns the done trials.
+
+        A file cut off in the middle of a row (the process was killed while writing)
+        is rewritten with its complete rows only, so the next row starts on a line
+        of its own.
+        """
+        done = self.read()
+        if self.path.exists() and self.path.stat().st_size:
+            with open(self.path, "rb") as f:
+                f.seek(-1, os.SEEK_END)
+                clean = f.read(1) == b"\n"
+            if not clean or len(done) != _count_rows(self.path):
+                self._write(done)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._write([])
+        return done
+
+    def append(self, result: TrialResult) -> None:
+        with open(self.path, "a", newline="", encoding="utf-8") as f:
+            csv.DictWriter(f, fieldnames=COLUMNS).writerow(result.to_row())
+            f.flush()
+            os.fsync(f.fileno())
+
+    def _write(self, results: Sequence[TrialResult]) -> None:
+        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(r.to_row() for r in results)
+        os.replace(tmp, self.path)
+
+
+def _count_rows(path: Path) -> int:
+    with open(path, newline="", encoding="utf-8") as f:
+        return max(0, sum(1 for _ in csv.reader(f)) - 1)
+
+
+def read_results(path: str | os.PathLike, *, missing_ok: bool = False) -> list[TrialResult]:
+    """The trials recorded in a sweep CSV, in file order.
+
+    Raises :class:`DataError` naming the file when it is not a sweep's CSV.
+    """
+    path = Path(path)
+    if not path.exists():
+        if missing_ok:
+            return []
+        raise DataError(f"{path}: no such sweep results file")
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            header = tuple(reader.fieldnames or ())
+            if header and header != COLUMNS:
+                missing = [c for c in COLUMNS if c not in header]
+                raise DataError(
+                    f"{path}: not a sweep results file (missing columns: "
+                    f"{', '.join(missing) or 'none, but in another order'})"
+                )
+            results = []
+            for row in reader:
+                try:
+                    results.append(TrialResult.from_row(row))
+                except (KeyError, TypeError, ValueError):
+                    continue  # a row cut short when the sweep was killed mid-write
+            return results
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise DataError(f"{path}: cannot read sweep results ({e})") from e
+
+
+@dataclass(frozen=True)
+class Group:
+    """All seeds of one setting, summarised: means and sample standard deviations."""
+
+    setting: dict[str, Any]
+    seeds: tuple[int, ...]
+    val_acc: float
+    val_acc_std: float
+    best_val_acc: float
+    val_loss: float
+    test_acc: float
+    test_acc_std: float
+    seconds: float
+    failed: int
+
+
+def _std(values: Sequence[float]) -> float:
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def _group_key(result: TrialResult) -> str:
+    config = {k: v for k, v in result.config.items() if k != "seed"}
+    return json.dumps(config, sort_keys=True)
+
+
+def summarize(results: Iterable[TrialResult]) -> list[Group]:
+    """Group trials by setting (everything but the seed), best mean validation accuracy first.
+
+    Diverged or failed trials count with the accuracy they reached (a setting that
+    diverges for one seed in three should look worse, not better), and are counted
+    in ``failed``.
+    """
+    groups: dict[str, list[TrialResult]] = {}
+    for r in results:
+        groups.setdefault(_group_key(r), []).append(r)
+    out = []
+    for members in groups.values():
+        members.sort(key=lambda r: r.seed)
+        val = [r.val_acc for r in members]
+        test = [r.test_acc for r in members]
+        out.append(Group(
+            setting=dict(members[0].setting) | _other_fields(members[0]),
+            seeds=tuple(r.seed for r in members),
+            val_acc=float(np.mean(val)), val_acc_std=_std(val),
+            best_val_acc=float(np.mean([r.best_val_acc for r in members])),
+            val_loss=_finite_mean([r.val_loss for r in members]),
+            test_acc=float(np.mean(test)), test_acc_std=_std(test),
+            seconds=float(np.mean([r.seconds for r in members])),
+            failed=sum(r.status != "completed" for r in members),
+        ))
+    out.sort(key=lambda g: (-g.val_acc, -g.test_acc, json.dumps(g.setting, sort_keys=True)))
+    return out
+
+
+def _finite_mean(values: Sequence[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
+def _other_fields(result: TrialResult) -> dict[str, Any]:
+    """The fixed part of the configuration, for telling apart sweeps mixed in one file."""
+    skip = {"seed", "learning_rate", "hidden", "batch_size", "optimizer", "dropout"}
+    return {k: v for k, v in result.config.items() if k not in skip}
+
+
+def varying(groups: Sequence[Group]) -> list[str]:
+    """The setting names whose value differs between groups: the table's and plot's axes."""
+    if not groups:
+        return []
+    names = list(SETTING_NAMES) + [n for n in groups[0].setting if n not in SETTING_NAMES]
+    out = []
+    for name in names:
+        values = {json.dumps(g.setting.get(name), sort_keys=True) for g in groups}
+        if len(values) > 1:
+            out.append(name)
+    return out
+
+
+LABELS = {
+    "learning_rate": "lr", "hidden": "hidden", "depth": "depth", "batch_size": "batch",
+    "optimizer": "optimizer", "dropout": "dropout",
+}
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return "x".join(map(str, value))
+    return str(value)
+
+
+def format_table(groups: Sequence[Group]) -> str:
+    """A plain-text table, best setting first: validation accuracy as mean ± std over seeds."""
+    if not groups:
+        return "no finished trials"
+    names = varying(groups) or ["learning_rate"]
+    head = [LABELS.get(n, n) for n in names] + [
+        "seeds", "val acc", "best val", "val loss", "test acc", "s/trial",
+    ]
+    rows = []
+    for g in groups:
+        cells = [format_value(g.setting.get(n)) for n in names]
+        seeds = f"{len(g.seeds)}" + (f" ({g.failed} failed)" if g.failed else "")
+        cells += [
+            seeds,
+            f"{g.val_acc:.4f} ± {g.val_acc_std:.4f}",
+            f"{g.best_val_acc:.4f}",
+            f"{g.val_loss:.4f}",
+            f"{g.test_acc:.4f} ± {g.test_acc_std:.4f}",
+            f"{g.seconds:.2f}",
+        ]
+        rows.append(cells)
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def top_runs(csv_path: str | os.PathLike, k: int = 5) -> list[dict[str, Any]]:
+    """The ``k`` trials with the best final validation accuracy, with their curves.
+
+    Each is ``{"key", "setting", "seed", "config", "status", "val_acc", "test_acc",
+    "history"}`` where ``history`` is the run's list of per-epoch dicts (epoch,
+    train/val loss and accuracy, learning rate, ...), ready to overlay as curves.
+    """
+    results = sorted(
+        read_results(csv_path), key=lambda r: (-r.val_acc, -r.test_acc, r.key)
+    )
+    return [
+        {
+            "key": r.key, "setting": dict(r.setting), "seed": r.seed, "config": dict(r.config),
+            "status": r.status, "val_acc": r.val_acc, "test_acc": r.test_acc,
+            "history": list(r.history),
+        }
+        for r in results[: max(0, int(k))]
+    ]
