@@ -1,0 +1,272 @@
+"""The validation confusion matrix: where the network's mistakes go, clickable.
+
+Rows are true classes, columns predicted ones. Cells are coloured by log(1 + count)
+so that a handful of mistakes stands out beside a diagonal of hundreds; the colour
+bar is labelled in counts. Beside the matrix, each class's accuracy (its diagonal
+share of the row); below it, the most confused pairs as shortcuts. Clicking a cell
+or a shortcut emits ``cellClicked(true, predicted)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QGraphicsRectItem,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.events import Snapshot
+from gui import colormaps as cm
+from gui.bus import EventBus
+
+TOP_PAIRS = 5
+COUNT_TICKS = (0, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000)
+
+
+def most_confused(confusion: np.ndarray, top: int = TOP_PAIRS) -> list[tuple[int, int, int]]:
+    """The ``top`` off-diagonal cells with mistakes, as ``(true, predicted, count)``."""
+    off = np.array(confusion, dtype=np.int64, copy=True)
+    np.fill_diagonal(off, 0)
+    order = np.argsort(-off, axis=None, kind="stable")[:top]
+    pairs = [(int(t), int(p)) for t, p in zip(*np.unravel_index(order, off.shape), strict=True)]
+    return [(t, p, int(off[t, p])) for t, p in pairs if off[t, p] > 0]
+
+
+def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
+    """``(k,)``: the diagonal over each row's total (NaN for a class with no samples)."""
+    c = np.asarray(confusion, dtype=np.float64)
+    totals = c.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(c) / totals, np.nan)
+
+
+class _ClickableImage(pg.ImageItem):
+    """An image item that reports the pixel it was clicked on."""
+
+    def __init__(self, on_click, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._on_click = on_click
+
+    def mouseClickEvent(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            self._on_click(ev.pos().x(), ev.pos().y())
+            ev.accept()
+
+
+class ConfusionView(QWidget):
+    """Confusion matrix heatmap with counts, per-class accuracy and shortcuts to mistakes."""
+
+    cellClicked = Signal(int, int)
+
+    def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._title = QLabel("Confusion matrix (validation): waiting for the first snapshot")
+        self._glw = pg.GraphicsLayoutWidget()
+        self._glw.setBackground(None)
+        self._plot = self._glw.addPlot(row=0, col=0)
+        self._plot.setMenuEnabled(False)
+        self._plot.setMouseEnabled(x=False, y=False)
+        self._plot.hideButtons()
+        self._plot.invertY(True)
+        self._plot.setAspectLocked(True)
+        self._plot.setLabel("left", "true")
+        self._plot.setLabel("bottom", "predicted")
+        self._image = _ClickableImage(self.click_cell_at, axisOrder="row-major")
+        self._image.setColorMap(cm.SEQUENTIAL)
+        self._plot.addItem(self._image)
+        self._frame = QGraphicsRectItem()
+        self._frame.setPen(pg.mkPen(cm.HIGHLIGHT, width=3, cosmetic=True))
+        self._frame.setZValue(10)
+        self._frame.setVisible(False)
+        self._plot.addItem(self._frame)
+
+        self._acc = self._glw.addPlot(row=0, col=1)
+        self._acc.setMenuEnabled(False)
+        self._acc.setMouseEnabled(x=False, y=False)
+        self._acc.hideButtons()
+        self._acc.invertY(True)
+        self._acc.setYLink(self._plot)
+        self._acc.hideAxis("left")
+        self._acc.showAxis("right")  # its tick labels carry each class's percentage
+        self._acc.getAxis("right").setStyle(tickLength=0)
+        self._acc.setLabel("bottom", "accuracy")
+        self._acc.setXRange(0, 1, padding=0.02)
+        self._acc.getAxis("bottom").setTicks([[(0.5, "50%")]])
+        self._glw.ci.layout.setColumnStretchFactor(0, 5)
+        self._glw.ci.layout.setColumnStretchFactor(1, 1)
+        self._bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.7, brush=cm.CORRECT)
+        self._acc.addItem(self._bars)
+
+        self._bar = pg.ColorBarItem(
+            values=(0, 1), colorMap=cm.SEQUENTIAL, interactive=False, width=12,
+            colorMapMenu=False, label="count",
+        )
+        self._bar.setImageItem(self._image)
+        self._glw.addItem(self._bar, row=0, col=2)
+
+        self._pairs_box = QHBoxLayout()
+        self._pairs_box.addWidget(QLabel("Most confused:"))
+        self._pair_buttons: list[QPushButton] = []
+        for _ in range(TOP_PAIRS):
+            b = QPushButton()
+            b.setFlat(True)
+            b.setStyleSheet(
+                "QPushButton { color: palette(link); text-decoration: underline;"
+                " border: none; padding: 2px 6px; }"
+            )
+            b.setCursor(Qt.CursorShape.PointingHandCursor)
+            b.setVisible(False)
+            b.clicked.connect(lambda _=False, btn=b: self.click_cell(*btn.property("pair")))
+            self._pair_buttons.append(b)
+            self._pairs_box.addWidget(b)
+        self._pairs_box.addStretch(1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self._title)
+        layout.addWidget(self._glw, 1)
+        layout.addLayout(self._pairs_box)
+
+        self._confusion = np.zeros((0, 0), dtype=np.int64)
+        self._names: tuple[str, ...] = ()
+        self._texts: list[list[pg.TextItem]] = []
+        self._selected: tuple[int, int] | None = None
+        self._pairs: list[tuple[int, int, int]] = []
+        bus.snapshot.connect(self._on_snapshot)
+        bus.run_reset.connect(self._on_run_reset)
+
+    # -- public ---------------------------------------------------------------
+    def matrix(self) -> np.ndarray:
+        """A copy of the confusion matrix shown, ``(k, k)`` int (rows true, columns predicted)."""
+        return self._confusion.copy()
+
+    def class_accuracy(self) -> np.ndarray:
+        """Each class's accuracy ``(k,)`` as shown beside the matrix."""
+        return per_class_accuracy(self._confusion)
+
+    def confused_pairs(self) -> list[tuple[int, int, int]]:
+        """The shortcuts shown: ``(true, predicted, count)``, most mistakes first."""
+        return list(self._pairs)
+
+    def cell_label(self, true: int, pred: int) -> str:
+        """The text drawn in cell ``(true, pred)`` (empty for a zero off the diagonal)."""
+        return self._texts[true][pred].textItem.toPlainText()
+
+    def selected_cell(self) -> tuple[int, int] | None:
+        """The highlighted ``(true, predicted)`` cell, if any."""
+        return self._selected
+
+    def click_cell(self, true: int, pred: int) -> None:
+        """Select cell ``(true, pred)`` and emit ``cellClicked`` (what a click does)."""
+        k = self._confusion.shape[0]
+        if not (0 <= true < k and 0 <= pred < k):
+            return
+        self._selected = (int(true), int(pred))
+        self._frame.setRect(QRectF(pred, true, 1, 1))
+        self._frame.setVisible(True)
+        self.cellClicked.emit(int(true), int(pred))
+
+    def click_cell_at(self, x: float, y: float) -> None:
+        """Click at image coordinates ``(x, y)``: column ``x`` is predicted, row ``y`` true."""
+        if x >= 0 and y >= 0:
+            self.click_cell(int(y), int(x))
+
+    # -- drawing --------------------------------------------------------------
+    def _on_snapshot(self, snap: Snapshot) -> None:
+        c = np.asarray(snap.confusion, dtype=np.int64)
+        k = c.shape[0]
+        names = tuple(snap.class_names)[:k]
+        if c.shape != self._confusion.shape or names != self._names:
+            self._build_cells(k, names)
+        self._confusion = c
+        total = int(c.sum())
+        acc = np.trace(c) / total if total else 0.0
+        self._title.setText(
+            f"Confusion matrix (validation) · epoch {snap.epoch + 1} · "
+            f"{total - int(np.trace(c))} of {total} wrong · accuracy {acc:.2%}"
+        )
+        heat = np.log10(1.0 + c)
+        top = max(float(heat.max()), np.log10(2.0))
+        self._image.setImage(heat, autoLevels=False)
+        self._image.setRect(QRectF(0, 0, k, k))
+        self._bar.setLevels((0.0, top))
+        self._bar.axis.setTicks(
+            [[(float(np.log10(1 + v)), str(v)) for v in COUNT_TICKS if np.log10(1 + v) <= top]]
+        )
+        cut = 0.55 * top
+        for t in range(k):
+            for p in range(k):
+                n = int(c[t, p])
+                item = self._texts[t][p]
+                item.setText(str(n) if n or t == p else "")
+                item.setColor((255, 255, 255) if heat[t, p] > cut else (30, 30, 30))
+        self._draw_accuracy(per_class_accuracy(c))
+        self._draw_pairs(most_confused(c))
+        if self._selected is not None and max(self._selected) < k:
+            t, p = self._selected
+            self._frame.setRect(QRectF(p, t, 1, 1))
+        else:
+            self._selected = None
+            self._frame.setVisible(False)
+
+    def _build_cells(self, k: int, names: tuple[str, ...]) -> None:
+        """(Re)create the k*k count labels and the class-name ticks for a new class count."""
+        for row in self._texts:
+            for item in row:
+                self._plot.removeItem(item)
+        size = 9 if k <= 10 else 7 if k <= 20 else 6
+        font = QFont()
+        font.setPointSize(size)
+        self._texts = []
+        for t in range(k):
+            row = []
+            for p in range(k):
+                item = pg.TextItem("", anchor=(0.5, 0.5))
+                item.setFont(font)
+                item.setPos(p + 0.5, t + 0.5)
+                self._plot.addItem(item)
+                row.append(item)
+            self._texts.append(row)
+        ticks = [(i + 0.5, names[i] if i < len(names) else str(i)) for i in range(k)]
+        self._plot.getAxis("left").setTicks([ticks])
+        self._plot.getAxis("bottom").setTicks([ticks])
+        self._plot.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+        self._names = names
+
+    def _draw_accuracy(self, acc: np.ndarray) -> None:
+        k = acc.size
+        shown = np.nan_to_num(acc)
+        self._bars.setOpts(x0=np.zeros(k), y=np.arange(k) + 0.5, width=shown, height=0.7)
+        labels = ["–" if np.isnan(a) else f"{a:.1%}" for a in acc]
+        self._acc.getAxis("right").setTicks([[(t + 0.5, labels[t]) for t in range(k)]])
+
+    def _draw_pairs(self, pairs: list[tuple[int, int, int]]) -> None:
+        self._pairs = pairs
+        for i, b in enumerate(self._pair_buttons):
+            if i < len(pairs):
+                t, p, n = pairs[i]
+                b.setText(f"{self._name(t)} → {self._name(p)} ({n})")
+                b.setToolTip(f"Show the {n} validation images of {self._name(t)} "
+                             f"predicted as {self._name(p)}")
+                b.setProperty("pair", (t, p))
+            b.setVisible(i < len(pairs))
+
+    def _name(self, i: int) -> str:
+        return self._names[i] if i < len(self._names) else str(i)
+
+    def _on_run_reset(self) -> None:
+        self._confusion = np.zeros((0, 0), dtype=np.int64)
+        self._selected = None
+        self._frame.setVisible(False)
+        self._image.clear()
+        self._build_cells(0, ())
+        self._bars.setOpts(x0=[], y=[], width=[])
+        self._draw_pairs([])
+        self._title.setText("Confusion matrix (validation): waiting for the first snapshot")

@@ -1,0 +1,239 @@
+"""Loss and accuracy curves: per epoch, a running per-batch loss, and change markers.
+
+The x axis counts epochs completed: epoch ``e``'s report sits at ``e + 1`` and
+batch ``b`` of ``n`` in epoch ``e`` at ``e + b / n``, so a change made mid-epoch is
+marked where it happened. Batch events arrive often, so they are only appended to
+NumPy buffers; a single-shot timer redraws at most ~20 times a second. When a new
+run starts, the finished one stays on the plots, faded, for comparison.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from core.events import BatchProgress, EpochReport, HyperparameterChanged
+from gui import colormaps as cm
+from gui.bus import EventBus
+
+REDRAW_MS = 50
+SHORT_NAMES = {"learning_rate": "lr", "batch_size": "batch", "hidden": "hidden"}
+SERIES = ("running_loss", "train_loss", "val_loss", "train_acc", "val_acc")
+
+
+class _Buffer:
+    """Growable ``(x, y)`` float arrays: appends are amortised O(1), reads are views."""
+
+    def __init__(self) -> None:
+        self._x = np.empty(256)
+        self._y = np.empty(256)
+        self.n = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self.n == self._x.size:
+            self._x = np.resize(self._x, 2 * self.n)
+            self._y = np.resize(self._y, 2 * self.n)
+        self._x[self.n], self._y[self.n] = x, y
+        self.n += 1
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._x[: self.n], self._y[: self.n]
+
+    def clear(self) -> None:
+        self.n = 0
+
+
+def format_value(v: object) -> str:
+    """A hyperparameter value as a short label: ``0.01``, ``128``, ``784-128-10``."""
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    if isinstance(v, (tuple, list)):
+        return "-".join(format_value(x) for x in v)
+    return str(v)
+
+
+def change_label(ev: HyperparameterChanged) -> str:
+    """``"lr 0.1→0.01"``: what changed, from what, to what."""
+    name = SHORT_NAMES.get(ev.name, ev.name)
+    return f"{name} {format_value(ev.old)}→{format_value(ev.new)}"
+
+
+def _plot(title: str, y_label: str, legend_offset: tuple[int, int]) -> pg.PlotWidget:
+    w = pg.PlotWidget()
+    w.setBackground(None)
+    p = w.getPlotItem()
+    p.setTitle(title)
+    p.setLabel("bottom", "epoch")
+    p.setLabel("left", y_label)
+    p.showGrid(x=True, y=True, alpha=0.2)
+    p.addLegend(offset=legend_offset, labelTextSize="9pt", brush=pg.mkBrush(128, 128, 128, 30))
+    p.setMenuEnabled(True)
+    return w
+
+
+class CurvesView(QWidget):
+    """Loss (top) and accuracy (bottom) against epochs, for the current and earlier runs."""
+
+    def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._loss_w = _plot("Loss", "cross-entropy (log scale)", (-10, 10))
+        self._acc_w = _plot("Accuracy", "accuracy (%)", (-10, -10))
+        self._acc_w.getPlotItem().setXLink(self._loss_w.getPlotItem())
+        self._loss_w.getPlotItem().setLogMode(y=True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self._loss_w, 3)
+        layout.addWidget(self._acc_w, 2)
+
+        self._buffers = {name: _Buffer() for name in SERIES}
+        lp, ap = self._loss_w.getPlotItem(), self._acc_w.getPlotItem()
+        self._items: dict[str, pg.PlotDataItem] = {
+            "running_loss": lp.plot(pen=pg.mkPen(cm.RUNNING, width=1), name="running (batch)"),
+            "train_loss": lp.plot(
+                pen=pg.mkPen(cm.TRAIN, width=2), symbol="o", symbolSize=5,
+                symbolBrush=cm.TRAIN, symbolPen=None, name="train",
+            ),
+            "val_loss": lp.plot(
+                pen=pg.mkPen(cm.VAL, width=2), symbol="s", symbolSize=5,
+                symbolBrush=cm.VAL, symbolPen=None, name="validation",
+            ),
+            "train_acc": ap.plot(
+                pen=pg.mkPen(cm.TRAIN, width=2), symbol="o", symbolSize=5,
+                symbolBrush=cm.TRAIN, symbolPen=None, name="train",
+            ),
+            "val_acc": ap.plot(
+                pen=pg.mkPen(cm.VAL, width=2), symbol="s", symbolSize=5,
+                symbolBrush=cm.VAL, symbolPen=None, name="validation",
+            ),
+        }
+        self._items["running_loss"].setDownsampling(auto=True, method="peak")
+        self._items["running_loss"].setClipToView(True)
+        self._rows: list[EpochReport] = []
+        self._markers: list[tuple[str, list[pg.InfiniteLine]]] = []
+        self._plot_of = {name: lp if name.endswith("loss") else ap for name in SERIES}
+        self._faded: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
+        self._faded_runs = 0
+        self._batches = 0  # batches per epoch, from the latest BatchProgress
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self._redraw_running)
+
+        bus.batch.connect(self._on_batch)
+        bus.epoch.connect(self._on_epoch)
+        bus.changed.connect(self._on_changed)
+        bus.run_reset.connect(self._on_run_reset)
+
+    # -- public ---------------------------------------------------------------
+    def plot_widgets(self) -> list[pg.PlotWidget]:
+        """The loss and accuracy plots, for export as images."""
+        return [self._loss_w, self._acc_w]
+
+    def history_rows(self) -> list[dict]:
+        """One dict per epoch of the current run (EpochReport's fields; architecture as text)."""
+        rows = []
+        for r in self._rows:
+            row = dataclasses.asdict(r)
+            row["architecture"] = format_value(r.architecture)
+            rows.append(row)
+        return rows
+
+    def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the ``(x, y)`` points of one current curve (a name from ``SERIES``)."""
+        self._redraw_running()
+        x, y = self._buffers[name].data()
+        return x.copy(), y.copy()
+
+    def marker_labels(self) -> list[str]:
+        """The labels of the current run's change markers, oldest first."""
+        return [label for label, _ in self._markers]
+
+    def faded_runs(self) -> int:
+        """How many earlier runs are shown faded."""
+        return self._faded_runs
+
+    def clear_history(self) -> None:
+        """Remove the faded earlier runs; the current run stays."""
+        for plot, item in self._faded:
+            plot.removeItem(item)
+        self._faded.clear()
+        self._faded_runs = 0
+
+    # -- events ---------------------------------------------------------------
+    def _on_batch(self, ev: BatchProgress) -> None:
+        self._batches = max(int(ev.batches), 1)
+        if np.isfinite(ev.running_loss) and ev.running_loss > 0:
+            self._buffers["running_loss"].append(ev.epoch + ev.batch / self._batches,
+                                                 ev.running_loss)
+            if not self._timer.isActive():
+                self._timer.start()
+
+    def _redraw_running(self) -> None:
+        self._timer.stop()
+        self._items["running_loss"].setData(*self._buffers["running_loss"].data())
+
+    def _on_epoch(self, ev: EpochReport) -> None:
+        self._rows.append(ev)
+        x = ev.epoch + 1.0
+        for name, value, scale in (
+            ("train_loss", ev.train_loss, 1.0),
+            ("val_loss", ev.val_loss, 1.0),
+            ("train_acc", ev.train_acc, 100.0),
+            ("val_acc", ev.val_acc, 100.0),
+        ):
+            # A diverged loss (inf, nan) has no place on a log axis; the marker says enough.
+            if np.isfinite(value) and (scale != 1.0 or value > 0):
+                self._buffers[name].append(x, value * scale)
+                self._items[name].setData(*self._buffers[name].data())
+        self._redraw_running()
+
+    def _on_changed(self, ev: HyperparameterChanged) -> None:
+        x = ev.epoch + (ev.batch / self._batches if self._batches else 0.0)
+        label = change_label(ev)
+        pen = pg.mkPen(cm.MARKER, width=1.5, style=Qt.PenStyle.DashLine)
+        # Stagger labels so that changes close together do not print over each other.
+        height = 0.92 - 0.14 * (len(self._markers) % 5)
+        lines = [
+            pg.InfiniteLine(
+                pos=x, angle=90, pen=pen, label=label,
+                labelOpts={"position": height, "color": cm.MARKER, "anchors": [(0, 0.5), (0, 0.5)],
+                           "fill": pg.mkBrush(128, 128, 128, 40)},
+            ),
+            pg.InfiniteLine(pos=x, angle=90, pen=pen),
+        ]
+        self._loss_w.getPlotItem().addItem(lines[0], ignoreBounds=True)
+        self._acc_w.getPlotItem().addItem(lines[1], ignoreBounds=True)
+        self._markers.append((label, lines))
+
+    def _on_run_reset(self) -> None:
+        """Keep what was drawn as a faded copy, then start empty."""
+        self._redraw_running()
+        kept = False
+        for name in SERIES:
+            x, y = self._buffers[name].data()
+            if x.size:
+                # Added through the PlotItem so the copy follows the log axis too.
+                # The first faded curve on each plot names them all in the legend.
+                first = not self._faded_runs and name in ("train_loss", "train_acc")
+                copy = pg.PlotDataItem(
+                    x.copy(), y.copy(), pen=pg.mkPen(cm.FADED, width=1.5),
+                    name="earlier runs" if first else None,
+                )
+                copy.setZValue(-10)
+                self._plot_of[name].addItem(copy)
+                self._faded.append((self._plot_of[name], copy))
+                kept = True
+            self._buffers[name].clear()
+            self._items[name].setData([], [])
+        self._faded_runs += kept
+        for _, (top, bottom) in self._markers:
+            self._loss_w.getPlotItem().removeItem(top)
+            self._acc_w.getPlotItem().removeItem(bottom)
+        self._markers.clear()
+        self._rows.clear()

@@ -1,0 +1,203 @@
+"""W1 as a grid of receptive fields: what each hidden unit looks for in the input.
+
+Column ``j`` of W1 ``(fan_in, hidden)`` is reshaped to the image shape and drawn as
+one tile; all tiles go into a single mosaic image (1-pixel transparent gaps, grid
+near-square), so a snapshot costs one ``setImage`` however many units there are.
+Colour images (32x32x3) are shown as the mean over their channels.
+
+Each tile is scaled by its own largest magnitude by default ("per unit"): the
+pattern of every unit is readable even when their sizes differ a lot, and the
+hover label gives the unit's L2 norm for comparing sizes. Unticking "per unit"
+puts every tile on one symmetric scale, ±max|w| over the whole layer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGraphicsRectItem,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.events import Snapshot
+from gui import colormaps as cm
+from gui.bus import EventBus
+
+GAP = 1
+
+
+def grid_for(n: int) -> tuple[int, int]:
+    """``(rows, cols)`` of a near-square grid holding ``n`` tiles."""
+    cols = max(1, math.ceil(math.sqrt(n)))
+    return max(1, math.ceil(n / cols)), cols
+
+
+def mosaic(tiles: np.ndarray, rows: int, cols: int, gap: int = GAP) -> np.ndarray:
+    """Tiles ``(n, h, w)`` laid out row by row into one ``(rows*(h+gap)-gap, ...)`` image.
+
+    Gaps and unused cells are NaN, which the image item draws transparent.
+    """
+    n, h, w = tiles.shape
+    padded = np.full((rows * cols, h + gap, w + gap), np.nan, dtype=np.float32)
+    padded[:n, :h, :w] = tiles
+    grid = padded.reshape(rows, cols, h + gap, w + gap).transpose(0, 2, 1, 3)
+    return grid.reshape(rows * (h + gap), cols * (w + gap))[:-gap or None, :-gap or None]
+
+
+class WeightsView(QWidget):
+    """The first layer's weights, one tile per hidden unit, refreshed per snapshot."""
+
+    def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._title = QLabel("W1: waiting for the first snapshot")
+        self._per_unit = QCheckBox("per unit")
+        self._per_unit.setChecked(True)
+        self._per_unit.setToolTip(
+            "Scale each unit's tile by its own largest weight (patterns readable), "
+            "or all units on one scale (sizes comparable)"
+        )
+        self._per_unit.toggled.connect(self._redraw)
+        self._hover = QLabel(" ")
+        self._hover.setMinimumWidth(180)
+
+        self._glw = pg.GraphicsLayoutWidget()
+        self._glw.setBackground(None)
+        self._vb = self._glw.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image.setColorMap(cm.DIVERGING)
+        self._vb.addItem(self._image)
+        self._frame = QGraphicsRectItem()
+        self._frame.setPen(pg.mkPen(cm.HIGHLIGHT, width=2, cosmetic=True))
+        self._frame.setVisible(False)
+        self._vb.addItem(self._frame)
+        self._bar = pg.ColorBarItem(
+            values=(-1, 1), colorMap=cm.DIVERGING, interactive=False, width=12,
+            colorMapMenu=False,
+        )
+        self._bar.setImageItem(self._image)
+        self._glw.addItem(self._bar)
+        self._glw.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+        top = QHBoxLayout()
+        top.addWidget(self._title, 1)
+        top.addWidget(self._per_unit)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self._hover, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self._glw, 1)
+        layout.addLayout(bottom)
+
+        self._tiles = np.zeros((0, 1, 1), dtype=np.float32)
+        self._norms = np.zeros(0)
+        self._grid = (0, 0)
+        bus.snapshot.connect(self._on_snapshot)
+        bus.run_reset.connect(self._on_run_reset)
+
+    # -- public ---------------------------------------------------------------
+    def grid_shape(self) -> tuple[int, int]:
+        """``(rows, cols)`` of the tile grid (``(0, 0)`` before the first snapshot)."""
+        return self._grid
+
+    def n_units(self) -> int:
+        """How many hidden units the grid shows."""
+        return int(self._tiles.shape[0]) if self._grid != (0, 0) else 0
+
+    def unit_norms(self) -> np.ndarray:
+        """The L2 norm of each unit's incoming weights, ``(hidden,)``."""
+        return self._norms.copy()
+
+    def image(self) -> np.ndarray:
+        """The mosaic as drawn (after scaling), NaN in the gaps; empty before a snapshot."""
+        img = self._image.image
+        return np.zeros((0, 0)) if img is None or self._grid == (0, 0) else np.array(img)
+
+    def levels(self) -> tuple[float, float]:
+        """The values drawn fully blue and fully red."""
+        lo, hi = self._image.getLevels()
+        return float(lo), float(hi)
+
+    def set_per_unit(self, on: bool) -> None:
+        """Scale each tile by its own largest weight (True) or all by the layer's (False)."""
+        self._per_unit.setChecked(on)
+
+    def unit_at(self, x: float, y: float) -> int | None:
+        """The unit under mosaic pixel coordinates ``(x, y)``, or None in a gap or outside."""
+        if self._grid == (0, 0) or x < 0 or y < 0:
+            return None
+        _, h, w = self._tiles.shape
+        col, cx = divmod(int(x), w + GAP)
+        row, cy = divmod(int(y), h + GAP)
+        if cx >= w or cy >= h or col >= self._grid[1]:
+            return None
+        unit = row * self._grid[1] + col
+        return unit if unit < self._tiles.shape[0] else None
+
+    def hover_text(self) -> str:
+        """What the hover label says now."""
+        return self._hover.text()
+
+    def show_unit(self, unit: int | None) -> None:
+        """Outline ``unit`` and name it with its norm (what hovering does)."""
+        if unit is None:
+            self._frame.setVisible(False)
+            self._hover.setText(" ")
+            return
+        _, h, w = self._tiles.shape
+        row, col = divmod(unit, self._grid[1])
+        self._frame.setRect(QRectF(col * (w + GAP) - 0.5, row * (h + GAP) - 0.5, w + 1, h + 1))
+        self._frame.setVisible(True)
+        self._hover.setText(f"unit {unit} · ‖w‖ = {self._norms[unit]:.3f}")
+
+    # -- events ---------------------------------------------------------------
+    def _on_snapshot(self, snap: Snapshot) -> None:
+        W = np.asarray(snap.weights, dtype=np.float32)
+        self._tiles = cm.channel_mean(W.T, tuple(snap.image_shape))
+        self._norms = np.linalg.norm(W, axis=0)
+        self._grid = grid_for(W.shape[1])
+        fan_in, n = W.shape
+        self._title.setText(
+            f"W1 · {n} units · {fan_in} inputs each · epoch {snap.epoch + 1}"
+        )
+        self._redraw()
+        self.show_unit(None)
+
+    def _redraw(self) -> None:
+        if self._grid == (0, 0):
+            return
+        tiles = self._tiles
+        if self._per_unit.isChecked():
+            peak = np.abs(tiles).max(axis=(1, 2), keepdims=True)
+            tiles = tiles / np.where(peak > 0, peak, 1.0)
+            limit = 1.0
+        else:
+            limit = float(np.abs(tiles).max()) or 1.0
+        self._image.setImage(mosaic(tiles, *self._grid), autoLevels=False)
+        self._image.setLevels((-limit, limit))
+        self._bar.setLevels((-limit, limit))
+        self._bar.axis.setLabel("weight / unit's max" if self._per_unit.isChecked() else "weight")
+        self._vb.autoRange(padding=0.01)
+
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        if self._grid == (0, 0) or not self._vb.sceneBoundingRect().contains(pos):
+            self.show_unit(None)
+            return
+        p = self._image.mapFromScene(pos)
+        self.show_unit(self.unit_at(p.x(), p.y()))
+
+    def _on_run_reset(self) -> None:
+        self._tiles = np.zeros((0, 1, 1), dtype=np.float32)
+        self._norms = np.zeros(0)
+        self._grid = (0, 0)
+        self._image.clear()
+        self.show_unit(None)
+        self._title.setText("W1: waiting for the first snapshot")

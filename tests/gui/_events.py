@@ -1,0 +1,101 @@
+"""Realistic core events for view tests: a real MLP trained briefly on real images.
+
+The snapshot is built the way the training loop describes it: W1, the validation
+confusion matrix, every misclassified validation sample (most confident first,
+capped) and, per class, the least confident correct ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.data import Dataset
+from core.events import (
+    BatchProgress,
+    EpochReport,
+    HyperparameterChanged,
+    Snapshot,
+    frozen,
+)
+from core.model import MLP
+from core.optim import make_optimizer
+
+
+def trained_model(data: Dataset, hidden: int = 16, steps: int = 40, seed: int = 0) -> MLP:
+    """An MLP ``(d, hidden, k)`` after ``steps`` SGD mini-batches: good, not perfect."""
+    model = MLP((data.n_features, hidden, data.n_classes), seed=seed)
+    opt = make_optimizer("sgd", model.params, 0.5, 0.0)
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        idx = rng.integers(0, data.X_train.shape[0], 64)
+        _, grads = model.loss_and_grads(data.X_train[idx], data.y_train[idx])
+        opt.step(model.params, grads)
+    return model
+
+
+def snapshot_of(
+    model: MLP, data: Dataset, epoch: int = 0, max_wrong: int = 300, per_class_right: int = 6
+) -> Snapshot:
+    """The Snapshot a Trainer would send for ``model`` on ``data``'s validation set."""
+    X, y = data.X_val, data.y_val
+    probs = model.predict_proba(X)
+    pred = probs.argmax(axis=1)
+    conf = probs[np.arange(len(y)), pred]
+    k = data.n_classes
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (y, pred), 1)
+    wrong = np.flatnonzero(pred != y)
+    wrong = wrong[np.argsort(-conf[wrong], kind="stable")][:max_wrong]
+    right = []
+    for c in range(k):
+        idx = np.flatnonzero((pred == y) & (y == c))
+        right.extend(idx[np.argsort(conf[idx], kind="stable")][:per_class_right])
+    keep = np.concatenate([wrong, np.asarray(right, dtype=np.int64)])
+    return Snapshot(
+        epoch=epoch,
+        weights=frozen(model.params[0]),
+        image_shape=data.image_shape,
+        class_names=data.class_names,
+        confusion=frozen(confusion),
+        sample_images=frozen(X[keep]),
+        sample_true=frozen(y[keep]),
+        sample_pred=frozen(pred[keep]),
+        sample_probs=frozen(probs[keep]),
+        sample_index=frozen(keep),
+        params=tuple(frozen(p) for p in model.params),
+        activation=model.activation,
+    )
+
+
+def epoch_report(epoch: int, lr: float = 0.1, step: int = 0) -> EpochReport:
+    """A plausible report for ``epoch``: loss falls and accuracy rises with it."""
+    return EpochReport(
+        epoch=epoch,
+        train_loss=2.0 / (epoch + 1.5),
+        train_acc=1.0 - 0.8 / (epoch + 1.2),
+        val_loss=2.1 / (epoch + 1.4),
+        val_acc=1.0 - 0.85 / (epoch + 1.2),
+        learning_rate=lr,
+        batch_size=64,
+        architecture=(64, 16, 10),
+        seconds=0.5,
+        samples_per_s=3000.0,
+        step=step,
+    )
+
+
+def batch_progress(epoch: int, batch: int, batches: int = 20) -> BatchProgress:
+    """Batch ``batch`` of ``batches`` in ``epoch``, with a running loss that decreases."""
+    t = epoch + batch / batches
+    return BatchProgress(
+        epoch=epoch, batch=batch, batches=batches, step=epoch * batches + batch,
+        loss=2.0 / (t + 1.0), running_loss=2.0 / (t + 1.1), learning_rate=0.1,
+        batch_size=64, architecture=(64, 16, 10), samples_per_s=3000.0,
+    )
+
+
+def lr_change(epoch: int, batch: int, old: float, new: float) -> HyperparameterChanged:
+    """The learning rate changed at batch ``batch`` of ``epoch``."""
+    return HyperparameterChanged(
+        epoch=epoch, batch=batch, step=epoch * 20 + batch, name="learning_rate", old=old, new=new
+    )

@@ -1,0 +1,93 @@
+"""ConfusionView: counts in cells, per-class accuracy, clicks and shortcuts emit the pair."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QPushButton
+
+from core.events import frozen
+from gui.bus import EventBus
+from gui.confusion_view import ConfusionView, most_confused, per_class_accuracy
+from tests.gui._events import snapshot_of, trained_model
+
+
+@pytest.fixture(scope="module")
+def snap(digits):
+    return snapshot_of(trained_model(digits, hidden=16, steps=15), digits)
+
+
+@pytest.fixture
+def view(qtbot):
+    bus = EventBus()
+    v = ConfusionView(bus)
+    qtbot.addWidget(v)
+    v.resize(640, 520)
+    return bus, v
+
+
+def test_most_confused_and_class_accuracy_from_a_matrix():
+    c = np.array([[5, 2, 0], [7, 1, 1], [0, 0, 0]])
+    assert most_confused(c) == [(1, 0, 7), (0, 1, 2), (1, 2, 1)]
+    acc = per_class_accuracy(c)
+    np.testing.assert_allclose(acc[:2], [5 / 7, 1 / 9])
+    assert np.isnan(acc[2])
+
+
+def test_cells_show_the_snapshot_counts(view, snap):
+    bus, v = view
+    bus.snapshot.emit(snap)
+    c = np.asarray(snap.confusion)
+    assert c.trace() < c.sum()  # the briefly trained model makes mistakes to show
+    np.testing.assert_array_equal(v.matrix(), c)
+    for t in range(10):
+        assert v.cell_label(t, t) == str(c[t, t])
+        for p in range(10):
+            if t != p:
+                assert v.cell_label(t, p) == (str(c[t, p]) if c[t, p] else "")
+    np.testing.assert_allclose(v.class_accuracy(), np.diag(c) / c.sum(axis=1))
+    assert v.confused_pairs() == most_confused(c)
+    assert v.confused_pairs()[0][2] == c[~np.eye(10, dtype=bool)].max()
+
+
+def test_clicking_a_cell_emits_true_and_predicted(view, snap, qtbot):
+    bus, v = view
+    v.show()
+    qtbot.waitExposed(v)
+    bus.snapshot.emit(snap)
+    qtbot.wait(20)
+    glw = v.findChild(pg.GraphicsLayoutWidget)
+    image = next(i for i in glw.scene().items() if isinstance(i, pg.ImageItem))
+    pos = glw.mapFromScene(image.mapToScene(QPointF(7.5, 2.5)))  # column 7, row 2
+    with qtbot.waitSignal(v.cellClicked) as blocker:
+        qtbot.mouseClick(glw.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert blocker.args == [2, 7]
+    assert v.selected_cell() == (2, 7)
+
+
+def test_shortcuts_emit_the_most_confused_pair(view, snap, qtbot):
+    bus, v = view
+    bus.snapshot.emit(snap)
+    t, p, n = v.confused_pairs()[0]
+    button = next(b for b in v.findChildren(QPushButton) if f"({n})" in b.text())
+    with qtbot.waitSignal(v.cellClicked) as blocker:
+        button.click()
+    assert blocker.args == [t, p]
+    assert v.selected_cell() == (t, p)
+
+
+def test_a_new_class_count_rebuilds_the_cells(view, snap):
+    bus, v = view
+    bus.snapshot.emit(snap)
+    small = np.array([[3, 1, 0], [0, 4, 2], [1, 0, 5]])
+    names = ("a", "b", "c")
+    bus.snapshot.emit(dataclasses.replace(snap, confusion=frozen(small), class_names=names))
+    assert v.matrix().shape == (3, 3)
+    assert v.cell_label(1, 2) == "2" and v.cell_label(0, 2) == ""
+    assert v.confused_pairs()[0] == (1, 2, 2)
+    bus.run_reset.emit()
+    assert v.matrix().shape == (0, 0) and v.confused_pairs() == []

@@ -1,0 +1,93 @@
+"""CurvesView: per-epoch points, the running loss, change markers and faded runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gui.bus import EventBus
+from gui.curves_view import CurvesView
+from tests.gui._events import batch_progress, epoch_report, lr_change
+
+
+@pytest.fixture
+def view(qtbot):
+    bus = EventBus()
+    v = CurvesView(bus)
+    qtbot.addWidget(v)
+    return bus, v
+
+
+def _run(bus: EventBus, epochs: int, batches: int = 20) -> None:
+    for e in range(epochs):
+        for b in range(1, batches + 1):
+            bus.batch.emit(batch_progress(e, b, batches))
+        bus.epoch.emit(epoch_report(e))
+
+
+def test_one_point_per_epoch_on_every_curve(view):
+    bus, v = view
+    _run(bus, 3)
+    for name in ("train_loss", "val_loss", "train_acc", "val_acc"):
+        x, y = v.series(name)
+        np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+        assert np.all(np.isfinite(y))
+    _, acc = v.series("val_acc")
+    assert acc[-1] == pytest.approx(100 * epoch_report(2).val_acc)
+    rows = v.history_rows()
+    assert [r["epoch"] for r in rows] == [0, 1, 2]
+    assert rows[0]["architecture"] == "64-16-10"
+    assert rows[1]["val_loss"] == pytest.approx(epoch_report(1).val_loss)
+
+
+def test_running_loss_is_drawn_throttled_at_fractional_epochs(view, qtbot):
+    bus, v = view
+    for b in range(1, 11):
+        bus.batch.emit(batch_progress(0, b, 20))
+    item = v.plot_widgets()[0].getPlotItem().listDataItems()[0]
+    assert item.xData is None or len(item.xData) == 0  # nothing redrawn per event
+    qtbot.waitUntil(lambda: item.xData is not None and len(item.xData) == 10, timeout=1000)
+    x, _ = v.series("running_loss")
+    np.testing.assert_allclose(x, np.arange(1, 11) / 20)
+
+
+def test_a_change_is_marked_where_it_happened(view):
+    bus, v = view
+    _run(bus, 1)
+    bus.batch.emit(batch_progress(1, 5, 20))
+    bus.changed.emit(lr_change(1, 5, 0.1, 0.01))
+    assert v.marker_labels() == ["lr 0.1→0.01"]
+    loss_plot = v.plot_widgets()[0].getPlotItem()
+    lines = [i for i in loss_plot.items if type(i).__name__ == "InfiniteLine"]
+    assert [line.value() for line in lines] == [pytest.approx(1.25)]
+
+
+def test_run_reset_keeps_the_old_run_faded_until_cleared(view):
+    bus, v = view
+    _run(bus, 2)
+    bus.changed.emit(lr_change(1, 5, 0.1, 0.01))
+    loss_plot = v.plot_widgets()[0].getPlotItem()
+    before = len(loss_plot.listDataItems())
+    bus.run_reset.emit()
+    assert v.faded_runs() == 1
+    assert v.history_rows() == []
+    assert v.marker_labels() == []
+    assert v.series("val_loss")[0].size == 0
+    faded = loss_plot.listDataItems()[before:]
+    assert len(faded) == 3  # running, train and validation loss of the old run
+    assert all(f.opts["pen"].color().alpha() < 255 for f in faded)
+    np.testing.assert_array_equal(faded[1].xData, [1.0, 2.0])
+    _run(bus, 1)
+    assert v.series("val_loss")[0].tolist() == [1.0]
+    v.clear_history()
+    assert v.faded_runs() == 0
+    assert len(loss_plot.listDataItems()) == before
+
+
+def test_a_diverged_epoch_does_not_break_the_log_axis(view):
+    import dataclasses
+
+    bus, v = view
+    bus.epoch.emit(dataclasses.replace(epoch_report(0), train_loss=float("inf")))
+    assert v.series("train_loss")[0].size == 0
+    assert v.series("val_loss")[0].size == 1
