@@ -1,23 +1,46 @@
 """Backprop Studio: the window by default, the command line with --headless or a subcommand.
 
-    python main.py                      open the studio window
-    python main.py --headless [opts]    train from the command line (same as `train`)
+    python main.py                          open the studio window
+    python main.py --headless [opts]        train from the command line (same as `train`)
+    python main.py --resume CHECKPOINT      continue a saved run from the command line
+    python main.py --evaluate CHECKPOINT    report a saved model on the test set
     python main.py train|evaluate|sweep ...
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 HEADLESS_COMMANDS = ("train", "evaluate", "sweep")
+HEADLESS_FLAGS = ("--headless", "--evaluate", "--resume")
+
+
+def render_pictures(folder: Path, **run: Any) -> Sequence[Path]:
+    """Draw the run's PNGs with pyqtgraph; if Qt cannot start, warn and skip them."""
+    try:
+        from gui.figures import render_run_pictures
+    except ImportError as exc:
+        print(f"warning: pictures skipped (Qt is not available: {exc})", file=sys.stderr)
+        return []
+    return render_run_pictures(folder, **run)
+
+
+def is_headless(argv: Sequence[str]) -> bool:
+    return bool(argv) and (
+        argv[0] in HEADLESS_COMMANDS
+        or any(a in HEADLESS_FLAGS or a.split("=")[0] in HEADLESS_FLAGS for a in argv)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if "--headless" in argv or (argv and argv[0] in HEADLESS_COMMANDS):
+    if is_headless(argv):
         from core.cli import main as cli_main
 
-        return cli_main(argv)
+        return cli_main(argv, render=render_pictures)
     from gui.app import main as gui_main
 
     return gui_main(argv)
