@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from core.errors import DataError
+from core.data.catalog import DIGIT_NAMES, source_for
+from core.data.cifar import read_cifar
+from core.data.idxset import read_idx_set
+from core.data.locate import SUGGESTION, Found, locate, probe_folder
+from core.data.raw import RawData
+from core.errors import ConfigError, DataError, DatasetUnavailable
+
+_KNOWN = "mnist, fashion_mnist, cifar10, digits, or a folder of IDX files"
 
 
 @dataclass(frozen=True)
@@ -15,7 +24,9 @@ class Dataset:
     """Train / validation / test splits of one image-classification dataset.
 
     Images are flattened: ``X_*`` is ``(n, prod(image_shape))`` float32 in [0, 1];
-    ``y_*`` is ``(n,)`` int64 class indices into ``class_names``.
+    ``y_*`` is ``(n,)`` int64 class indices into ``class_names``. ``image_shape`` is
+    ``(rows, cols)`` for grey images and ``(rows, cols, 3)`` for colour ones, so
+    views and augmentation can put a row of ``X`` back into an image.
     """
 
     name: str
@@ -37,17 +48,38 @@ class Dataset:
     def n_classes(self) -> int:
         return len(self.class_names)
 
+    def images(self, X: np.ndarray) -> np.ndarray:
+        """Rows of ``X`` (n, n_features) as images (n, *image_shape), without copying."""
+        return X.reshape(len(X), *self.image_shape)
+
 
 def split_validation(
     X: np.ndarray, y: np.ndarray, val_fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Stratified, seeded train/validation split."""
+    """Seeded train/validation split, stratified by class whenever the counts allow it.
+
+    A tiny dataset (a class with one example, fewer validation slots than classes)
+    cannot be stratified; it is then split at random with the same seed.
+    """
     from sklearn.model_selection import train_test_split
 
-    X_tr, X_val, y_tr, y_val = train_test_split(
-        X, y, test_size=val_fraction, random_state=seed, stratify=y
-    )
+    if len(y) < 2:
+        raise DataError(f"only {len(y)} training example(s): too few to set some aside")
+    try:
+        X_tr, X_val, y_tr, y_val = train_test_split(
+            X, y, test_size=val_fraction, random_state=seed, stratify=y
+        )
+    except ValueError:
+        X_tr, X_val, y_tr, y_val = train_test_split(
+            X, y, test_size=val_fraction, random_state=seed
+        )
     return X_tr, y_tr, X_val, y_val
+
+
+def to_unit_float(images: np.ndarray) -> np.ndarray:
+    """uint8 images (n, ...) -> float32 rows (n, prod(...)) in [0, 1]."""
+    flat = images.reshape(len(images), -1)
+    return np.multiply(flat, np.float32(1 / 255), dtype=np.float32)
 
 
 def load_digits_dataset(val_fraction: float = 1 / 12, seed: int = 0) -> Dataset:
@@ -64,21 +96,79 @@ def load_digits_dataset(val_fraction: float = 1 / 12, seed: int = 0) -> Dataset:
     X_tr, y_tr, X_val, y_val = split_validation(X_rest, y_rest, val_fraction, seed)
     return Dataset(
         "digits", X_tr, y_tr, X_val, y_val, X_test, y_test, (8, 8),
-        tuple(str(i) for i in range(10)), "scikit-learn bundled 8x8 digits",
-    )
+        DIGIT_NAMES, "scikit-learn bundled 8x8 digits",
+    )  # fmt: skip
 
 
 def load_dataset(
     name: str,
-    path: str | None = None,
+    path: str | os.PathLike[str] | None = None,
     *,
     val_fraction: float = 1 / 12,
     seed: int = 0,
     progress: Callable[[str, int, int], None] | None = None,
     download: bool = True,
+    mirror: str | None = None,
+    pins: Mapping[str, str] | None = None,
 ) -> Dataset:
-    """Load ``name`` ("mnist", "fashion_mnist", "digits", "cifar10" or a folder of IDX files)."""
-    key = name.lower().replace("-", "_")
-    if key == "digits":
+    """Load ``name`` ("mnist", "fashion_mnist", "digits", "cifar10" or a folder of files).
+
+    ``path`` is an explicit folder for a named dataset (the only place then looked
+    at). Otherwise the files are looked for in ``BACKPROP_DATA``, the cache and system
+    folders, then downloaded when ``download`` is true; ``progress(file, done, total)``
+    follows the downloads. ``mirror`` replaces the official download sites (as
+    ``BACKPROP_MIRROR`` does) and ``pins`` replaces some pinned SHA-256 values, by
+    file name, for a mirror that serves recompressed files. The validation set is
+    ``val_fraction`` of the official training set, stratified and seeded.
+
+    Raises :class:`~core.errors.DatasetUnavailable` when no copy can be found or
+    fetched, and :class:`~core.errors.DataError` when the files are damaged.
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise ConfigError(f"val_fraction: {val_fraction!r} is not between 0 and 1 (exclusive)")
+    if name.strip().lower() == "digits":
         return load_digits_dataset(val_fraction, seed)
-    raise DataError(f"dataset {name!r}: not available yet")
+    source = source_for(name)
+    if source is None:
+        found, label = _named_folder(name), Path(name).name or name
+        class_names = None
+    else:
+        found = locate(
+            source, path, download=download, mirror=mirror, progress=progress, pins=pins
+        )
+        label, class_names = source.key, source.class_names
+    if found.files:
+        raw = read_idx_set(found.files, class_names)
+        description = f"{source.title if source else 'IDX files'} from {found.describe()}"
+    else:
+        raw = read_cifar(found.location)
+        description = f"CIFAR-10 from {found.describe()}"
+    return _assemble(label, raw, description, val_fraction, seed)
+
+
+def _named_folder(name: str) -> Found:
+    folder = Path(name).expanduser()
+    if not folder.exists():
+        raise DataError(f"unknown dataset {name!r}: choose {_KNOWN}")
+    found = probe_folder(folder)
+    if found is None:
+        raise DatasetUnavailable(
+            f"{folder}: holds neither the four IDX files (train-images-idx3-ubyte[.gz], "
+            "train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], "
+            f"t10k-labels-idx1-ubyte[.gz]) nor CIFAR-10 binary batches.\n{SUGGESTION}"
+        )
+    return found
+
+
+def _assemble(name: str, raw: RawData, source: str, val_fraction: float, seed: int) -> Dataset:
+    """Split the training images, then scale: splitting bytes copies a quarter as much."""
+    tr_images, tr_labels, val_images, val_labels = split_validation(
+        raw.train_images, raw.train_labels, val_fraction, seed
+    )
+    return Dataset(
+        name,
+        to_unit_float(tr_images), tr_labels,
+        to_unit_float(val_images), val_labels,
+        to_unit_float(raw.test_images), raw.test_labels,
+        tuple(raw.train_images.shape[1:]), raw.class_names, source,
+    )  # fmt: skip
