@@ -248,10 +248,28 @@ class SweepSpec:
 
 @functools.lru_cache(maxsize=2)
 def _dataset(name: str, path: str | None, val_fraction: float, seed: int):
-    """The dataset, loaded once per worker process and shared by its trials."""
+    """The dataset, loaded once per worker process and shared by its trials.
+
+    Workers never download: several at once would race for the same cache files.
+    A local sweep fetches the files once beforehand (:func:`fetch_dataset`); on a
+    cluster they must already be on the workers (``BACKPROP_DATA`` or a data path).
+    """
     from core.data import load_dataset
 
-    return load_dataset(name, path, val_fraction=val_fraction, seed=seed)
+    return load_dataset(name, path, val_fraction=val_fraction, seed=seed, download=False)
+
+
+def fetch_dataset(trial: Trial) -> None:
+    """Make sure this machine has the trial's dataset (downloading it if needed).
+
+    Raises :class:`~core.errors.DatasetUnavailable` before any trial starts, rather
+    than letting every trial fail with the same message.
+    """
+    from core.data import load_dataset
+
+    config = trial.config
+    load_dataset(config["dataset"], config["data_path"], val_fraction=config["val_fraction"],
+                 seed=trial.data_seed, download=True)
 
 
 def run_trial(trial: Trial) -> TrialResult:
@@ -294,14 +312,16 @@ def _train(trial: Trial) -> TrialResult:
             status, message = "error", event.message
     seconds = time.perf_counter() - start
     history = [_plain(h) for h in trainer.history]
+    if status == "completed" and history:
+        val_loss, val_acc = history[-1]["val_loss"], history[-1]["val_acc"]
+    else:  # stopped early: judge the parameters it ended with (the last good ones)
+        val_loss, val_acc = trainer.model.evaluate(data.X_val, data.y_val)
     test_loss, test_acc = trainer.model.evaluate(data.X_test, data.y_test)
-    last = history[-1] if history else {}
     return TrialResult(
         trial.key, trial.setting, trial.seed, trial.config, status,
-        val_acc=float(last.get("val_acc", math.nan)),
-        best_val_acc=max((float(h["val_acc"]) for h in history), default=math.nan),
-        val_loss=float(last.get("val_loss", math.nan)),
-        test_acc=float(test_acc), test_loss=float(test_loss),
+        val_acc=float(val_acc),
+        best_val_acc=max([float(val_acc)] + [float(h["val_acc"]) for h in history]),
+        val_loss=float(val_loss), test_acc=float(test_acc), test_loss=float(test_loss),
         epochs=len(history), seconds=seconds, message=message, history=history,
     )
 
@@ -414,6 +434,8 @@ class Sweep:
         self, *, jobs: int | None = None, backend: str = "loky", scheduler: str | None = None
     ) -> Iterator[TrialResult]:
         self.file.prepare()
+        if backend == "loky" and self.todo:
+            fetch_dataset(self.todo[0])
         for result in run_trials(self.todo, jobs=jobs, backend=backend, scheduler=scheduler):
             self.file.append(result)
             self.done.append(result)
@@ -534,9 +556,14 @@ def run_sweep_command(
     )
     total, count = len(sweep.planned), len(sweep.planned) - len(sweep.todo)
     start = time.perf_counter()
-    for result in sweep.run(jobs=args.jobs, backend=args.backend, scheduler=args.scheduler):
-        count += 1
-        print(_progress_line(count, total, result, spec.swept), flush=True)
+    try:
+        for result in sweep.run(jobs=args.jobs, backend=args.backend, scheduler=args.scheduler):
+            count += 1
+            print(_progress_line(count, total, result, spec.swept), flush=True)
+    except KeyboardInterrupt:
+        print(f"\nInterrupted: {count} of {total} trial(s) are in {args.out}; "
+              "run the same command again to resume.", flush=True)
+        return 130
     elapsed = time.perf_counter() - start
     if sweep.todo:
         rate = len(sweep.todo) / elapsed * 60 if elapsed > 0 else math.inf

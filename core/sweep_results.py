@@ -220,8 +220,14 @@ def summarize(results: Iterable[TrialResult]) -> list[Group]:
             seconds=float(np.mean([r.seconds for r in members])),
             failed=sum(r.status != "completed" for r in members),
         ))
-    out.sort(key=lambda g: (-g.val_acc, -g.test_acc, json.dumps(g.setting, sort_keys=True)))
+    out.sort(key=lambda g: (_desc(g.val_acc), _desc(g.test_acc),
+                            json.dumps(g.setting, sort_keys=True)))
     return out
+
+
+def _desc(value: float) -> float:
+    """Sort key: larger first, NaN (a trial that failed) last."""
+    return -value if math.isfinite(value) else math.inf
 
 
 def _finite_mean(values: Sequence[float]) -> float:
@@ -297,7 +303,7 @@ def top_runs(csv_path: str | os.PathLike, k: int = 5) -> list[dict[str, Any]]:
     train/val loss and accuracy, learning rate, ...), ready to overlay as curves.
     """
     results = sorted(
-        read_results(csv_path), key=lambda r: (-r.val_acc, -r.test_acc, r.key)
+        read_results(csv_path), key=lambda r: (_desc(r.val_acc), _desc(r.test_acc), r.key)
     )
     return [
         {
