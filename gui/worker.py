@@ -1,0 +1,361 @@
+"""The training thread: one worker drives the Trainer, the window only listens.
+
+A :class:`TrainingWorker` lives in its own ``QThread``. It loads the dataset (with
+progress), builds the core's ``Trainer`` and iterates ``Trainer.run()``, passing
+every event on through a queued signal. It never touches a widget. The window's
+side is a :class:`TrainingRun`, which lives in the GUI thread: it starts the
+thread, re-emits the events on the :class:`~gui.bus.EventBus` and stops the
+thread cleanly. Commands (pause, step, stop, live hyperparameters) never go
+through Qt at all: they go through the run's :class:`~core.control.TrainingControl`,
+which the Trainer polls between batches.
+
+Two kinds of traffic are kept from flooding the GUI thread here, where it is
+cheapest: mini-batch progress is sent at most ~20 times a second (always the
+latest, always the last batch of an epoch), and a new snapshot is only sent once
+the views have finished drawing the previous one (the latest one waiting wins).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from core.config import Config
+from core.control import TrainingControl
+from core.errors import BackpropError, DataError
+from core.events import (
+    BatchProgress,
+    Diverged,
+    EpochReport,
+    Finished,
+    HyperparameterChanged,
+    Paused,
+    Resumed,
+    Snapshot,
+    Started,
+)
+from gui.bus import EventBus
+
+#: Seconds between two progress updates sent to the GUI (~20 per second).
+BATCH_INTERVAL = 0.05
+
+#: Threads started here that have not finished yet (see :func:`live_threads`).
+_THREADS: set[QThread] = set()
+
+
+def live_threads() -> list[QThread]:
+    """The training threads still running: none may be left when a window is gone."""
+    alive = []
+    for thread in list(_THREADS):
+        if shiboken6.isValid(thread) and thread.isRunning():
+            alive.append(thread)
+        else:
+            _THREADS.discard(thread)
+    return alive
+
+
+def dataset_key(config: Config) -> tuple:
+    """What decides which dataset (and split) a run trains on: equal keys, same arrays."""
+    return (config.dataset, config.data_path, config.val_fraction, config.seed)
+
+
+class BatchThrottle:
+    """Lets through at most one :class:`BatchProgress` per ``interval`` seconds.
+
+    What is held back is not lost: the newest held event is sent on the next
+    chance (:meth:`flush`), and the last batch of an epoch always goes through, so
+    a view's running loss ends every epoch on the true value.
+    """
+
+    def __init__(
+        self, interval: float = BATCH_INTERVAL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._last = -float("inf")
+        self._held: BatchProgress | None = None
+
+    def offer(self, ev: BatchProgress) -> BatchProgress | None:
+        """The event to send now, or None when it is held back."""
+        now = self._clock()
+        if now - self._last >= self.interval or ev.batch + 1 >= ev.batches:
+            self._last = now
+            self._held = None
+            return ev
+        self._held = ev
+        return None
+
+    def flush(self) -> BatchProgress | None:
+        """The newest held-back event, if any (sent before any other kind of event)."""
+        ev, self._held = self._held, None
+        if ev is not None:
+            self._last = self._clock()
+        return ev
+
+
+class _Cancelled(Exception):
+    """Raised from the loading progress callback when a stop was asked for."""
+
+
+class TrainingWorker(QObject):
+    """Loads the data and runs one Trainer; lives in its own thread, never touches a widget.
+
+    ``dataset`` skips loading (it must match the config's :func:`dataset_key`).
+    ``fallback`` trains on the bundled 8x8 digits when the wanted dataset is not
+    available (and says so through ``fell_back``); ``download`` lets the loader
+    fetch missing files. ``load_only`` stops after loading, which
+    is how the window gets a dataset ready before Start. ``model``, ``optimizer``
+    and ``history`` continue an earlier run.
+    """
+
+    event = Signal(object)  # a core.events value
+    loading = Signal(str, int, int)  # what, done, total
+    dataset_ready = Signal(object, object)  # core.data.Dataset, its dataset_key
+    fell_back = Signal(str)  # why the bundled digits are used instead
+    failed = Signal(str, str, str)  # error kind, message for a person, details (or "")
+    done = Signal(object)  # the Trainer (or None): no longer used by this thread
+
+    def __init__(
+        self,
+        config: Config,
+        control: TrainingControl,
+        *,
+        dataset: Any = None,
+        fallback: bool = False,
+        download: bool = True,
+        load_only: bool = False,
+        model: Any = None,
+        optimizer: Any = None,
+        history: Any = None,
+        snapshot_busy: threading.Event | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.control = control
+        self._dataset = dataset
+        self._fallback = fallback
+        self._download = download
+        self._load_only = load_only
+        self._resume = {"model": model, "optimizer": optimizer, "history": history}
+        self._busy = snapshot_busy or threading.Event()
+        self._throttle = BatchThrottle()
+        self._held_snapshot: Snapshot | None = None
+
+    @Slot()
+    def run(self) -> None:
+        """The thread's whole life: load, train, report; then let the thread end."""
+        trainer = None
+        try:
+            dataset = self._dataset if self._dataset is not None else self._load()
+            if dataset is not None and not self._load_only and not self.control.stopped:
+                from core.trainer import Trainer
+
+                trainer = Trainer(self.config, dataset, self.control, **self._resume)
+                for ev in trainer.run():
+                    self._send(ev)
+                self._send_held()
+        except _Cancelled:
+            pass
+        except BackpropError as e:
+            self.failed.emit(type(e).__name__, str(e), "")
+        except Exception as e:  # anything else is a bug: show it, keep the window alive
+            self.failed.emit(type(e).__name__, f"{type(e).__name__}: {e}", traceback.format_exc())
+        finally:
+            self.done.emit(trainer)
+            self.thread().quit()
+
+    # -- loading --------------------------------------------------------------
+    def _load(self) -> Any:
+        from core.data import load_dataset
+
+        cfg = self.config
+        self.loading.emit(f"Loading {cfg.dataset}…", 0, 0)
+        try:
+            dataset = load_dataset(
+                cfg.dataset, cfg.data_path, val_fraction=cfg.val_fraction, seed=cfg.seed,
+                progress=self._progress, download=self._download,
+            )
+        except DataError as e:
+            if not self._fallback or cfg.dataset == "digits":
+                raise
+            self.fell_back.emit(str(e))
+            self.config = cfg.replace(dataset="digits", data_path=None)
+            dataset = load_dataset(
+                "digits", val_fraction=cfg.val_fraction, seed=cfg.seed, progress=self._progress
+            )
+        self.dataset_ready.emit(dataset, dataset_key(self.config))
+        return dataset
+
+    def _progress(self, what: str, done: int, total: int) -> None:
+        if self.control.stopped:
+            raise _Cancelled
+        self.loading.emit(what, int(done), int(total))
+
+    # -- events ---------------------------------------------------------------
+    def _send(self, ev: Any) -> None:
+        if isinstance(ev, BatchProgress):
+            ev = self._throttle.offer(ev)
+            if ev is not None:
+                self.event.emit(ev)
+            self._send_held_if_free()
+            return
+        held = self._throttle.flush()
+        if held is not None:
+            self.event.emit(held)
+        if isinstance(ev, Snapshot):
+            self._held_snapshot = ev
+            self._send_held_if_free()
+            return
+        if isinstance(ev, (Paused, Finished, Diverged)):
+            self._send_held()  # the picture of where it stopped must be shown
+        self.event.emit(ev)
+
+    def _send_held_if_free(self) -> None:
+        if self._held_snapshot is not None and not self._busy.is_set():
+            self._send_held()
+
+    def _send_held(self) -> None:
+        held = self._throttle.flush()
+        if held is not None:
+            self.event.emit(held)
+        if self._held_snapshot is not None:
+            snap, self._held_snapshot = self._held_snapshot, None
+            self._busy.set()
+            self.event.emit(snap)
+
+
+class TrainingRun(QObject):
+    """One run as the GUI thread sees it: its thread, its control, its events on the bus.
+
+    The worker's events arrive here through queued connections, so they are
+    re-emitted on the bus in the GUI thread and every view slot runs there.
+    ``ended`` fires once the thread has finished, with the Trainer it used (or
+    None): from then on nothing else touches that Trainer's arrays.
+    """
+
+    loading = Signal(str, int, int)
+    dataset_ready = Signal(object, object)
+    fell_back = Signal(str)
+    failed = Signal(str, str, str)
+    ended = Signal(object)
+
+    def __init__(self, bus: EventBus, config: Config, parent: QObject | None = None,
+                 **worker_options: Any) -> None:
+        super().__init__(parent)
+        self.bus = bus
+        self.config = config
+        self.control = TrainingControl()
+        self.trainer: Any = None
+        self.load_only = bool(worker_options.get("load_only"))
+        self.epochs_seen = 0
+        self.last_epoch: EpochReport | None = None
+        self.started_event: Started | None = None
+        self._muted = False
+        self._busy = threading.Event()
+        self._worker: TrainingWorker | None = TrainingWorker(
+            config, self.control, snapshot_busy=self._busy, **worker_options
+        )
+        self._thread: QThread | None = None
+        self._dispatch = {
+            Started: bus.started, BatchProgress: bus.batch, EpochReport: bus.epoch,
+            HyperparameterChanged: bus.changed, Snapshot: bus.snapshot,
+            Diverged: bus.diverged, Paused: bus.paused, Resumed: bus.resumed,
+            Finished: bus.finished,
+        }
+
+    # -- life -----------------------------------------------------------------
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self._thread is not None or self._worker is None:
+            raise RuntimeError("a TrainingRun starts once")
+        thread = QThread()
+        thread.setObjectName("training" if not self.load_only else "loading")
+        worker = self._worker
+        worker.moveToThread(thread)
+        queued = Qt.ConnectionType.QueuedConnection
+        worker.event.connect(self._deliver, queued)
+        worker.loading.connect(self.loading, queued)
+        worker.dataset_ready.connect(self.dataset_ready, queued)
+        worker.fell_back.connect(self.fell_back, queued)
+        worker.failed.connect(self.failed, queued)
+        worker.done.connect(self._on_done, queued)
+        thread.started.connect(worker.run)
+        thread.finished.connect(worker.deleteLater)
+        thread.finished.connect(thread.deleteLater)
+        thread.finished.connect(self._on_finished, queued)
+        self._thread = thread
+        _THREADS.add(thread)
+        thread.start()
+
+    @property
+    def is_running(self) -> bool:
+        """True until the thread has finished."""
+        t = self._thread
+        return t is not None and shiboken6.isValid(t) and t.isRunning()
+
+    @property
+    def finished(self) -> bool:
+        """True once the thread is over (or was never started)."""
+        return not self.is_running
+
+    def stop(self, wait_ms: int = 0) -> bool:
+        """Ask the run to end at the next batch boundary; wait up to ``wait_ms``.
+
+        Returns True when the thread has finished. Waiting blocks the GUI thread,
+        so it is only for closing the window; otherwise ``ended`` says when.
+        """
+        self.control.stop()
+        t = self._thread
+        if t is None or not shiboken6.isValid(t):
+            return True
+        t.quit()
+        if wait_ms > 0:
+            t.wait(wait_ms)
+        return not t.isRunning()
+
+    def mute(self) -> None:
+        """Stop passing events to the bus (the window is going away)."""
+        self._muted = True
+
+    def submit(self, fn: Callable[[Any], Any], timeout: float = 10.0) -> Any:
+        """Run ``fn(trainer)`` where it is safe: in the training thread while it runs,
+        here once it is over. Blocks up to ``timeout`` seconds for the result."""
+        if self.is_running and not self.control.stopped:
+            return self.control.submit(fn).result(timeout)
+        if self.trainer is None:
+            raise BackpropError("nothing to save yet: no epoch has been trained")
+        return fn(self.trainer)
+
+    # -- from the worker (GUI thread) -------------------------------------------
+    @Slot(object)
+    def _deliver(self, ev: Any) -> None:
+        try:
+            if isinstance(ev, EpochReport):
+                self.epochs_seen += 1
+                self.last_epoch = ev
+            elif isinstance(ev, Started):
+                self.started_event = ev
+            if not self._muted:
+                signal = self._dispatch.get(type(ev))
+                if signal is not None:
+                    signal.emit(ev)
+        finally:
+            if isinstance(ev, Snapshot):
+                self._busy.clear()  # drawn: the worker may send the next one
+
+    @Slot(object)
+    def _on_done(self, trainer: Any) -> None:
+        self.trainer = trainer
+
+    @Slot()
+    def _on_finished(self) -> None:
+        _THREADS.discard(self._thread)
+        self._thread = None
+        self._worker = None
+        self.ended.emit(self.trainer)

@@ -1,0 +1,176 @@
+"""The training thread: events reach the GUI thread, throttled, and the thread always ends."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+from PySide6.QtCore import QThread
+from PySide6.QtWidgets import QApplication
+
+from core.events import BatchProgress, EpochReport, Snapshot
+from gui.bus import EventBus
+from gui.worker import BATCH_INTERVAL, BatchThrottle, TrainingRun, live_threads
+from tests.gui._window import window_config
+
+
+def progress(epoch: int, batch: int, batches: int) -> BatchProgress:
+    return BatchProgress(epoch, batch, batches, batch, 1.0, 1.0, 0.1, 32, (64, 32, 10), 1e4)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_throttle_lets_through_one_per_interval_and_every_epoch_end():
+    clock = FakeClock()
+    throttle = BatchThrottle(0.05, clock)
+    sent = []
+    for i in range(100):  # 100 batches, 1 ms apart: 0.1 s in all
+        clock.now = i * 0.001
+        ev = throttle.offer(progress(0, i, 100))
+        if ev is not None:
+            sent.append(ev.batch)
+    assert sent[0] == 0 and sent[-1] == 99  # the first, and always the epoch's last
+    assert len(sent) <= 4
+    assert all(b - a >= 50 for a, b in itertools.pairwise(sent[:-1]))
+
+
+def test_throttle_flush_hands_over_the_newest_held_event():
+    clock = FakeClock()
+    throttle = BatchThrottle(0.05, clock)
+    assert throttle.offer(progress(0, 0, 10)) is not None
+    assert throttle.offer(progress(0, 1, 10)) is None
+    assert throttle.offer(progress(0, 2, 10)) is None
+    assert throttle.flush().batch == 2
+    assert throttle.flush() is None
+
+
+def _collect(bus: EventBus) -> dict[str, list]:
+    seen: dict[str, list] = {"batch": [], "epoch": [], "snapshot": [], "finished": [],
+                             "threads": set()}
+    app_thread = QApplication.instance().thread()
+
+    def keep(name):
+        def slot(ev):
+            seen[name].append((time.monotonic(), ev))
+            seen["threads"].add(QThread.currentThread() is app_thread)
+        return slot
+
+    for name in ("batch", "epoch", "snapshot", "finished"):
+        getattr(bus, name).connect(keep(name))
+    return seen
+
+
+def test_run_delivers_events_in_the_gui_thread_throttled(qtbot, digits):
+    bus = EventBus()
+    seen = _collect(bus)
+    run = TrainingRun(bus, window_config(epochs=6, batch_size=8, hidden=(64,)), dataset=digits)
+    with qtbot.waitSignal(run.ended, timeout=30_000):
+        run.start()
+    assert seen["threads"] == {True}  # every slot ran in the GUI thread
+    epochs = [ev for _, ev in seen["epoch"]]
+    assert [e.epoch for e in epochs] == list(range(6))
+    assert seen["finished"][-1][1].reason == "completed"
+    batches = [ev for _, ev in seen["batch"]]
+    per_epoch = -(-len(digits.y_train) // 8)
+    assert len(batches) < 6 * per_epoch / 4  # most batches were held back
+    ends = [b.epoch for b in batches if b.batch + 1 == b.batches]
+    assert ends == list(range(6))  # the last batch of every epoch got through
+    times = [t for t, ev in seen["batch"] if ev.batch + 1 < ev.batches]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert not gaps or min(gaps) >= BATCH_INTERVAL * 0.5  # queued ones may bunch a little
+    snaps = [ev for _, ev in seen["snapshot"]]
+    assert snaps and snaps[-1].epoch == 5  # the final picture always arrives
+    assert [s.epoch for s in snaps] == sorted(s.epoch for s in snaps)
+    assert run.trainer is not None and run.trainer.epoch == 6
+    assert live_threads() == []
+
+
+def test_snapshots_wait_until_the_views_have_drawn(qtbot, digits):
+    bus = EventBus()
+    drawn = []
+
+    def slow_view(snap: Snapshot) -> None:
+        time.sleep(0.15)  # a view that takes its time drawing
+        drawn.append(snap.epoch)
+
+    bus.snapshot.connect(slow_view)
+    run = TrainingRun(bus, window_config(epochs=40, hidden=(16,)), dataset=digits)
+    epochs = []
+    bus.epoch.connect(lambda ev: epochs.append(ev.epoch))
+    with qtbot.waitSignal(run.ended, timeout=30_000):
+        run.start()
+    assert epochs == list(range(40))
+    assert drawn[-1] == 39
+    assert len(drawn) < 40  # held-back snapshots were replaced by newer ones
+
+
+def test_stop_while_paused_ends_the_thread(qtbot, digits):
+    bus = EventBus()
+    run = TrainingRun(bus, window_config(), dataset=digits)
+    with qtbot.waitSignal(bus.epoch, timeout=10_000):
+        run.start()
+    with qtbot.waitSignal(bus.paused, timeout=10_000):
+        run.control.pause()
+    with qtbot.waitSignals([bus.finished, run.ended], timeout=10_000):
+        assert run.stop(wait_ms=5000)
+    assert not run.is_running and live_threads() == []
+
+
+def test_missing_dataset_is_reported_not_raised(qtbot, tmp_path):
+    bus = EventBus()
+    run = TrainingRun(bus, window_config(dataset=str(tmp_path)))
+    with qtbot.waitSignal(run.failed, timeout=10_000) as failed:
+        run.start()
+    kind, message, details = failed.args
+    assert kind == "DatasetUnavailable" and str(tmp_path) in message and details == ""
+    qtbot.waitUntil(lambda: run.finished, timeout=5000)
+
+
+def test_missing_mnist_falls_back_to_digits(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("BACKPROP_DATA", str(tmp_path / "nothing"))
+    monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))
+    bus = EventBus()
+    run = TrainingRun(bus, window_config(dataset="mnist"), load_only=True, fallback=True,
+                      download=False)
+    why, ready = [], []
+    run.fell_back.connect(why.append)
+    run.dataset_ready.connect(lambda *args: ready.append(args))
+    with qtbot.waitSignal(run.ended, timeout=30_000):
+        run.start()
+    assert len(why) == 1 and "MNIST" in why[0] and str(tmp_path / "nothing") in why[0]
+    (dataset, key), = ready
+    assert dataset.name == "digits" and key[0] == "digits"
+
+
+def test_a_bug_in_training_becomes_a_message_with_details(qtbot, digits, monkeypatch):
+    from core import trainer
+
+    def broken(self):
+        yield from ()
+        raise ZeroDivisionError("deliberately broken")
+
+    monkeypatch.setattr(trainer.Trainer, "run", broken)
+    bus = EventBus()
+    run = TrainingRun(bus, window_config(), dataset=digits)
+    with qtbot.waitSignal(run.failed, timeout=10_000) as failed:
+        run.start()
+    kind, message, details = failed.args
+    assert kind == "ZeroDivisionError" and "deliberately broken" in message
+    assert "Traceback" in details
+    qtbot.waitUntil(lambda: run.finished, timeout=5000)
+
+
+def test_a_run_starts_once(qtbot, digits):
+    run = TrainingRun(EventBus(), window_config(epochs=1), dataset=digits)
+    with qtbot.waitSignal(run.ended, timeout=10_000):
+        run.start()
+    with pytest.raises(RuntimeError):
+        run.start()
+    assert isinstance(run.last_epoch, EpochReport) and run.epochs_seen == 1
