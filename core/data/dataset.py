@@ -70,9 +70,7 @@ def split_validation(
             X, y, test_size=val_fraction, random_state=seed, stratify=y
         )
     except ValueError:
-        X_tr, X_val, y_tr, y_val = train_test_split(
-            X, y, test_size=val_fraction, random_state=seed
-        )
+        X_tr, X_val, y_tr, y_val = train_test_split(X, y, test_size=val_fraction, random_state=seed)
     return X_tr, y_tr, X_val, y_val
 
 
@@ -133,9 +131,7 @@ def load_dataset(
         found, label = _named_folder(name), Path(name).name or name
         class_names = None
     else:
-        found = locate(
-            source, path, download=download, mirror=mirror, progress=progress, pins=pins
-        )
+        found = locate(source, path, download=download, mirror=mirror, progress=progress, pins=pins)
         label, class_names = source.key, source.class_names
     if found.files:
         raw = read_idx_set(found.files, class_names)

@@ -172,6 +172,7 @@ class _Inflater:
         self._z = zlib.decompressobj(wbits=31)
         self._pending = b""  # compressed bytes read from the file but not yet inflated
         self._file_done = False
+        self._produced = 0
         self.why_short = ""
 
     def check_fits(self, total: int, described: str) -> None:
@@ -199,6 +200,7 @@ class _Inflater:
                 piece = self._z.decompress(self._pending, len(out) - done)
             except zlib.error as e:
                 raise _Problem(self._broken(e)) from None
+            self._produced += len(piece)
             self._pending = self._z.unused_data if self._z.eof else self._z.unconsumed_tail
             out[done : done + len(piece)] = piece
             done += len(piece)
@@ -207,7 +209,7 @@ class _Inflater:
     def check_end(self, total: int) -> None:
         """After the declared data: nothing more may follow, and the stream must be whole."""
         if self.read(1):
-            raise _Problem(f"holds more data than its header says (expected {total:,} bytes)")
+            raise _Problem(f"the data is longer than its header says (expected {total:,} bytes)")
         if not self._z.eof:
             raise _Problem("the gzip stream ends before its end marker (file cut short?)")
 
@@ -239,8 +241,8 @@ class _Inflater:
 
     def _broken(self, e: zlib.error) -> str:
         text = str(e).split(": ", 1)[-1]
-        if "header" in text:
+        if not self._produced:
             return f"not a valid gzip stream ({text})"
         if "data check" in text:
             return "gzip stream broken: its checksum does not match the data"
-        return f"gzip stream broken ({text})"
+        return f"gzip stream broken after {self._produced:,} bytes of data ({text})"

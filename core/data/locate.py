@@ -31,8 +31,7 @@ from core.data.idxset import labels_fingerprint
 from core.errors import DataError, DatasetUnavailable
 
 SUGGESTION = (
-    "The bundled 8x8 digits always work offline: choose the dataset 'digits' "
-    "(--dataset digits)."
+    "The bundled 8x8 digits always work offline: choose the dataset 'digits' (--dataset digits)."
 )
 
 
