@@ -77,8 +77,9 @@ def _labels(path: Path, images: np.ndarray, images_path: Path) -> np.ndarray:
             f"{len(images):,} in {images_path.name}"
         )
     labels = labels.astype(np.int64)
-    if labels.min() < 0:
-        index = int(np.argmin(labels))
+    negative = np.flatnonzero(labels < 0)
+    if negative.size:
+        index = negative[0]
         raise DataError(f"{path}: label {labels[index]} at index {index} is negative")
     return labels
 
