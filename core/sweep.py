@@ -259,17 +259,27 @@ def _dataset(name: str, path: str | None, val_fraction: float, seed: int):
     return load_dataset(name, path, val_fraction=val_fraction, seed=seed, download=False)
 
 
-def fetch_dataset(trial: Trial) -> None:
-    """Make sure this machine has the trial's dataset (downloading it if needed).
+def fetch_dataset(trial: Trial, *, keep: bool = False) -> None:
+    """Make sure this machine has the trial's dataset files (downloading them if needed).
 
     Raises :class:`~core.errors.DatasetUnavailable` before any trial starts, rather
-    than letting every trial fail with the same message.
+    than letting every trial fail with the same message. A known dataset is only
+    located, not parsed, so the workers are not kept waiting; ``keep`` loads it into
+    this process's cache too, for trials that will run in this process.
     """
     from core.data import load_dataset
+    from core.data.catalog import source_for
+    from core.data.locate import locate
 
-    config = trial.config
-    load_dataset(config["dataset"], config["data_path"], val_fraction=config["val_fraction"],
-                 seed=trial.data_seed, download=True)
+    c = trial.config
+    args = (c["dataset"], c["data_path"], c["val_fraction"], trial.data_seed)
+    source = source_for(c["dataset"])
+    if source is not None:
+        locate(source, c["data_path"], download=True)
+    elif not keep:  # the bundled digits or a folder: cheap to load, and checked here
+        load_dataset(args[0], args[1], val_fraction=args[2], seed=args[3], download=False)
+    if keep:
+        _dataset(*args)
 
 
 def run_trial(trial: Trial) -> TrialResult:
@@ -435,7 +445,7 @@ class Sweep:
     ) -> Iterator[TrialResult]:
         self.file.prepare()
         if backend == "loky" and self.todo:
-            fetch_dataset(self.todo[0])
+            fetch_dataset(self.todo[0], keep=min(jobs or default_jobs(), len(self.todo)) == 1)
         for result in run_trials(self.todo, jobs=jobs, backend=backend, scheduler=scheduler):
             self.file.append(result)
             self.done.append(result)

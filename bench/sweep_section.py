@@ -1,0 +1,83 @@
+"""Sweep throughput: trials per minute with one worker process and with two.
+
+The same sweep (one-epoch MNIST trials, 784-128-10, three learning rates, several
+seeds) runs twice through ``core.sweep``: once on one loky worker, once on two,
+each trial pinned to one BLAS thread. The times are end to end, as a person sees
+them: starting the worker processes and loading the data in each are included.
+The two runs must also agree trial for trial, since a trial is a function of its
+setting and seed alone.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.context import Context, find_mnist
+from bench.registry import section
+from core.config import Config
+from core.sweep import Axis, Sweep, SweepSpec
+
+
+def sweep_spec(dataset: str, data_path: str | None, seeds: int) -> SweepSpec:
+    base = Config(dataset=dataset, data_path=data_path, epochs=1, hidden=(128,),
+                  batch_size=128, optimizer="sgd")
+    axes = (Axis("learning_rate", values=(0.05, 0.1, 0.2)),)
+    return SweepSpec(base, axes, seeds=tuple(range(seeds)))
+
+
+def measure(
+    dataset: str = "mnist",
+    data_path: str | None = None,
+    seeds: int = 4,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run the benchmark sweep with 1 and 2 workers; trials/min for each and the speedup."""
+    spec = sweep_spec(dataset, data_path, seeds)
+    out: dict[str, Any] = {"dataset": dataset, "trials": len(spec.expand()), "epochs": 1,
+                           "architecture": "input-128-10", "blas_threads_per_trial": 1}
+    outcomes = {}
+    for jobs in (1, 2):
+        with tempfile.TemporaryDirectory() as folder:
+            sweep = Sweep(spec, Path(folder) / "bench.csv")
+            start = time.perf_counter()
+            first = None
+            results = []
+            for r in sweep.run(jobs=jobs):
+                first = first if first is not None else time.perf_counter() - start
+                results.append(r)
+            wall = time.perf_counter() - start
+        outcomes[jobs] = {r.key: (r.val_acc, r.test_acc) for r in results}
+        per_min = len(results) / wall * 60
+        out[f"workers_{jobs}"] = {
+            "seconds": round(wall, 2),
+            "trials_per_min": round(per_min, 2),
+            "first_result_s": round(first or 0.0, 2),
+            "trial_s_median": round(statistics.median(r.seconds for r in results), 3),
+        }
+        log(f"sweep: {len(results)} trials on {jobs} worker(s): {wall:.1f} s, "
+            f"{per_min:.1f} trials/min")
+    out["speedup"] = round(
+        out["workers_2"]["trials_per_min"] / out["workers_1"]["trials_per_min"], 2
+    )
+    out["same_results"] = outcomes[1] == outcomes[2]
+    return out
+
+
+def run() -> dict[str, Any]:
+    """The measurement on real MNIST when it is here, else on the bundled digits."""
+    folder = find_mnist()
+    if folder is None:
+        return measure("digits", None, seeds=8)
+    return measure("mnist", str(folder))
+
+
+@section("sweep", "Sweep throughput: trials/min on 1 and 2 worker processes")
+def sweep_section(ctx: Context) -> dict[str, Any]:
+    if ctx.dataset_name == "mnist":
+        return measure("mnist", str(ctx.mnist_dir()), seeds=2 if ctx.quick else 4, log=ctx.log)
+    return measure(ctx.dataset_name, None, seeds=8, log=ctx.log)
