@@ -56,7 +56,5 @@ class BatchSampler:
 
 
 def train_step(model: MLP, optimizer: Optimizer, X: np.ndarray, y: np.ndarray) -> float:
-    """One step of gradient descent on a batch; returns the batch loss before the step."""
-    loss, grads = model.loss_and_grads(X, y)
-    optimizer.step(model.params, grads)
-    return loss
+    """One step of ``optimizer`` on a batch; returns the batch loss before the step."""
+    return model.train_batch(X, y, optimizer)

@@ -2,7 +2,8 @@
 
 L = mean_i( logsumexp(z_i) - z_i[y_i] ), and dL/dz = (softmax(z) - onehot(y)) / m.
 Fusing the two avoids ever taking log of a probability that underflowed to 0, and
-the max subtraction keeps exp from overflowing.
+subtracting each row's max keeps exp from overflowing. Everything stays in the
+logits' dtype; only the mean over the batch is accumulated in float64.
 """
 
 from __future__ import annotations
@@ -11,23 +12,34 @@ import numpy as np
 
 
 def softmax_cross_entropy(
-    logits: np.ndarray, y: np.ndarray, want_grad: bool = True
+    logits: np.ndarray,
+    y: np.ndarray,
+    want_grad: bool = True,
+    rows: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray | None]:
     """Mean loss over the batch and, with ``want_grad``, dL/dlogits ``(m, k)``.
 
-    ``logits`` is ``(m, k)`` and is overwritten; ``y`` holds int class indices ``(m,)``.
+    ``logits`` ``(m, k)`` is overwritten (the gradient is returned in its memory);
+    ``y`` holds int class indices ``(m,)``; ``rows`` may pass a cached ``arange(m)``.
     """
     m = logits.shape[0]
-    rows = np.arange(m)
+    if m == 0:
+        return 0.0, (logits if want_grad else None)
+    if rows is None:
+        rows = np.arange(m)
     z = logits
     z -= z.max(axis=1, keepdims=True)
-    picked = z[rows, y].astype(np.float64)
+    picked = z[rows, y]
     np.exp(z, out=z)
     sums = z.sum(axis=1)
-    loss = float(np.mean(np.log(sums.astype(np.float64)) - picked)) if m else 0.0
+    per_sample = np.log(sums)
+    per_sample -= picked
+    loss = float(per_sample.mean(dtype=np.float64))
     if not want_grad:
         return loss, None
-    z /= sums[:, None]
-    z[rows, y] -= 1
-    z *= z.dtype.type(1.0 / max(m, 1))
+    # softmax / m in one pass: each row times 1 / (m * sum).
+    sums *= m
+    np.reciprocal(sums, out=sums)
+    z *= sums[:, None]
+    z[rows, y] -= 1.0 / m
     return loss, z

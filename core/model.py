@@ -3,29 +3,60 @@
 For layer l (1-based, L layers in all, X = A0)::
 
     Z_l = A_{l-1} @ W_l + b_l          W_l: (fan_in, fan_out), b_l: (fan_out,)
-    A_l = f(Z_l)                       hidden layers; dropout masks A_l in training
+    H_l = f(Z_l)                       hidden layers
+    A_l = H_l * mask_l / keep          inverted dropout, in training only
     P   = softmax(Z_L)                 output, fused with cross-entropy
 
 and backward, with Y the one-hot labels and m the batch size::
 
     dZ_L = (P - Y) / m
     dW_l = A_{l-1}.T @ dZ_l + l2 * W_l      db_l = sum(dZ_l, axis=0)
-    dA_{l-1} = dZ_l @ W_l.T                 dZ_{l-1} = f'(Z_{l-1}) * dA_{l-1}
+    dA_{l-1} = dZ_l @ W_l.T                 dZ_{l-1} = f'(Z_{l-1}) * mask_{l-1} / keep * dA_{l-1}
+
+With no hidden layer (``sizes = (n_in, n_out)``) this is softmax regression.
 
 Parameters live in one flat list ``[W1, b1, W2, b2, ...]`` so that optimisers,
-checkpoints and gradient checks treat them alike.
+checkpoints and gradient checks treat them alike. Two ways to train on a batch:
+:meth:`MLP.loss_and_grads` returns every gradient (for checks, norms and any
+optimiser), and :meth:`MLP.train_batch` runs the same maths on preallocated
+buffers and hands each layer's gradient to the optimiser as soon as it is known,
+which is what the training loop uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.activations import Activation, get_activation
-from core.errors import ConfigError
+from core.errors import ConfigError, DataError
 from core.initializers import INITIALIZERS
 from core.losses import softmax_cross_entropy
+
+if TYPE_CHECKING:
+    from core.optim import Optimizer
+
+#: Widest hidden layer a resize accepts (the same bound as ``Config.hidden``).
+MAX_WIDTH = 8192
+
+
+class _Workspace:
+    """The buffers of one training step at batch size ``m``, reused batch after batch.
+
+    ``Z[l]`` ``(m, n_l)`` holds layer l's pre-activation, then (in place) its
+    activation H_l; ``dA[l]`` ``(m, n_l)`` the gradient flowing back into hidden
+    layer l; with dropout, ``A[l]`` holds H_l * mask and ``mask[l]`` the scaled mask.
+    """
+
+    def __init__(self, sizes: Sequence[int], m: int, dtype: np.dtype, dropout: bool) -> None:
+        hidden = sizes[1:-1]
+        self.rows = np.arange(m)
+        self.Z = [np.empty((m, n), dtype) for n in sizes[1:]]
+        self.dA = [np.empty((m, n), dtype) for n in hidden]
+        self.A = [np.empty((m, n), dtype) for n in hidden] if dropout else []
+        self.mask = [np.empty((m, n), dtype) for n in hidden] if dropout else []
 
 
 class MLP:
@@ -46,17 +77,30 @@ class MLP:
         self.sizes = [int(s) for s in sizes]
         self.act: Activation = get_activation(activation)
         self.activation = activation
+        if init not in ("auto", *INITIALIZERS):
+            raise ConfigError(
+                f"init: {init!r} is not allowed; choose one of auto, {', '.join(INITIALIZERS)}"
+            )
         self.init = self.act.init if init == "auto" else init
+        if not 0.0 <= float(dropout) <= 0.95:
+            raise ConfigError(
+                f"dropout: {dropout!r} is out of range; allowed a number in [0, 0.95]"
+            )
+        if not 0.0 <= float(l2) <= 1.0:
+            raise ConfigError(f"l2: {l2!r} is out of range; allowed a number in [0, 1]")
         self.dropout = float(dropout)
         self.l2 = float(l2)
         self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ConfigError(f"dtype: {dtype!r} is not allowed; choose one of float32, float64")
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         draw = INITIALIZERS[self.init]
         self.params: list[np.ndarray] = []
         for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=True):
             self.params.append(draw(self.rng, fan_in, fan_out, self.dtype))
             self.params.append(np.zeros(fan_out, dtype=self.dtype))
-        self._cache: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+        self._cache: tuple[list, list, list] | None = None
+        self._workspaces: dict[tuple, _Workspace] = {}
 
     @classmethod
     def from_params(cls, params: Sequence[np.ndarray], activation: str = "relu") -> MLP:
@@ -90,34 +134,55 @@ class MLP:
     def n_parameters(self) -> int:
         return int(sum(p.size for p in self.params))
 
-    # -- forward ------------------------------------------------------------
-    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        """``X`` as a C-contiguous ``(n, n_in)`` array of the model's dtype (no copy if it is)."""
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise DataError(
+                f"inputs: shape {X.shape} does not fit the network; expected (n, {self.sizes[0]})"
+            )
+        return np.ascontiguousarray(X, dtype=self.dtype)
+
+    def _dropout(self, H: np.ndarray, mask: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Inverted dropout: ``out = H * mask`` with ``mask`` 0 or 1/keep, drawn into ``mask``."""
+        keep = 1.0 - self.dropout
+        self.rng.random(out=mask, dtype=self.dtype)
+        kept = mask < keep
+        np.multiply(kept, self.dtype.type(1.0 / keep), out=mask)
+        return np.multiply(H, mask, out=out)
+
+    # -- forward and backward ------------------------------------------------
+    def forward(self, X: np.ndarray, training: bool = False, *, reuse: bool = False) -> np.ndarray:
         """Logits ``(n, n_out)`` for inputs ``(n, n_in)``.
 
-        With ``training`` the intermediate values are kept for :meth:`backward`
-        and inverted dropout is applied to the hidden layers' outputs.
+        With ``training`` the intermediate values are kept for :meth:`backward` or
+        :meth:`backward_step`, and inverted dropout is applied to the hidden layers'
+        outputs. With ``reuse`` every intermediate, the logits included, lives in
+        buffers kept for this batch size and overwritten by the next ``reuse`` call:
+        the training loop allocates nothing per batch.
         """
-        A = np.asarray(X, dtype=self.dtype)
-        cache = []
+        A = self._inputs(X)
+        ws = self._workspace(A.shape[0]) if reuse else None
+        drop = training and self.dropout > 0
+        inputs, hidden, masks = [], [], []
         last = self.n_layers - 1
         for l in range(self.n_layers):
-            A_prev = A
-            Z = A_prev @ self.params[2 * l]
-            Z += self.params[2 * l + 1]
+            inputs.append(A)
+            W, b = self.params[2 * l], self.params[2 * l + 1]
+            Z = A @ W if ws is None else np.matmul(A, W, out=ws.Z[l])
+            Z += b
             if l == last:
-                cache.append((A_prev, Z, None, None))
                 break
-            H = self.act.forward(Z)  # may reuse Z's memory (ReLU); backward then uses H
+            H = self.act.forward(Z)
             mask = None
-            if training and self.dropout > 0:
-                keep = 1.0 - self.dropout
-                mask = self.rng.random(H.shape, dtype=np.float32) < keep
-                mask = mask.astype(self.dtype) * self.dtype.type(1.0 / keep)
-                A = H * mask
+            if drop:
+                mask = np.empty_like(H) if ws is None else ws.mask[l]
+                A = self._dropout(H, mask, np.empty_like(H) if ws is None else ws.A[l])
             else:
                 A = H
-            cache.append((A_prev, Z, H, mask))
-        self._cache = cache if training else []
+            hidden.append(H)
+            masks.append(mask)
+        self._cache = (inputs, hidden, masks) if training else None
         return Z
 
     def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
@@ -134,14 +199,12 @@ class MLP:
     def _backward(
         self, dZ: np.ndarray, want_input_grad: bool
     ) -> tuple[list[np.ndarray], np.ndarray | None]:
-        if not self._cache:
-            raise RuntimeError("backward() needs a forward(training=True) first")
+        inputs, hidden, masks = self._training_cache()
         grads: list[np.ndarray] = [dZ] * len(self.params)
         l2 = self.dtype.type(self.l2)
         for l in range(self.n_layers - 1, -1, -1):
-            A_prev = self._cache[l][0]
             W = self.params[2 * l]
-            dW = A_prev.T @ dZ
+            dW = inputs[l].T @ dZ
             if self.l2:
                 dW += l2 * W
             grads[2 * l] = dW
@@ -151,16 +214,67 @@ class MLP:
             dA = dZ @ W.T
             if l == 0:
                 return grads, dA
-            _, Z, H, mask = self._cache[l - 1]
-            if mask is not None:
-                dA *= mask
-            dZ = self.act.backward(dA, Z, H)
+            if masks[l - 1] is not None:
+                dA *= masks[l - 1]
+            dZ = self.act.backward(dA, hidden[l - 1])
         return grads, None
 
+    def backward_step(self, dZ: np.ndarray, optimizer: Optimizer) -> None:
+        """Backpropagate dL/dZ_L ``(m, n_out)`` and update every parameter with ``optimizer``.
+
+        The same gradients as :meth:`backward` followed by ``optimizer.step``, but
+        each layer's weight gradient goes to the optimiser as its factors
+        ``(A_prev, dZ)`` (see ``Optimizer.update_weight``), which may fold it into
+        the update without storing it, and dA is written into reused buffers.
+        ``dZ`` is overwritten.
+        """
+        inputs, hidden, masks = self._training_cache()
+        ws = self._workspace(dZ.shape[0])
+        optimizer.begin_step()
+        for l in range(self.n_layers - 1, -1, -1):
+            W = self.params[2 * l]
+            if l:  # dA_{l-1} needs W_l before the update
+                dA = np.matmul(dZ, W.T, out=ws.dA[l - 1])
+            optimizer.update_weight(2 * l, W, inputs[l], dZ, self.l2)
+            optimizer.update_bias(2 * l + 1, self.params[2 * l + 1], dZ)
+            if l:
+                if masks[l - 1] is not None:
+                    dA *= masks[l - 1]
+                dZ = self.act.backward(dA, hidden[l - 1])
+        self._cache = None  # it described the parameters before the update
+
+    def _training_cache(self) -> tuple[list, list, list]:
+        if self._cache is None:
+            raise RuntimeError("backward needs a forward(training=True) first")
+        return self._cache
+
+    def train_batch(self, X: np.ndarray, y: np.ndarray, optimizer: Optimizer) -> float:
+        """One step of ``optimizer`` on the batch ``X`` ``(m, n_in)``, ``y`` ``(m,)``.
+
+        The training loop's step: forward on reused buffers, fused softmax and
+        cross-entropy, then :meth:`backward_step`. Returns the batch loss (with the
+        L2 penalty) before the step.
+        """
+        logits = self.forward(X, training=True, reuse=True)
+        loss, dZ = softmax_cross_entropy(logits, y, rows=self._workspace(logits.shape[0]).rows)
+        loss += self.l2_penalty()
+        self.backward_step(dZ, optimizer)
+        return loss
+
     def l2_penalty(self) -> float:
+        """0.5 * l2 * sum of squared weights (biases are not decayed)."""
         if not self.l2:
             return 0.0
         return 0.5 * self.l2 * float(sum(np.vdot(W, W) for W in self.weights))
+
+    def _workspace(self, m: int) -> _Workspace:
+        key = (m, self.dropout > 0, tuple(self.sizes))
+        ws = self._workspaces.get(key)
+        if ws is None:
+            if len(self._workspaces) >= 4:  # batch sizes change rarely; keep a few
+                self._workspaces.clear()
+            ws = self._workspaces[key] = _Workspace(self.sizes, m, self.dtype, key[1])
+        return ws
 
     # -- inference ----------------------------------------------------------
     def predict_proba(self, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
@@ -184,9 +298,9 @@ class MLP:
         total, correct = 0.0, 0
         for i in range(0, X.shape[0], batch_size):
             logits = self.forward(X[i : i + batch_size])
+            correct += int((logits.argmax(axis=1) == y[i : i + batch_size]).sum())
             loss, _ = softmax_cross_entropy(logits, y[i : i + batch_size], want_grad=False)
             total += loss * logits.shape[0]
-            correct += int((logits.argmax(axis=1) == y[i : i + batch_size]).sum())
         n = max(X.shape[0], 1)
         return total / n, correct / n
 
@@ -205,7 +319,7 @@ class MLP:
             _, dX = self._backward(dZ, want_input_grad=True)
         finally:
             self.dropout = saved
-            self._cache = []
+            self._cache = None
         return dX
 
     # -- growing and shrinking ----------------------------------------------
@@ -214,16 +328,21 @@ class MLP:
 
         Widening appends units with fresh incoming weights and zero outgoing
         weights, so the network computes exactly the same function. Narrowing
-        keeps the units whose outgoing weights have the largest norm.
+        keeps the units whose outgoing weights have the largest norm: those the
+        next layer listens to most.
 
         Returns ``index`` of length ``new_size``: the old unit each new unit came
         from, or -1 for a new unit. Pass it to the optimiser's ``remap`` so its
         state follows.
         """
         if not 0 <= layer < self.n_layers - 1:
-            raise ConfigError(f"layer: {layer} is not a hidden layer (0 to {self.n_layers - 2})")
-        if not 1 <= new_size <= 8192:
-            raise ConfigError(f"hidden: {new_size} is out of range; allowed 1 to 8192")
+            raise ConfigError(
+                f"layer: {layer} is not a hidden layer of this network "
+                f"(it has {self.n_layers - 1}; allowed 0 to {self.n_layers - 2})"
+            )
+        if isinstance(new_size, bool) or not 1 <= new_size <= MAX_WIDTH:
+            raise ConfigError(f"hidden: {new_size!r} is out of range; allowed 1 to {MAX_WIDTH}")
+        new_size = int(new_size)
         old = self.sizes[layer + 1]
         W_out = self.params[2 * layer + 2]
         if new_size >= old:
@@ -234,9 +353,10 @@ class MLP:
         fresh_in = INITIALIZERS[self.init](
             self.rng, self.sizes[layer], max(new_size - old, 0), self.dtype
         )
-        self.params = remap_hidden(self.params, layer, index, fresh_in)
+        self.params[:] = remap_hidden(self.params, layer, index, fresh_in)
         self.sizes[layer + 1] = new_size
-        self._cache = []
+        self._cache = None
+        self._workspaces.clear()
         return index
 
 
