@@ -92,8 +92,10 @@ def _fetch_one(url: str, name: str, sha256: str, folder: Path, progress: Progres
     except requests.exceptions.HTTPError as e:
         status = e.response.status_code if e.response is not None else "error"
         raise DataError(f"HTTP {status}") from None
-    except requests.exceptions.ConnectionError as e:
+    except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
         raise DataError(_connection_problem(e)) from None
+    except requests.exceptions.Timeout:
+        raise DataError("the server stopped answering (timed out)") from None
     except requests.exceptions.RequestException as e:
         raise DataError(f"download failed ({type(e).__name__}: {e})") from None
     except OSError as e:
