@@ -316,7 +316,8 @@ def _train(trial: Trial) -> TrialResult:
     status, message = "completed", ""
     for event in trainer.run():
         if isinstance(event, Diverged):
-            status, message = "diverged", event.message
+            # The Trainer pauses for a person to decide; a sweep has none, so it stops.
+            status, message = "diverged", event.message.split(". ")[0]
             control.stop()
         elif isinstance(event, Finished) and event.reason == "error":
             status, message = "error", event.message
@@ -496,7 +497,8 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     what.add_argument("--search-seed", type=int, default=0, metavar="S",
                       help="random search: seed of the draw (default 0)")
     fixed = p.add_argument_group("fixed settings of every trial")
-    fixed.add_argument("--dataset", default="digits", help="dataset name or folder (digits)")
+    fixed.add_argument("--dataset", default="mnist",
+                       help="mnist, fashion_mnist, digits, cifar10 or a folder (mnist)")
     fixed.add_argument("--data-path", default=None, help="explicit data folder")
     fixed.add_argument("--epochs", type=int, default=None, help="epochs per trial (10)")
     fixed.add_argument("--set", dest="fixed", action="append", default=[], metavar="NAME=VALUE",

@@ -314,7 +314,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def test_sweep_command_prints_the_table_writes_csv_and_plot_and_resumes(tmp_path, capsys):
     out = tmp_path / "cli.csv"
-    argv = ["sweep", "--lr", "0.05,0.3", "--hidden", "8,16", "--epochs", "1", "--jobs", "1",
+    argv = ["sweep", "--dataset", "digits", "--lr", "0.05,0.3", "--hidden", "8,16", "--epochs", "1",
+            "--jobs", "1",
             "--set", "batch_size=64", "--out", str(out)]
     assert run_sweep_command(parse(argv)) == 0
     text = capsys.readouterr().out

@@ -1,0 +1,91 @@
+"""The sweep dialog: runs off the GUI thread, fills its table and plot, stops, loads a CSV."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import Config
+from core.sweep_results import read_results
+from gui.sweep_dialog import SweepDialog
+
+BASE = Config(dataset="digits", epochs=1, hidden=(8,), batch_size=64)
+
+
+@pytest.fixture
+def dialog(qtbot, tmp_path):
+    dlg = SweepDialog(BASE)
+    qtbot.addWidget(dlg)
+    dlg.path.setText(str(tmp_path / "sweep.csv"))
+    dlg.jobs.setValue(1)
+    dlg.seeds.setValue(1)
+    yield dlg
+    assert dlg.wait()
+
+
+def run_to_end(qtbot, dlg: SweepDialog) -> None:
+    dlg.start_button.click()
+    assert dlg.running
+    qtbot.waitUntil(lambda: not dlg.running, timeout=60_000)
+
+
+def test_a_sweep_runs_in_the_background_and_fills_table_plot_and_csv(qtbot, dialog, tmp_path):
+    dialog.values["learning_rate"].setText("0.05, 0.3")
+    dialog.values["hidden"].setText("8,16")
+    run_to_end(qtbot, dialog)
+    assert dialog.progress.value() == dialog.progress.maximum() == 4
+    assert dialog.table.rowCount() == 4
+    heads = [dialog.table.horizontalHeaderItem(i).text() for i in range(2)]
+    assert heads == ["lr", "hidden"]
+    shown = [float(dialog.table.item(r, 3).text()) for r in range(4)]
+    assert shown == sorted(shown, reverse=True)
+    assert dialog.plot.rgb is not None
+    assert len(read_results(tmp_path / "sweep.csv")) == 4
+    assert dialog.status.text().startswith("Done")
+
+    run_to_end(qtbot, dialog)  # again, same CSV: nothing left to run
+    assert len(read_results(tmp_path / "sweep.csv")) == 4
+    assert dialog.table.rowCount() == 4
+
+
+def test_a_bad_value_is_named_and_nothing_starts(dialog):
+    dialog.values["learning_rate"].setText("0.1,fast")
+    dialog.start_button.click()
+    assert not dialog.running
+    assert not dialog.error.isHidden()
+    assert "learning_rate" in dialog.error.text()
+
+
+def test_stop_keeps_the_finished_trials(qtbot, dialog, tmp_path):
+    dialog.epochs.setValue(100)
+    dialog.values["learning_rate"].setText("0.01,0.02,0.05,0.1,0.2,0.3")
+    dialog.start_button.click()
+    with qtbot.waitSignal(dialog._worker.result, timeout=60_000):
+        pass
+    dialog.stop()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    saved = read_results(tmp_path / "sweep.csv")
+    assert 1 <= len(saved) < 6
+    assert len(dialog.results) == len(saved)
+    assert dialog.status.text().startswith("Stopped")
+
+
+def test_a_loaded_csv_offers_its_best_runs_with_curves(qtbot, dialog, tmp_path):
+    dialog.values["learning_rate"].setText("0.02,0.3")
+    run_to_end(qtbot, dialog)
+    other = SweepDialog(BASE)
+    qtbot.addWidget(other)
+    assert other.load_csv(tmp_path / "sweep.csv")
+    assert other.table.rowCount() == 2
+    other.top_k.setValue(1)
+    with qtbot.waitSignal(other.compare_requested) as blocker:
+        other.compare_button.click()
+    (best,) = blocker.args[0]
+    assert best["val_acc"] == max(r.val_acc for r in read_results(tmp_path / "sweep.csv"))
+    assert [h["epoch"] for h in best["history"]] == [0]
+
+
+def test_a_file_that_is_not_a_sweep_is_refused(dialog, tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text("a,b\n1,2\n")
+    assert not dialog.load_csv(path)
+    assert "notes.csv" in dialog.error.text()
