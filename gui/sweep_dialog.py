@@ -107,7 +107,7 @@ class SweepDialog(QDialog):
     def __init__(self, config: Config | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Sweep")
-        self.resize(900, 700)
+        self.resize(1100, 640)
         base = config or Config(dataset="digits", epochs=5)
         self.base = base
         self.csv_path: Path | None = None
@@ -174,9 +174,9 @@ class SweepDialog(QDialog):
         buttons = QHBoxLayout()
         for w in (self.start_button, self.stop_button, self.load_button):
             buttons.addWidget(w)
-        buttons.addStretch(1)
-        buttons.addWidget(self.top_k)
-        buttons.addWidget(self.compare_button)
+        compare = QHBoxLayout()
+        compare.addWidget(self.top_k)
+        compare.addWidget(self.compare_button, 1)
 
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m trials")
@@ -193,19 +193,25 @@ class SweepDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
         self.plot = SweepPlot()
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
-        split.addWidget(self.plot)
+        results = QSplitter(Qt.Orientation.Vertical)
+        results.addWidget(self.table)
+        results.addWidget(self.plot)
+        results.setStretchFactor(1, 2)
 
-        top = QWidget()
-        top.setLayout(form)
-        layout = QVBoxLayout(self)
-        layout.addWidget(top)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.error)
-        layout.addWidget(split, 1)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.addLayout(form)
+        column.addLayout(buttons)
+        column.addWidget(self.progress)
+        column.addWidget(self.status)
+        column.addWidget(self.error)
+        column.addStretch(1)
+        column.addLayout(compare)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(results)
+        split.setStretchFactor(1, 1)
+        QVBoxLayout(self).addWidget(split)
 
     # -- starting and stopping ----------------------------------------------------------
     @property
@@ -370,7 +376,9 @@ class SweepDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.plot.show_groups(groups)
         self.compare_button.setEnabled(self.csv_path is not None and bool(self.results))
 
