@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from core.augment import (
     KINDS,
@@ -199,9 +200,10 @@ def test_a_model_trained_on_augmented_digits_still_learns(digits, kind):
     optimizer = make_optimizer("sgd", model.params, 0.1)
     sampler = BatchSampler(digits.X_train, digits.y_train, 32, rng)
     buffer = np.empty((32, digits.n_features), dtype=np.float32)
-    for _ in range(30):
-        for xb, yb in sampler.epoch():
-            xa = augment_batch(xb, digits.image_shape, kind, rng, out=buffer[: len(xb)])
-            train_step(model, optimizer, xa, yb)
+    with threadpool_limits(limits=1, user_api="blas"):  # small products: one thread is enough
+        for _ in range(30):
+            for xb, yb in sampler.epoch():
+                xa = augment_batch(xb, digits.image_shape, kind, rng, out=buffer[: len(xb)])
+                train_step(model, optimizer, xa, yb)
     _, accuracy = model.evaluate(digits.X_test, digits.y_test)
     assert accuracy >= 0.85
