@@ -15,9 +15,11 @@ from data_fakes import (
     tar_gz,
     write_files,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.data import load_dataset
-from core.data.cifar import CLASS_NAMES
+from core.data.cifar import CLASS_NAMES, read_cifar
 from core.errors import DataError, DatasetUnavailable
 
 
@@ -184,3 +186,26 @@ def test_downloaded_archive_is_verified_and_cached(env, tmp_path):
 def test_offline_without_cifar(env):
     with pytest.raises(DatasetUnavailable, match=r"CIFAR-10 is not available(.|\n)*digits"):
         load_dataset("cifar10", download=False)
+
+
+ARCHIVE = tar_gz(cifar_files(fake_cifar(per_batch=2)))
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    cut=st.integers(0, len(ARCHIVE)),
+    flips=st.lists(st.tuples(st.integers(0, len(ARCHIVE) - 1), st.integers(1, 255)), max_size=3),
+)
+def test_any_damage_to_the_archive_gives_a_data_error_and_nothing_else(tmp_path, cut, flips):
+    data = bytearray(ARCHIVE)
+    for at, mask in flips:
+        data[at] ^= mask
+    archive = tmp_path / "cifar-10-binary.tar.gz"
+    archive.write_bytes(bytes(data[:cut]))
+    try:
+        raw = read_cifar(archive)
+    except DataError:
+        return
+    assert raw.train_images.shape[1:] == (32, 32, 3)
