@@ -119,10 +119,10 @@ def _connection_problem(e: Exception) -> str:
 
 def pins_with(pins: Mapping[str, str], overrides: Mapping[str, str] | None) -> dict[str, str]:
     """The pinned hashes, some of them replaced (a private mirror that recompressed files)."""
-    merged = dict(pins)
-    if overrides:
-        merged.update({k: v.lower() for k, v in overrides.items()})
-    return merged
+    unknown = sorted(set(overrides or ()) - set(pins))
+    if unknown:
+        raise DataError(f"pins: {', '.join(unknown)} is not one of the files {', '.join(pins)}")
+    return {**pins, **{k: v.lower() for k, v in (overrides or {}).items()}}
 
 
 class _PoochProgress:

@@ -67,6 +67,7 @@ def locate(
     pins: Mapping[str, str] | None = None,
 ) -> Found:
     """Find ``source``'s files (downloading them if allowed) or say where we looked."""
+    pinned = pins_with(source.pins, pins)
     tried: list[str] = []
     if path is not None:
         found = _search(source, Path(path).expanduser(), "given path", tried)
@@ -80,7 +81,6 @@ def locate(
             return found
     else:
         tried.append("BACKPROP_DATA: not set")
-    pinned = pins_with(source.pins, pins)
     cache = cache_root() / source.key
     found = _from_cache(source, cache, pinned, tried)
     if found is not None:
@@ -131,7 +131,9 @@ def _probe(source: Source, folder: Path, origin: str, tried: list[str]) -> Found
             check_listed([batches / n for n in names if (batches / n).is_file()])
         return Found(batches, origin)
     if not folder.is_dir():
-        tried.append(f"{origin} {folder}: no such folder")
+        tried.append(
+            f"{origin} {folder}: {'not a folder' if folder.exists() else 'no such folder'}"
+        )
         return None
     files, missing = find_idx_files(folder)
     if missing:

@@ -164,3 +164,8 @@ def test_tqdm_progress_draws_one_bar_per_file(env, fake):
     for name in files:
         assert name in text
     assert text.count("100%") >= len(files)
+
+
+def test_pins_for_files_the_dataset_does_not_have_are_refused(env):
+    with pytest.raises(DataError, match=r"pins: train-images\.gz is not one of the files"):
+        load_dataset("mnist", pins={"train-images.gz": "0" * 64}, download=False)
