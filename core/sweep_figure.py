@@ -192,6 +192,7 @@ def _heatmap(groups: Sequence[Group], names: list[str]) -> np.ndarray:
     top = 2 * CHAR_H + 40
     title = _title(groups, "mean ± std")
     width = max(left + cw * len(cols) + 24, text_width(title) + 48)
+    left += (width - (left + cw * len(cols) + 24)) // 2  # centre the grid under the title
     height = top + ch * len(rows) + 3 * CHAR_H + 20
     c = Canvas(width, height)
     c.text(width // 2, 12, title, align="center")
