@@ -144,12 +144,28 @@ def _write_atomic(path: Path, arrays: dict[str, np.ndarray]) -> Path:
             os.fsync(f.fileno())
         os.replace(tmp, path)
         _fsync_dir(folder)
+        _remove_stale_temporaries(path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise CheckpointError(f"{path}: cannot write the checkpoint: {exc.strerror or exc}") \
             from None
     return path
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete temporary files of earlier saves to ``path`` whose writer was killed."""
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2 : -len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        except OSError:
+            continue  # alive but not ours to signal: leave it
 
 
 def _fsync_dir(folder: Path) -> None:

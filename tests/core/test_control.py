@@ -1,0 +1,62 @@
+"""TrainingControl: commands from any thread, seen by the Trainer between batches."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from core.control import TrainingControl
+from core.errors import ConfigError
+
+
+def test_live_changes_are_validated_where_typed_and_coalesced():
+    c = TrainingControl()
+    with pytest.raises(ConfigError, match="learning_rate"):
+        c.set_learning_rate(-1)
+    with pytest.raises(ConfigError, match="optimizer: cannot change while training"):
+        c.set("optimizer", "adam")
+    c.set_learning_rate(0.3)
+    c.set_learning_rate(0.05)
+    c.set_batch_size(64)
+    c.set_hidden_size(200, layer=1)
+    assert c.take_changes() == {"learning_rate": 0.05, "batch_size": 64, "hidden": (None, 200)}
+    assert c.take_changes() == {}
+
+
+def test_hidden_changes_of_two_layers_merge():
+    c = TrainingControl()
+    c.set_hidden_size(100, layer=0)
+    c.set_hidden_size(50, layer=1)
+    assert c.take_changes()["hidden"] == (100, 50)
+
+
+def test_wait_while_paused_wakes_on_resume_stop_call_and_timeout():
+    c = TrainingControl()
+    c.pause()
+    t0 = time.perf_counter()
+    assert c.wait_while_paused(0.05) is True  # timeout: still paused, not stopped
+    assert time.perf_counter() - t0 >= 0.04 and c.paused
+
+    threading.Timer(0.05, c.resume).start()
+    assert c.wait_while_paused(5) is True and not c.paused
+
+    c.pause()
+    fut = c.submit(lambda trainer: trainer * 2)
+    assert c.wait_while_paused(5) is True  # returns at once: a call is waiting
+    calls = c.take_calls()
+    assert len(calls) == 1 and calls[0][1] is fut
+
+    threading.Timer(0.05, c.stop).start()
+    assert c.wait_while_paused(5) is False and c.stopped
+
+
+def test_step_epoch_runs_until_the_next_boundary_then_pauses():
+    c = TrainingControl()
+    c.pause()
+    c.step_epoch()
+    assert not c.paused
+    assert c.epoch_boundary() is True
+    assert c.paused
+    assert c.epoch_boundary() is False
