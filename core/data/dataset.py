@@ -99,7 +99,7 @@ def load_digits_dataset(val_fraction: float = 1 / 12, seed: int = 0) -> Dataset:
 
 
 def load_dataset(
-    name: str,
+    name: str | os.PathLike[str],
     path: str | os.PathLike[str] | None = None,
     *,
     val_fraction: float = 1 / 12,
@@ -124,6 +124,7 @@ def load_dataset(
     """
     if not 0.0 < val_fraction < 1.0:
         raise ConfigError(f"val_fraction: {val_fraction!r} is not between 0 and 1 (exclusive)")
+    name = os.fspath(name)
     if name.strip().lower() == "digits":
         return load_digits_dataset(val_fraction, seed)
     source = source_for(name)
