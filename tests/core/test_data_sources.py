@@ -237,3 +237,10 @@ def test_the_bundled_digits_need_nothing(env):
     assert d.image_shape == (8, 8) and d.n_classes == 10
     assert len(d.y_train) + len(d.y_val) + len(d.y_test) == 1797
     assert abs(len(d.y_val) - 0.2 * (len(d.y_train) + len(d.y_val))) <= 1
+
+
+def test_a_backprop_data_folder_that_does_not_exist_is_reported(env, tmp_path):
+    env.setenv("BACKPROP_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(DatasetUnavailable) as info:
+        load_dataset("mnist", download=False)
+    assert f"BACKPROP_DATA {tmp_path / 'nowhere'}: no such folder" in str(info.value)
