@@ -75,7 +75,6 @@ class ConfusionView(QWidget):
         self._plot.setMouseEnabled(x=False, y=False)
         self._plot.hideButtons()
         self._plot.invertY(True)
-        self._plot.setAspectLocked(True)
         self._plot.setLabel("left", "true")
         self._plot.setLabel("bottom", "predicted")
         self._image = _ClickableImage(self.click_cell_at, axisOrder="row-major")

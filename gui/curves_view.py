@@ -1,10 +1,11 @@
 """Loss and accuracy curves: per epoch, a running per-batch loss, and change markers.
 
-The x axis counts epochs completed: epoch ``e``'s report sits at ``e + 1`` and
-batch ``b`` of ``n`` in epoch ``e`` at ``e + b / n``, so a change made mid-epoch is
-marked where it happened. Batch events arrive often, so they are only appended to
-NumPy buffers; a single-shot timer redraws at most ~20 times a second. When a new
-run starts, the finished one stays on the plots, faded, for comparison.
+The x axis counts epochs completed: epoch ``e``'s report sits at ``e + 1``, the
+running loss after batch ``b`` (0-based) of ``n`` at ``e + (b + 1) / n``, and a change
+that took effect before batch ``b`` at ``e + b / n``, so it is marked where it
+happened. Batch events arrive often, so they are only appended to NumPy buffers; a
+single-shot timer redraws at most ~20 times a second. When a new run starts, the
+finished one stays on the plots, faded, for comparison.
 """
 
 from __future__ import annotations
@@ -169,8 +170,8 @@ class CurvesView(QWidget):
     def _on_batch(self, ev: BatchProgress) -> None:
         self._batches = max(int(ev.batches), 1)
         if np.isfinite(ev.running_loss) and ev.running_loss > 0:
-            self._buffers["running_loss"].append(ev.epoch + ev.batch / self._batches,
-                                                 ev.running_loss)
+            x = ev.epoch + (ev.batch + 1) / self._batches
+            self._buffers["running_loss"].append(x, ev.running_loss)
             if not self._timer.isActive():
                 self._timer.start()
 
@@ -197,8 +198,9 @@ class CurvesView(QWidget):
         x = ev.epoch + (ev.batch / self._batches if self._batches else 0.0)
         label = change_label(ev)
         pen = pg.mkPen(cm.MARKER, width=1.5, style=Qt.PenStyle.DashLine)
-        # Stagger labels so that changes close together do not print over each other.
-        height = 0.92 - 0.14 * (len(self._markers) % 5)
+        # Labels sit low (falling loss curves leave the bottom free) and are staggered
+        # so that changes close together do not print over each other.
+        height = 0.06 + 0.12 * (len(self._markers) % 5)
         lines = [
             pg.InfiniteLine(
                 pos=x, angle=90, pen=pen, label=label,

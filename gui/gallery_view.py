@@ -20,11 +20,13 @@ import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QFont, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QListView,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStyle,
     QStyledItemDelegate,
@@ -226,9 +228,15 @@ class GalleryView(QWidget):
         grid.setRowStretch(4, 1)
         detail.setMinimumWidth(2 * DETAIL + 30)
 
+        # In a short window the detail scrolls rather than squeezing its pictures together.
+        detail_scroll = QScrollArea()
+        detail_scroll.setWidget(detail)
+        detail_scroll.setWidgetResizable(True)
+        detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        detail_scroll.setMinimumWidth(2 * DETAIL + 50)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self._list)
-        split.addWidget(detail)
+        split.addWidget(detail_scroll)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
         split.setChildrenCollapsible(False)

@@ -85,17 +85,60 @@ def epoch_report(epoch: int, lr: float = 0.1, step: int = 0) -> EpochReport:
 
 
 def batch_progress(epoch: int, batch: int, batches: int = 20) -> BatchProgress:
-    """Batch ``batch`` of ``batches`` in ``epoch``, with a running loss that decreases."""
-    t = epoch + batch / batches
+    """Batch ``batch`` (0-based) of ``batches`` in ``epoch`` done; the running loss decreases."""
+    t = epoch + (batch + 1) / batches
     return BatchProgress(
-        epoch=epoch, batch=batch, batches=batches, step=epoch * batches + batch,
+        epoch=epoch, batch=batch, batches=batches, step=epoch * batches + batch + 1,
         loss=2.0 / (t + 1.0), running_loss=2.0 / (t + 1.1), learning_rate=0.1,
         batch_size=64, architecture=(64, 16, 10), samples_per_s=3000.0,
     )
 
 
 def lr_change(epoch: int, batch: int, old: float, new: float) -> HyperparameterChanged:
-    """The learning rate changed at batch ``batch`` of ``epoch``."""
+    """The learning rate changed before batch ``batch`` (0-based) of ``epoch``."""
     return HyperparameterChanged(
         epoch=epoch, batch=batch, step=epoch * 20 + batch, name="learning_rate", old=old, new=new
     )
+
+
+SIGNALS = {
+    "Started": "started", "BatchProgress": "batch", "EpochReport": "epoch",
+    "HyperparameterChanged": "changed", "Snapshot": "snapshot", "Diverged": "diverged",
+    "Paused": "paused", "Resumed": "resumed", "Finished": "finished",
+}
+
+
+def trainer_events(data: Dataset, epochs: int = 2, hidden: int = 16, grow_to: int = 0) -> list:
+    """The real Trainer's event stream on ``data``; after the first epoch the learning
+    rate drops to a tenth and, with ``grow_to``, the hidden layer is resized."""
+    from core.config import Config
+    from core.control import TrainingControl
+    from core.events import EpochReport as Report
+    from core.trainer import Trainer
+
+    config = Config().replace(dataset=data.name, hidden=(hidden,), epochs=epochs, batch_size=64)
+    control = TrainingControl()
+    events = []
+    for ev in Trainer(config, data, control).run():
+        events.append(ev)
+        if isinstance(ev, Report) and ev.epoch == 0:
+            control.set("learning_rate", config.learning_rate / 10)
+            if grow_to:
+                control.set_hidden_size(grow_to)
+    return events
+
+
+def emit_all(bus, events: list) -> None:
+    """Send each event down the bus signal the window's worker would use."""
+    for ev in events:
+        getattr(bus, SIGNALS[type(ev).__name__]).emit(ev)
+
+
+_RUNS: dict[str, list] = {}
+
+
+def real_run(data: Dataset) -> list:
+    """``trainer_events(data, epochs=2, hidden=16, grow_to=25)``, computed once per session."""
+    if data.name not in _RUNS:
+        _RUNS[data.name] = trainer_events(data, epochs=2, hidden=16, grow_to=25)
+    return _RUNS[data.name]

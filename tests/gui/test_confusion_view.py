@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QPushButton
 from core.events import frozen
 from gui.bus import EventBus
 from gui.confusion_view import ConfusionView, most_confused, per_class_accuracy
-from tests.gui._events import snapshot_of, trained_model
+from tests.gui._events import emit_all, real_run, snapshot_of, trained_model
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +91,11 @@ def test_a_new_class_count_rebuilds_the_cells(view, snap):
     assert v.confused_pairs()[0] == (1, 2, 2)
     bus.run_reset.emit()
     assert v.matrix().shape == (0, 0) and v.confused_pairs() == []
+
+
+def test_the_real_trainer_stream(view, digits):
+    bus, v = view
+    emit_all(bus, real_run(digits))
+    last = [e for e in real_run(digits) if type(e).__name__ == "Snapshot"][-1]
+    np.testing.assert_array_equal(v.matrix(), last.confusion)
+    assert v.matrix().sum() == digits.y_val.size

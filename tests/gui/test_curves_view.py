@@ -7,7 +7,7 @@ import pytest
 
 from gui.bus import EventBus
 from gui.curves_view import CurvesView
-from tests.gui._events import batch_progress, epoch_report, lr_change
+from tests.gui._events import batch_progress, emit_all, epoch_report, lr_change, real_run
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def view(qtbot):
 
 def _run(bus: EventBus, epochs: int, batches: int = 20) -> None:
     for e in range(epochs):
-        for b in range(1, batches + 1):
+        for b in range(batches):
             bus.batch.emit(batch_progress(e, b, batches))
         bus.epoch.emit(epoch_report(e))
 
@@ -42,7 +42,7 @@ def test_one_point_per_epoch_on_every_curve(view):
 
 def test_running_loss_is_drawn_throttled_at_fractional_epochs(view, qtbot):
     bus, v = view
-    for b in range(1, 11):
+    for b in range(10):
         bus.batch.emit(batch_progress(0, b, 20))
     item = v.plot_widgets()[0].getPlotItem().listDataItems()[0]
     assert item.xData is None or len(item.xData) == 0  # nothing redrawn per event
@@ -91,3 +91,14 @@ def test_a_diverged_epoch_does_not_break_the_log_axis(view):
     bus.epoch.emit(dataclasses.replace(epoch_report(0), train_loss=float("inf")))
     assert v.series("train_loss")[0].size == 0
     assert v.series("val_loss")[0].size == 1
+
+
+def test_the_real_trainer_stream(view, digits):
+    bus, v = view
+    emit_all(bus, real_run(digits))
+    reports = [e for e in real_run(digits) if type(e).__name__ == "EpochReport"]
+    assert [r["epoch"] for r in v.history_rows()] == [r.epoch for r in reports] == [0, 1]
+    x, _ = v.series("running_loss")
+    assert x.size == sum(type(e).__name__ == "BatchProgress" for e in real_run(digits))
+    assert np.all(np.diff(x) > 0) and x[-1] == pytest.approx(2.0)
+    assert v.marker_labels() == ["lr 0.1→0.01", "hidden 16→25"]

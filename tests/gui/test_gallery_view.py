@@ -11,7 +11,7 @@ from core.model import MLP
 from gui.bus import EventBus
 from gui.confusion_view import ConfusionView
 from gui.gallery_view import SHEET_COLUMNS, TILE_H, TILE_W, GalleryView
-from tests.gui._events import snapshot_of, trained_model
+from tests.gui._events import emit_all, real_run, snapshot_of, trained_model
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +120,16 @@ def test_run_reset_empties_the_gallery(views, snap):
     bus.run_reset.emit()
     assert gallery.tile_count() == 0
     assert gallery.selected_saliency() is None
+
+
+def test_the_real_trainer_stream(views, digits):
+    bus, gallery, confusion = views
+    emit_all(bus, real_run(digits))
+    last = [e for e in real_run(digits) if type(e).__name__ == "Snapshot"][-1]
+    wrong = np.asarray(last.sample_true) != np.asarray(last.sample_pred)
+    assert gallery.tile_count() == int(wrong.sum()) > 0
+    t, p, n = confusion.confused_pairs()[0]
+    confusion.click_cell(t, p)
+    assert gallery.visible_pairs() == {(t, p)} and gallery.tile_count() == n
+    gallery.select_tile(0)
+    assert gallery.selected_saliency().shape == last.image_shape

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF
 from core.events import frozen
 from gui.bus import EventBus
 from gui.weights_view import WeightsView, grid_for, mosaic
-from tests.gui._events import snapshot_of, trained_model
+from tests.gui._events import emit_all, real_run, snapshot_of, trained_model
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +103,12 @@ def test_hovering_a_unit_names_it_with_its_norm(view, snaps, qtbot):
     assert v.hover_text() == f"unit {unit} · ‖w‖ = {norm:.3f}"
     move_to(8.5, 4)  # the gap between the first two tiles
     assert v.hover_text().strip() == ""
+
+
+def test_the_real_trainer_stream_grows_the_grid(view, digits):
+    bus, v = view
+    grids = []
+    bus.snapshot.connect(lambda _: grids.append(v.grid_shape()))
+    emit_all(bus, real_run(digits))
+    assert grids == [(4, 4), (5, 5)]
+    assert v.n_units() == 25
