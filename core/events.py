@@ -39,7 +39,14 @@ class Started:
 
 @dataclass(frozen=True, slots=True)
 class BatchProgress:
-    """One mini-batch done. Sent often: consumers throttle what they draw."""
+    """One mini-batch done. Sent often: consumers throttle what they draw.
+
+    ``batch`` is the 0-based index within the epoch, ``batches`` the epoch's batch
+    count at the current batch size, ``step`` the number of updates so far in the
+    run. ``loss`` is this batch's cross-entropy (before its update) and
+    ``running_loss`` the epoch's mean so far; ``architecture`` is the full layer
+    sizes, e.g. ``(784, 128, 10)``.
+    """
 
     epoch: int
     batch: int
@@ -55,7 +62,11 @@ class BatchProgress:
 
 @dataclass(frozen=True, slots=True)
 class EpochReport:
-    """One epoch done, with its figures on the training and validation sets."""
+    """One epoch done, with its figures on the training and validation sets.
+
+    Train figures are the running means over the epoch's batches; validation ones
+    come from a full pass. ``seconds`` excludes pauses.
+    """
 
     epoch: int
     train_loss: float
@@ -86,10 +97,15 @@ class HyperparameterChanged:
 class Snapshot:
     """A picture of the model at the end of an epoch, computed in the training thread.
 
-    ``weights`` is W1, ``(fan_in, hidden)``. ``samples`` are validation examples
+    ``weights`` is W1, ``(fan_in, hidden)``. The ``sample_*`` arrays describe validation examples
     worth looking at: every misclassified one (most confident mistakes first, capped)
     and, per class, the least confident correct ones, so a view can filter by any
-    (true, predicted) cell of ``confusion``. ``params`` are read-only copies of all
+    (true, predicted) cell of ``confusion``: ``sample_images`` ``(n, d)`` (flattened rows
+    like the Dataset's; reshape one to ``image_shape``),
+    ``sample_true``/``sample_pred`` ``(n,)``, ``sample_probs`` ``(n, classes)`` and
+    ``sample_index`` ``(n,)``, the rows in the validation set. ``grad_norms`` are per
+    layer from the epoch's last batch; ``dead_fraction`` per hidden layer, measured
+    on up to 1,000 validation images. ``params`` are read-only copies of all
     weights and biases, so the GUI can rebuild an inference model (``MLP.from_params``)
     for saliency maps and drawn digits without touching the live one.
     """

@@ -169,8 +169,12 @@ class Trainer:
             optimizer = make_optimizer(
                 config.optimizer, model.params, config.learning_rate, config.momentum
             )
-        self.config = config.replace(hidden=model.hidden) if model.hidden != config.hidden \
-            else config
+        # A model or optimiser handed in (a checkpoint, the seed's API) is the truth.
+        actual = {"hidden": model.hidden, "activation": model.activation, "dtype": model.dtype.name,
+                  "dropout": model.dropout, "l2": model.l2, "optimizer": optimizer.name}
+        if any(getattr(config, k) != v for k, v in actual.items()):
+            config = config.replace(**actual)
+        self.config = config
         self.dataset = dataset
         self.control = control if control is not None else TrainingControl()
         self.model = model
@@ -469,14 +473,13 @@ class Trainer:
             misclassified_by_confidence(probs, ds.y_val, SNAPSHOT_MISTAKES),
             least_confident_correct(probs, ds.y_val, SNAPSHOT_NEAR_MISSES),
         ])
-        images = ds.X_val[idx].reshape(len(idx), *ds.image_shape)
         return Snapshot(
             self.epoch - 1 if epoch is None else epoch,
             frozen(model.params[0]),
             tuple(ds.image_shape),
             tuple(ds.class_names),
             frozen(cm),
-            frozen(images),
+            frozen(ds.X_val[idx]),
             frozen(ds.y_val[idx]),
             frozen(pred[idx]),
             frozen(probs[idx]),

@@ -291,8 +291,7 @@ def test_snapshot_is_a_read_only_picture_of_the_model(digits):
     conf = snap.sample_probs[np.arange(n_wrong), snap.sample_pred[:n_wrong]]
     assert np.all(np.diff(conf) <= 0)  # most confident mistake first
     assert np.bincount(snap.sample_true[~wrong], minlength=10).max() <= 10
-    assert np.array_equal(snap.sample_images.reshape(len(snap.sample_index), -1),
-                          digits.X_val[snap.sample_index])
+    assert np.array_equal(snap.sample_images, digits.X_val[snap.sample_index])
     for arr in (snap.sample_images, snap.sample_probs, snap.sample_index, *snap.params):
         assert not arr.flags.writeable
     rebuilt = MLP.from_params(snap.params, snap.activation)
