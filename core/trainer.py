@@ -26,7 +26,9 @@ Divergence: a batch whose loss is not finite, or above
 :func:`divergence_limit`, is not applied. The parameters and optimiser state of
 the last verified copy come back (a copy is taken every few batches and counts
 as good once the next batch's loss, computed with it, is sane), ``Diverged``
-suggests a smaller rate, and the loop pauses for the person to decide.
+suggests a smaller rate, and the loop pauses for the person to decide. A Trainer
+made without a control has nobody to resume it, so there the run stops instead
+(``Finished(reason="stopped")`` carrying the message).
 
 Errors: a :class:`~core.errors.BackpropError` raised while training (a live
 change that does not fit, augmentation that is not available) ends the run with
@@ -177,6 +179,8 @@ class Trainer:
         self.config = config
         self.dataset = dataset
         self.control = control if control is not None else TrainingControl()
+        #: Without a control of the caller's, nobody could resume a pause.
+        self._unattended = control is None
         self.model = model
         self.optimizer = optimizer
         self.history: list[dict[str, Any]] = [dict(r) for r in history or ()]
@@ -193,6 +197,7 @@ class Trainer:
         self._pending: _Saved | None = None
         self._spare: _Saved | None = None
         self._pause_reason = "paused"
+        self._stop_message = ""
         self._paused_s = 0.0
         self._augment: Callable[..., np.ndarray] | None = None
 
@@ -212,7 +217,7 @@ class Trainer:
             while self.epoch < self.config.epochs:
                 completed = yield from self._run_epoch()
                 if not completed:
-                    reason = "stopped"
+                    reason, message = "stopped", self._stop_message
                     break
         except BackpropError as exc:
             reason, message = "error", str(exc)
@@ -458,8 +463,12 @@ class Trainer:
             f"try <= {suggested:g}. The parameters from step {good.step} are restored and "
             "training is paused."
         )
-        self.control.pause()
-        self._pause_reason = "diverged"
+        if self._unattended:
+            self.control.stop()
+            self._stop_message = message.replace("training is paused", "training stopped")
+        else:
+            self.control.pause()
+            self._pause_reason = "diverged"
         yield Diverged(epoch, batch, lr, float(loss), suggested, message, good.step)
 
     # -- pictures of the model ----------------------------------------------------

@@ -213,6 +213,16 @@ def test_divergence_restores_parameters_and_optimiser_state_then_pauses(digits):
     assert trainer.history[-1]["val_acc"] >= 0.8  # training went on at a sane rate
 
 
+def test_divergence_without_a_control_stops_instead_of_waiting_forever(digits):
+    trainer = Trainer(Config(hidden=(32,), epochs=3, optimizer="momentum", learning_rate=60),
+                      digits)
+    events = list(trainer.run())
+    diverged = [ev for ev in events if isinstance(ev, Diverged)]
+    assert len(diverged) == 1 and not any(isinstance(ev, Paused) for ev in events)
+    assert events[-1].reason == "stopped" and "diverged" in events[-1].message
+    assert all(np.isfinite(p).all() for p in trainer.model.params)
+
+
 def test_divergence_on_mnist_recovers_the_last_good_parameters(mnist):
     cfg = Config(dataset="mnist", hidden=(128,), epochs=1, batch_size=128, learning_rate=50)
     control = TrainingControl()
