@@ -8,17 +8,16 @@ Two ways in. ``step(params, grads)`` takes finished gradients. The training loop
 instead calls ``begin_step()`` and then, per layer, ``update_weight(i, W, A_prev,
 dZ, l2)`` with the factors of the weight gradient ``g = A_prev.T @ dZ + l2 * W``,
 and ``update_bias(i, b, dZ)`` with ``g = sum(dZ, axis=0)``. SGD and momentum fold
-``A_prev.T @ dZ`` straight into the weights or the velocity through BLAS gemm with
-``beta = 1``, so the weight gradient is never stored; the others compute it into a
-reused buffer and apply their rule.
+``A_prev.T @ dZ`` straight into the weights or the velocity through one BLAS gemm
+with ``beta = 1`` (:func:`add_outer`), so the weight gradient is never stored; the
+others compute it into a reused buffer and apply their rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy.linalg import blas
 
 from core.errors import ConfigError
 from core.model import remap_hidden
@@ -27,16 +26,70 @@ from core.model import remap_hidden
 def add_outer(C: np.ndarray, A: np.ndarray, B: np.ndarray, alpha: float) -> None:
     """``C += alpha * A.T @ B`` in place, with no temporary the size of ``C``.
 
-    ``C`` ``(k, n)``, ``A`` ``(m, k)``, ``B`` ``(m, n)``, all C-ordered. BLAS is
-    Fortran-ordered, so the product is taken on transposed views, which are
-    Fortran-ordered without a copy: ``C.T += alpha * B.T @ A``.
+    ``C`` ``(k, n)``, ``A`` ``(m, k)``, ``B`` ``(m, n)``. With C-ordered float32 or
+    float64 arrays this is one gemm call with ``beta = 1`` into NumPy's own BLAS
+    (the same library and thread pool ``np.matmul`` uses: a second BLAS with its
+    own threads would fight it for the cores); otherwise the product goes through
+    a temporary.
     """
-    gemm = blas.sgemm if C.dtype == np.float32 else blas.dgemm
-    if C.flags.c_contiguous and A.flags.c_contiguous and B.flags.c_contiguous:
-        out = gemm(alpha, B.T, A.T, beta=1.0, c=C.T, trans_b=1, overwrite_c=1)
-        if np.shares_memory(out, C):
-            return
+    gemm = _cblas_gemm(C.dtype)
+    if gemm is not None and C.flags.c_contiguous and A.flags.c_contiguous \
+            and B.flags.c_contiguous and A.dtype == B.dtype == C.dtype:
+        (m, k), n = A.shape, B.shape[1]
+        gemm(_ROW_MAJOR, _TRANS, _NO_TRANS, k, n, m, alpha, A.ctypes.data, k,
+             B.ctypes.data, n, 1.0, C.ctypes.data, n)
+        return
     C += C.dtype.type(alpha) * (A.T @ B)
+
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_GEMM: dict[str, Callable | None] = {}
+
+
+def _cblas_gemm(dtype: np.dtype) -> Callable | None:
+    """``cblas_?gemm`` from the OpenBLAS inside NumPy's wheel, checked once; else None.
+
+    NumPy's wheels ship a 64-bit-integer OpenBLAS whose symbols carry the
+    ``scipy_`` prefix and ``64_`` suffix. Anything else (another build, another
+    platform, a result that does not match ``np.matmul``) falls back to NumPy.
+    """
+    code = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}.get(np.dtype(dtype))
+    if code is None:
+        return None
+    if code not in _GEMM:
+        _GEMM[code] = _load_gemm(code)
+    return _GEMM[code]
+
+
+def _load_gemm(code: str) -> Callable | None:
+    import ctypes
+    import glob
+    import os
+
+    real = ctypes.c_float if code == "s" else ctypes.c_double
+    size = ctypes.c_int64
+    folder = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+    for path in sorted(glob.glob(os.path.join(folder, "*openblas64*"))):
+        try:
+            fn = getattr(ctypes.CDLL(path), f"scipy_cblas_{code}gemm64_")
+        except (OSError, AttributeError):
+            continue
+        fn.restype = None
+        fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, size, size, size, real,
+                       ctypes.c_void_p, size, ctypes.c_void_p, size, real, ctypes.c_void_p,
+                       size]
+        if _gemm_agrees(fn, np.float32 if code == "s" else np.float64):
+            return fn
+    return None
+
+
+def _gemm_agrees(fn: Callable, dtype: type) -> bool:
+    rng = np.random.default_rng(0)
+    A, B, C = (rng.random(s).astype(dtype) for s in ((5, 3), (5, 4), (3, 4)))
+    expected = C - 0.5 * (A.T @ B)
+    fn(_ROW_MAJOR, _TRANS, _NO_TRANS, 3, 4, 5, -0.5, A.ctypes.data, 3, B.ctypes.data, 4,
+       1.0, C.ctypes.data, 4)
+    return bool(np.allclose(C, expected, rtol=1e-5))
 
 
 class Optimizer:
