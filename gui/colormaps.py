@@ -84,11 +84,6 @@ def diverging_qimage(values: np.ndarray, limit: float | None = None) -> QImage:
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
-def as_2d(flat: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
-    """One flattened image ``(d,)`` as something to draw: ``(h, w)`` or ``(h, w, 3)``."""
-    return np.asarray(flat).reshape(image_shape)
-
-
 def channel_mean(flat_rows: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
     """Rows ``(n, d)`` of images as ``(n, h, w)``: colour channels averaged away."""
     a = np.asarray(flat_rows).reshape(flat_rows.shape[0], *image_shape)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QHBoxLayout,
@@ -60,6 +60,52 @@ class _ClickableImage(pg.ImageItem):
             ev.accept()
 
 
+class _CellCounts(pg.GraphicsObject):
+    """Every cell's count, painted in one pass at a fixed font size.
+
+    One item for the whole matrix rather than a text item per cell: creating a
+    hundred text items costs a visible stall on the first snapshot, painting a
+    hundred strings costs almost nothing.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels = np.zeros((0, 0), dtype=object)
+        self.light = np.zeros((0, 0), dtype=bool)  # True: white text on a dark cell
+        self.font = QFont()
+
+    def set_counts(self, labels: np.ndarray, light: np.ndarray) -> None:
+        self.prepareGeometryChange()
+        self.labels, self.light = labels, light
+        k = labels.shape[0]
+        self.font.setPointSize(9 if k <= 10 else 7 if k <= 20 else 6)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        k = self.labels.shape[0]
+        return QRectF(0, 0, k, k)
+
+    def paint(self, p: QPainter, *_args) -> None:
+        k = self.labels.shape[0]
+        if not k:
+            return
+        to_screen = p.transform()
+        p.save()
+        p.resetTransform()  # draw text in pixels so it does not stretch with the cells
+        p.setFont(self.font)
+        dark, light = QColor(30, 30, 30), QColor(255, 255, 255)
+        for t in range(k):
+            for c in range(k):
+                if not self.labels[t, c]:
+                    continue
+                a = to_screen.map(QPointF(c, t))
+                b = to_screen.map(QPointF(c + 1, t + 1))
+                p.setPen(light if self.light[t, c] else dark)
+                p.drawText(QRectF(a, b).normalized(), Qt.AlignmentFlag.AlignCenter,
+                           self.labels[t, c])
+        p.restore()
+
+
 class ConfusionView(QWidget):
     """Confusion matrix heatmap with counts, per-class accuracy and shortcuts to mistakes."""
 
@@ -85,6 +131,9 @@ class ConfusionView(QWidget):
         self._frame.setZValue(10)
         self._frame.setVisible(False)
         self._plot.addItem(self._frame)
+        self._counts = _CellCounts()
+        self._counts.setZValue(5)
+        self._plot.addItem(self._counts)
 
         self._acc = self._glw.addPlot(row=0, col=1)
         self._acc.setMenuEnabled(False)
@@ -126,6 +175,9 @@ class ConfusionView(QWidget):
             self._pair_buttons.append(b)
             self._pairs_box.addWidget(b)
         self._pairs_box.addStretch(1)
+        self._hover = QLabel("")
+        self._pairs_box.addWidget(self._hover)
+        self._glw.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -135,7 +187,6 @@ class ConfusionView(QWidget):
 
         self._confusion = np.zeros((0, 0), dtype=np.int64)
         self._names: tuple[str, ...] = ()
-        self._texts: list[list[pg.TextItem]] = []
         self._selected: tuple[int, int] | None = None
         self._pairs: list[tuple[int, int, int]] = []
         bus.snapshot.connect(self._on_snapshot)
@@ -156,7 +207,7 @@ class ConfusionView(QWidget):
 
     def cell_label(self, true: int, pred: int) -> str:
         """The text drawn in cell ``(true, pred)`` (empty for a zero off the diagonal)."""
-        return self._texts[true][pred].textItem.toPlainText()
+        return str(self._counts.labels[true, pred])
 
     def selected_cell(self) -> tuple[int, int] | None:
         """The highlighted ``(true, predicted)`` cell, if any."""
@@ -199,13 +250,8 @@ class ConfusionView(QWidget):
         self._bar.axis.setTicks(
             [[(float(np.log10(1 + v)), str(v)) for v in COUNT_TICKS if np.log10(1 + v) <= top]]
         )
-        cut = 0.55 * top
-        for t in range(k):
-            for p in range(k):
-                n = int(c[t, p])
-                item = self._texts[t][p]
-                item.setText(str(n) if n or t == p else "")
-                item.setColor((255, 255, 255) if heat[t, p] > cut else (30, 30, 30))
+        labels = np.where((c > 0) | np.eye(k, dtype=bool), c.astype(str), "").astype(object)
+        self._counts.set_counts(labels, heat > 0.55 * top)
         self._draw_accuracy(per_class_accuracy(c))
         self._draw_pairs(most_confused(c))
         if self._selected is not None and max(self._selected) < k:
@@ -216,26 +262,17 @@ class ConfusionView(QWidget):
             self._frame.setVisible(False)
 
     def _build_cells(self, k: int, names: tuple[str, ...]) -> None:
-        """(Re)create the k*k count labels and the class-name ticks for a new class count."""
-        for row in self._texts:
-            for item in row:
-                self._plot.removeItem(item)
-        size = 9 if k <= 10 else 7 if k <= 20 else 6
-        font = QFont()
-        font.setPointSize(size)
-        self._texts = []
-        for t in range(k):
-            row = []
-            for p in range(k):
-                item = pg.TextItem("", anchor=(0.5, 0.5))
-                item.setFont(font)
-                item.setPos(p + 0.5, t + 0.5)
-                self._plot.addItem(item)
-                row.append(item)
-            self._texts.append(row)
-        ticks = [(i + 0.5, names[i] if i < len(names) else str(i)) for i in range(k)]
-        self._plot.getAxis("left").setTicks([ticks])
-        self._plot.getAxis("bottom").setTicks([ticks])
+        """Class-name ticks and the view's range for a new set of classes."""
+        full = [names[i] if i < len(names) else str(i) for i in range(k)]
+        if max((len(n) for n in full), default=0) <= 3:
+            left = bottom = full
+        else:
+            # Long names (Fashion-MNIST, CIFAR-10) would collide under the columns: number
+            # the classes there and give number and name on the rows.
+            bottom = [str(i) for i in range(k)]
+            left = [f"{n} {i}" for i, n in enumerate(full)]
+        self._plot.getAxis("left").setTicks([[(i + 0.5, t) for i, t in enumerate(left)]])
+        self._plot.getAxis("bottom").setTicks([[(i + 0.5, t) for i, t in enumerate(bottom)]])
         self._plot.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
         self._names = names
 
@@ -257,6 +294,22 @@ class ConfusionView(QWidget):
                 b.setProperty("pair", (t, p))
             b.setVisible(i < len(pairs))
 
+    def hover_text(self) -> str:
+        """What the label under the matrix says about the cell under the mouse."""
+        return self._hover.text()
+
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        k = self._confusion.shape[0]
+        q = self._image.mapFromScene(pos)
+        inside = k and self._plot.vb.sceneBoundingRect().contains(pos)
+        if not inside or not (0 <= q.x() < k and 0 <= q.y() < k):
+            self._hover.setText("")
+            return
+        t, p = int(q.y()), int(q.x())
+        n, row = int(self._confusion[t, p]), int(self._confusion[t].sum())
+        share = f" ({n / row:.1%} of {self._name(t)})" if row else ""
+        self._hover.setText(f"true {self._name(t)} → predicted {self._name(p)}: {n}{share}")
+
     def _name(self, i: int) -> str:
         return self._names[i] if i < len(self._names) else str(i)
 
@@ -265,6 +318,7 @@ class ConfusionView(QWidget):
         self._selected = None
         self._frame.setVisible(False)
         self._image.clear()
+        self._counts.set_counts(np.zeros((0, 0), dtype=object), np.zeros((0, 0), dtype=bool))
         self._build_cells(0, ())
         self._bars.setOpts(x0=[], y=[], width=[])
         self._draw_pairs([])

@@ -110,8 +110,11 @@ def paint_tile(
     p.setFont(font)
     p.setPen(pal.color(QPalette.ColorRole.Text))
     text_rect = QRect(rect.x() + 3, target.bottom() + 3, rect.width() - 6, 15)
-    caption = p.fontMetrics().elidedText(s.caption(i), Qt.TextElideMode.ElideRight,
-                                         text_rect.width())
+    fm = p.fontMetrics()
+    caption = s.caption(i)
+    if fm.horizontalAdvance(caption) > text_rect.width():  # long class names: drop the words
+        caption = f"{s.name(int(s.true[i]))} → {s.name(int(s.pred[i]))}"
+    caption = fm.elidedText(caption, Qt.TextElideMode.ElideRight, text_rect.width())
     p.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, caption)
 
     probs = s.probs[i]

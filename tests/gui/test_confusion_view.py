@@ -69,6 +69,26 @@ def test_clicking_a_cell_emits_true_and_predicted(view, snap, qtbot):
     assert v.selected_cell() == (2, 7)
 
 
+def test_hovering_a_cell_says_what_it_counts(view, snap, qtbot):
+    bus, v = view
+    v.show()
+    qtbot.waitExposed(v)
+    names = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    bus.snapshot.emit(dataclasses.replace(snap, class_names=names))
+    v.grab()  # the first paint widens the axis for the longer names; let the layout settle
+    qtbot.wait(20)
+    glw = v.findChild(pg.GraphicsLayoutWidget)
+    image = next(i for i in glw.scene().items() if isinstance(i, pg.ImageItem))
+    c = np.asarray(snap.confusion)
+    t, p = v.confused_pairs()[0][:2]
+    qtbot.mouseMove(glw.viewport(), glw.mapFromScene(image.mapToScene(QPointF(p + 0.5, t + 0.5))))
+    qtbot.wait(10)
+    share = c[t, p] / c[t].sum()
+    assert v.hover_text() == (
+        f"true {names[t]} → predicted {names[p]}: {c[t, p]} ({share:.1%} of {names[t]})"
+    )
+
+
 def test_shortcuts_emit_the_most_confused_pair(view, snap, qtbot):
     bus, v = view
     bus.snapshot.emit(snap)
