@@ -386,7 +386,9 @@ class GalleryView(QWidget):
             return
         flat = self._saliency.mean(axis=2) if self._saliency.ndim == 3 else self._saliency
         self._sal.setPixmap(self._scaled(cm.diverging_qimage(flat)))
-        self._sal_caption.setText(f"saliency for “{s.name(p)}”")
+        self._sal_caption.setText(
+            f"saliency for “{s.name(p)}”" if np.any(flat) else "saliency: zero everywhere"
+        )
 
     def _compute_saliency(self, i: int, target: int) -> np.ndarray | None:
         snap = self._samples.snap

@@ -165,8 +165,9 @@ class WeightsView(QWidget):
         self._norms = np.linalg.norm(W, axis=0)
         self._grid = grid_for(W.shape[1])
         fan_in, n = W.shape
+        colour = " (colour channels averaged)" if len(snap.image_shape) == 3 else ""
         self._title.setText(
-            f"W1 · {n} units · {fan_in} inputs each · epoch {snap.epoch + 1}"
+            f"W1 · {n} units · {fan_in} inputs each{colour} · epoch {snap.epoch + 1}"
         )
         self._redraw()
         self.show_unit(None)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from core.data import Dataset
 from core.model import MLP
 from gui.bus import EventBus
 from gui.confusion_view import ConfusionView
@@ -133,3 +134,21 @@ def test_the_real_trainer_stream(views, digits):
     assert gallery.visible_pairs() == {(t, p)} and gallery.tile_count() == n
     gallery.select_tile(0)
     assert gallery.selected_saliency().shape == last.image_shape
+
+
+def test_colour_images_keep_their_channels(qtbot):
+    rng = np.random.default_rng(1)
+    names = tuple(f"class {i}" for i in range(10))
+    X = rng.random((200, 8 * 8 * 3), dtype=np.float32)
+    y = rng.integers(0, 10, 200)
+    data = Dataset("colour", X, y, X, y, X, y, (8, 8, 3), names, "random")
+    bus = EventBus()
+    gallery = GalleryView(bus)
+    qtbot.addWidget(gallery)
+    bus.snapshot.emit(snapshot_of(MLP((192, 12, 10), seed=1), data))
+    assert gallery.tile_count() > 0
+    gallery.select_tile(0)
+    assert gallery.selected_saliency().shape == (8, 8, 3)
+    sheet = gallery.grab_sheet()
+    pixels = [sheet.pixelColor(x, y) for x in range(20, 90, 4) for y in range(10, 85, 4)]
+    assert any(len({c.red(), c.green(), c.blue()}) > 1 for c in pixels)  # not grey
