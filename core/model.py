@@ -47,12 +47,14 @@ class _Workspace:
 
     ``Z[l]`` ``(m, n_l)`` holds layer l's pre-activation, then (in place) its
     activation H_l; ``dA[l]`` ``(m, n_l)`` the gradient flowing back into hidden
-    layer l; with dropout, ``A[l]`` holds H_l * mask and ``mask[l]`` the scaled mask.
+    layer l; ``db[l]`` the bias gradient ``ones @ dZ_l``; with dropout, ``A[l]`` holds H_l * mask and ``mask[l]`` the scaled mask.
     """
 
     def __init__(self, sizes: Sequence[int], m: int, dtype: np.dtype, dropout: bool) -> None:
         hidden = sizes[1:-1]
         self.rows = np.arange(m)
+        self.ones = np.ones(m, dtype)
+        self.db = [np.empty(n, dtype) for n in sizes[1:]]
         self.Z = [np.empty((m, n), dtype) for n in sizes[1:]]
         self.dA = [np.empty((m, n), dtype) for n in hidden]
         self.A = [np.empty((m, n), dtype) for n in hidden] if dropout else []
@@ -236,7 +238,8 @@ class MLP:
             if l:  # dA_{l-1} needs W_l before the update
                 dA = np.matmul(dZ, W.T, out=ws.dA[l - 1])
             optimizer.update_weight(2 * l, W, inputs[l], dZ, self.l2)
-            optimizer.update_bias(2 * l + 1, self.params[2 * l + 1], dZ)
+            db = np.matmul(ws.ones, dZ, out=ws.db[l])  # sum over the batch, through BLAS
+            optimizer.update(2 * l + 1, self.params[2 * l + 1], db)
             if l:
                 if masks[l - 1] is not None:
                     dA *= masks[l - 1]

@@ -7,7 +7,7 @@ resizes the state, and a checkpoint can save it as plain arrays.
 Two ways in. ``step(params, grads)`` takes finished gradients. The training loop
 instead calls ``begin_step()`` and then, per layer, ``update_weight(i, W, A_prev,
 dZ, l2)`` with the factors of the weight gradient ``g = A_prev.T @ dZ + l2 * W``,
-and ``update_bias(i, b, dZ)`` with ``g = sum(dZ, axis=0)``. SGD and momentum fold
+and ``update(i, b, g)`` with a finished gradient (biases). SGD and momentum fold
 ``A_prev.T @ dZ`` straight into the weights or the velocity through one BLAS gemm
 with ``beta = 1`` (:func:`add_outer`), so the weight gradient is never stored; the
 others compute it into a reused buffer and apply their rule.
@@ -32,7 +32,7 @@ def add_outer(C: np.ndarray, A: np.ndarray, B: np.ndarray, alpha: float) -> None
     own threads would fight it for the cores); otherwise the product goes through
     a temporary.
     """
-    gemm = _cblas_gemm(C.dtype)
+    gemm = _cblas_gemm(C.dtype) if C.size >= _GEMM_MIN_SIZE else None
     if gemm is not None and C.flags.c_contiguous and A.flags.c_contiguous \
             and B.flags.c_contiguous and A.dtype == B.dtype == C.dtype:
         (m, k), n = A.shape, B.shape[1]
@@ -43,6 +43,8 @@ def add_outer(C: np.ndarray, A: np.ndarray, B: np.ndarray, alpha: float) -> None
 
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+#: Below this many elements a pass over ``C`` costs less than the foreign call.
+_GEMM_MIN_SIZE = 16384
 _GEMM: dict[str, Callable | None] = {}
 
 
@@ -132,9 +134,9 @@ class Optimizer:
             g += W.dtype.type(l2) * W
         self._update(i, W, g)
 
-    def update_bias(self, i: int, b: np.ndarray, dZ: np.ndarray) -> None:
-        """Update ``b`` (param ``i``) with ``g = sum(dZ, axis=0)``."""
-        self._update(i, b, dZ.sum(axis=0))
+    def update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        """Update ``p`` (param ``i``) from its gradient ``g``, which may be overwritten."""
+        self._update(i, p, g)
 
     def _grad_buffer(self, i: int, p: np.ndarray) -> np.ndarray:
         g = self._grad_buffers.get(i)
