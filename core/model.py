@@ -47,7 +47,8 @@ class _Workspace:
 
     ``Z[l]`` ``(m, n_l)`` holds layer l's pre-activation, then (in place) its
     activation H_l; ``dA[l]`` ``(m, n_l)`` the gradient flowing back into hidden
-    layer l; ``db[l]`` the bias gradient ``ones @ dZ_l``; with dropout, ``A[l]`` holds H_l * mask and ``mask[l]`` the scaled mask.
+    layer l; ``db[l]`` the bias gradient ``ones @ dZ_l``; with dropout, ``A[l]``
+    holds H_l * mask and ``mask[l]`` the scaled mask.
     """
 
     def __init__(self, sizes: Sequence[int], m: int, dtype: np.dtype, dropout: bool) -> None:

@@ -166,5 +166,5 @@ def test_state_arrays_round_trip(name):
 
 
 def test_unknown_optimizer_is_a_config_error():
-    with pytest.raises(ConfigError, match="optimizer: 'lbfgs'.*sgd"):
+    with pytest.raises(ConfigError, match=r"optimizer: 'lbfgs'.*sgd"):
         make_optimizer("lbfgs", [], 0.1)
