@@ -201,15 +201,17 @@ def random_bend(
     return rng.normal(0.0, sigma * max(H, W) / 28.0, (n, 2, g, g)).astype(np.float32)
 
 
-def bend_field(bend: np.ndarray, H: int, W: int) -> np.ndarray:
+def bend_field(bend: np.ndarray, H: int, W: int, out: np.ndarray | None = None) -> np.ndarray:
     """The smooth displacement field ``(n, 2, H, W)`` of control offsets ``(n, 2, g, g)``.
 
     The ``g x g`` control points span the image evenly; in between, bilinear
     interpolation: ``δ = U_y G U_xᵀ`` with ``U`` the ``(H, g)`` / ``(W, g)`` linear
-    interpolation matrices.
+    interpolation matrices. Done as ``2n`` pairs of tiny products rather than one
+    ``(2n, g²) @ (g², H W)``: a third of the flops, and BLAS would run the big one on
+    several threads, which is very slow when other processes hold the cores.
     """
     g_y, g_x = bend.shape[-2], bend.shape[-1]
-    return _interp_matrix(H, g_y) @ bend @ _interp_matrix(W, g_x).T
+    return np.matmul(_interp_matrix(H, g_y), bend @ _interp_matrix(W, g_x).T, out=out)
 
 
 def warp_images(
@@ -228,10 +230,12 @@ def warp_images(
     interpolation, zero outside the image; the identity map returns ``X`` exactly.
     ``out`` may be ``X``.
 
-    The image is padded by one zero pixel, ``q`` is clipped to the padded frame (so
-    any point further out reads zeros), and the four neighbours are gathered with
-    flat indices into the padded slab: a fixed number of NumPy calls per slab of
-    ``_CHUNK`` images.
+    Each slab of ``_CHUNK`` images is copied into a zero frame (one pixel above and
+    left, two below and right), ``q`` is clipped to that frame so any point further
+    out reads zeros, and the four neighbours are gathered with one flat index into
+    the frame (the other three are the same index into views starting 1, ``Wp`` and
+    ``Wp + 1`` elements later). Every step writes into buffers made once per call:
+    a fixed number of NumPy calls per slab and no allocation inside the loop.
     """
     H, W, C = _check(X, image_shape, out)
     n = X.shape[0]
@@ -239,40 +243,53 @@ def warp_images(
     offset = np.asarray(offset, dtype=np.float32).reshape(n, 2)
     if out is None:
         out = np.empty_like(X)
-    Hp, Wp = H + 2, W + 2
-    m = min(n, _CHUNK)
-    padded = np.zeros((m, Hp, Wp, C), dtype=np.float32)
-    flat = padded.reshape(-1, C)
+    if n == 0:
+        return out
+    Hp, Wp = H + 3, W + 3
+    # flat indices are built in float32, exact below 2**24
+    m = max(1, min(n, _CHUNK, 2**24 // (Hp * Wp)))
+    frame = np.zeros((m, Hp, Wp, C), dtype=np.float32)
+    flat = frame.reshape(-1, C) if C > 1 else frame.reshape(-1)
+    taps = (flat, flat[1:], flat[Wp:], flat[Wp + 1 :])
     rows = np.arange(H, dtype=np.float32)[None, :, None]
     cols = np.arange(W, dtype=np.float32)[None, None, :]
-    base = (np.arange(m, dtype=np.float32) * (Hp * Wp))[:, None, None]
+    first = (np.arange(m, dtype=np.float32) * (Hp * Wp))[:, None, None]
+    q = np.empty((2, m, H, W), dtype=np.float32)
+    floor = np.empty((2, m, H, W), dtype=np.float32)
+    index = np.empty((m, H, W), dtype=np.intp)
+    value = np.empty((4, m * H * W, C) if C > 1 else (4, m * H * W), dtype=np.float32)
+    field = np.empty((m, 2, H, W), dtype=np.float32) if bend is not None else None
     src = X.reshape(n, H, W, C)
     dst = out.reshape(n, H, W, C)
     for a in range(0, n, m):
-        b = min(a + m, n)
-        k = b - a
-        M, e = matrix[a:b, :, :, None, None], offset[a:b, :, None, None]
-        # q in padded coordinates (+1): row then column, each (k, H, W)
-        qy = (M[:, 0, 0] * rows + 1.0) + (M[:, 0, 1] * cols + e[:, 0])
-        qx = (M[:, 1, 0] * rows + 1.0) + (M[:, 1, 1] * cols + e[:, 1])
-        if bend is not None:
-            field = bend_field(np.asarray(bend[a:b], dtype=np.float32), H, W)
-            qy += field[:, 0]
-            qx += field[:, 1]
-        np.clip(qy, 0.0, Hp - 1.0, out=qy)
-        np.clip(qx, 0.0, Wp - 1.0, out=qx)
-        y0 = np.minimum(np.floor(qy), Hp - 2.0)
-        x0 = np.minimum(np.floor(qx), Wp - 2.0)
-        qy -= y0  # now the weight of the lower row
-        qx -= x0
-        index = (y0 * Wp + x0 + base[:k]).astype(np.intp).ravel()
-        padded[:k, 1:-1, 1:-1] = src[a:b]
-        v00 = flat[index]
-        v01 = flat[index + 1]
-        v10 = flat[index + Wp]
-        v11 = flat[index + (Wp + 1)]
-        wy = qy.reshape(-1, 1)
-        wx = qx.reshape(-1, 1)
+        k = min(m, n - a)
+        M, e = matrix[a : a + k, :, :, None, None], offset[a : a + k, :, None, None]
+        qy, qx, fy, fx = q[0, :k], q[1, :k], floor[0, :k], floor[1, :k]
+        # q = M p + e, plus one to count from the frame's corner
+        np.add(M[:, 0, 0] * rows, M[:, 0, 1] * cols + (e[:, 0] + 1.0), out=qy)
+        np.add(M[:, 1, 0] * rows, M[:, 1, 1] * cols + (e[:, 1] + 1.0), out=qx)
+        if field is not None:
+            spread = bend_field(np.asarray(bend[a : a + k], dtype=np.float32), H, W, field[:k])
+            qy += spread[:, 0]
+            qx += spread[:, 1]
+        np.clip(qy, 0.0, H + 1.0, out=qy)
+        np.clip(qx, 0.0, W + 1.0, out=qx)
+        np.floor(qy, out=fy)
+        np.floor(qx, out=fx)
+        qy -= fy  # now the weight of the lower row
+        qx -= fx  # and of the right column
+        fy *= Wp
+        fy += fx
+        fy += first[:k]
+        idx = index[:k].reshape(-1)
+        np.copyto(index[:k], fy, casting="unsafe")
+        frame[:k, 1 : H + 1, 1 : W + 1] = src[a : a + k]
+        v = value[:, : idx.size]
+        for tap, dest in zip(taps, v, strict=True):
+            np.take(tap, idx, axis=0, out=dest, mode="clip")
+        v00, v01, v10, v11 = v
+        wy = qy.reshape(-1, 1) if C > 1 else qy.reshape(-1)
+        wx = qx.reshape(-1, 1) if C > 1 else qx.reshape(-1)
         v01 -= v00
         v01 *= wx
         v00 += v01  # top row, interpolated along x
@@ -283,7 +300,7 @@ def warp_images(
         v10 *= wy
         v00 += v10
         np.clip(v00, 0.0, 1.0, out=v00)
-        dst[a:b] = v00.reshape(k, H, W, C)
+        dst[a : a + k] = v00.reshape(k, H, W, C)
     return out
 
 
