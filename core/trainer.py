@@ -258,7 +258,7 @@ class Trainer:
             if self._augment is not None:
                 Xb = self._augment(Xb, ds.image_shape, cfg.augment, aug_rng, out=Xb)
             self._maybe_copy()
-            logits = model.forward(Xb, training=True)
+            logits = model.forward(Xb, training=True, reuse=True)
             pred = logits.argmax(axis=1)  # before the loss overwrites the logits
             loss, dZ = softmax_cross_entropy(logits, yb)
             if not loss <= self._limit:  # also catches NaN
@@ -266,10 +266,12 @@ class Trainer:
                 batch += 1
                 continue
             self._confirm_copy()
-            grads = model.backward(dZ)
-            if pos >= n:
+            if pos < n:
+                model.backward_step(dZ, self.optimizer)  # the fused fast path
+            else:  # the epoch's last batch: keep its gradients to measure them
+                grads = model.backward(dZ)
                 self.grad_norms = gradient_norms(grads)
-            self.optimizer.step(model.params, grads)
+                self.optimizer.step(model.params, grads)
             self.step += 1
             seen += k
             loss_sum += loss * k
@@ -448,8 +450,8 @@ class Trainer:
                 "the model's parameters are not usable"
             )
         old_hidden = self.model.hidden
-        self.model.params = [p.copy() for p in good.params]
-        self.model.sizes = list(good.sizes)
+        self.model.params[:] = [p.copy() for p in good.params]
+        self.model.sizes[:] = good.sizes
         self.optimizer.state = {s: [a.copy() for a in arrays] for s, arrays in good.state.items()}
         self.optimizer.t = good.t
         self._pending = None
