@@ -43,7 +43,7 @@ from core.errors import ConfigError, DataError
 
 KINDS = ("none", "shift", "affine")
 
-#: Images per slab of the affine warp: big enough to amortise NumPy's per-call
+#: Images per slab of a shift or warp: big enough to amortise NumPy's per-call
 #: cost, small enough that the slab's temporaries stay in the CPU caches.
 _CHUNK = 512
 
@@ -223,8 +223,8 @@ def warp_images(
     ``p`` runs over the output pixel centres (row, col), ``matrix: (n, 2, 2)``,
     ``offset: (n, 2)``; ``bend: (n, 2, g, g)`` control offsets of an elastic
     displacement ``δ`` (:func:`bend_field`), or None for none. Bilinear
-    interpolation, zero outside the image; the identity map returns ``X`` exactly.
-    ``out`` may be ``X``.
+    interpolation in float32, zero outside the image; the identity map returns
+    ``X`` exactly. ``out`` may be ``X``.
 
     Each slab of ``_CHUNK`` images is copied into a zero frame (one pixel above and
     left, two below and right), ``q`` is clipped to that frame so any point further
