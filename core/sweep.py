@@ -414,14 +414,35 @@ def _dask_client(scheduler: str | None, jobs: int | None) -> Iterator[Any]:
                 client = distributed.Client(scheduler, timeout="15s")
             except (OSError, TimeoutError, ValueError) as e:
                 raise ConfigError(f"scheduler {scheduler}: cannot connect ({e})") from None
+            stack.callback(client.close)
+            _ship_code(client)
         else:
             cluster = stack.enter_context(distributed.LocalCluster(
                 n_workers=jobs or default_jobs(), threads_per_worker=1, processes=True,
                 dashboard_address=None,
             ))
             client = distributed.Client(cluster)
-        stack.callback(client.close)
+            stack.callback(client.close)
         yield client
+
+
+def _ship_code(client: Any) -> None:
+    """Send this copy of ``core`` to the scheduler and every worker, present and future.
+
+    The scheduler unpickles the trials and the workers run them, so both need our
+    package; shipped as a zip on their import path, a cluster needs only the
+    third-party libraries installed, and it runs exactly the code of this sweep.
+    """
+    import tempfile
+    import zipfile
+
+    package = Path(__file__).resolve().parent
+    with tempfile.TemporaryDirectory() as folder:
+        archive = Path(folder) / "backprop_core.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+            for source in sorted(package.rglob("*.py")):
+                z.write(source, Path("core") / source.relative_to(package))
+        client.upload_file(str(archive), load=True)
 
 
 class Sweep:
