@@ -54,27 +54,27 @@ PICTURE_SAMPLES, PICTURE_MISTAKES = 32, 8
 #: draws the run's pictures into ``folder`` and returns the paths it wrote.
 Render = Callable[..., Sequence[Path]]
 
-# (flag, Config field, help); every option defaults to None so that only what was
+# (flag, metavar, Config field, help); every option defaults to None so that only what was
 # typed overrides the preset or the checkpoint.
 _OPTIONS = (
-    ("--dataset", "dataset", "mnist, fashion_mnist, digits, cifar10 or a folder (mnist)"),
-    ("--data-path", "data_path", "folder holding the dataset's files"),
-    ("--hidden", "hidden", "hidden layer widths, e.g. 128 or 512,256 (128)"),
-    ("--activation", "activation", f"one of {', '.join(ACTIVATIONS)} (relu)"),
-    ("--init", "init", f"weight initialisation: {', '.join(INITS)} (auto)"),
-    ("--optimizer", "optimizer", f"one of {', '.join(OPTIMIZERS)} (sgd)"),
-    ("--lr", "learning_rate", "learning rate (0.1)"),
-    ("--momentum", "momentum", "momentum of momentum/nesterov (0.9)"),
-    ("--batch-size", "batch_size", "mini-batch size (128)"),
-    ("--epochs", "epochs", "epochs in all, counting those of a resumed run (20)"),
-    ("--seed", "seed", "random seed of initialisation, split and shuffles (0)"),
-    ("--augment", "augment", f"training-time augmentation: {', '.join(AUGMENTATIONS)} (none)"),
-    ("--l2", "l2", "L2 weight decay (0)"),
-    ("--dropout", "dropout", "dropout rate of the hidden layers (0)"),
-    ("--schedule", "schedule", f"learning-rate schedule: {', '.join(SCHEDULES)} (constant)"),
-    ("--min-lr-ratio", "min_lr_ratio", "final rate / initial rate of a schedule (0.01)"),
-    ("--val-fraction", "val_fraction", "share of the training set held out (0.0833)"),
-    ("--dtype", "dtype", f"floating point type: {', '.join(DTYPES)} (float32)"),
+    ("--dataset", "NAME", "dataset", "mnist, fashion_mnist, digits, cifar10 or a folder (mnist)"),
+    ("--data-path", "DIR", "data_path", "folder holding the dataset's files"),
+    ("--hidden", "WIDTHS", "hidden", "hidden layer widths, e.g. 128 or 512,256 (128)"),
+    ("--activation", "NAME", "activation", f"one of {', '.join(ACTIVATIONS)} (relu)"),
+    ("--init", "NAME", "init", f"weight initialisation: {', '.join(INITS)} (auto)"),
+    ("--optimizer", "NAME", "optimizer", f"one of {', '.join(OPTIMIZERS)} (sgd)"),
+    ("--lr", "LR", "learning_rate", "learning rate (0.1)"),
+    ("--momentum", "MU", "momentum", "momentum of momentum/nesterov (0.9)"),
+    ("--batch-size", "N", "batch_size", "mini-batch size (128)"),
+    ("--epochs", "N", "epochs", "epochs in all, counting those of a resumed run (20)"),
+    ("--seed", "N", "seed", "random seed of initialisation, split and shuffles (0)"),
+    ("--augment", "KIND", "augment", f"augmentation: {', '.join(AUGMENTATIONS)} (none)"),
+    ("--l2", "X", "l2", "L2 weight decay (0)"),
+    ("--dropout", "P", "dropout", "dropout rate of the hidden layers (0)"),
+    ("--schedule", "NAME", "schedule", f"rate schedule: {', '.join(SCHEDULES)} (constant)"),
+    ("--min-lr-ratio", "X", "min_lr_ratio", "final rate / initial rate of a schedule (0.01)"),
+    ("--val-fraction", "X", "val_fraction", "share of the training set held out (0.0833)"),
+    ("--dtype", "NAME", "dtype", f"floating point type: {', '.join(DTYPES)} (float32)"),
 )
 
 
@@ -134,9 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     group = train.add_argument_group("settings (defaults: the seed's 784-128-10, sgd 0.1, "
                                      "batch 128)")
     group.add_argument("--preset", help="start from a named preset (see core/presets.py)")
-    for flag, name, text in _OPTIONS:
-        group.add_argument(flag, dest=name, metavar=name.upper().replace("_", "-")
-                           if flag != "--lr" else "LR", help=text)
+    for flag, metavar, name, text in _OPTIONS:
+        group.add_argument(flag, dest=name, metavar=metavar, help=text)
     group.add_argument("--learning-rate", dest="learning_rate", help=argparse.SUPPRESS)
     group.add_argument("--batch", dest="batch_size", help=argparse.SUPPRESS)
     out = train.add_argument_group("files")
@@ -161,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 # -- train -------------------------------------------------------------------------
 def train_command(args: argparse.Namespace, render: Render | None = None) -> int:
     """``train``: build the config, train with live output, write files, report."""
-    given = {name: getattr(args, name) for _, name, _ in _OPTIONS
+    given = {name: getattr(args, name) for _, _, name, _ in _OPTIONS
              if getattr(args, name, None) is not None}
     resumed = ckpt.load(args.resume) if args.resume else None
     if resumed is not None:
