@@ -3,14 +3,17 @@
 The x axis counts epochs completed: epoch ``e``'s report sits at ``e + 1``, the
 running loss after batch ``b`` (0-based) of ``n`` at ``e + (b + 1) / n``, and a change
 that took effect before batch ``b`` at ``e + b / n``, so it is marked where it
-happened. Batch events arrive often, so they are only appended to NumPy buffers; a
-single-shot timer redraws at most ~20 times a second. When a new run starts, the
-finished one stays on the plots, faded, for comparison.
+happened. The running loss is an exponential moving average of the batch losses the
+view receives (bias-corrected, carried across epochs, so it shows no jump where an
+epoch's own mean would restart). Batch events arrive often, so they are only
+appended to NumPy buffers; a single-shot timer redraws at most ~20 times a second.
+When a new run starts, the finished one stays on the plots, faded, for comparison.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -22,6 +25,7 @@ from gui import colormaps as cm
 from gui.bus import EventBus
 
 REDRAW_MS = 50
+SMOOTHING = 0.95  # weight of the past in the running loss's moving average
 SHORT_NAMES = {"learning_rate": "lr", "batch_size": "batch", "hidden": "hidden"}
 SERIES = ("running_loss", "train_loss", "val_loss", "train_acc", "val_acc")
 
@@ -63,16 +67,37 @@ def change_label(ev: HyperparameterChanged) -> str:
     return f"{name} {format_value(ev.old)}→{format_value(ev.new)}"
 
 
-def _plot(title: str, y_label: str, legend_offset: tuple[int, int]) -> pg.PlotWidget:
-    w = pg.PlotWidget()
+class _LogAxis(pg.AxisItem):
+    """A log-scale axis labelled at 1-2-5 steps (0.1, 0.2, 0.5, 1, 2, ...).
+
+    pyqtgraph's own log axis labels every minor tick it can, which piles up
+    unreadable numbers on a short plot; 1-2-5 stays legible at any height.
+    """
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        if not self.logMode:
+            return super().tickValues(minVal, maxVal, size)
+        decades = range(math.floor(minVal), math.ceil(maxVal) + 1)
+        steps = (1, 2, 5) if size / max(maxVal - minVal, 1e-9) > 60 else (1,)
+        values = [d + math.log10(m) for d in decades for m in steps]
+        return [(1.0, [v for v in values if minVal <= v <= maxVal])]
+
+    def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:
+        if not self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        return [f"{10.0 ** v:.3g}" for v in values]
+
+
+def _plot(title: str, y_label: str, log_y: bool = False) -> pg.PlotWidget:
+    w = pg.PlotWidget(axisItems={"left": _LogAxis("left")} if log_y else None)
     w.setBackground(None)
     p = w.getPlotItem()
     p.setTitle(title)
     p.setLabel("bottom", "epoch")
     p.setLabel("left", y_label)
     p.showGrid(x=True, y=True, alpha=0.2)
-    p.addLegend(offset=legend_offset, labelTextSize="9pt", brush=pg.mkBrush(128, 128, 128, 30))
     p.setMenuEnabled(True)
+    p.setLogMode(y=log_y)
     return w
 
 
@@ -81,10 +106,14 @@ class CurvesView(QWidget):
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._loss_w = _plot("Loss", "cross-entropy (log scale)", (-10, 10))
-        self._acc_w = _plot("Accuracy", "accuracy (%)", (-10, -10))
+        self._loss_w = _plot("Loss", "cross-entropy (log scale)", log_y=True)
+        self._acc_w = _plot("Accuracy", "accuracy (%)")
+        # One legend serves both plots: they share colours, and the accuracy plot is short.
+        self._loss_w.getPlotItem().addLegend(
+            offset=(-10, 10), labelTextSize="8pt", verSpacing=-6,
+            brush=pg.mkBrush(128, 128, 128, 40),
+        )
         self._acc_w.getPlotItem().setXLink(self._loss_w.getPlotItem())
-        self._loss_w.getPlotItem().setLogMode(y=True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -94,7 +123,7 @@ class CurvesView(QWidget):
         self._buffers = {name: _Buffer() for name in SERIES}
         lp, ap = self._loss_w.getPlotItem(), self._acc_w.getPlotItem()
         self._items: dict[str, pg.PlotDataItem] = {
-            "running_loss": lp.plot(pen=pg.mkPen(cm.RUNNING, width=1), name="running (batch)"),
+            "running_loss": lp.plot(pen=pg.mkPen(cm.RUNNING, width=1), name="running (batch avg)"),
             "train_loss": lp.plot(
                 pen=pg.mkPen(cm.TRAIN, width=2), symbol="o", symbolSize=5,
                 symbolBrush=cm.TRAIN, symbolPen=None, name="train",
@@ -120,6 +149,7 @@ class CurvesView(QWidget):
         self._faded: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
         self._faded_runs = 0
         self._batches = 0  # batches per epoch, from the latest BatchProgress
+        self._ema, self._ema_weight = 0.0, 0.0  # moving average and its bias correction
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -169,9 +199,11 @@ class CurvesView(QWidget):
     # -- events ---------------------------------------------------------------
     def _on_batch(self, ev: BatchProgress) -> None:
         self._batches = max(int(ev.batches), 1)
-        if np.isfinite(ev.running_loss) and ev.running_loss > 0:
+        if np.isfinite(ev.loss) and ev.loss > 0:
+            self._ema = SMOOTHING * self._ema + (1.0 - SMOOTHING) * ev.loss
+            self._ema_weight = SMOOTHING * self._ema_weight + (1.0 - SMOOTHING)
             x = ev.epoch + (ev.batch + 1) / self._batches
-            self._buffers["running_loss"].append(x, ev.running_loss)
+            self._buffers["running_loss"].append(x, self._ema / self._ema_weight)
             if not self._timer.isActive():
                 self._timer.start()
 
@@ -221,8 +253,8 @@ class CurvesView(QWidget):
             x, y = self._buffers[name].data()
             if x.size:
                 # Added through the PlotItem so the copy follows the log axis too.
-                # The first faded curve on each plot names them all in the legend.
-                first = not self._faded_runs and name in ("train_loss", "train_acc")
+                # The first faded curve names them all in the legend.
+                first = not self._faded_runs and name == "train_loss"
                 copy = pg.PlotDataItem(
                     x.copy(), y.copy(), pen=pg.mkPen(cm.FADED, width=1.5),
                     name="earlier runs" if first else None,
@@ -234,6 +266,7 @@ class CurvesView(QWidget):
             self._buffers[name].clear()
             self._items[name].setData([], [])
         self._faded_runs += kept
+        self._ema, self._ema_weight = 0.0, 0.0
         for _, (top, bottom) in self._markers:
             self._loss_w.getPlotItem().removeItem(top)
             self._acc_w.getPlotItem().removeItem(bottom)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QListView,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStyle,
     QStyledItemDelegate,
@@ -40,7 +41,7 @@ from gui import colormaps as cm
 from gui.bus import EventBus
 
 TILE_W, TILE_H, IMG = 108, 136, 84
-DETAIL = 168
+DETAIL_MIN, DETAIL_MAX = 72, 200  # side of the enlarged image and saliency map, in pixels
 SHEET_COLUMNS = 10
 
 
@@ -181,6 +182,39 @@ class _TileDelegate(QStyledItemDelegate):
                    option.palette, selected)
 
 
+class _Picture(QLabel):
+    """One image shown square, pixel for pixel enlarged (no smoothing), as large as its room."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._image: QImage | None = None
+        self.setMinimumSize(DETAIL_MIN, DETAIL_MIN)
+        self.setMaximumSize(DETAIL_MAX, DETAIL_MAX)
+        # Ignored: the pixmap set below must not feed back into the layout's sizes.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+    def set_image(self, image: QImage | None, text: str = "") -> None:
+        self._image = image
+        if image is None:
+            self.clear()
+            self.setText(text)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self._image is None:
+            return
+        side = max(1, min(self.width(), self.height()))
+        self.setPixmap(QPixmap.fromImage(self._image).scaled(
+            side, side, Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.FastTransformation,
+        ))
+
+
 class GalleryView(QWidget):
     """Tiles of the snapshot's interesting validation samples, filterable by confusion cell."""
 
@@ -212,11 +246,8 @@ class GalleryView(QWidget):
 
         self._detail_title = QLabel("Select a tile to see what the network looked at.")
         self._detail_title.setWordWrap(True)
-        self._big = QLabel()
-        self._sal = QLabel()
-        for label in (self._big, self._sal):
-            label.setFixedSize(DETAIL, DETAIL)
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._big = _Picture()
+        self._sal = _Picture()
         self._detail_text = QLabel()
         self._detail_text.setWordWrap(True)
         detail = QWidget()
@@ -228,15 +259,18 @@ class GalleryView(QWidget):
         self._sal_caption = QLabel("saliency")
         grid.addWidget(self._sal_caption, 2, 1, Qt.AlignmentFlag.AlignHCenter)
         grid.addWidget(self._detail_text, 3, 0, 1, 2)
-        grid.setRowStretch(4, 1)
-        detail.setMinimumWidth(2 * DETAIL + 30)
+        grid.setRowStretch(1, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
 
         # In a short window the detail scrolls rather than squeezing its pictures together.
         detail_scroll = QScrollArea()
         detail_scroll.setWidget(detail)
         detail_scroll.setWidgetResizable(True)
         detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        detail_scroll.setMinimumWidth(2 * DETAIL + 50)
+        detail_scroll.setMinimumWidth(2 * DETAIL_MIN + 40)
+        # Room for two columns of tiles; the pictures beside them shrink first.
+        self._list.setMinimumWidth(2 * (TILE_W + 6) + 24)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self._list)
         split.addWidget(detail_scroll)
@@ -363,8 +397,8 @@ class GalleryView(QWidget):
     def _show_detail(self, i: int | None) -> None:
         if i is None:
             self._saliency = None
-            self._big.clear()
-            self._sal.clear()
+            self._big.set_image(None)
+            self._sal.set_image(None)
             self._detail_text.clear()
             self._detail_title.setText("Select a tile to see what the network looked at.")
             return
@@ -373,7 +407,7 @@ class GalleryView(QWidget):
         self._detail_title.setText(
             f"<b>{s.caption(i)}</b> · validation #{int(s.snap.sample_index[i])}"
         )
-        self._big.setPixmap(self._scaled(s.qimage(i)))
+        self._big.set_image(s.qimage(i))
         top = np.argsort(-s.probs[i])[:3]
         self._detail_text.setText(
             "probabilities: " + " · ".join(f"{s.name(int(c))} {s.probs[i][c]:.1%}" for c in top)
@@ -382,10 +416,10 @@ class GalleryView(QWidget):
         )
         self._saliency = self._compute_saliency(i, p)
         if self._saliency is None:
-            self._sal.setText("no parameters\nin this snapshot")
+            self._sal.set_image(None, "no parameters\nin this snapshot")
             return
         flat = self._saliency.mean(axis=2) if self._saliency.ndim == 3 else self._saliency
-        self._sal.setPixmap(self._scaled(cm.diverging_qimage(flat)))
+        self._sal.set_image(cm.diverging_qimage(flat))
         self._sal_caption.setText(
             f"saliency for “{s.name(p)}”" if np.any(flat) else "saliency: zero everywhere"
         )
@@ -399,10 +433,3 @@ class GalleryView(QWidget):
         x = np.asarray(snap.sample_images[i], dtype=self._model_cache.dtype).reshape(1, -1)
         grad = self._model_cache.input_gradient(x, target)[0]
         return grad.reshape(snap.image_shape)
-
-    @staticmethod
-    def _scaled(img: QImage) -> QPixmap:
-        return QPixmap.fromImage(img).scaled(
-            DETAIL, DETAIL, Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.FastTransformation,
-        )

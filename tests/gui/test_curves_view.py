@@ -51,6 +51,18 @@ def test_running_loss_is_drawn_throttled_at_fractional_epochs(view, qtbot):
     np.testing.assert_allclose(x, np.arange(1, 11) / 20)
 
 
+def test_running_loss_is_a_moving_average_that_runs_across_epochs(view):
+    import dataclasses
+
+    bus, v = view
+    for b in range(10):
+        bus.batch.emit(dataclasses.replace(batch_progress(0, b, 10), loss=1.0))
+    bus.batch.emit(dataclasses.replace(batch_progress(1, 0, 10), loss=2.0, running_loss=2.0))
+    _, y = v.series("running_loss")
+    np.testing.assert_allclose(y[:10], 1.0, rtol=1e-12)
+    assert 1.05 < y[10] < 1.2  # one high batch moves the average a little, not to 2.0
+
+
 def test_a_change_is_marked_where_it_happened(view):
     bus, v = view
     _run(bus, 1)
