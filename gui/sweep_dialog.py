@@ -15,7 +15,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -116,6 +116,9 @@ class SweepDialog(QDialog):
         self._thread: QThread | None = None
         self._worker: SweepWorker | None = None
         self._build(base)
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting the application ends the sweep's thread first
+            app.aboutToQuit.connect(self.wait)
 
     # -- layout ---------------------------------------------------------------------
     def _build(self, base: Config) -> None:
