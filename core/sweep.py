@@ -507,7 +507,8 @@ def add_sweep_parser(subparsers: Any) -> argparse.ArgumentParser:
 def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     what = p.add_argument_group("what to sweep (lists: a,b,c; ranges for random search: lo:hi)")
     for flag, name, text in _AXIS_FLAGS:
-        what.add_argument(flag, dest=f"axis_{name}", metavar="VALUES", help=text)
+        flags = (flag, "--batch-size") if name == "batch_size" else (flag,)
+        what.add_argument(*flags, dest=f"axis_{name}", metavar="VALUES", help=text)
     what.add_argument("--seeds", type=int, default=1, metavar="N",
                       help="run every setting with N seeds (default 1)")
     what.add_argument("--first-seed", type=int, default=0, metavar="S",
