@@ -190,9 +190,23 @@ class _Picture(QLabel):
         self._image: QImage | None = None
         self.setMinimumSize(DETAIL_MIN, DETAIL_MIN)
         self.setMaximumSize(DETAIL_MAX, DETAIL_MAX)
-        # Ignored: the pixmap set below must not feed back into the layout's sizes.
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)  # stay square: as tall as the column is wide
+        self.setSizePolicy(policy)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+    # Fixed hints: the pixmap shown must not feed back into the layout's sizes.
+    def sizeHint(self) -> QSize:
+        return QSize(DETAIL_MIN, DETAIL_MIN)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(DETAIL_MIN, DETAIL_MIN)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return max(DETAIL_MIN, min(width, DETAIL_MAX))
 
     def set_image(self, image: QImage | None, text: str = "") -> None:
         self._image = image
@@ -257,9 +271,11 @@ class GalleryView(QWidget):
         grid.addWidget(self._sal, 1, 1)
         grid.addWidget(QLabel("image"), 2, 0, Qt.AlignmentFlag.AlignHCenter)
         self._sal_caption = QLabel("saliency")
+        self._sal_caption.setWordWrap(True)
+        self._sal_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         grid.addWidget(self._sal_caption, 2, 1, Qt.AlignmentFlag.AlignHCenter)
         grid.addWidget(self._detail_text, 3, 0, 1, 2)
-        grid.setRowStretch(1, 1)
+        grid.setRowStretch(4, 1)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
 
@@ -268,14 +284,15 @@ class GalleryView(QWidget):
         detail_scroll.setWidget(detail)
         detail_scroll.setWidgetResizable(True)
         detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        detail_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         detail_scroll.setMinimumWidth(2 * DETAIL_MIN + 40)
         # Room for two columns of tiles; the pictures beside them shrink first.
         self._list.setMinimumWidth(2 * (TILE_W + 6) + 24)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self._list)
         split.addWidget(detail_scroll)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 0)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
         top = QHBoxLayout()
         top.addWidget(self._title, 1)
