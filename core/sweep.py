@@ -235,12 +235,18 @@ class SweepSpec:
         return list(seen.values())
 
     def expand(self) -> list[Trial]:
-        """Every trial of the sweep: each setting once per seed."""
-        return [
-            Trial(setting, seed, _config_for(self.base, setting, seed).to_dict(), self.data_seed)
-            for setting in self.settings()
-            for seed in self.seeds
-        ]
+        """Every trial of the sweep: each setting once per seed.
+
+        Settings that make the same run (any hidden width with no hidden layer)
+        are one trial, not several.
+        """
+        trials: dict[str, Trial] = {}
+        for setting in self.settings():
+            for seed in self.seeds:
+                config = _config_for(self.base, setting, seed).to_dict()
+                trial = Trial(setting, seed, config, self.data_seed)
+                trials.setdefault(trial.key, trial)
+        return list(trials.values())
 
 
 # -- one trial, in a worker process ---------------------------------------------------

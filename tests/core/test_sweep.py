@@ -77,8 +77,9 @@ def test_grid_runs_every_combination_once_per_seed():
 
 
 def test_depth_and_width_make_the_hidden_layers():
-    spec = SweepSpec(BASE, (Axis.parse("hidden", "32"), Axis.parse("depth", "0,2")))
-    assert sorted(Config.from_dict(t.config).hidden for t in spec.expand()) == [(), (32, 32)]
+    spec = SweepSpec(BASE, (Axis.parse("hidden", "32,64"), Axis.parse("depth", "0,2")))
+    hidden = sorted(Config.from_dict(t.config).hidden for t in spec.expand())
+    assert hidden == [(), (32, 32), (64, 64)]  # no hidden layer: one trial, whatever the width
 
 
 def test_random_search_is_reproducible_and_stays_in_range():
