@@ -59,8 +59,7 @@ def test_stop_keeps_the_finished_trials(qtbot, dialog, tmp_path):
     dialog.epochs.setValue(100)
     dialog.values["learning_rate"].setText("0.01,0.02,0.05,0.1,0.2,0.3")
     dialog.start_button.click()
-    with qtbot.waitSignal(dialog._worker.result, timeout=60_000):
-        pass
+    qtbot.waitUntil(lambda: len(dialog.results) >= 1, timeout=60_000)
     dialog.stop()
     qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
     saved = read_results(tmp_path / "sweep.csv")
