@@ -56,7 +56,7 @@ DIVERGING_LUT = DIVERGING.getLookupTable(0.0, 1.0, 256, alpha=False)
 SEQUENTIAL_LUT = SEQUENTIAL.getLookupTable(0.0, 1.0, 256, alpha=False)
 
 
-def gray_qimage(image: np.ndarray) -> QImage:
+def to_qimage(image: np.ndarray) -> QImage:
     """A QImage of a 2-D ``(h, w)`` image in [0, 1] (or an RGB ``(h, w, 3)`` one)."""
     a = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
     a = np.ascontiguousarray((a * 255.0 + 0.5).astype(np.uint8))

@@ -23,28 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from core.events import Snapshot
+from core.metrics import most_confused_pairs, per_class_accuracy
 from gui import colormaps as cm
 from gui.bus import EventBus
 
 TOP_PAIRS = 5
 COUNT_TICKS = (0, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000)
-
-
-def most_confused(confusion: np.ndarray, top: int = TOP_PAIRS) -> list[tuple[int, int, int]]:
-    """The ``top`` off-diagonal cells with mistakes, as ``(true, predicted, count)``."""
-    off = np.array(confusion, dtype=np.int64, copy=True)
-    np.fill_diagonal(off, 0)
-    order = np.argsort(-off, axis=None, kind="stable")[:top]
-    pairs = [(int(t), int(p)) for t, p in zip(*np.unravel_index(order, off.shape), strict=True)]
-    return [(t, p, int(off[t, p])) for t, p in pairs if off[t, p] > 0]
-
-
-def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
-    """``(k,)``: the diagonal over each row's total (NaN for a class with no samples)."""
-    c = np.asarray(confusion, dtype=np.float64)
-    totals = c.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(totals > 0, np.diag(c) / totals, np.nan)
 
 
 class _ClickableImage(pg.ImageItem):
@@ -149,15 +133,15 @@ class ConfusionView(QWidget):
         self._acc.getAxis("bottom").setTicks([[(0.5, "50%")]])
         self._glw.ci.layout.setColumnStretchFactor(0, 5)
         self._glw.ci.layout.setColumnStretchFactor(1, 1)
-        self._bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.7, brush=cm.CORRECT)
-        self._acc.addItem(self._bars)
+        self._acc_bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.7, brush=cm.CORRECT)
+        self._acc.addItem(self._acc_bars)
 
-        self._bar = pg.ColorBarItem(
+        self._scale = pg.ColorBarItem(
             values=(0, 1), colorMap=cm.SEQUENTIAL, interactive=False, width=12,
             colorMapMenu=False, label="count",
         )
-        self._bar.setImageItem(self._image)
-        self._glw.addItem(self._bar, row=0, col=2)
+        self._scale.setImageItem(self._image)
+        self._glw.addItem(self._scale, row=0, col=2)
 
         self._pairs_box = QHBoxLayout()
         self._pairs_box.addWidget(QLabel("Most confused:"))
@@ -246,14 +230,14 @@ class ConfusionView(QWidget):
         top = max(float(heat.max()), np.log10(2.0))
         self._image.setImage(heat, autoLevels=False)
         self._image.setRect(QRectF(0, 0, k, k))
-        self._bar.setLevels((0.0, top))
-        self._bar.axis.setTicks(
+        self._scale.setLevels((0.0, top))
+        self._scale.axis.setTicks(
             [[(float(np.log10(1 + v)), str(v)) for v in COUNT_TICKS if np.log10(1 + v) <= top]]
         )
         labels = np.where((c > 0) | np.eye(k, dtype=bool), c.astype(str), "").astype(object)
         self._counts.set_counts(labels, heat > 0.55 * top)
         self._draw_accuracy(per_class_accuracy(c))
-        self._draw_pairs(most_confused(c))
+        self._draw_pairs(most_confused_pairs(c, TOP_PAIRS))
         if self._selected is not None and max(self._selected) < k:
             t, p = self._selected
             self._frame.setRect(QRectF(p, t, 1, 1))
@@ -279,7 +263,7 @@ class ConfusionView(QWidget):
     def _draw_accuracy(self, acc: np.ndarray) -> None:
         k = acc.size
         shown = np.nan_to_num(acc)
-        self._bars.setOpts(x0=np.zeros(k), y=np.arange(k) + 0.5, width=shown, height=0.7)
+        self._acc_bars.setOpts(x0=np.zeros(k), y=np.arange(k) + 0.5, width=shown, height=0.7)
         labels = ["–" if np.isnan(a) else f"{a:.1%}" for a in acc]
         self._acc.getAxis("right").setTicks([[(t + 0.5, labels[t]) for t in range(k)]])
 
@@ -320,6 +304,6 @@ class ConfusionView(QWidget):
         self._image.clear()
         self._counts.set_counts(np.zeros((0, 0), dtype=object), np.zeros((0, 0), dtype=bool))
         self._build_cells(0, ())
-        self._bars.setOpts(x0=[], y=[], width=[])
+        self._acc_bars.setOpts(x0=[], y=[], width=[])
         self._draw_pairs([])
         self._title.setText("Confusion matrix (validation): waiting for the first snapshot")

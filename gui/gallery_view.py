@@ -82,7 +82,7 @@ class _Samples:
 
     def qimage(self, i: int) -> QImage:
         if i not in self._images:
-            self._images[i] = cm.gray_qimage(self.image(i))
+            self._images[i] = cm.to_qimage(self.image(i))
         return self._images[i]
 
     def caption(self, i: int) -> str:

@@ -11,8 +11,9 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QPushButton
 
 from core.events import frozen
+from core.metrics import most_confused_pairs
 from gui.bus import EventBus
-from gui.confusion_view import ConfusionView, most_confused, per_class_accuracy
+from gui.confusion_view import ConfusionView
 from tests.gui._events import emit_all, real_run, snapshot_of, trained_model
 
 
@@ -30,14 +31,6 @@ def view(qtbot):
     return bus, v
 
 
-def test_most_confused_and_class_accuracy_from_a_matrix():
-    c = np.array([[5, 2, 0], [7, 1, 1], [0, 0, 0]])
-    assert most_confused(c) == [(1, 0, 7), (0, 1, 2), (1, 2, 1)]
-    acc = per_class_accuracy(c)
-    np.testing.assert_allclose(acc[:2], [5 / 7, 1 / 9])
-    assert np.isnan(acc[2])
-
-
 def test_cells_show_the_snapshot_counts(view, snap):
     bus, v = view
     bus.snapshot.emit(snap)
@@ -50,7 +43,7 @@ def test_cells_show_the_snapshot_counts(view, snap):
             if t != p:
                 assert v.cell_label(t, p) == (str(c[t, p]) if c[t, p] else "")
     np.testing.assert_allclose(v.class_accuracy(), np.diag(c) / c.sum(axis=1))
-    assert v.confused_pairs() == most_confused(c)
+    assert v.confused_pairs() == most_confused_pairs(c)
     assert v.confused_pairs()[0][2] == c[~np.eye(10, dtype=bool)].max()
 
 
