@@ -89,7 +89,9 @@ class Tanh(Activation):
         return np.tanh(Z, out=Z)
 
     def backward(self, dA: np.ndarray, A: np.ndarray) -> np.ndarray:
-        dA *= 1 - A * A
+        slope = np.square(A)
+        np.subtract(1, slope, out=slope)
+        dA *= slope
         return dA
 
 

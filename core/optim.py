@@ -129,9 +129,11 @@ class Optimizer:
         ``A_prev`` ``(m, fan_in)``, ``dZ`` ``(m, fan_out)``, ``W`` ``(fan_in, fan_out)``.
         """
         g = self._grad_buffer(i, W)
-        np.matmul(A_prev.T, dZ, out=g)
         if l2:
-            g += W.dtype.type(l2) * W
+            np.multiply(W, W.dtype.type(l2), out=g)
+            add_outer(g, A_prev, dZ, 1.0)
+        else:
+            np.matmul(A_prev.T, dZ, out=g)
         self._update(i, W, g)
 
     def update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
@@ -261,8 +263,10 @@ class RMSprop(Optimizer):
         s = self.state["sq"][i]
         t = p.dtype.type
         s *= t(self.rho)
-        s += t(1 - self.rho) * g * g
-        denom = np.sqrt(s)
+        denom = np.square(g)
+        denom *= t(1 - self.rho)
+        s += denom
+        np.sqrt(s, out=denom)
         denom += t(self.eps)
         g *= t(self.learning_rate)
         g /= denom
@@ -289,8 +293,10 @@ class Adam(Optimizer):
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
         m, v = self.state["m"][i], self.state["v"][i]
         t = p.dtype.type
+        # m = b1 m + (1 - b1) g  written as  m = g + b1 (m - g): no temporary
+        m -= g
         m *= t(self.beta1)
-        m += t(1 - self.beta1) * g
+        m += g
         v *= t(self.beta2)
         g *= g
         g *= t(1 - self.beta2)
