@@ -32,6 +32,7 @@ from gui import colormaps as cm
 from gui.bus import EventBus
 
 GAP = 1
+HOVER_HINT = "Hover over a unit to see its number and the L2 norm of its weights."
 
 
 def grid_for(n: int) -> tuple[int, int]:
@@ -65,8 +66,7 @@ class WeightsView(QWidget):
             "or all units on one scale (sizes comparable)"
         )
         self._per_unit.toggled.connect(self._redraw)
-        self._hover = QLabel(" ")
-        self._hover.setMinimumWidth(180)
+        self._hover = QLabel(HOVER_HINT)
 
         self._glw = pg.GraphicsLayoutWidget()
         self._glw.setBackground(None)
@@ -89,13 +89,11 @@ class WeightsView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self._title, 1)
         top.addWidget(self._per_unit)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self._hover, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self._glw, 1)
-        layout.addLayout(bottom)
+        layout.addWidget(self._hover)
 
         self._tiles = np.zeros((0, 1, 1), dtype=np.float32)
         self._norms = np.zeros(0)
@@ -150,7 +148,7 @@ class WeightsView(QWidget):
         """Outline ``unit`` and name it with its norm (what hovering does)."""
         if unit is None:
             self._frame.setVisible(False)
-            self._hover.setText(" ")
+            self._hover.setText(HOVER_HINT)
             return
         _, h, w = self._tiles.shape
         row, col = divmod(unit, self._grid[1])

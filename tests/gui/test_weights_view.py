@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF
 
 from core.events import frozen
 from gui.bus import EventBus
-from gui.weights_view import WeightsView, grid_for, mosaic
+from gui.weights_view import HOVER_HINT, WeightsView, grid_for, mosaic
 from tests.gui._events import emit_all, real_run, snapshot_of, trained_model
 
 
@@ -102,7 +102,7 @@ def test_hovering_a_unit_names_it_with_its_norm(view, snaps, qtbot):
     norm = np.linalg.norm(np.asarray(snaps[16].weights)[:, unit])
     assert v.hover_text() == f"unit {unit} · ‖w‖ = {norm:.3f}"
     move_to(8.5, 4)  # the gap between the first two tiles
-    assert v.hover_text().strip() == ""
+    assert v.hover_text() == HOVER_HINT
 
 
 def test_the_real_trainer_stream_grows_the_grid(view, digits):
