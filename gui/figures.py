@@ -74,6 +74,8 @@ def training_curves(
         plot = win.addPlot(row=0, col=col, title=f"<span style='color:#222'>{title}</span>")
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setLabel("bottom", "epoch")
+        step = max(1, math.ceil(len(history) / 10))  # whole epochs on the axis
+        plot.getAxis("bottom").setTickSpacing(step, step)
         legend = plot.addLegend(offset=(-10, 10) if key == "acc" else (10, 10),
                                 labelTextColor="#222")
         legend.setBrush(pg.mkBrush(255, 255, 255, 200))
