@@ -471,13 +471,22 @@ class Sweep:
     def run(
         self, *, jobs: int | None = None, backend: str = "loky", scheduler: str | None = None
     ) -> Iterator[TrialResult]:
-        self.file.prepare()
+        keys = {t.key for t in self.planned}
+        self.done = [r for r in self.file.prepare() if r.key in keys]
+        finished = {r.key for r in self.done}
+        self.todo = [t for t in self.planned if t.key not in finished]
+        # One trial at a time runs here, in this process: it needs the data loaded here.
+        here = backend == "loky" and min(jobs or default_jobs(), len(self.todo)) == 1
         if backend == "loky" and self.todo:
-            fetch_dataset(self.todo[0], keep=min(jobs or default_jobs(), len(self.todo)) == 1)
-        for result in run_trials(self.todo, jobs=jobs, backend=backend, scheduler=scheduler):
-            self.file.append(result)
-            self.done.append(result)
-            yield result
+            fetch_dataset(self.todo[0], keep=here)
+        try:
+            for result in run_trials(self.todo, jobs=jobs, backend=backend, scheduler=scheduler):
+                self.file.append(result)
+                self.done.append(result)
+                yield result
+        finally:
+            if here:
+                _dataset.cache_clear()  # a long-lived process (the window) need not keep it
 
     def results(self) -> list[TrialResult]:
         """This sweep's results in the CSV (earlier runs included)."""
