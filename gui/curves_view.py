@@ -18,9 +18,10 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from core.events import BatchProgress, EpochReport, HyperparameterChanged
+from core.events import BatchProgress, Diverged, EpochReport, HyperparameterChanged
 from gui import colormaps as cm
 from gui.bus import EventBus
 
@@ -88,6 +89,12 @@ class _LogAxis(pg.AxisItem):
         return [f"{10.0 ** v:.3g}" for v in values]
 
 
+def _epoch_line(plot: pg.PlotItem, colour: QColor, symbol: str, name: str) -> pg.PlotDataItem:
+    """A per-epoch curve: a line with a marker at every epoch."""
+    return plot.plot(pen=pg.mkPen(colour, width=2), symbol=symbol, symbolSize=5,
+                     symbolBrush=colour, symbolPen=None, name=name)
+
+
 def _plot(title: str, y_label: str, log_y: bool = False) -> pg.PlotWidget:
     w = pg.PlotWidget(axisItems={"left": _LogAxis("left")} if log_y else None)
     w.setBackground(None)
@@ -124,22 +131,10 @@ class CurvesView(QWidget):
         lp, ap = self._loss_w.getPlotItem(), self._acc_w.getPlotItem()
         self._items: dict[str, pg.PlotDataItem] = {
             "running_loss": lp.plot(pen=pg.mkPen(cm.RUNNING, width=1), name="running (batch avg)"),
-            "train_loss": lp.plot(
-                pen=pg.mkPen(cm.TRAIN, width=2), symbol="o", symbolSize=5,
-                symbolBrush=cm.TRAIN, symbolPen=None, name="train",
-            ),
-            "val_loss": lp.plot(
-                pen=pg.mkPen(cm.VAL, width=2), symbol="s", symbolSize=5,
-                symbolBrush=cm.VAL, symbolPen=None, name="validation",
-            ),
-            "train_acc": ap.plot(
-                pen=pg.mkPen(cm.TRAIN, width=2), symbol="o", symbolSize=5,
-                symbolBrush=cm.TRAIN, symbolPen=None, name="train",
-            ),
-            "val_acc": ap.plot(
-                pen=pg.mkPen(cm.VAL, width=2), symbol="s", symbolSize=5,
-                symbolBrush=cm.VAL, symbolPen=None, name="validation",
-            ),
+            "train_loss": _epoch_line(lp, cm.TRAIN, "o", "train"),
+            "val_loss": _epoch_line(lp, cm.VAL, "s", "validation"),
+            "train_acc": _epoch_line(ap, cm.TRAIN, "o", "train"),
+            "val_acc": _epoch_line(ap, cm.VAL, "s", "validation"),
         }
         self._items["running_loss"].setDownsampling(auto=True, method="peak")
         self._items["running_loss"].setClipToView(True)
@@ -159,6 +154,7 @@ class CurvesView(QWidget):
         bus.batch.connect(self._on_batch)
         bus.epoch.connect(self._on_epoch)
         bus.changed.connect(self._on_changed)
+        bus.diverged.connect(self._on_diverged)
         bus.run_reset.connect(self._on_run_reset)
 
     # -- public ---------------------------------------------------------------
@@ -182,7 +178,7 @@ class CurvesView(QWidget):
         return x.copy(), y.copy()
 
     def marker_labels(self) -> list[str]:
-        """The labels of the current run's change markers, oldest first."""
+        """The labels of the current run's markers (changes, divergences), oldest first."""
         return [label for label, _ in self._markers]
 
     def faded_runs(self) -> int:
@@ -227,16 +223,23 @@ class CurvesView(QWidget):
         self._redraw_running()
 
     def _on_changed(self, ev: HyperparameterChanged) -> None:
-        x = ev.epoch + (ev.batch / self._batches if self._batches else 0.0)
-        label = change_label(ev)
-        pen = pg.mkPen(cm.MARKER, width=1.5, style=Qt.PenStyle.DashLine)
+        self._mark(ev.epoch, ev.batch, change_label(ev), cm.MARKER)
+
+    def _on_diverged(self, ev: Diverged) -> None:
+        self._mark(ev.epoch, ev.batch, f"diverged at lr {format_value(ev.learning_rate)}",
+                   cm.WRONG)
+
+    def _mark(self, epoch: int, batch: int, label: str, colour: QColor) -> None:
+        """A labelled vertical line on both plots, before batch ``batch`` of ``epoch``."""
+        x = epoch + (batch / self._batches if self._batches else 0.0)
+        pen = pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine)
         # Labels sit low (falling loss curves leave the bottom free) and are staggered
         # so that changes close together do not print over each other.
         height = 0.06 + 0.12 * (len(self._markers) % 5)
         lines = [
             pg.InfiniteLine(
                 pos=x, angle=90, pen=pen, label=label,
-                labelOpts={"position": height, "color": cm.MARKER, "anchors": [(0, 0.5), (0, 0.5)],
+                labelOpts={"position": height, "color": colour, "anchors": [(0, 0.5), (0, 0.5)],
                            "fill": pg.mkBrush(128, 128, 128, 40)},
             ),
             pg.InfiniteLine(pos=x, angle=90, pen=pen),

@@ -96,6 +96,15 @@ def test_run_reset_keeps_the_old_run_faded_until_cleared(view):
     assert len(loss_plot.listDataItems()) == before
 
 
+def test_a_divergence_is_marked(view):
+    from core.events import Diverged
+
+    bus, v = view
+    bus.batch.emit(batch_progress(0, 3, 20))
+    bus.diverged.emit(Diverged(0, 4, 5.0, float("inf"), 0.5, "diverged", 3))
+    assert v.marker_labels() == ["diverged at lr 5"]
+
+
 def test_a_diverged_epoch_does_not_break_the_log_axis(view):
     import dataclasses
 
