@@ -71,15 +71,10 @@ def _fetch_one(url: str, name: str, sha256: str, folder: Path, progress: Progres
     except OSError as e:
         raise DataError(f"cannot create the cache folder {folder}: {e.strerror or e}") from e
     part = folder / f".{name}.{secrets.token_hex(4)}.part"
-    downloader = pooch.HTTPDownloader(
-        progressbar=_PoochProgress(name, progress) if progress else False,
-        chunk_size=_CHUNK,
-        timeout=_TIMEOUT,
-    )
     try:
         with _quiet(pooch.get_logger()):
             pooch.retrieve(url, known_hash=None, fname=part.name, path=folder,
-                           downloader=downloader)  # fmt: skip
+                           downloader=_Streamer(name, progress))  # fmt: skip
         actual = sha256_file(part)
         if actual != sha256.lower():
             raise ChecksumMismatch(
@@ -100,7 +95,7 @@ def _fetch_one(url: str, name: str, sha256: str, folder: Path, progress: Progres
         raise DataError(f"download failed ({type(e).__name__}: {e})") from None
     except OSError as e:
         raise DataError(f"cannot write into {folder}: {e.strerror or e}") from None
-    except ValueError as e:  # pooch: a URL scheme it cannot fetch
+    except ValueError as e:  # a URL that cannot be parsed
         raise DataError(f"cannot download: {e}") from None
     finally:
         part.unlink(missing_ok=True)
@@ -125,28 +120,30 @@ def pins_with(pins: Mapping[str, str], overrides: Mapping[str, str] | None) -> d
     return {**pins, **{k: v.lower() for k, v in (overrides or {}).items()}}
 
 
-class _PoochProgress:
-    """The tqdm-like surface pooch drives, forwarded to ``progress(name, done, total)``."""
+class _Streamer:
+    """A pooch downloader that streams over HTTP and reports exact byte counts.
 
-    def __init__(self, name: str, progress: Progress) -> None:
+    pooch calls it with the temporary file to write; it follows the transfer with
+    ``progress(name, done, total)``, ``total`` being 0 when the server does not say.
+    """
+
+    def __init__(self, name: str, progress: Progress | None) -> None:
         self._name = name
         self._progress = progress
-        self.total = 0
-        self._done = 0
 
-    def update(self, n: int) -> None:
-        self._done += n
-        if self.total:
-            self._done = min(self._done, self.total)
-        self._progress(self._name, self._done, self.total)
+    def __call__(self, url: str, output_file: str, pooch: object) -> None:
+        import requests
 
-    def reset(self) -> None:
-        # pooch resets then fills the bar once the transfer is complete.
-        if self.total:
-            self._done = 0
-
-    def close(self) -> None:
-        """Nothing to release: the callback owns whatever it draws."""
+        with requests.get(url, stream=True, timeout=_TIMEOUT) as response:
+            response.raise_for_status()
+            total = int(response.headers.get("Content-Length") or 0)
+            done = 0
+            with open(output_file, "wb") as out:
+                for chunk in response.iter_content(_CHUNK):
+                    out.write(chunk)
+                    done += len(chunk)
+                    if self._progress is not None:
+                        self._progress(self._name, done, max(total, done) if total else 0)
 
 
 @contextlib.contextmanager

@@ -124,13 +124,16 @@ class LoopbackServer:
     """A real HTTP server on 127.0.0.1 serving ``files`` (name -> bytes) from its root.
 
     ``requests`` counts GETs per file name; names in ``cut`` are answered with their
-    full Content-Length but only half the bytes, then the connection is closed.
+    full Content-Length but only half the bytes, then the connection is closed; names
+    in ``unsized`` are sent without a Content-Length (the end of the body is the end
+    of the connection).
     """
 
     def __init__(self, files: dict[str, bytes]) -> None:
         self.files = dict(files)
         self.requests: Counter[str] = Counter()
         self.cut: set[str] = set()
+        self.unsized: set[str] = set()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -143,7 +146,10 @@ class LoopbackServer:
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/octet-stream")
-                self.send_header("Content-Length", str(len(data)))
+                if name in server.unsized:
+                    self.close_connection = True
+                else:
+                    self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 if name in server.cut:
                     self.wfile.write(data[: len(data) // 2])

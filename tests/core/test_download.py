@@ -169,3 +169,18 @@ def test_tqdm_progress_draws_one_bar_per_file(env, fake):
 def test_pins_for_files_the_dataset_does_not_have_are_refused(env):
     with pytest.raises(DataError, match=r"pins: train-images\.gz is not one of the files"):
         load_dataset("mnist", pins={"train-images.gz": "0" * 64}, download=False)
+
+
+def test_progress_when_the_server_does_not_give_the_size(env, fake):
+    files, pins = fake
+    seen: dict[str, list[tuple[int, int]]] = {}
+
+    def progress(name, done, total):
+        seen.setdefault(name, []).append((done, total))
+
+    with LoopbackServer(files) as server:
+        server.unsized.update(files)
+        load_dataset("mnist", mirror=server.url, pins=pins, progress=progress)
+    for name, data in files.items():
+        assert {total for _, total in seen[name]} == {0}
+        assert seen[name][-1][0] == len(data)
