@@ -6,11 +6,12 @@
     python main.py sweep [options]               many settings in parallel (core.sweep)
 
 Training prints one line per epoch in the seed project's format, a progress bar
-per epoch on stderr (when it is a terminal) and a final report; it writes the
-checkpoint ``model.npz`` (after every epoch, atomically) and ``history.csv`` to
-the output folder, and the two pictures through the ``render`` callback that
-``main.py`` passes in (core/ never draws). Bad arguments or files end with one
-``error: ...`` line on stderr and a non-zero exit code, never a traceback.
+per epoch on stderr (when it is a terminal) and a final report. It writes the
+checkpoint ``model.npz`` (atomically: every few seconds while training, and at
+the end) and ``history.csv`` to the output folder, and the two pictures through
+the ``render`` callback that ``main.py`` passes in (core/ never draws). Bad
+arguments or files end with one ``error: ...`` line on stderr and a non-zero
+exit code, never a traceback.
 Ctrl-C stops after the current batch, saves a checkpoint and exits with 130.
 """
 
@@ -47,6 +48,8 @@ EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 #: Settings a resumed run may change; the rest define the model or its data split.
 RESUMABLE = ("learning_rate", "momentum", "batch_size", "epochs", "schedule", "min_lr_ratio",
              "augment", "data_path")
+#: Seconds between the safety checkpoints written while training (and always at the end).
+SAVE_EVERY_S = 5.0
 #: Test digits drawn in sample_predictions.png, and how many of them may be mistakes.
 PICTURE_SAMPLES, PICTURE_MISTAKES = 32, 8
 
@@ -219,11 +222,12 @@ class _Outcome:
 
 
 def _train(trainer: Any, control: TrainingControl, folder: Path) -> _Outcome:
-    """Drive ``trainer.run()``: bar, epoch lines, a checkpoint per epoch, Ctrl-C handling."""
+    """Drive ``trainer.run()``: bar, epoch lines, safety checkpoints, Ctrl-C handling."""
     from tqdm import tqdm
 
     outcome = _Outcome()
     bar = None
+    last_save = time.perf_counter()
     with _stop_on_ctrl_c(control, outcome):
         for ev in trainer.run():
             if isinstance(ev, BatchProgress):
@@ -240,7 +244,9 @@ def _train(trainer: Any, control: TrainingControl, folder: Path) -> _Outcome:
                     bar = None
                 print(epoch_line(ev), flush=True)
                 outcome.epochs.append(ev)
-                ckpt.save(folder / CHECKPOINT_NAME, trainer)
+                if time.perf_counter() - last_save >= SAVE_EVERY_S:
+                    ckpt.save(folder / CHECKPOINT_NAME, trainer)  # in case of a crash
+                    last_save = time.perf_counter()
             elif isinstance(ev, HyperparameterChanged):
                 print(f"  {ev.name}: {ev.old} -> {ev.new} at epoch {ev.epoch}, batch {ev.batch}")
             elif isinstance(ev, Diverged):
