@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -25,6 +26,7 @@ Progress = Callable[[str, int, int], None]
 
 _CHUNK = 1 << 16
 _TIMEOUT = (10, 60)  # seconds to connect, seconds between bytes
+_STALE_SECONDS = 3600
 
 
 class ChecksumMismatch(DataError):
@@ -53,6 +55,7 @@ def fetch(
     why. A checksum mismatch is a failed attempt too: the next mirror may have the
     right file.
     """
+    _remove_leftovers(folder)
     failures: list[tuple[str, DataError]] = []
     for url in urls:
         try:
@@ -60,6 +63,24 @@ def fetch(
         except DataError as e:
             failures.append((url, e))
     return None, failures
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Delete partial downloads that a killed process left behind (old enough to be dead).
+
+    Transfers in progress write pooch's ``tmp*`` files, which become our ``.part``
+    files before the checksum is checked; anything of either kind untouched for an
+    hour belongs to no running download.
+    """
+    if not folder.is_dir():
+        return
+    cutoff = time.time() - _STALE_SECONDS
+    for path in folder.iterdir():
+        if not (path.name.startswith("tmp") or path.name.endswith(".part")):
+            continue
+        with contextlib.suppress(OSError):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
 
 
 def _fetch_one(url: str, name: str, sha256: str, folder: Path, progress: Progress | None) -> Path:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 
 import numpy as np
 import pytest
@@ -184,3 +186,16 @@ def test_progress_when_the_server_does_not_give_the_size(env, fake):
     for name, data in files.items():
         assert {total for _, total in seen[name]} == {0}
         assert seen[name][-1][0] == len(data)
+
+
+def test_leftovers_of_a_killed_download_are_cleared(env, fake):
+    files, pins = fake
+    env.mkdir(parents=True)
+    old_tmp, old_part, fresh = env / "tmpab12cd", env / ".t10k-images.1234.part", env / "tmpnew"
+    for path in (old_tmp, old_part, fresh):
+        path.write_bytes(b"half a file")
+    for path in (old_tmp, old_part):
+        os.utime(path, (time.time() - 7200, time.time() - 7200))
+    with LoopbackServer(files) as server:
+        load_dataset("mnist", mirror=server.url, pins=pins)
+    assert leftovers(env) == sorted([*files, "tmpnew"])  # a recent one may be in use
