@@ -307,7 +307,7 @@ def _print_header(trainer: Any, resumed: bool, folder: Path) -> None:
           f"({c.schedule}), batch {c.batch_size}, {c.epochs} epochs, seed {c.seed}"
           + (f", augment {c.augment}" if c.augment != "none" else ""))
     print(f"Data: {ds.name} ({len(ds.y_train)} train, {len(ds.y_val)} val, "
-          f"{len(ds.y_test)} test) from {ds.source}")
+          f"{len(ds.y_test)} test): {ds.source}")
     print(f"Output: {folder}", flush=True)
 
 
