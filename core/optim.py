@@ -23,14 +23,16 @@ from core.errors import ConfigError
 from core.model import remap_hidden
 
 
-def add_outer(C: np.ndarray, A: np.ndarray, B: np.ndarray, alpha: float) -> None:
+def add_outer(
+    C: np.ndarray, A: np.ndarray, B: np.ndarray, alpha: float, scratch: np.ndarray | None = None
+) -> None:
     """``C += alpha * A.T @ B`` in place, with no temporary the size of ``C``.
 
     ``C`` ``(k, n)``, ``A`` ``(m, k)``, ``B`` ``(m, n)``. With C-ordered float32 or
     float64 arrays this is one gemm call with ``beta = 1`` into NumPy's own BLAS
     (the same library and thread pool ``np.matmul`` uses: a second BLAS with its
     own threads would fight it for the cores); otherwise the product goes through
-    a temporary.
+    ``scratch`` (shaped like ``C``) or, without one, a temporary.
     """
     gemm = _cblas_gemm(C.dtype) if C.size >= _GEMM_MIN_SIZE else None
     if gemm is not None and C.flags.c_contiguous and A.flags.c_contiguous \
@@ -39,7 +41,12 @@ def add_outer(C: np.ndarray, A: np.ndarray, B: np.ndarray, alpha: float) -> None
         gemm(_ROW_MAJOR, _TRANS, _NO_TRANS, k, n, m, alpha, A.ctypes.data, k,
              B.ctypes.data, n, 1.0, C.ctypes.data, n)
         return
-    C += C.dtype.type(alpha) * (A.T @ B)
+    if scratch is None:
+        C += C.dtype.type(alpha) * (A.T @ B)
+        return
+    np.matmul(A.T, B, out=scratch)
+    scratch *= C.dtype.type(alpha)
+    C += scratch
 
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
@@ -191,7 +198,7 @@ class SGD(Optimizer):
         # W - lr * (A.T dZ + l2 W) = (1 - lr l2) W - lr A.T dZ
         if l2:
             W *= W.dtype.type(1.0 - self.learning_rate * l2)
-        add_outer(W, A_prev, dZ, -self.learning_rate)
+        add_outer(W, A_prev, dZ, -self.learning_rate, self._grad_buffer(i, W))
 
 
 class Momentum(Optimizer):
@@ -221,7 +228,7 @@ class Momentum(Optimizer):
         v *= t(self.momentum)
         if l2:
             v -= t(self.learning_rate * l2) * W
-        add_outer(v, A_prev, dZ, -self.learning_rate)
+        add_outer(v, A_prev, dZ, -self.learning_rate, self._grad_buffer(i, W))
         W += v
 
 

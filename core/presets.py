@@ -38,17 +38,17 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "seed",
             "The seed project's network and settings: 784-128-10, ReLU, plain SGD at "
-            "0.1, batch 128, 20 epochs. About 97.7% test accuracy.",
+            "0.1, batch 128, 20 epochs. About 97.6% test accuracy.",
             {**_MNIST, "hidden": (128,), "activation": "relu", "optimizer": "sgd",
              "learning_rate": 0.1, "schedule": "constant", "batch_size": 128, "epochs": 20},
         ),
         Preset(
             "seed-adam",
-            "The same 784-128-10 network with Adam and a cosine decay of the learning "
-            "rate: about 98% test accuracy in 20 epochs.",
+            "The same 784-128-10 network with Adam, a cosine decay of the learning rate "
+            "and light dropout: about 98.1% test accuracy in 30 epochs.",
             {**_MNIST, "hidden": (128,), "activation": "relu", "optimizer": "adam",
              "learning_rate": 0.001, "schedule": "cosine", "min_lr_ratio": 0.01,
-             "batch_size": 128, "epochs": 20},
+             "dropout": 0.2, "batch_size": 128, "epochs": 30},
         ),
         Preset(
             "wide",
