@@ -105,7 +105,7 @@ def frame(image: np.ndarray, style: Style) -> np.ndarray:
     out = np.zeros(style.shape, dtype=np.float32)
     if is_empty(image):
         return out
-    small = fit_box(image, style.box, style.min_aspect)
+    small = _fit(image, style.box, style.min_aspect)
     if style.by_mass:
         mass = small.sum()
         rows = np.arange(small.shape[0]) @ small.sum(axis=1) / mass
@@ -127,9 +127,14 @@ def fit_box(image: np.ndarray, box: tuple[int, int], min_aspect: float = 0.0) ->
     [0, 1]. ``image`` must not be empty (:func:`is_empty`).
     """
     image = _check(image)
-    peak = float(image.max())
-    if not peak > EMPTY_LEVEL:
+    if is_empty(image):
         raise DataError("the canvas is empty: there is no ink to fit")
+    return _fit(image, box, min_aspect)
+
+
+def _fit(image: np.ndarray, box: tuple[int, int], min_aspect: float) -> np.ndarray:
+    """:func:`fit_box` of a checked, non-empty ``image``."""
+    peak = float(image.max())
     ink = image > CROP_FRACTION * peak
     rows = np.flatnonzero(ink.any(axis=1))
     cols = np.flatnonzero(ink.any(axis=0))
@@ -138,32 +143,37 @@ def fit_box(image: np.ndarray, box: tuple[int, int], min_aspect: float = 0.0) ->
     scale = min(box[0] / h, box[1] / w)
     out_h = min(box[0], max(1, round(h * scale)))
     out_w = min(box[1], max(1, round(w * scale), round(out_h * min_aspect)))
-    resized = _resample_matrix(out_h, h) @ crop @ _resample_matrix(out_w, w).T
+    resized = _resize_axis(_resize_axis(crop, out_h, axis=0), out_w, axis=1)
     return np.clip(resized, 0.0, 1.0).astype(np.float32)
 
 
-def _resample_matrix(n_out: int, n_in: int) -> np.ndarray:
-    """``(n_out, n_in)`` weights resizing a line of ``n_in`` pixels to ``n_out``.
+def _resize_axis(a: np.ndarray, n_out: int, axis: int) -> np.ndarray:
+    """``a`` resized to ``n_out`` pixels along ``axis``.
 
-    Shrinking: output pixel ``i`` covers the input interval ``[i/s, (i+1)/s)``
-    (``s = n_out / n_in``) and averages it, each input pixel weighted by its
-    overlap. Enlarging: linear interpolation at ``x = (i + 0.5)/s - 0.5``, clamped
-    to the line. Rows sum to 1 either way, so values stay in range.
+    Shrinking (``s = n_out / n_in <= 1``): output pixel ``i`` is the mean of the
+    input interval ``[i/s, (i+1)/s)``, read off the running sum of the pixels
+    ``S(x) = sum of a[j] for j < floor(x), plus frac(x) * a[floor(x)]`` as
+    ``(S((i+1)/s) - S(i/s)) * s``. Enlarging: linear interpolation at
+    ``x = (i + 0.5)/s - 0.5``, clamped to the line. Either way each output is a
+    convex combination of inputs, so values stay in range; and no matrix product
+    is involved, so it never waits for BLAS threads busy with training.
     """
+    a = np.moveaxis(a, axis, 0)
+    n_in = a.shape[0]
     s = n_out / n_in
     if s <= 1.0:
-        edges = np.arange(n_out + 1) / s
-        lo, hi = edges[:-1, None], edges[1:, None]
-        j = np.arange(n_in)[None, :]
-        return np.clip(np.minimum(hi, j + 1) - np.maximum(lo, j), 0.0, None) * s
-    R = np.zeros((n_out, n_in))
-    x = np.clip((np.arange(n_out) + 0.5) / s - 0.5, 0.0, n_in - 1.0)
-    j0 = np.minimum(np.floor(x).astype(int), max(n_in - 2, 0))
-    w = x - j0
-    R[np.arange(n_out), j0] = 1.0 - w
-    if n_in > 1:
-        R[np.arange(n_out), j0 + 1] += w
-    return R
+        running = np.concatenate([np.zeros_like(a[:1]), np.cumsum(a, axis=0)])
+        edges = np.minimum(np.arange(n_out + 1) / s, n_in)
+        j = np.minimum(np.floor(edges).astype(int), n_in - 1)
+        frac = (edges - j).reshape(-1, *([1] * (a.ndim - 1)))
+        at_edges = running[j] + frac * a[j]
+        out = (at_edges[1:] - at_edges[:-1]) * s
+    else:
+        x = np.clip((np.arange(n_out) + 0.5) / s - 0.5, 0.0, n_in - 1.0)
+        j = np.minimum(np.floor(x).astype(int), max(n_in - 2, 0))
+        w = (x - j).reshape(-1, *([1] * (a.ndim - 1)))
+        out = a[j] * (1.0 - w) + a[np.minimum(j + 1, n_in - 1)] * w
+    return np.moveaxis(out, 0, axis)
 
 
 def _paste(frame_: np.ndarray, patch: np.ndarray, top: int, left: int) -> None:
@@ -177,10 +187,11 @@ def _paste(frame_: np.ndarray, patch: np.ndarray, top: int, left: int) -> None:
 
 
 def _check(image: np.ndarray) -> np.ndarray:
-    """``image`` as a finite 2-D float array clipped to [0, 1]."""
+    """``image`` as a finite 2-D float array clipped to [0, 1] (copied only if it must be)."""
     a = np.asarray(image, dtype=np.float64)
     if a.ndim != 2 or a.size == 0:
         raise DataError(f"a drawing must be a non-empty grayscale (H, W) array, not {a.shape}")
-    if not np.isfinite(a).all():
+    lo, hi = float(a.min()), float(a.max())  # NaN and infinities show up here too
+    if not (np.isfinite(lo) and np.isfinite(hi)):
         raise DataError("a drawing holds NaN or infinite values")
-    return np.clip(a, 0.0, 1.0)
+    return a if lo >= 0.0 and hi <= 1.0 else np.clip(a, 0.0, 1.0)
