@@ -21,7 +21,11 @@ SectionFn = Callable[[Context], dict[str, Any]]
 SECTION_MODULES = (
     "bench.environment",
     "bench.speed",
+    "bench.gui_overhead",
+    "bench.startup",
+    "bench.memory",
     "bench.sweep_section",
+    "bench.accuracy",
 )
 
 

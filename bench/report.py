@@ -1,13 +1,43 @@
-"""Results files, the printed table and the README's markdown, all from the same dicts."""
+"""Results files, the printed tables and the README's markdown, all from the same dicts.
+
+Each section has a formatter that turns its results into :class:`Table` values;
+:func:`text_report` lays them out for a terminal and :func:`markdown` for the
+README, so both always show the same figures.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.targets import evaluate
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# -- files ----------------------------------------------------------------------
+def _finite(obj: Any) -> Any:
+    """``obj`` with non-finite floats as None (JSON has no infinity)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def save_results(doc: dict[str, Any], name: str, folder: Path = RESULTS_DIR) -> Path:
@@ -15,14 +45,262 @@ def save_results(doc: dict[str, Any], name: str, folder: Path = RESULTS_DIR) -> 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, indent=1, sort_keys=False, default=float) + "\n")
+    tmp.write_text(json.dumps(_finite(doc), indent=1) + "\n")
     os.replace(tmp, path)
     return path
 
 
+def merged_sections(folder: Path = RESULTS_DIR) -> tuple[dict[str, Any], dict[str, str]]:
+    """The newest result of every section over all results files, and which file it came from.
+
+    Smoke runs (``--quick`` or the digits) never count.
+    """
+    docs = []
+    for path in sorted(folder.glob("*.json")):
+        doc = json.loads(path.read_text())
+        if not doc.get("quick") and doc.get("dataset", "mnist") == "mnist":
+            docs.append((doc.get("created", ""), path.name, doc))
+    sections: dict[str, Any] = {}
+    source: dict[str, str] = {}
+    for _, name, doc in sorted(docs, key=lambda d: d[0]):
+        for key, value in doc.get("sections", {}).items():
+            if "skipped" in value or "error" in value:
+                continue
+            sections[key] = value
+            source[key] = f"{name} ({doc.get('created', '?')})"
+    return sections, source
+
+
+# -- numbers ------------------------------------------------------------------------
+def rate(x: float) -> str:
+    return f"{x / 1000:,.0f}k/s" if x >= 10_000 else f"{x:,.0f}/s"
+
+
+def secs(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.2f} s"
+
+
+def ratio(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}x"
+
+
+# -- one formatter per section -------------------------------------------------------
+def environment_tables(env: dict[str, Any]) -> list[Table]:
+    m, v = env["machine"], env["versions"]
+    t = Table("Machine", ["", ""])
+    t.rows.append(["CPU", f"{m['cpu']} ({m['cores']} cores, {m['affinity']} usable)"])
+    t.rows.append(["System", m["system"]])
+    for pool in env["blas"]:
+        t.rows.append([
+            f"{pool['user_api']} ({pool['internal_api']})",
+            f"{pool['version']}, {pool['num_threads']} threads, {pool['architecture']}, "
+            f"{Path(pool['filepath']).name if pool.get('filepath') else ''}",
+        ])
+    t.rows.append(["Versions", ", ".join(f"{k} {val}" for k, val in v.items() if val)])
+    blas_env = ", ".join(f"{k}={val}" for k, val in env["env"].items()) or "none set"
+    t.rows.append(["BLAS/OpenMP variables", blas_env])
+    t.rows.append(["Load average at start (1 min)", f"{m['load_avg_1m']:.2f}"])
+    return [t]
+
+
+SPEED_ORDER = ("trainer", "engine", "numpy", "pytorch", "matmul floor", "gather floor")
+
+
+def speed_tables(sp: dict[str, Any]) -> list[Table]:
+    rows = sp["rows"]
+    present = [n for n in SPEED_ORDER if any(n in r["seconds"] for r in rows)]
+    t1 = Table(
+        f"Training speed: one epoch of {sp['n_train']:,} samples, plain SGD "
+        f"(median of {sp['reps']} interleaved rounds)",
+        ["network, batch", *present],
+    )
+    for r in rows:
+        cells = []
+        for n in present:
+            s = r["seconds"].get(n)
+            cells.append("-" if s is None else f"{secs(s)} ({rate(r['samples_per_s'][n])})")
+        t1.rows.append([f"784-{r['hidden']}-10, b{r['batch']}", *cells])
+    t1.notes += sp.get("notes", [])
+    keys = [k for k in rows[0]["ratios"]] if rows else []
+    t2 = Table("Epoch time ratios (lower is faster for the left-hand side)",
+               ["network, batch", *keys])
+    for r in rows:
+        t2.rows.append([f"784-{r['hidden']}-10, b{r['batch']}",
+                        *(ratio(r["ratios"].get(k)) for k in keys)])
+    t2.notes.append(
+        "trainer: our Trainer as the app runs it (control checks, every event, validation "
+        "pass and snapshot); engine: its hot loop alone (BatchSampler + train_step); numpy: a "
+        "minimal float32 loop (bench/loops.py); matmul floor: the five matrix products "
+        "alone; gather floor: shuffle and batch gather alone."
+    )
+    return [t1, t2]
+
+
+def gui_tables(g: dict[str, Any]) -> list[Table]:
+    t = Table("GUI overhead: training in the window (Qt offscreen, all views live)",
+              ["network", "headless", "in the window", "ratio", "worst GUI-thread stall"])
+    for r in g["rows"]:
+        stall = r.get("worst_stall_ms")
+        t.rows.append([f"784-{r['hidden']}-10, b{r['batch']}",
+                       rate(r["headless_samples_per_s"]), rate(r["window_samples_per_s"]),
+                       ratio(r["ratio"]), "-" if stall is None else f"{stall:.0f} ms"])
+    t.notes.append(g["method"])
+    return [t]
+
+
+def startup_tables(st: dict[str, Any]) -> list[Table]:
+    t = Table("Start-up", ["", ""])
+    t.rows.append(["python main.py to window painted", secs(st["window_painted_s"])])
+    t.rows.append(["... to window shown", secs(st["window_shown_s"])])
+    t.rows.append(["bare interpreter (python -c pass)", secs(st["bare_python_s"])])
+    imp = st["imports"]
+    t.rows.append(["import gui.app, gui.main_window (-X importtime)",
+                   f"{imp['total_ms']:.0f} ms, {imp['modules']} modules"])
+    t.rows.append(["by package (self time)",
+                   ", ".join(f"{name} {ms:.0f} ms" for name, ms in imp["by_package_ms"][:6])])
+    t.rows.append(["slowest modules",
+                   ", ".join(f"{name} {ms:.0f} ms" for name, ms in imp["top_modules_self_ms"][:5])])
+    t.rows.append(["heavy packages on the start-up path",
+                   ", ".join(imp["heavy_imported"]) or "none"])
+    t.notes.append(st["method"])
+    return [t]
+
+
+def memory_tables(mem: dict[str, Any]) -> list[Table]:
+    t = Table("Memory: peak resident set of a fresh process (VmHWM)", ["", "MiB"])
+    t.rows.append(["python -c 'import numpy'", f"{mem['python_numpy_mb']:.0f}"])
+    t.rows.append([f"load_dataset({mem['dataset']!r}) only", f"{mem['load_dataset_mb']:.0f}"])
+    t.rows.append([mem["command"], f"{mem['headless_run_mb']:.0f}"])
+    t.rows.append(["the dataset's arrays themselves", f"{mem['dataset_arrays_mb']:.0f}"])
+    return [t]
+
+
+def sweep_tables(sw: dict[str, Any]) -> list[Table]:
+    t = Table(f"Sweep throughput: {sw['trials']} one-epoch {sw['dataset']} trials "
+              f"({sw['architecture']}), one BLAS thread per trial",
+              ["workers", "wall", "trials/min", "first result"])
+    for jobs in (1, 2):
+        w = sw[f"workers_{jobs}"]
+        t.rows.append([str(jobs), secs(w["seconds"]), f"{w['trials_per_min']:.1f}",
+                       secs(w["first_result_s"])])
+    t.notes.append(f"speed-up with 2 workers: {sw['speedup']:.2f}x; identical results: "
+                   f"{sw['same_results']}")
+    return [t]
+
+
+def accuracy_tables(acc: dict[str, Any]) -> list[Table]:
+    t = Table("Time to accuracy (MNIST test set, 10,000 images)",
+              ["preset", "network", "epochs", "training time", "result"])
+    for name in ("fast", "best"):
+        r = acc[name]
+        cfg = r["config"]
+        net = "784-" + "-".join(str(h) for h in cfg["hidden"]) + "-10"
+        if name == "fast":
+            result = (f"97% after {secs(r['reached_s'])}" if r["reached_s"] is not None
+                      else f"97% not reached (best {r['best_test_acc']:.2%})")
+        else:
+            result = (f"best {r['best_test_acc']:.2%} (epoch {r['best_epoch']}), "
+                      f"final {r['final_test_acc']:.2%}")
+        t.rows.append([name, f"{net}, {cfg['optimizer']}, augment {cfg['augment']}",
+                       f"{r['epochs_trained']} of {r['epochs_planned']}", secs(r["train_s"]),
+                       result])
+    t.notes.append(f"training budget {acc['budget_s']:.0f} s; test scoring after each epoch is "
+                   "not counted")
+    return [t]
+
+
+FORMATTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
+    "environment": environment_tables,
+    "speed": speed_tables,
+    "gui": gui_tables,
+    "startup": startup_tables,
+    "memory": memory_tables,
+    "sweep": sweep_tables,
+    "accuracy": accuracy_tables,
+}
+
+
+def target_table(sections: dict[str, Any]) -> Table:
+    t = Table("Targets", ["target", "measured", "limit", "holds"])
+    for row in evaluate(sections):
+        value, unit = row["value"], row["unit"]
+        if math.isinf(value):
+            shown = "not reached"
+        elif unit == "x":
+            shown = f"{value:.2f}x"
+        elif unit == "":
+            shown = f"{value:.2%}"
+        else:
+            shown = f"{value:.2f} {unit}" if unit == "s" else f"{value:.0f} {unit}"
+        limit = f"{row['limit']:.2%}" if unit == "" else f"{row['limit']:g}{unit}"
+        t.rows.append([row["what"], shown, f"{row['op']} {limit}",
+                       "yes" if row["holds"] else "NO"])
+    return t
+
+
+def tables(sections: dict[str, Any]) -> list[Table]:
+    out: list[Table] = []
+    for name, fmt in FORMATTERS.items():
+        res = sections.get(name)
+        if res is None:
+            continue
+        if "skipped" in res:
+            out.append(Table(f"{name}: skipped", [], notes=[res["skipped"]]))
+        elif "error" in res:
+            out.append(Table(f"{name}: failed", [], notes=[res["error"]]))
+        else:
+            out.extend(fmt(res))
+    targets = target_table(sections)
+    if targets.rows:
+        out.append(targets)
+    return out
+
+
+# -- layouts ------------------------------------------------------------------------
+def render_text(t: Table) -> str:
+    lines = [t.title, "-" * len(t.title)]
+    if t.header:
+        grid = [t.header, *t.rows]
+        widths = [max(len(r[i]) for r in grid) for i in range(len(t.header))]
+        for r in grid:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    lines += [f"  note: {n}" for n in t.notes]
+    return "\n".join(lines)
+
+
 def text_report(doc: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in doc["sections"].items()}, indent=1, default=str)[:4000]
+    parts = [render_text(t) for t in tables(doc["sections"])]
+    parts.append(f"Total: {doc['seconds']:.0f} s")
+    return "\n\n".join(parts)
+
+
+def render_markdown(t: Table) -> str:
+    lines = [f"**{t.title}**", ""]
+    if t.header:
+        header = [h or " " for h in t.header]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "|".join("---" for _ in header) + "|")
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in t.rows]
+    if t.notes:
+        lines.append("")
+        lines += [f"_{n}_" for n in t.notes]
+    return "\n".join(lines)
 
 
 def markdown(folder: Path = RESULTS_DIR) -> str:
-    return ""
+    """The README's performance section from the newest stored result of every section."""
+    sections, source = merged_sections(folder)
+    if not sections:
+        return "No benchmark results yet: run `make bench`."
+    env = sections.get("environment", {}).get("machine", {})
+    intro = (
+        f"Measured with `make bench` (`python -m bench`; the time-to-accuracy runs with "
+        f"`python -m bench --only accuracy`) on {env.get('cpu', 'an unknown CPU')}, "
+        f"{env.get('cores', '?')} cores, {env.get('system', '')}. Every time is the median of "
+        "interleaved repetitions and every ratio compares runs made side by side, so load "
+        "from other programs mostly cancels. Results: "
+        + "; ".join(sorted(set(source.values()))) + "."
+    )
+    return "\n\n".join(["## Performance", intro, *(render_markdown(t) for t in tables(sections))])

@@ -1,0 +1,47 @@
+"""GUI overhead: training throughput inside the window over headless, and GUI-thread stalls.
+
+Each shape runs in a fresh process (``bench.gui_probe``): headless and windowed
+rounds alternate there, on the same data and settings. The default window
+network (784-128-10) shows the throughput cost of the views; hidden 1024 makes
+the heaviest pictures (1024 receptive fields per snapshot) and so the worst stall.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from bench.context import ROOT, Context
+from bench.registry import section
+
+SHAPES = (128, 1024)
+
+
+def probe(ctx: Context, hidden: int, epochs: int, rounds: int) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "bench.gui_probe", "--hidden", str(hidden),
+           "--epochs", str(epochs), "--rounds", str(rounds), "--dataset", ctx.dataset_name]
+    if ctx.dataset_name == "mnist":
+        cmd += ["--data", str(ctx.mnist_dir())]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    for line in proc.stdout.splitlines():
+        if line.startswith("GUIPROBE "):
+            return json.loads(line[len("GUIPROBE "):])
+    raise RuntimeError(f"gui probe failed (exit {proc.returncode}): {proc.stderr[-800:]}")
+
+
+@section("gui", "GUI overhead: window samples/s over headless; GUI thread's worst stall")
+def run(ctx: Context) -> dict[str, Any]:
+    rows = []
+    shapes = SHAPES[-1:] if ctx.quick else SHAPES
+    for hidden in shapes:
+        ctx.log(f"gui: hidden {hidden}")
+        rows.append(probe(ctx, hidden, epochs=1 if ctx.quick else 3,
+                          rounds=1 if ctx.quick else 2))
+    return {
+        "method": "one process per shape; headless and windowed rounds alternate; Qt offscreen "
+                  "with every view live; EpochReport samples/s; a 10 ms QTimer in the GUI "
+                  "thread measures stalls",
+        "rows": rows,
+    }
