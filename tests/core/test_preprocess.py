@@ -129,6 +129,13 @@ def test_aspect_ratio_is_kept(height, width, expected):
     assert ink_box(to_mnist(canvas) > 0.01) == expected
 
 
+def test_shrinking_averages_areas_instead_of_sampling():
+    stripes = np.zeros((100, 100))
+    stripes[20:80, 30:90] = 1.0
+    stripes[21:80:3, 30:90] = 0.0  # every third row blank: 60 rows, 40 of them ink
+    np.testing.assert_allclose(fit_box(stripes, (20, 20)), np.full((20, 20), 2 / 3), atol=1e-6)
+
+
 def test_place_size_and_strength_of_the_drawing_do_not_matter():
     rng = np.random.default_rng(3)
     scribble = stroke_canvas(rng, shape=(200, 200))
