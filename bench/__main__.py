@@ -14,6 +14,7 @@ import argparse
 import sys
 import time
 import traceback
+from pathlib import Path
 
 from bench.context import Context, Skip
 from bench.registry import load_sections
@@ -31,6 +32,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="digits runs everything on the bundled 8x8 set (no files needed)")
     p.add_argument("--name", help="results file name (default: from the sections run)")
     p.add_argument("--no-save", action="store_true", help="print only, write no JSON")
+    p.add_argument("--results", type=Path, default=RESULTS_DIR,
+                   help="folder of the JSON results (default bench/results)")
     p.add_argument("--markdown", action="store_true",
                    help="print the README performance section from bench/results/*.json")
     p.add_argument("--list", action="store_true", help="list the sections and exit")
@@ -45,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{s.name:14} {'default' if s.default else 'optional':8} {s.title}")
         return 0
     if args.markdown:
-        print(markdown(RESULTS_DIR))
+        print(markdown(args.results))
         return 0
     if args.only:
         names = [n.strip() for n in args.only.split(",") if n.strip()]
@@ -86,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(text_report(doc))
     if not args.no_save:
-        path = save_results(doc, run_name)
+        path = save_results(doc, run_name, args.results)
         print(f"\nwrote {path}")
     return 0
 

@@ -1,0 +1,72 @@
+"""The benchmark's pieces run and agree with each other (on the bundled digits, no timing)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bench import speed
+from bench.__main__ import main
+from bench.loops import EngineLoop, MatmulFloor, ReferenceLoop
+from bench.report import markdown, merged_sections
+from bench.targets import evaluate
+
+
+def accuracy(W1, b1, W2, b2, X, y) -> float:
+    logits = np.maximum(X @ W1 + b1, 0) @ W2 + b2
+    return float((logits.argmax(axis=1) == y).mean())
+
+
+def test_the_reference_loop_learns_the_digits(digits):
+    loop = ReferenceLoop(digits.X_train, digits.y_train, hidden=32, batch=32)
+    before = accuracy(loop.W1, loop.b1, loop.W2, loop.b2, digits.X_val, digits.y_val)
+    for _ in range(5):
+        loop.epoch()
+    after = accuracy(loop.W1, loop.b1, loop.W2, loop.b2, digits.X_val, digits.y_val)
+    assert after > 0.85 > before
+    assert loop.W1.dtype == np.float32 and np.isfinite(loop.last_loss)
+
+
+def test_the_floor_and_the_engine_run_every_batch_size(digits):
+    X, y = digits.X_train, digits.y_train
+    for batch in (32, 500):  # 500 leaves a short last batch
+        MatmulFloor(X, y, hidden=16, batch=batch).epoch()
+        engine = EngineLoop(X, y, hidden=16, batch=batch)
+        engine.epoch()
+        assert all(np.isfinite(p).all() for p in engine.model.params)
+
+
+def test_a_smoke_run_writes_results_that_the_report_reads(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(speed, "has_module", lambda name: name != "torch")
+    code = main(["--only", "speed", "--dataset", "digits", "--quick", "--reps", "1",
+                 "--results", str(tmp_path), "--name", "smoke"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    doc = json.loads((tmp_path / "smoke.json").read_text())
+    (row,) = doc["sections"]["speed"]["rows"]
+    assert set(row["seconds"]) == {"trainer", "engine", "numpy", "matmul floor", "gather floor"}
+    assert row["ratios"]["trainer / numpy"] == pytest.approx(
+        row["seconds"]["trainer"] / row["seconds"]["numpy"])
+    assert "Training speed" in printed and "Targets" in printed
+    targets = {t["what"]: t for t in evaluate(doc["sections"])}
+    assert any(w.startswith("Trainer epoch / minimal NumPy loop") for w in targets)
+    # smoke runs never reach the README table
+    assert merged_sections(tmp_path)[0] == {}
+    assert "No benchmark results" in markdown(tmp_path)
+
+
+def test_the_readme_table_takes_the_newest_result_of_each_section(tmp_path):
+    def doc(created, sections):
+        return {"created": created, "quick": False, "dataset": "mnist", "sections": sections}
+
+    older = doc("2026-01-01T00:00:00Z", {"memory": {"headless_run_mb": 1.0}, "x": {"v": 1}})
+    newer = doc("2026-01-02T00:00:00Z", {"memory": {"headless_run_mb": 2.0},
+                                         "x": {"skipped": "no data"}})
+    (tmp_path / "a.json").write_text(json.dumps(newer))
+    (tmp_path / "b.json").write_text(json.dumps(older))
+    sections, source = merged_sections(tmp_path)
+    assert sections["memory"]["headless_run_mb"] == 2.0
+    assert sections["x"] == {"v": 1}  # a skipped section does not hide an earlier result
+    assert source["memory"].startswith("a.json")
