@@ -21,6 +21,7 @@ SectionFn = Callable[[Context], dict[str, Any]]
 SECTION_MODULES = (
     "bench.environment",
     "bench.speed",
+    "bench.inference",
     "bench.gui_overhead",
     "bench.startup",
     "bench.memory",

@@ -79,7 +79,14 @@ def rate(x: float) -> str:
 def secs(x: float | None) -> str:
     if x is None:
         return "-"
+    if x < 0.01:
+        return f"{x * 1000:.2f} ms"
     return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.2f} s"
+
+
+def net(n_in: int, hidden: int | list[int], n_out: int = 10) -> str:
+    widths = hidden if isinstance(hidden, list) else [hidden]
+    return "-".join(str(w) for w in (n_in, *widths, n_out))
 
 
 def ratio(x: float | None) -> str:
@@ -121,13 +128,13 @@ def speed_tables(sp: dict[str, Any]) -> list[Table]:
         for n in present:
             s = r["seconds"].get(n)
             cells.append("-" if s is None else f"{secs(s)} ({rate(r['samples_per_s'][n])})")
-        t1.rows.append([f"784-{r['hidden']}-10, b{r['batch']}", *cells])
+        t1.rows.append([f"{net(sp['n_features'], r['hidden'])}, b{r['batch']}", *cells])
     t1.notes += sp.get("notes", [])
     keys = [k for k in rows[0]["ratios"]] if rows else []
     t2 = Table("Epoch time ratios (lower is faster for the left-hand side)",
                ["network, batch", *keys])
     for r in rows:
-        t2.rows.append([f"784-{r['hidden']}-10, b{r['batch']}",
+        t2.rows.append([f"{net(sp['n_features'], r['hidden'])}, b{r['batch']}",
                         *(ratio(r["ratios"].get(k)) for k in keys)])
     t2.notes.append(
         "trainer: our Trainer as the app runs it (control checks, every event, validation "
@@ -138,12 +145,28 @@ def speed_tables(sp: dict[str, Any]) -> list[Table]:
     return [t1, t2]
 
 
+def inference_tables(inf: dict[str, Any]) -> list[Table]:
+    rows = inf["rows"]
+    t = Table("Inference and per-epoch extras (median of interleaved rounds)",
+              ["network", f"predict {rows[0]['n_test']:,} test images",
+               f"validation pass ({rows[0]['n_val']:,})", "snapshot for the views"])
+    for r in rows:
+        s = r["seconds"]
+        t.rows.append([net(r["n_features"], r["hidden"]), f"{secs(s['predict_test'])} "
+                       f"({rate(r['predict_samples_per_s'])})", secs(s["validation_pass"]),
+                       secs(s["snapshot"])])
+    t.notes.append("the validation pass and the snapshot run after every epoch, inside the "
+                   "Trainer's epoch time")
+    return [t]
+
+
 def gui_tables(g: dict[str, Any]) -> list[Table]:
     t = Table("GUI overhead: training in the window (Qt offscreen, all views live)",
               ["network", "headless", "in the window", "ratio", "worst GUI-thread stall"])
     for r in g["rows"]:
         stall = r.get("worst_stall_ms")
-        t.rows.append([f"784-{r['hidden']}-10, b{r['batch']}",
+        arch = r.get("architecture") or [784, r["hidden"], 10]
+        t.rows.append([f"{'-'.join(map(str, arch))}, b{r['batch']}",
                        rate(r["headless_samples_per_s"]), rate(r["window_samples_per_s"]),
                        ratio(r["ratio"]), "-" if stall is None else f"{stall:.0f} ms"])
     t.notes.append(g["method"])
@@ -196,14 +219,14 @@ def accuracy_tables(acc: dict[str, Any]) -> list[Table]:
     for name in ("fast", "best"):
         r = acc[name]
         cfg = r["config"]
-        net = "784-" + "-".join(str(h) for h in cfg["hidden"]) + "-10"
+        arch = net(784, list(cfg["hidden"]))
         if name == "fast":
             result = (f"97% after {secs(r['reached_s'])}" if r["reached_s"] is not None
                       else f"97% not reached (best {r['best_test_acc']:.2%})")
         else:
             result = (f"best {r['best_test_acc']:.2%} (epoch {r['best_epoch']}), "
                       f"final {r['final_test_acc']:.2%}")
-        t.rows.append([name, f"{net}, {cfg['optimizer']}, augment {cfg['augment']}",
+        t.rows.append([name, f"{arch}, {cfg['optimizer']}, augment {cfg['augment']}",
                        f"{r['epochs_trained']} of {r['epochs_planned']}", secs(r["train_s"]),
                        result])
     t.notes.append(f"training budget {acc['budget_s']:.0f} s; test scoring after each epoch is "
@@ -214,6 +237,7 @@ def accuracy_tables(acc: dict[str, Any]) -> list[Table]:
 FORMATTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "environment": environment_tables,
     "speed": speed_tables,
+    "inference": inference_tables,
     "gui": gui_tables,
     "startup": startup_tables,
     "memory": memory_tables,
