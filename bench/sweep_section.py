@@ -58,6 +58,8 @@ def measure(
             "trials_per_min": round(per_min, 2),
             "first_result_s": round(first or 0.0, 2),
             "trial_s_median": round(statistics.median(r.seconds for r in results), 3),
+            # Trials running at once, on average: how much of the parallelism was real.
+            "concurrency": round(sum(r.seconds for r in results) / wall, 2),
         }
         log(f"sweep: {len(results)} trials on {jobs} worker(s): {wall:.1f} s, "
             f"{per_min:.1f} trials/min")
