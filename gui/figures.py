@@ -76,7 +76,8 @@ def training_curves(
         plot.setLabel("bottom", "epoch")
         step = max(1, math.ceil(len(history) / 10))  # whole epochs on the axis
         plot.getAxis("bottom").setTickSpacing(step, step)
-        legend = plot.addLegend(offset=(-10, 10) if key == "acc" else (10, 10),
+        # Loss falls and accuracy rises, so the free corner is top-right or bottom-right.
+        legend = plot.addLegend(offset=(-10, -10) if key == "acc" else (-10, 10),
                                 labelTextColor="#222")
         legend.setBrush(pg.mkBrush(255, 255, 255, 200))
         for name, color in (("train", TRAIN_COLOR), ("val", VAL_COLOR)):
