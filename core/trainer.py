@@ -66,6 +66,7 @@ from core.events import (
     Started,
     frozen,
 )
+from core.health import snapshot_extras
 from core.losses import softmax_cross_entropy
 from core.metrics import (
     confusion_matrix,
@@ -500,4 +501,5 @@ class Trainer:
             weight_norms=layer_norms(model.params),
             grad_norms=self.grad_norms,
             dead_fraction=dead_unit_fraction(model, ds.X_val[:DEAD_UNIT_SAMPLE]),
+            extras=snapshot_extras(model, ds.X_val, ds.y_val),
         )
