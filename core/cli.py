@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     group = train.add_argument_group("settings (defaults: the seed's 784-128-10, sgd 0.1, "
                                      "batch 128)")
-    group.add_argument("--preset", help="start from a named preset (see core/presets.py)")
+    group.add_argument("--preset", metavar="NAME", help="start from a named preset: "
+                       f"{_preset_names()}; options given as well override it")
     for flag, metavar, name, text in _OPTIONS:
         group.add_argument(flag, dest=name, metavar=metavar, help=text)
     group.add_argument("--learning-rate", dest="learning_rate", help=argparse.SUPPRESS)
@@ -395,7 +396,16 @@ def _preset(name: str | None) -> Config:
     if name not in PRESETS:
         raise ConfigError(f"--preset: {name!r} is not a preset; choose one of "
                           f"{', '.join(sorted(PRESETS))}")
-    return Config.from_dict({**base.to_dict(), **dict(PRESETS[name])})
+    preset = PRESETS[name]
+    return Config.from_dict({**base.to_dict(), **dict(getattr(preset, "overrides", preset))})
+
+
+def _preset_names() -> str:
+    try:
+        from core.presets import PRESETS
+    except ImportError:
+        return "none in this installation"
+    return ", ".join(PRESETS)
 
 
 def _output_folder(given: str | None) -> Path:

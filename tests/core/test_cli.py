@@ -146,6 +146,18 @@ def test_bad_arguments_end_in_one_clear_line(argv, code, message, capsys, tmp_pa
     assert one_error_line(err).startswith(message)
 
 
+def test_a_preset_is_the_starting_point_and_options_override_it(tmp_path, capsys):
+    presets = pytest.importorskip("core.presets")
+    preset = presets.PRESETS["seed"]
+    code, _, err = run(["train", "--preset", "seed", "--dataset", "digits", "--epochs", "1",
+                          "--hidden", "16", "-o", str(tmp_path)], capsys)
+    assert code == 0, err
+    config = checkpoint.load(tmp_path / "model.npz").config
+    assert (config.dataset, config.epochs, config.hidden) == ("digits", 1, (16,))
+    for name in ("optimizer", "learning_rate", "batch_size", "schedule"):
+        assert getattr(config, name) == preset.overrides[name]
+
+
 def test_a_file_that_is_not_a_checkpoint(tmp_path, capsys):
     bad = tmp_path / "model.npz"
     bad.write_text("not a model")
