@@ -1,0 +1,90 @@
+"""The drawing canvas: strokes in, a framed image and ten probabilities out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from core.preprocess import to_shape
+from gui.bus import EventBus
+from gui.canvas_view import SIDE, CanvasView
+from tests.gui._events import snapshot_of, trained_model
+
+# A "7": a bar across the top, then a diagonal down to the bottom left.
+SEVEN = [(70, 60), (210, 60), (190, 120), (150, 190), (120, 240)]
+
+
+@pytest.fixture
+def canvas(qtbot):
+    bus = EventBus()
+    view = CanvasView(bus)
+    qtbot.addWidget(view)
+    view.show()
+    return bus, view
+
+
+def test_strokes_give_a_prediction_from_the_snapshot_model(canvas, digits):
+    bus, view = canvas
+    model = trained_model(digits, hidden=24, steps=80)
+    bus.snapshot.emit(snapshot_of(model, digits))
+    assert view.probabilities() is None  # nothing drawn yet
+    view.draw_stroke(SEVEN)
+    probs = view.probabilities()
+    assert probs is not None and probs.shape == (10,)
+    assert probs.sum() == pytest.approx(1.0, abs=1e-5) and np.all(probs >= 0)
+    framed = view.processed_image()
+    assert framed.shape == (8, 8) and framed.max() > 0.5
+    # The network was asked about exactly this image.
+    expected = model.predict_proba(framed.reshape(1, -1))[0]
+    np.testing.assert_allclose(probs, expected, rtol=1e-5)
+    assert view.predicted_class() == int(np.argmax(expected))
+
+
+def test_mouse_drawing_is_throttled_and_then_predicts(canvas, digits, qtbot):
+    bus, view = canvas
+    bus.snapshot.emit(snapshot_of(trained_model(digits), digits))
+    seen = []
+    view.predicted.connect(seen.append)
+    area = view.area
+    QTest.mousePress(area, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(140, 40))
+    for y in range(45, 250, 5):  # 41 moves in a burst: far fewer predictions
+        QTest.mouseMove(area, QPoint(140, y))
+    qtbot.waitUntil(lambda: len(seen) >= 1, timeout=2000)
+    assert len(seen) < 10
+    QTest.mouseRelease(area, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       QPoint(140, 250))
+    ink = area.ink()
+    assert ink[40:250, 130:150].mean() > 0.5 and ink[:, :100].max() == 0
+    assert seen[-1].sum() == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose(view.processed_image(), to_shape(ink, (8, 8)))
+
+
+def test_mnist_shaped_models_see_a_28x28_frame_and_saliency(canvas, mnist):
+    bus, view = canvas
+    model = trained_model(mnist, hidden=32, steps=30)
+    bus.snapshot.emit(snapshot_of(model, mnist))
+    view.draw_stroke(SEVEN)
+    assert view.processed_image().shape == (28, 28)
+    assert view.saliency() is None
+    view.saliency_button.click()
+    sal = view.saliency()
+    best = view.predicted_class()
+    x = view.processed_image().reshape(1, -1)
+    np.testing.assert_allclose(sal.ravel(), model.input_gradient(x, best)[0], rtol=1e-5)
+
+
+def test_clear_and_reset_forget_the_answer(canvas, digits):
+    bus, view = canvas
+    bus.snapshot.emit(snapshot_of(trained_model(digits), digits))
+    view.draw_stroke(SEVEN)
+    assert view.probabilities() is not None
+    view.clear()
+    assert view.probabilities() is None and view.processed_image().max() == 0
+    view.draw_stroke([(SIDE / 2, 50), (SIDE / 2, 230)])
+    assert view.probabilities() is not None
+    bus.run_reset.emit()
+    assert view.probabilities() is None and not view.has_model()
+    assert view.processed_image().max() > 0  # the drawing stays for the next model
