@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import time
 import zipfile
@@ -66,14 +67,14 @@ class Checkpoint:
 
     def trainer(
         self, dataset: Dataset, control: TrainingControl | None = None,
-        config: Config | None = None,
+        config: Config | None = None, **options: Any,
     ) -> Trainer:
         """A Trainer that continues this run (optionally with a changed ``config``)."""
         from core.trainer import Trainer
 
         return Trainer(
             config or self.config, dataset, control, model=self.model,
-            optimizer=self.optimizer, history=self.history, changes=self.changes,
+            optimizer=self.optimizer, history=self.history, changes=self.changes, **options,
         )
 
 
@@ -205,8 +206,9 @@ def load(path: str | os.PathLike) -> Checkpoint:
 
 
 def _read_entry(path: Path, npz: Any, key: str) -> np.ndarray:
+    _check_claimed_size(path, npz, key)
     try:
-        return npz[key]
+        entry = npz[key]
     except ValueError as exc:
         if "pickle" in str(exc) or "Object arrays" in str(exc):
             raise CheckpointError(
@@ -217,6 +219,52 @@ def _read_entry(path: Path, npz: Any, key: str) -> np.ndarray:
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise CheckpointError(f"{path}: entry {key!r} is truncated or corrupt ({exc})") \
             from None
+    except MemoryError:
+        raise CheckpointError(f"{path}: entry {key!r} is too large to load") from None
+    if not isinstance(entry, np.ndarray):
+        raise CheckpointError(f"{path}: entry {key!r} is not an array")
+    return entry
+
+
+# Deflate cannot expand its input by more than about 1032:1.
+_MAX_INFLATION = 1032
+
+
+def _check_claimed_size(path: Path, npz: Any, key: str) -> None:
+    """Refuse an entry whose header claims more data than its archive member can hold.
+
+    NumPy allocates the array a ``.npy`` header describes before reading its data,
+    so a few hostile bytes could otherwise ask for terabytes.
+    """
+    names = npz.zip.namelist()
+    info = npz.zip.getinfo(f"{key}.npy" if f"{key}.npy" in names else key)
+    if info.file_size > max(info.compress_size, 1) * _MAX_INFLATION:
+        raise CheckpointError(f"{path}: entry {key!r} claims {info.file_size:,} bytes, more "
+                              f"than its {info.compress_size:,} stored bytes can hold")
+    try:
+        with npz.zip.open(info) as f:
+            if f.read(6) != b"\x93NUMPY":
+                return  # not an array at all: refused when it is read
+            f.seek(0)
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise CheckpointError(f"{path}: entry {key!r} uses .npy format {version}, "
+                                      "which checkpoints are never written in")
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise CheckpointError(f"{path}: entry {key!r} is truncated or corrupt ({exc})") \
+            from None
+    if dtype.hasobject:
+        return  # refused as pickled data when it is read
+    claimed = math.prod(shape) * dtype.itemsize
+    if claimed > info.file_size:
+        raise CheckpointError(
+            f"{path}: entry {key!r} claims shape {shape} ({claimed:,} bytes) but holds only "
+            f"{info.file_size:,} bytes"
+        )
 
 
 def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
@@ -242,13 +290,26 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
     except (ConfigError, TypeError) as exc:
         raise fail(f"config: {exc}") from None
     m, o = meta["model"], meta["optimizer"]
+    sizes = m.get("sizes")
+    if (not isinstance(sizes, list) or len(sizes) < 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)):
+        raise fail(f"model sizes {sizes!r} are not a list of layer widths")
+    for i in range(len(sizes) - 1):  # before the model is built: its size comes from here
+        w = arrays.get(f"param.W{i + 1}")
+        if w is None or w.shape != (sizes[i], sizes[i + 1]):
+            raise fail(f"entry 'param.W{i + 1}' has shape {getattr(w, 'shape', None)}; the "
+                       f"model {'-'.join(map(str, sizes))} needs {(sizes[i], sizes[i + 1])}")
+    for name, value in (("optimizer t", o.get("t", 0)), ("step", meta.get("step", 0)),
+                        ("optimizer learning_rate", o.get("learning_rate", 0.0))):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) \
+                or not math.isfinite(value) or value < 0:
+            raise fail(f"meta field {name!r} is {value!r}, not a number >= 0")
     try:
-        sizes = [int(s) for s in m["sizes"]]
         dtype = np.dtype(m["dtype"])
         model = MLP(sizes, activation=m["activation"], init=m["init"],
                     dropout=float(m["dropout"]), l2=float(m["l2"]), dtype=dtype,
                     seed=config.seed)
-    except (ConfigError, KeyError, TypeError, ValueError) as exc:
+    except (ConfigError, KeyError, TypeError, ValueError, MemoryError) as exc:
         raise fail(f"model description is not valid ({exc})") from None
     if o.get("name") not in OPTIMIZERS:
         raise fail(f"optimizer {o.get('name')!r} is not known")
@@ -288,6 +349,11 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
     )
 
 
+#: Figures of an epoch record that the views and reports compute with.
+_HISTORY_NUMBERS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "learning_rate",
+                    "batch_size", "seconds", "samples_per_s", "step")
+
+
 def _read_meta(arr: np.ndarray, fail: Any) -> dict[str, Any]:
     if arr.dtype != np.uint8 or arr.ndim != 1:
         raise fail("entry 'meta' is not UTF-8 JSON bytes")
@@ -304,4 +370,8 @@ def _read_meta(arr: np.ndarray, fail: Any) -> dict[str, Any]:
     for i, row in enumerate(meta["history"]):
         if not isinstance(row, dict) or "val_acc" not in row:
             raise fail(f"history row {i} is not an epoch record")
+        for key in _HISTORY_NUMBERS:
+            if key in row and (not isinstance(row[key], (int, float))
+                               or isinstance(row[key], bool)):
+                raise fail(f"history row {i}: {key} is {row[key]!r}, not a number")
     return meta

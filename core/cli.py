@@ -182,8 +182,8 @@ def train_command(args: argparse.Namespace, render: Render | None = None) -> int
     folder = _output_folder(args.output)
     dataset = _load_dataset(config)
     control = TrainingControl()
-    trainer = (resumed.trainer(dataset, control, config) if resumed is not None
-               else _new_trainer(config, dataset, control))
+    trainer = (resumed.trainer(dataset, control, config, snapshots=False)
+               if resumed is not None else _new_trainer(config, dataset, control))
     _print_header(trainer, resumed is not None, folder)
 
     outcome = _train(trainer, control, folder)
@@ -451,7 +451,7 @@ def _load_dataset(config: Config) -> Any:
 def _new_trainer(config: Config, dataset: Any, control: TrainingControl) -> Any:
     from core.trainer import Trainer
 
-    return Trainer(config, dataset, control)
+    return Trainer(config, dataset, control, snapshots=False)  # nothing here draws them
 
 
 def _render(render: Render, folder: Path, trainer: Any, dataset: Any,

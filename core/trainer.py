@@ -143,7 +143,9 @@ class Trainer:
     (a checkpoint); the run then starts at epoch ``len(history)`` and goes on up
     to ``config.epochs`` epochs in all. ``config`` always describes the run as
     it is now: live changes of the learning rate (the schedule's base rate),
-    batch size and hidden widths are written back into it.
+    batch size and hidden widths are written back into it. ``snapshots=False``
+    skips the per-epoch :class:`Snapshot` (a pass over the validation set) for
+    consumers that never look at one, such as the command line.
     """
 
     def __init__(
@@ -156,6 +158,7 @@ class Trainer:
         optimizer: Optimizer | None = None,
         history: list[dict[str, Any]] | None = None,
         changes: list[dict[str, Any]] | None = None,
+        snapshots: bool = True,
     ) -> None:
         if model is None:
             model = MLP(
@@ -201,6 +204,7 @@ class Trainer:
         self._stop_message = ""
         self._paused_s = 0.0
         self._augment: Callable[..., np.ndarray] | None = None
+        self._snapshots = snapshots
 
     # -- the loop -------------------------------------------------------------
     def run(self) -> Iterator[Event]:
@@ -307,7 +311,8 @@ class Trainer:
             self.learning_rate, self.batch_size, tuple(model.sizes), seconds,
             row["samples_per_s"], self.step,
         )
-        yield self.snapshot(e)
+        if self._snapshots:
+            yield self.snapshot(e)
         if self.control.epoch_boundary():
             self._pause_reason = "step"
         return True

@@ -310,6 +310,12 @@ def test_snapshot_is_a_read_only_picture_of_the_model(digits):
     assert all(g > 0 for g in snap.grad_norms)
 
 
+def test_snapshots_can_be_left_out(digits):
+    events = list(Trainer(Config(hidden=(8,), epochs=2), digits, snapshots=False).run())
+    assert sum(isinstance(ev, EpochReport) for ev in events) == 2
+    assert not any(isinstance(ev, Snapshot) for ev in events)
+
+
 def test_suggested_rates_are_round_and_a_tenth_or_less():
     assert [suggest_learning_rate(x) for x in (50, 8, 1, 0.3, 0.07)] == [5, 0.5, 0.1, 0.02, 0.005]
     with pytest.raises(TrainingError):
