@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import signal
 import sys
 import threading
@@ -33,16 +32,13 @@ import numpy as np
 from core import checkpoint as ckpt
 from core.config import ACTIVATIONS, AUGMENTATIONS, DTYPES, INITS, OPTIMIZERS, SCHEDULES, Config
 from core.control import TrainingControl
-from core.errors import BackpropError, CheckpointError, ConfigError
+from core.errors import BackpropError, ConfigError
 from core.events import BatchProgress, Diverged, EpochReport, Finished, HyperparameterChanged
+from core.history import write_history_csv
 
 COMMANDS = ("train", "evaluate", "sweep")
 CHECKPOINT_NAME = "model.npz"
 HISTORY_NAME = "history.csv"
-HISTORY_COLUMNS = (
-    "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "learning_rate", "batch_size",
-    "architecture", "seconds", "samples_per_s", "step",
-)
 #: Exit codes: 1 a run or file failed, 2 bad arguments, 130 interrupted (as shells do).
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 #: Settings a resumed run may change; the rest define the model or its data split.
@@ -357,24 +353,6 @@ def report(model: Any, dataset: Any, out: TextIO) -> dict[str, np.ndarray]:
     lines += [f"  {names[t]} -> {names[p]}: {n}" for t, p, n in pairs]
     print("\n".join(lines), file=out, flush=True)
     return {"probs": probs, "pred": pred}
-
-
-def write_history_csv(path: Path, history: Sequence[dict[str, Any]]) -> Path:
-    """One row per epoch; the architecture is written as 784-128-10."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            for row in history:
-                row = dict(row)
-                row["architecture"] = "-".join(map(str, row.get("architecture", ())))
-                writer.writerow(row)
-        tmp.replace(path)
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot write the history: {exc.strerror or exc}") \
-            from None
-    return path
 
 
 def _override(base: Config, given: dict[str, str]) -> Config:
