@@ -1,0 +1,57 @@
+"""The runs table: one row per run, filled in from the events; curves of earlier runs faded."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.events import EpochReport, Finished, Started
+from gui.bus import EventBus
+from gui.compare_view import CompareView
+from tests.gui._events import emit_all, real_run, trainer_events
+
+
+@pytest.fixture
+def two_runs(qtbot, digits):
+    bus = EventBus()
+    view = CompareView(bus)
+    qtbot.addWidget(view)
+    first = real_run(digits)
+    second = trainer_events(digits, epochs=3, hidden=8)
+    emit_all(bus, first)
+    bus.run_reset.emit()
+    emit_all(bus, second)
+    return bus, view, first, second
+
+
+def reports(events) -> list[EpochReport]:
+    return [ev for ev in events if isinstance(ev, EpochReport)]
+
+
+def test_a_row_per_run_with_its_settings_and_best_accuracy(two_runs):
+    _, view, first, second = two_runs
+    runs = view.runs()
+    assert [r.number for r in runs] == [1, 2] and view.table.rowCount() == 2
+    for run, events, row in ((runs[0], first, 0), (runs[1], second, 1)):
+        reps = reports(events)
+        best = max(reps, key=lambda r: r.val_acc)
+        assert run.best_val_acc == best.val_acc and run.best_epoch == best.epoch
+        assert run.epochs == len(reps) and run.architecture == reps[-1].architecture
+        started = next(ev for ev in events if isinstance(ev, Started))
+        assert run.optimizer == started.config["optimizer"]
+        assert view.cell_text(row, "Best val acc").startswith(f"{best.val_acc:.2%}")
+        finished = next(ev for ev in events if isinstance(ev, Finished))
+        assert view.cell_text(row, "Ended") == finished.reason
+    # The first run's live changes show as they ended: its rate was cut to a tenth.
+    assert runs[0].learning_rate == pytest.approx(reports(first)[-1].learning_rate)
+    assert view.cell_text(0, "Network") == "64-25-10"
+    assert view.cell_text(1, "Network") == "64-8-10"
+
+
+def test_curves_keep_the_earlier_run_faded_until_cleared(two_runs):
+    _, view, _, second = two_runs
+    assert view.curves.faded_runs() == 1
+    x, _ = view.curves.series("val_acc")
+    assert x.size == len(reports(second))
+    view.clear_earlier()
+    assert view.curves.faded_runs() == 0
+    assert [r.number for r in view.runs()] == [2] and view.table.rowCount() == 1
