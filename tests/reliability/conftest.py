@@ -1,0 +1,48 @@
+"""Shared pieces of the reliability suite: a small real checkpoint, the data fakes, fuzz budgets.
+
+Each fuzz target runs a few hundred generated cases in the normal suite and at
+least 2,000 under ``pytest -m slow`` (the long runs the README quotes).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+# The data fakes (IDX and CIFAR writers, the loopback HTTP server) live beside the core tests.
+if str(HERE.parent / "core") not in sys.path:
+    sys.path.insert(0, str(HERE.parent / "core"))
+
+#: Generated cases per reader: in every run, and in the slow (``-m slow``) run.
+NORMAL_EXAMPLES = 250
+SLOW_EXAMPLES = 2000
+
+
+def fuzz_settings(slow: bool, normal: int = NORMAL_EXAMPLES) -> settings:
+    """Hypothesis settings: deterministic and bounded normally, random and long when slow."""
+    return settings(
+        max_examples=SLOW_EXAMPLES if slow else normal,
+        deadline=None,
+        derandomize=not slow,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                               HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
+
+
+@pytest.fixture(scope="session")
+def small_checkpoint(tmp_path_factory, digits) -> Path:
+    """A real checkpoint of a short Adam run on the bundled digits (64-12-10)."""
+    from core import checkpoint
+    from core.config import Config
+    from core.trainer import Trainer
+
+    trainer = Trainer(Config(hidden=(12,), epochs=1, batch_size=64, optimizer="adam",
+                             learning_rate=0.01, seed=1), digits)
+    list(trainer.run())
+    return checkpoint.save(tmp_path_factory.mktemp("ckpt") / "small.npz", trainer)
