@@ -73,6 +73,7 @@ class TrainingControl:
         value = Config.check_value(name, value)
         with self._cond:
             self._pending[name] = value
+            self._cond.notify_all()  # a paused loop applies it at once
 
     def set_learning_rate(self, lr: float) -> None:
         """Live learning rate, from the next batch."""
@@ -93,6 +94,7 @@ class TrainingControl:
         Config.check_value("hidden", tuple(w if w is not None else 1 for w in widths))
         with self._cond:
             self._pending["hidden"] = tuple(widths)
+            self._cond.notify_all()
 
     def submit(self, fn: Callable[[Any], Any]) -> Future:
         """Run ``fn(trainer)`` in the training thread at the next batch boundary.
@@ -134,13 +136,16 @@ class TrainingControl:
     def wait_while_paused(self, timeout: float | None = None) -> bool:
         """Block while paused; return False if a stop was asked for.
 
-        It also returns when a call is submitted (the Trainer runs it and waits
-        again), and, with a ``timeout``, after at most that many seconds.
+        It also returns when a call is submitted or a live change is asked for (the
+        Trainer runs or applies it and waits again), and, with a ``timeout``, after
+        at most that many seconds.
         """
         with self._cond:
             if self._paused and not self._stop:
                 self._cond.wait_for(
-                    lambda: not self._paused or self._stop or bool(self._calls), timeout
+                    lambda: not self._paused or self._stop or bool(self._calls)
+                    or bool(self._pending),
+                    timeout,
                 )
             return not self._stop
 

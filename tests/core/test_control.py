@@ -48,6 +48,10 @@ def test_wait_while_paused_wakes_on_resume_stop_call_and_timeout():
     calls = c.take_calls()
     assert len(calls) == 1 and calls[0][1] is fut
 
+    threading.Timer(0.05, c.set_batch_size, (32,)).start()
+    assert c.wait_while_paused(5) is True and c.paused  # a live change wakes it too
+    assert c.take_changes() == {"batch_size": 32}
+
     threading.Timer(0.05, c.stop).start()
     assert c.wait_while_paused(5) is False and c.stopped
 

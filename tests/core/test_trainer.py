@@ -129,7 +129,9 @@ def test_live_changes_from_another_thread_show_in_the_very_next_events(digits):
     assert trainer.history[-1]["architecture"] == [64, 48, 10]
 
 
-def test_pause_holds_step_runs_one_epoch_stop_ends_within_a_batch(digits):
+def test_pause_holds_step_runs_one_epoch_stop_ends_within_a_batch(digits, monkeypatch):
+    # Polling so slow that anything prompt below must come from the control waking the loop.
+    monkeypatch.setattr("core.trainer.PAUSE_POLL_S", 60.0)
     cfg = Config(hidden=(32,), epochs=50, batch_size=32)
     control = TrainingControl()
     trainer = Trainer(cfg, digits, control)
@@ -143,6 +145,12 @@ def test_pause_holds_step_runs_one_epoch_stop_ends_within_a_batch(digits):
     # Calls submitted while paused run in the training thread.
     assert control.submit(lambda tr: (tr.step, threading.current_thread() is t)).result(5) == (
         0, True)
+
+    # A change asked for while paused is applied at once, still paused.
+    control.set_learning_rate(0.2)
+    changed = take(q)
+    assert isinstance(changed, HyperparameterChanged) and changed.new == 0.2
+    assert trainer.step == 0 and q.empty()
 
     control.step_epoch()
     events = []
