@@ -44,7 +44,7 @@ def run(ctx: Context) -> dict[str, Any]:
             cmd += ["--data-path", folder]
         cmd += ["-o", tmp]
         out["headless_run_mb"] = peak_rss_mb(cmd)
-        out["command"] = " ".join(cmd[:-2])
+        out["command"] = " ".join(c for c in cmd[:-2] if c not in ("--data-path", folder))
     ds = ctx.dataset()
     arrays = (ds.X_train, ds.y_train, ds.X_val, ds.y_val, ds.X_test, ds.y_test)
     out["dataset_arrays_mb"] = sum(a.nbytes for a in arrays) / 2**20
