@@ -11,8 +11,9 @@ which the Trainer polls between batches.
 
 Two kinds of traffic are kept from flooding the GUI thread here, where it is
 cheapest: mini-batch progress is sent at most ~20 times a second (always the
-latest, always the last batch of an epoch), and a new snapshot is only sent once
-the views have finished drawing the previous one (the latest one waiting wins).
+latest, always the last batch of an epoch), a new snapshot is only sent once
+the views have finished drawing the previous one (the latest one waiting wins),
+and when the views fall behind anyway the worker waits for them (:class:`Backlog`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ from gui.bus import EventBus
 
 #: Seconds between two progress updates sent to the GUI (~20 per second).
 BATCH_INTERVAL = 0.05
+
+#: Events the GUI thread may have waiting before the training loop waits for it.
+MAX_BACKLOG = 16
 
 #: Threads started here that have not finished yet (see :func:`live_threads`).
 _THREADS: set[QThread] = set()
@@ -99,6 +103,43 @@ class BatchThrottle:
         return ev
 
 
+class Backlog:
+    """Events sent to the GUI thread and not yet handled there; shared by both threads.
+
+    When the views cannot keep up (the 8x8 digits train hundreds of tiny epochs
+    a second), the worker waits for them instead of queueing without end: the
+    window stays responsive and a command acts on the run as it is now, not on
+    one seconds behind the screen. ``snapshot`` is set while the views are still
+    to draw the snapshot last sent.
+    """
+
+    def __init__(self, limit: int = MAX_BACKLOG) -> None:
+        self.limit = limit
+        self.snapshot = threading.Event()
+        self._cond = threading.Condition()
+        self._queued = 0
+
+    @property
+    def queued(self) -> int:
+        with self._cond:
+            return self._queued
+
+    def sent(self) -> None:
+        with self._cond:
+            self._queued += 1
+
+    def handled(self) -> None:
+        with self._cond:
+            self._queued -= 1
+            self._cond.notify_all()
+
+    def wait_for_room(self, give_up: Callable[[], bool], poll_s: float = 0.05) -> None:
+        """Block while more than ``limit`` events wait, or until ``give_up()`` is true."""
+        with self._cond:
+            while self._queued > self.limit and not give_up():
+                self._cond.wait(poll_s)
+
+
 class _Cancelled(Exception):
     """Raised from the loading progress callback when a stop was asked for."""
 
@@ -133,7 +174,7 @@ class TrainingWorker(QObject):
         model: Any = None,
         optimizer: Any = None,
         history: Any = None,
-        snapshot_busy: threading.Event | None = None,
+        backlog: Backlog | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -143,7 +184,7 @@ class TrainingWorker(QObject):
         self._download = download
         self._load_only = load_only
         self._resume = {"model": model, "optimizer": optimizer, "history": history}
-        self._busy = snapshot_busy or threading.Event()
+        self._backlog = backlog or Backlog()
         self._throttle = BatchThrottle()
         self._held_snapshot: Snapshot | None = None
 
@@ -198,36 +239,41 @@ class TrainingWorker(QObject):
         self.loading.emit(what, int(done), int(total))
 
     # -- events ---------------------------------------------------------------
+    def _emit(self, ev: Any) -> None:
+        self._backlog.sent()
+        self.event.emit(ev)
+
     def _send(self, ev: Any) -> None:
         if isinstance(ev, BatchProgress):
             ev = self._throttle.offer(ev)
             if ev is not None:
-                self.event.emit(ev)
+                self._emit(ev)
             self._send_held_if_free()
             return
         held = self._throttle.flush()
         if held is not None:
-            self.event.emit(held)
+            self._emit(held)
         if isinstance(ev, Snapshot):
             self._held_snapshot = ev
             self._send_held_if_free()
-            return
-        if isinstance(ev, (Paused, Finished, Diverged)):
-            self._send_held()  # the picture of where it stopped must be shown
-        self.event.emit(ev)
+        else:
+            if isinstance(ev, (Paused, Finished, Diverged)):
+                self._send_held()  # the picture of where it stopped must be shown
+            self._emit(ev)
+        self._backlog.wait_for_room(lambda: self.control.stopped)
 
     def _send_held_if_free(self) -> None:
-        if self._held_snapshot is not None and not self._busy.is_set():
+        if self._held_snapshot is not None and not self._backlog.snapshot.is_set():
             self._send_held()
 
     def _send_held(self) -> None:
         held = self._throttle.flush()
         if held is not None:
-            self.event.emit(held)
+            self._emit(held)
         if self._held_snapshot is not None:
             snap, self._held_snapshot = self._held_snapshot, None
-            self._busy.set()
-            self.event.emit(snap)
+            self._backlog.snapshot.set()
+            self._emit(snap)
 
 
 class TrainingRun(QObject):
@@ -257,9 +303,9 @@ class TrainingRun(QObject):
         self.last_epoch: EpochReport | None = None
         self.started_event: Started | None = None
         self._muted = False
-        self._busy = threading.Event()
+        self.backlog = Backlog()
         self._worker: TrainingWorker | None = TrainingWorker(
-            config, self.control, snapshot_busy=self._busy, **worker_options
+            config, self.control, backlog=self.backlog, **worker_options
         )
         self._thread: QThread | None = None
         self._dispatch = {
@@ -347,7 +393,8 @@ class TrainingRun(QObject):
                     signal.emit(ev)
         finally:
             if isinstance(ev, Snapshot):
-                self._busy.clear()  # drawn: the worker may send the next one
+                self.backlog.snapshot.clear()  # drawn: the worker may send the next one
+            self.backlog.handled()
 
     @Slot(object)
     def _on_done(self, trainer: Any) -> None:

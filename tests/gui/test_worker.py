@@ -11,7 +11,13 @@ from PySide6.QtWidgets import QApplication
 
 from core.events import BatchProgress, EpochReport, Snapshot
 from gui.bus import EventBus
-from gui.worker import BATCH_INTERVAL, BatchThrottle, TrainingRun, live_threads
+from gui.worker import (
+    BATCH_INTERVAL,
+    MAX_BACKLOG,
+    BatchThrottle,
+    TrainingRun,
+    live_threads,
+)
 from tests.gui._window import window_config
 
 
@@ -82,9 +88,10 @@ def test_run_delivers_events_in_the_gui_thread_throttled(qtbot, digits):
     assert len(batches) < 6 * per_epoch / 4  # most batches were held back
     ends = [b.epoch for b in batches if b.batch + 1 == b.batches]
     assert ends == list(range(6))  # the last batch of every epoch got through
-    times = [t for t, ev in seen["batch"] if ev.batch + 1 < ev.batches]
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert not gaps or min(gaps) >= BATCH_INTERVAL * 0.5  # queued ones may bunch a little
+    mid_epoch = [t for t, ev in seen["batch"] if ev.batch + 1 < ev.batches]
+    if mid_epoch:  # at most one per interval (arrivals may bunch; their number may not)
+        span = seen["batch"][-1][0] - seen["batch"][0][0]
+        assert len(mid_epoch) <= span / BATCH_INTERVAL + 2
     snaps = [ev for _, ev in seen["snapshot"]]
     assert snaps and snaps[-1].epoch == 5  # the final picture always arrives
     assert [s.epoch for s in snaps] == sorted(s.epoch for s in snaps)
@@ -92,7 +99,7 @@ def test_run_delivers_events_in_the_gui_thread_throttled(qtbot, digits):
     assert live_threads() == []
 
 
-def test_snapshots_wait_until_the_views_have_drawn(qtbot, digits):
+def test_the_loop_waits_for_views_that_fall_behind(qtbot, digits):
     bus = EventBus()
     drawn = []
 
@@ -102,13 +109,20 @@ def test_snapshots_wait_until_the_views_have_drawn(qtbot, digits):
 
     bus.snapshot.connect(slow_view)
     run = TrainingRun(bus, window_config(epochs=40, hidden=(16,)), dataset=digits)
-    epochs = []
-    bus.epoch.connect(lambda ev: epochs.append(ev.epoch))
+    epochs, waiting = [], []
+
+    def slow_curve(ev: EpochReport) -> None:
+        time.sleep(0.005)
+        epochs.append(ev.epoch)
+        waiting.append(run.backlog.queued)
+
+    bus.epoch.connect(slow_curve)
     with qtbot.waitSignal(run.ended, timeout=30_000):
         run.start()
     assert epochs == list(range(40))
     assert drawn[-1] == 39
     assert len(drawn) < 40  # held-back snapshots were replaced by newer ones
+    assert max(waiting) <= MAX_BACKLOG + 3  # the loop waited for the views
 
 
 def test_stop_while_paused_ends_the_thread(qtbot, digits):
