@@ -157,6 +157,12 @@ def inference_tables(inf: dict[str, Any]) -> list[Table]:
                        secs(s["snapshot"])])
     t.notes.append("the validation pass and the snapshot run after every epoch, inside the "
                    "Trainer's epoch time")
+    aug = inf.get("augment")
+    if aug:
+        t.notes.append(
+            f"augmenting one epoch ({aug['n']:,} images, batch {aug['batch']}): "
+            + ", ".join(f"{k} {secs(v)}" for k, v in aug["seconds"].items())
+        )
     return [t]
 
 
@@ -320,11 +326,20 @@ def markdown(folder: Path = RESULTS_DIR) -> str:
         return "No benchmark results yet: run `make bench`."
     env = sections.get("environment", {}).get("machine", {})
     intro = (
-        f"Measured with `make bench` (`python -m bench`; the time-to-accuracy runs with "
-        f"`python -m bench --only accuracy`) on {env.get('cpu', 'an unknown CPU')}, "
-        f"{env.get('cores', '?')} cores, {env.get('system', '')}. Every time is the median of "
-        "interleaved repetitions and every ratio compares runs made side by side, so load "
-        "from other programs mostly cancels. Results: "
-        + "; ".join(sorted(set(source.values()))) + "."
+        f"Measured on {env.get('cpu', 'an unknown CPU')}, {env.get('cores', '?')} cores, "
+        f"{env.get('system', '')}, shared with other work while it ran. Every time is the "
+        "median of interleaved repetitions and every ratio compares runs made side by side, "
+        "so load from other programs mostly cancels; absolute figures move from run to run. "
+        "Results: " + "; ".join(sorted(set(source.values()))) + "."
     )
-    return "\n\n".join(["## Performance", intro, *(render_markdown(t) for t in tables(sections))])
+    how = (
+        "Reproduce with `make bench` (installs the CPU build of PyTorch from "
+        "requirements-bench.txt, then runs `python -m bench`: under ten minutes, writes "
+        "`bench/results/default.json`). The time-to-accuracy runs take about twelve minutes "
+        "more: `python -m bench --only accuracy`. `python -m bench --list` names the sections; "
+        "`python -m bench --markdown` prints this section from the stored results. Real MNIST "
+        "is read from `BACKPROP_DATA` or `../shared/datasets`; without it the sections that "
+        "need it say so and are skipped."
+    )
+    body = [render_markdown(t) for t in tables(sections)]
+    return "\n\n".join(["## Performance", intro, how, *body])
