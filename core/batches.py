@@ -49,8 +49,8 @@ class BatchSampler:
                 self._xbuf = np.empty((k, self.X.shape[1]), dtype=self.X.dtype)
                 self._ybuf = np.empty(k, dtype=self.y.dtype)
             idx = order[pos : pos + k]
-            xb = np.take(self.X, idx, axis=0, out=self._xbuf[:k], mode="clip")
-            yb = np.take(self.y, idx, out=self._ybuf[:k], mode="clip")
+            xb = self.X.take(idx, axis=0, out=self._xbuf[:k], mode="clip")
+            yb = self.y.take(idx, out=self._ybuf[:k], mode="clip")
             pos += k
             yield xb, yb
 

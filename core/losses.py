@@ -34,7 +34,7 @@ def softmax_cross_entropy(
     sums = z.sum(axis=1)
     per_sample = np.log(sums)
     per_sample -= picked
-    loss = float(per_sample.mean(dtype=np.float64))
+    loss = float(np.add.reduce(per_sample, dtype=np.float64)) / m
     if not want_grad:
         return loss, None
     # softmax / m in one pass: each row times 1 / (m * sum).

@@ -104,6 +104,7 @@ class MLP:
             self.params.append(np.zeros(fan_out, dtype=self.dtype))
         self._cache: tuple[list, list, list] | None = None
         self._workspaces: dict[tuple, _Workspace] = {}
+        self._ws: _Workspace | None = None  # the buffers of the last forward(reuse=True)
 
     @classmethod
     def from_params(cls, params: Sequence[np.ndarray], activation: str = "relu") -> MLP:
@@ -165,7 +166,7 @@ class MLP:
         the training loop allocates nothing per batch.
         """
         A = self._inputs(X)
-        ws = self._workspace(A.shape[0]) if reuse else None
+        ws = self._ws = self._workspace(A.shape[0]) if reuse else None
         drop = training and self.dropout > 0
         inputs, hidden, masks = [], [], []
         last = self.n_layers - 1
@@ -232,7 +233,7 @@ class MLP:
         ``dZ`` is overwritten.
         """
         inputs, hidden, masks = self._training_cache()
-        ws = self._workspace(dZ.shape[0])
+        ws = self._ws if self._ws is not None else self._workspace(dZ.shape[0])
         optimizer.begin_step()
         for l in range(self.n_layers - 1, -1, -1):
             W = self.params[2 * l]
@@ -260,7 +261,7 @@ class MLP:
         L2 penalty) before the step.
         """
         logits = self.forward(X, training=True, reuse=True)
-        loss, dZ = softmax_cross_entropy(logits, y, rows=self._workspace(logits.shape[0]).rows)
+        loss, dZ = softmax_cross_entropy(logits, y, rows=self._ws.rows)
         loss += self.l2_penalty()
         self.backward_step(dZ, optimizer)
         return loss
@@ -359,7 +360,7 @@ class MLP:
         )
         self.params[:] = remap_hidden(self.params, layer, index, fresh_in)
         self.sizes[layer + 1] = new_size
-        self._cache = None
+        self._cache, self._ws = None, None
         self._workspaces.clear()
         return index
 
