@@ -7,6 +7,11 @@ started from a shown ``MainWindow`` with every view live (Qt offscreen). Trainin
 throughput is each ``EpochReport.samples_per_s``. While the window trains, a
 10 ms ``QTimer`` in the GUI thread records the gaps between its ticks: the worst
 gap is the longest the window could not react.
+
+With ``--diagnose`` it instead runs one windowed round in which every event the
+GUI thread handles (paints, queued signals, timers) and every view's ``_on_*``
+slot is timed, and reports the slowest: where a stall comes from. The timing
+itself slows the window, so those rounds are never used for the figures above.
 """
 
 from __future__ import annotations
@@ -75,6 +80,80 @@ def window_round(config, timeout_s: float) -> dict[str, Any]:
     }
 
 
+class Stopwatch:
+    """Per-name count, total and worst duration of timed calls."""
+
+    def __init__(self) -> None:
+        self.stats: dict[str, list[float]] = {}
+
+    def add(self, name: str, seconds: float) -> None:
+        s = self.stats.setdefault(name, [0, 0.0, 0.0])
+        s[0] += 1
+        s[1] += seconds
+        s[2] = max(s[2], seconds)
+
+    def worst(self, n: int = 8) -> list[dict[str, Any]]:
+        ranked = sorted(self.stats.items(), key=lambda kv: -kv[1][2])[:n]
+        return [{"what": k, "calls": int(c), "total_ms": round(t * 1000, 1),
+                 "worst_ms": round(w * 1000, 1)} for k, (c, t, w) in ranked]
+
+
+def timing_app(watch: Stopwatch):
+    """A QApplication whose ``notify`` times every event it delivers in the GUI thread."""
+    from PySide6.QtWidgets import QApplication
+
+    class TimingApp(QApplication):
+        def notify(self, receiver, event):
+            t0 = time.perf_counter()
+            try:
+                return super().notify(receiver, event)
+            finally:
+                watch.add(f"{type(receiver).__name__} {event.type().name}",
+                          time.perf_counter() - t0)
+
+    return TimingApp([])
+
+
+def time_view_slots(watch: Stopwatch) -> None:
+    """Wrap every ``_on_*`` method of the gui package's classes with a timer."""
+    import functools
+    import inspect
+    import sys
+
+    import gui.main_window  # noqa: F401  (imports every view)
+
+    def timed(name, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                watch.add(name, time.perf_counter() - t0)
+
+        return wrapper
+
+    for modname, module in list(sys.modules.items()):
+        if not modname.startswith("gui.") or module is None:
+            continue
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != modname:
+                continue
+            for attr, fn in list(vars(cls).items()):
+                if attr.startswith("_on_") and inspect.isfunction(fn):
+                    setattr(cls, attr, timed(f"{cls_name}.{attr}", fn))
+
+
+def diagnose(config, timeout_s: float) -> dict[str, Any]:
+    events, slots = Stopwatch(), Stopwatch()
+    app = timing_app(events)
+    time_view_slots(slots)
+    result = window_round(config, timeout_s)
+    app.processEvents()
+    return {"hidden": config.hidden[0], "worst_gap_ms": result["gaps_ms"][:1],
+            "slowest_events": events.worst(), "slowest_slots": slots.worst()}
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--hidden", type=int, default=128)
@@ -83,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--dataset", default="mnist")
     p.add_argument("--data", default=None)
+    p.add_argument("--diagnose", action="store_true", help="time every GUI-thread event")
     args = p.parse_args(argv)
 
     from PySide6.QtWidgets import QApplication
@@ -90,9 +170,13 @@ def main(argv: list[str] | None = None) -> None:
     from core.config import Config
     from core.data import load_dataset
 
-    app = QApplication.instance() or QApplication([])
     config = Config(dataset=args.dataset, data_path=args.data, hidden=(args.hidden,),
                     batch_size=args.batch, epochs=args.epochs, learning_rate=0.1, seed=0)
+    if args.diagnose:
+        out = diagnose(config, timeout_s=60 + 30 * args.epochs)
+        print("GUIPROBE " + json.dumps(out), flush=True)
+        return
+    app = QApplication.instance() or QApplication([])
     dataset = load_dataset(args.dataset, path=args.data, seed=0)
     headless, windowed = [], []
     for _ in range(args.rounds):

@@ -176,6 +176,12 @@ def gui_tables(g: dict[str, Any]) -> list[Table]:
                        rate(r["headless_samples_per_s"]), rate(r["window_samples_per_s"]),
                        ratio(r["ratio"]), "-" if stall is None else f"{stall:.0f} ms"])
     t.notes.append(g["method"])
+    diag = g.get("diagnosis")
+    if diag:
+        slow = "; ".join(f"{e['what']} {e['worst_ms']:.0f} ms" for e in diag["slowest_events"][:4])
+        slots = "; ".join(f"{e['what']} {e['worst_ms']:.0f} ms" for e in diag["slowest_slots"][:4])
+        t.notes.append(f"slowest GUI-thread events (timed round, hidden {diag['hidden']}): {slow}")
+        t.notes.append(f"slowest view slots: {slots}")
     return [t]
 
 
