@@ -80,7 +80,9 @@ class CompareView(QWidget):
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
+        rows = self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(header.sizeHint().height() + 4 * rows + 6)
         self.table.setToolTip("Every run of this session: its settings (learning rate and batch "
                               "as they are now) and its best validation accuracy")
         self.clear_button = QPushButton("Clear earlier runs")

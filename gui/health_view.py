@@ -50,9 +50,13 @@ def _plot(title: str, left: str, log_y: bool = False) -> pg.PlotWidget:
     p.setLabel("left", left)
     p.showGrid(x=True, y=True, alpha=0.2)
     p.setLogMode(y=log_y)
-    p.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-8,
-                brush=pg.mkBrush(128, 128, 128, 40))
     return w
+
+
+def colour_key(names: list[str]) -> str:
+    """HTML: a coloured square before each name, in the palette's order."""
+    return " ".join(f"<span style='color:{PALETTE[i % len(PALETTE)].name()}'>■</span>&nbsp;{n}"
+                    for i, n in enumerate(names))
 
 
 class HealthView(QWidget):
@@ -63,14 +67,20 @@ class HealthView(QWidget):
         self._norms_w = _plot("Weight ‖W‖ (solid) and gradient (dashed) norms", "L2 norm",
                               log_y=True)
         self._norms_w.setLabel("bottom", "epoch")
-        self._dead_w = _plot("Dead units per hidden layer", "dead (%)")
+        self._dead_w = _plot("Dead units per hidden layer (constant output)", "dead (%)")
         self._dead_w.setLabel("bottom", "epoch")
         self._dead_w.setYRange(0, 100, padding=0.02)
         self._hist_w = _plot("Weights now vs first snapshot", "weights")
         self._hist_w.setLabel("bottom", "weight value")
         self._pca_w = _plot("Last hidden layer, PCA of validation digits", "PC 2")
         self._pca_w.setLabel("bottom", "PC 1")
-        self._pca_w.getPlotItem().legend.setColumnCount(2)
+        self._hist_w.getPlotItem().addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-8,
+                                             brush=pg.mkBrush(128, 128, 128, 40))
+        self._layer_key = QLabel("")
+        self._layer_key.setToolTip("Colour of each layer in the norm and dead-unit plots "
+                                   "(hidden layer n is the output of layer n)")
+        self._class_key = QLabel(colour_key([str(c) for c in range(len(PALETTE))]))
+        self._class_key.setToolTip("Colour of each class in the PCA map")
         self._norms_w.setToolTip("A layer whose gradient norm is far below the others' "
                                  "learns slowly (vanishing gradients)")
         self._dead_w.setToolTip("Units whose output is the same for every validation image "
@@ -86,9 +96,6 @@ class HealthView(QWidget):
 
         self._scatter = pg.ScatterPlotItem(size=6, pen=None)
         self._pca_w.getPlotItem().addItem(self._scatter)
-        for c, colour in enumerate(PALETTE):  # legend entries only: one dot per class
-            self._pca_w.getPlotItem().legend.addItem(
-                pg.ScatterPlotItem(brush=pg.mkBrush(colour), pen=None, size=8), str(c))
         self._brushes = [pg.mkBrush(c) for c in PALETTE]
         self._inset = QFrame(self._pca_w)
         self._inset.setFrameShape(QFrame.Shape.Box)
@@ -119,14 +126,20 @@ class HealthView(QWidget):
         row.addStretch(1)
         hist_box.addLayout(row)
         hist_box.addWidget(self._hist_w, 1)
+        pca_box = QVBoxLayout()
+        pca_box.addWidget(self._pca_w, 1)
+        pca_box.addWidget(self._class_key, 0, Qt.AlignmentFlag.AlignHCenter)
         grid = QGridLayout()
         grid.addWidget(self._norms_w, 0, 0)
         grid.addWidget(self._dead_w, 0, 1)
         grid.addLayout(hist_box, 1, 0)
-        grid.addWidget(self._pca_w, 1, 1)
+        grid.addLayout(pca_box, 1, 1)
+        top = QHBoxLayout()
+        top.addWidget(self._title, 1)
+        top.addWidget(self._layer_key)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self._title)
+        layout.addLayout(top)
         layout.addLayout(grid, 1)
 
         self._reset_state()
@@ -187,7 +200,7 @@ class HealthView(QWidget):
         self._inset_picture.setPixmap(pix)
         self._inset_text.setText(f"label {self._name(int(self._labels[i]))}")
         self._inset.adjustSize()
-        self._inset.move(self._pca_w.width() - self._inset.width() - 12, 34)
+        self._inset.move(self._pca_w.width() - self._inset.width() - 12, 30)
         self._inset.show()
         self._inset.raise_()
 
@@ -240,15 +253,14 @@ class HealthView(QWidget):
         for l in range(n_layers):
             c = PALETTE[l % len(PALETTE)]
             self._weight_items.append(norms.plot(pen=pg.mkPen(c, width=2), symbol="o",
-                                                 symbolSize=4, symbolBrush=c, symbolPen=None,
-                                                 name=f"layer {l + 1}"))
+                                                 symbolSize=4, symbolBrush=c, symbolPen=None))
             self._grad_items.append(norms.plot(pen=pg.mkPen(c, width=1.5,
                                                             style=Qt.PenStyle.DashLine)))
         for l in range(n_hidden):
             c = PALETTE[l % len(PALETTE)]
             self._dead_items.append(dead.plot(pen=pg.mkPen(c, width=2), symbol="o", symbolSize=4,
-                                              symbolBrush=c, symbolPen=None,
-                                              name=f"hidden {l + 1}"))
+                                              symbolBrush=c, symbolPen=None))
+        self._layer_key.setText(colour_key([f"layer {l + 1}" for l in range(n_layers)]))
         self.layer_box.blockSignals(True)
         self.layer_box.clear()
         for l in range(n_layers):
