@@ -403,6 +403,8 @@ class MainWindow(QMainWindow):
 
     # -- loading ahead of Start -------------------------------------------------
     def _preload(self) -> None:
+        if self._closing:
+            return  # closed before the event loop got here: no thread may start now
         try:
             config = self.controls.config()
         except BackpropError:
