@@ -71,7 +71,40 @@ def measure(
         ratio = out["workers_2"][key] / out["workers_1"][key]
         out["speedup" if key == "trials_per_min" else "steady_speedup"] = round(ratio, 2)
     out["same_results"] = outcomes[1] == outcomes[2]
+    out["machine_speedup_2_processes"] = round(parallel_capacity(), 2)
+    log(f"sweep: speedup {out['speedup']} end to end, {out['steady_speedup']} steady; "
+        f"a pure compute job gets {out['machine_speedup_2_processes']} here")
     return out
+
+
+def _matmul_seconds(reps: int = 30) -> float:
+    """Seconds for a fixed single-threaded float32 matmul loop: pure compute, no data."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    a = np.random.default_rng(0).random((800, 800), dtype=np.float32)
+    with threadpool_limits(limits=1):
+        start = time.perf_counter()
+        for _ in range(reps):
+            a @ a
+        return time.perf_counter() - start
+
+
+def parallel_capacity() -> float:
+    """How much faster two single-threaded processes get a fixed job done than one.
+
+    About 2 on two idle cores; less when other work shares the machine. It puts the
+    sweep's speedup in context: the sweep cannot beat what the machine offers.
+    """
+    import joblib
+
+    solo = _matmul_seconds()
+    with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
+        joblib.Parallel(n_jobs=2)(joblib.delayed(_matmul_seconds)(1) for _ in range(2))
+        start = time.perf_counter()
+        joblib.Parallel(n_jobs=2)(joblib.delayed(_matmul_seconds)() for _ in range(2))
+        pair = time.perf_counter() - start
+    return 2 * solo / pair
 
 
 def run() -> dict[str, Any]:
