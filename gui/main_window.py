@@ -200,6 +200,9 @@ class MainWindow(QMainWindow):
         for a in (self.start_pause_action, self.step_action, self.stop_action,
                   self.reset_action):
             run_menu.addAction(a)
+        run_menu.addSeparator()
+        run_menu.addAction(action("S&weep…", self.open_sweep, None,
+                                  "Train many settings in parallel and compare them"))
 
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.controls_dock.toggleViewAction())
@@ -561,3 +564,13 @@ class MainWindow(QMainWindow):
             "trained while you watch: change it while it learns and look at what it "
             "gets wrong.</p>",
         )
+
+    # -- sweeps -----------------------------------------------------------------
+    def open_sweep(self) -> None:
+        """The sweep dialog, starting from the current settings; one per window, reused."""
+        from gui.sweep_dialog import SweepDialog
+
+        if getattr(self, "_sweep_dialog", None) is None:
+            self._sweep_dialog = SweepDialog(self.config(), self)
+        self._sweep_dialog.show()
+        self._sweep_dialog.raise_()
