@@ -215,13 +215,19 @@ def memory_tables(mem: dict[str, Any]) -> list[Table]:
 def sweep_tables(sw: dict[str, Any]) -> list[Table]:
     t = Table(f"Sweep throughput: {sw['trials']} one-epoch {sw['dataset']} trials "
               f"({sw['architecture']}), one BLAS thread per trial",
-              ["workers", "wall", "trials/min", "first result"])
+              ["workers", "wall", "trials/min", "steady trials/min", "first result"])
     for jobs in (1, 2):
         w = sw[f"workers_{jobs}"]
         t.rows.append([str(jobs), secs(w["seconds"]), f"{w['trials_per_min']:.1f}",
-                       secs(w["first_result_s"])])
-    t.notes.append(f"speed-up with 2 workers: {sw['speedup']:.2f}x; identical results: "
-                   f"{sw['same_results']}")
+                       f"{w['steady_trials_per_min']:.1f}" if "steady_trials_per_min" in w
+                       else "-", secs(w["first_result_s"])])
+    note = f"speed-up with 2 workers: {sw['speedup']:.2f}x end to end"
+    if "steady_speedup" in sw:
+        note += f", {sw['steady_speedup']:.2f}x steady"
+    if "machine_speedup_2_processes" in sw:
+        note += (f"; two single-threaded processes doing pure compute got "
+                 f"{sw['machine_speedup_2_processes']:.2f}x on this machine at the time")
+    t.notes.append(note + f"; identical results: {sw['same_results']}")
     return [t]
 
 
