@@ -53,7 +53,7 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "wide",
             "Two hidden layers of 1024 with dropout, momentum and a cosine decay: "
-            "above 98.5% test accuracy.",
+            "about 98.5% test accuracy (98.49% already after 20 epochs).",
             {**_MNIST, "hidden": (1024, 1024), "activation": "relu", "optimizer": "momentum",
              "learning_rate": 0.05, "momentum": 0.9, "schedule": "cosine",
              "min_lr_ratio": 0.01, "dropout": 0.3, "batch_size": 128, "epochs": 30},
@@ -61,7 +61,7 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "fast",
             "The quickest way past 97%: 784-256-10, momentum, big steps decaying over "
-            "4 epochs (a few seconds on two cores).",
+            "4 epochs; past 97% after the second epoch, 97.8% at the end.",
             {**_MNIST, "hidden": (256,), "activation": "relu", "optimizer": "momentum",
              "learning_rate": 0.1, "momentum": 0.9, "schedule": "cosine",
              "min_lr_ratio": 0.01, "batch_size": 128, "epochs": 4},
@@ -69,7 +69,8 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "best",
             "The most accurate MLP here: two hidden layers of 1024 with dropout, trained "
-            "on randomly moved, turned and bent digits (augment 'affine').",
+            "on randomly moved, turned and bent digits (augment 'affine'): above 99% test "
+            "accuracy from epoch 15 on.",
             {**_MNIST, "hidden": (1024, 1024), "activation": "relu", "optimizer": "momentum",
              "learning_rate": 0.05, "momentum": 0.9, "schedule": "cosine",
              "min_lr_ratio": 0.01, "dropout": 0.2, "augment": "affine", "batch_size": 128,
