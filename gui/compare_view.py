@@ -122,6 +122,12 @@ class CompareView(QWidget):
     def cell_text(self, row: int, column: str) -> str:
         return self.table.item(row, COLUMNS.index(column)).text()
 
+    def set_ended(self, text: str) -> None:
+        """Say how the latest run ended when no ``Finished`` will (an opened checkpoint)."""
+        if self._runs:
+            self._runs[-1].ended = text
+            self._refresh()
+
     def clear_earlier(self) -> None:
         """Keep only the current run, here and in the curves."""
         if self._runs:
