@@ -134,9 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("backprop-studio")
     load_style(app)
     install_excepthook()
+    from PySide6.QtCore import QSettings
+
     from gui.main_window import MainWindow
 
-    window = MainWindow(config)
+    # Options given on the command line win; without any, the last session's settings.
+    given = any(getattr(args, name) is not None for name in OPTIONS)
+    window = MainWindow(config if given else None, settings=QSettings())
     window.show()
     if args.start:
         QTimer.singleShot(0, window.start)

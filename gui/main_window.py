@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -40,6 +40,7 @@ from gui.controls import ControlPanel
 from gui.curves_view import CurvesView
 from gui.gallery_view import GalleryView
 from gui.status import ProgressBox, StatusLine
+from gui.tools import Tools
 from gui.weights_view import WeightsView
 from gui.worker import TrainingRun, dataset_key
 
@@ -54,6 +55,11 @@ SHORTCUTS = (
     ("S", "Step: train one more epoch, then pause"),
     ("R", "Reset: end the run and apply every setting"),
     ("Ctrl+S", "Save a checkpoint of the run"),
+    ("Ctrl+O", "Open a checkpoint: look at it, Start goes on training it"),
+    ("Ctrl+E", "Export the history, the confusion matrix, the gallery or a plot"),
+    ("Ctrl+1 … Ctrl+4", "Show the Training, Draw, Health or Runs tab"),
+    ("Delete", "Clear the drawing (Draw tab)"),
+    ("Ctrl+Shift+T", "Switch between light and dark"),
     ("Ctrl+Q", "Quit"),
 )
 
@@ -76,12 +82,14 @@ class MainWindow(QMainWindow):
     ``config`` fills the controls (the default trains on MNIST); ``preload``
     starts loading that dataset right away so Start can begin at once.
     ``on_unsaved_close`` answers the close question without a dialog when set to
-    "save", "discard" or "cancel" ("ask" shows the dialog).
+    "save", "discard" or "cancel" ("ask" shows the dialog). ``settings`` is where
+    the window's layout and the last run's settings are kept (none: nothing is
+    kept); with ``config`` None the stored run settings fill the controls.
     """
 
     def __init__(
         self, config: Config | None = None, *, preload: bool = True,
-        parent: QWidget | None = None,
+        settings: QSettings | None = None, parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Backprop Studio")
@@ -102,6 +110,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect_bus()
         self.resize(1400, 900)
+        self.tools = Tools(self, settings, restore_config=config is None)
         if preload:
             QTimer.singleShot(0, self._preload)
 
@@ -261,12 +270,14 @@ class MainWindow(QMainWindow):
             self.banner.show_message(str(e), "error")
             return
         key = dataset_key(config)
-        dataset = self._dataset if key == self._dataset_key else None
-        if self._views_hold_run:
+        resume = self.tools.take_resume(key)  # an opened checkpoint goes on training
+        opened = resume.pop("dataset", None)
+        dataset = self._dataset if key == self._dataset_key else opened
+        if self._views_hold_run and not resume:
             self.bus.run_reset.emit()
         self._views_hold_run = True
         self._saved = True
-        run = TrainingRun(self.bus, config, self, dataset=dataset, download=True)
+        run = TrainingRun(self.bus, config, self, dataset=dataset, download=True, **resume)
         if step:
             run.control.step_epoch()
         self._watch(run)
@@ -402,7 +413,7 @@ class MainWindow(QMainWindow):
             if not run.stop(wait_ms=CLOSE_WAIT_MS):
                 done = False
                 run.ended.connect(lambda _t: self.close())
-        return done
+        return self.tools.shut_down(CLOSE_WAIT_MS) and done
 
     # -- loading ahead of Start -------------------------------------------------
     def _preload(self) -> None:
@@ -443,6 +454,10 @@ class MainWindow(QMainWindow):
             self.progress.bar.setFormat("Ready")
         if after is not None:
             self.start(step=after == "step")
+
+    def dataset_for(self, key: tuple) -> Any:
+        """The dataset already loaded for ``key`` (a ``dataset_key``), or None."""
+        return self._dataset if key == self._dataset_key else None
 
     def _on_dataset_ready(self, dataset: Any, key: tuple) -> None:
         self._dataset, self._dataset_key = dataset, key
@@ -558,12 +573,9 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
 
     def _show_about(self) -> None:
-        QMessageBox.about(
-            self, "About Backprop Studio",
-            "<b>Backprop Studio</b><p>A neural network written from scratch in NumPy, "
-            "trained while you watch: change it while it learns and look at what it "
-            "gets wrong.</p>",
-        )
+        from gui.about import AboutDialog
+
+        AboutDialog(self).exec()
 
     # -- sweeps -----------------------------------------------------------------
     def open_sweep(self) -> None:
