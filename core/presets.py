@@ -53,7 +53,7 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "wide",
             "Two hidden layers of 1024 with dropout, momentum and a cosine decay: "
-            "about 98.5% test accuracy (98.49% already after 20 epochs).",
+            "about 98.6% test accuracy.",
             {**_MNIST, "hidden": (1024, 1024), "activation": "relu", "optimizer": "momentum",
              "learning_rate": 0.05, "momentum": 0.9, "schedule": "cosine",
              "min_lr_ratio": 0.01, "dropout": 0.3, "batch_size": 128, "epochs": 30},
@@ -70,7 +70,7 @@ PRESETS: dict[str, Preset] = {
             "best",
             "The most accurate MLP here: two hidden layers of 1024 with dropout, trained "
             "on randomly moved, turned and bent digits (augment 'affine'): above 99% test "
-            "accuracy from epoch 15 on.",
+            "accuracy from epoch 11 on, 99.35% at the end.",
             {**_MNIST, "hidden": (1024, 1024), "activation": "relu", "optimizer": "momentum",
              "learning_rate": 0.05, "momentum": 0.9, "schedule": "cosine",
              "min_lr_ratio": 0.01, "dropout": 0.2, "augment": "affine", "batch_size": 128,
