@@ -88,3 +88,45 @@ def test_clear_and_reset_forget_the_answer(canvas, digits):
     bus.run_reset.emit()
     assert view.probabilities() is None and not view.has_model()
     assert view.processed_image().max() > 0  # the drawing stays for the next model
+
+
+LONG = 20_000  # ms: generous for a busy machine
+
+
+def test_save_then_open_in_the_window_gives_the_same_predictions(make_window, qtbot, tmp_path):
+    from tests.gui._window import window_config
+
+    w = make_window(window_config(epochs=2, hidden=(16,)))
+    with qtbot.waitSignal(w.bus.finished, timeout=LONG):
+        w.start()
+    qtbot.waitUntil(lambda: w.controls.state == "idle", timeout=LONG)
+    canvas = w.tools.canvas
+    w.tools.tabs.setCurrentWidget(canvas)
+    canvas.draw_stroke(SEVEN)
+    before, matrix = canvas.probabilities(), w.confusion.matrix()
+    assert before is not None
+    assert w.save_checkpoint(tmp_path / "run.npz")
+
+    w.reset()
+    assert canvas.probabilities() is None and not canvas.has_model()
+    with qtbot.waitSignal(w.bus.snapshot, timeout=LONG):
+        assert w.tools.open_checkpoint(tmp_path / "run.npz")
+    np.testing.assert_array_equal(canvas.probabilities(), before)
+    np.testing.assert_array_equal(w.confusion.matrix(), matrix)
+    assert len(w.curves.history_rows()) == 2  # the saved history is back on the curves
+    assert w.controls.state == "idle" and w.checkpoint_dir == tmp_path
+
+    # Start goes on training the opened run, from where it was saved.
+    with qtbot.waitSignal(w.bus.epoch, timeout=LONG) as report:
+        w.start()
+    assert report.args[0].epoch == 2 and w.tools.compare.runs()[-1].first_epoch == 2
+    epochs = [row["epoch"] for row in w.curves.history_rows()]
+    assert epochs[:3] == [0, 1, 2] and epochs == list(range(len(epochs)))  # one curve, no gap
+
+
+def test_opening_a_bad_file_says_so(make_window, tmp_path):
+    w = make_window()
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a checkpoint")
+    assert not w.tools.open_checkpoint(bad)
+    assert "bad.npz" in w.banner.text() and w.banner.level == "error"

@@ -98,3 +98,31 @@ def test_dialog_writes_the_chosen_item_and_reports_failures(views, tmp_path, qtb
     assert "Wrote" in dialog.message()
     assert dialog.export_current(tmp_path / "missing" / "deeper" / "out.csv") is None
     assert "cannot export" in dialog.message()
+
+
+def test_the_window_exports_a_finished_run(make_window, qtbot, tmp_path):
+    from tests.gui._window import window_config
+
+    w = make_window(window_config(epochs=3, hidden=(16,)))
+    with qtbot.waitSignal(w.bus.finished, timeout=20_000):
+        w.start()
+    dialog = w.tools.export_dialog()
+    qtbot.addWidget(dialog)
+    names = [t.name for t in dialog.targets]
+    assert any(n.startswith("History") for n in names)
+    assert any("Health" in n for n in names) and any("Curves: Loss" in n for n in names)
+
+    dialog.list.setCurrentRow(names.index("History, one row per epoch (CSV)"))
+    with open(dialog.export_current(tmp_path / "h.csv"), newline="") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1, 2]
+    dialog.list.setCurrentRow(names.index("Confusion matrix counts (CSV)"))
+    with open(dialog.export_current(tmp_path / "cm.csv"), newline="") as f:
+        rows = list(csv.reader(f))
+    assert np.array_equal(np.array([[int(v) for v in r[1:]] for r in rows[1:]]),
+                          w.confusion.matrix())
+    dialog.list.setCurrentRow(names.index("Curves: Accuracy (PNG or SVG)"))
+    img = QImage(str(dialog.export_current(tmp_path / "acc.png")))
+    assert img.width() == w.curves.plot_widgets()[1].width()
+    assert dialog.folder == tmp_path
+    dialog.accept()
+    assert w.checkpoint_dir == tmp_path  # the next dialog opens where this one wrote

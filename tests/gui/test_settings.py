@@ -101,3 +101,53 @@ def test_folder_and_theme(tmp_path):
     assert Settings(ini(tmp_path)).theme == "dark"
     with pytest.raises(SettingsError, match="theme"):
         s.theme = "sepia"
+
+
+def test_settings_survive_a_restart_of_the_window(make_window, qtbot, tmp_path):
+    from gui.main_window import MainWindow
+    from tests.gui._window import window_config
+
+    w = make_window(window_config(), settings=ini(tmp_path), preload=False)
+    c = w.controls
+    c.set_hidden(96)
+    c.set_learning_rate(0.02)
+    c.depth.setValue(2)
+    c.epochs.setValue(7)
+    c.optimizer.setCurrentIndex(c.optimizer.findData("adam"))
+    chosen = w.config()
+    w.checkpoint_dir = tmp_path
+    w.tools.set_theme("dark")
+    w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, w.controls_dock)
+    w.resize(w.width(), 560)  # the offscreen screen is 800 px square: only heights fit it
+    w.close()
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=5000)
+    w.tools.set_theme("light")  # the application's palette back for the other tests
+
+    again = MainWindow(settings=ini(tmp_path), preload=False)  # no config: the stored one
+    again.on_unsaved_close = "discard"
+    qtbot.addWidget(again)
+    again.show()
+    assert again.config() == chosen
+    assert again.config().hidden == (96, 96) and again.config().optimizer == "adam"
+    assert again.height() == 560
+    assert again.dockWidgetArea(again.controls_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert again.checkpoint_dir == tmp_path
+    assert again.tools.theme is not None and again.tools.theme.choice == "dark"
+    again.tools.set_theme("light")
+    again.close()
+
+
+def test_a_window_with_damaged_settings_opens_and_says_so(make_window, tmp_path):
+    from gui.main_window import MainWindow
+
+    path = tmp_path / "studio.ini"
+    path.write_text("[run]\nlearning_rate=fast\nepochs=3\n[window]\ngeometry=zzz\n")
+    w = MainWindow(settings=QSettings(str(path), QSettings.Format.IniFormat), preload=False)
+    try:
+        assert w.config().epochs == 3  # the good value is used
+        assert w.config().learning_rate == 0.1  # the bad one falls back to the default
+        assert "learning_rate" in w.banner.text() and w.banner.level == "warning"
+    finally:
+        w.tools.set_theme("light")
+        w.close()
+        w.deleteLater()
