@@ -29,6 +29,8 @@ REDRAW_MS = 50
 SMOOTHING = 0.95  # weight of the past in the running loss's moving average
 SHORT_NAMES = {"learning_rate": "lr", "batch_size": "batch", "hidden": "hidden"}
 SERIES = ("running_loss", "train_loss", "val_loss", "train_acc", "val_acc")
+#: Change and divergence markers kept on the plots (the newest; older ones are removed).
+MAX_MARKERS = 40
 
 
 class _Buffer:
@@ -247,6 +249,12 @@ class CurvesView(QWidget):
         self._loss_w.getPlotItem().addItem(lines[0], ignoreBounds=True)
         self._acc_w.getPlotItem().addItem(lines[1], ignoreBounds=True)
         self._markers.append((label, lines))
+        # Every marker is painted on every frame: a storm of changes must not pile up
+        # thousands of them and freeze the window, so only the newest are kept.
+        while len(self._markers) > MAX_MARKERS:
+            _, (top, bottom) = self._markers.pop(0)
+            self._loss_w.getPlotItem().removeItem(top)
+            self._acc_w.getPlotItem().removeItem(bottom)
 
     def _on_run_reset(self) -> None:
         """Keep what was drawn as a faded copy, then start empty."""
