@@ -47,7 +47,10 @@ from gui.bus import EventBus
 BATCH_INTERVAL = 0.05
 
 #: Events the GUI thread may have waiting before the training loop waits for it.
-MAX_BACKLOG = 16
+MAX_BACKLOG = 4
+#: Longest rest the GUI thread is given after one event (a slot that opened a dialog
+#: must not hold training up for as long as the dialog was open).
+MAX_REST_S = 0.25
 
 #: Threads started here that have not finished yet (see :func:`live_threads`).
 _THREADS: set[QThread] = set()
@@ -107,17 +110,21 @@ class Backlog:
     """Events sent to the GUI thread and not yet handled there; shared by both threads.
 
     When the views cannot keep up (the 8x8 digits train hundreds of tiny epochs
-    a second), the worker waits for them instead of queueing without end: the
-    window stays responsive and a command acts on the run as it is now, not on
-    one seconds behind the screen. ``snapshot`` is set while the views are still
-    to draw the snapshot last sent.
+    a second), the worker waits for them instead of queueing without end. It
+    also leaves the GUI thread idle for at least as long as it was just kept
+    busy: a thread that always has an event waiting never gets to its timers
+    and input, so the window would freeze while looking busy. A command then
+    acts on the run as it is now, not on one seconds behind the screen.
+    ``snapshot`` is set while the views are still to draw the snapshot last sent.
     """
 
-    def __init__(self, limit: int = MAX_BACKLOG) -> None:
+    def __init__(self, limit: int = MAX_BACKLOG, max_rest_s: float = MAX_REST_S) -> None:
         self.limit = limit
+        self.max_rest_s = max_rest_s
         self.snapshot = threading.Event()
         self._cond = threading.Condition()
         self._queued = 0
+        self._rest_until = 0.0
 
     @property
     def queued(self) -> int:
@@ -128,16 +135,22 @@ class Backlog:
         with self._cond:
             self._queued += 1
 
-    def handled(self) -> None:
+    def handled(self, cost_s: float) -> None:
+        """One event was handled in the GUI thread, taking ``cost_s`` seconds."""
         with self._cond:
             self._queued -= 1
+            rest = min(max(cost_s, 0.0), self.max_rest_s)
+            self._rest_until = max(self._rest_until, time.monotonic() + rest)
             self._cond.notify_all()
 
     def wait_for_room(self, give_up: Callable[[], bool], poll_s: float = 0.05) -> None:
-        """Block while more than ``limit`` events wait, or until ``give_up()`` is true."""
+        """Block until few events wait and the GUI thread has rested, or ``give_up()``."""
         with self._cond:
-            while self._queued > self.limit and not give_up():
-                self._cond.wait(poll_s)
+            while not give_up():
+                wait = self._rest_until - time.monotonic()
+                if self._queued <= self.limit and wait <= 0:
+                    return
+                self._cond.wait(min(max(wait, 0.001), poll_s))
 
 
 class _Cancelled(Exception):
@@ -259,8 +272,8 @@ class TrainingWorker(QObject):
         else:
             if isinstance(ev, (Paused, Finished, Diverged)):
                 self._send_held()  # the picture of where it stopped must be shown
+            self._backlog.wait_for_room(lambda: self.control.stopped)
             self._emit(ev)
-        self._backlog.wait_for_room(lambda: self.control.stopped)
 
     def _send_held_if_free(self) -> None:
         if self._held_snapshot is not None and not self._backlog.snapshot.is_set():
@@ -381,6 +394,7 @@ class TrainingRun(QObject):
     # -- from the worker (GUI thread) -------------------------------------------
     @Slot(object)
     def _deliver(self, ev: Any) -> None:
+        t0 = time.perf_counter()
         try:
             if isinstance(ev, EpochReport):
                 self.epochs_seen += 1
@@ -394,7 +408,7 @@ class TrainingRun(QObject):
         finally:
             if isinstance(ev, Snapshot):
                 self.backlog.snapshot.clear()  # drawn: the worker may send the next one
-            self.backlog.handled()
+            self.backlog.handled(time.perf_counter() - t0)
 
     @Slot(object)
     def _on_done(self, trainer: Any) -> None:
