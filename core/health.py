@@ -29,6 +29,9 @@ from core.model import MLP
 PCA_SAMPLE = 500
 #: Bins of each weight histogram.
 HIST_BINS = 60
+#: Randomized PCA: extra random directions, and power iterations that sharpen them.
+OVERSAMPLE = 10
+POWER_ITERATIONS = 4
 
 
 def sample_rows(n_rows: int, size: int = PCA_SAMPLE, seed: int = 0) -> np.ndarray:
@@ -40,11 +43,15 @@ def sample_rows(n_rows: int, size: int = PCA_SAMPLE, seed: int = 0) -> np.ndarra
 def principal_components(A: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ``A`` ``(n, h)`` projected on their top ``k`` principal axes.
 
-    Returns ``(points (n, k) float32, variance share (k,))``. By SVD of the centred
-    rows. An axis's sign is arbitrary in PCA; here each axis points so that its
-    largest loading is positive, so the map does not flip between two snapshots
-    of a network that barely changed. Missing axes (fewer rows or a rank below
-    ``k``) are zeros.
+    Returns ``(points (n, k) float32, variance share (k,))``. The axes are the
+    top right singular vectors of the centred rows: by a full SVD for small
+    matrices, by a seeded randomized range finder (Halko, Martinsson and Tropp,
+    2011: a few power iterations on ``k + 10`` random directions) for large ones,
+    where a full SVD of 500 x 1024 activations would cost tens of milliseconds of
+    every epoch for two columns. An axis's sign is arbitrary in PCA; here each
+    axis points so that its largest loading is positive, so the map does not
+    flip between two snapshots of a network that barely changed. Missing axes
+    (fewer rows or a rank below ``k``) are zeros.
     """
     A = np.asarray(A, dtype=np.float64)
     n = A.shape[0]
@@ -53,16 +60,30 @@ def principal_components(A: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndar
     if n < 2 or A.shape[1] == 0:
         return points, share
     C = A - A.mean(axis=0)
-    _, s, Vt = np.linalg.svd(C, full_matrices=False)
-    total = float(np.sum(s**2))
-    m = min(k, Vt.shape[0])
-    for i in range(m):
+    total = float(np.vdot(C, C))
+    Vt, s = _top_right_singular(C, k)
+    for i in range(min(k, Vt.shape[0])):
         v = Vt[i]
         if v[np.argmax(np.abs(v))] < 0:
             v = -v
         points[:, i] = C @ v
         share[i] = s[i] ** 2 / total if total > 0 else 0.0
     return points, share
+
+
+def _top_right_singular(C: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The top ``k`` right singular vectors ``(k', h)`` and values ``(k',)`` of ``C``."""
+    width = k + OVERSAMPLE
+    if min(C.shape) <= 2 * width:
+        _, s, Vt = np.linalg.svd(C, full_matrices=False)
+        return Vt[:k], s[:k]
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(C @ rng.standard_normal((C.shape[1], width)))[0]
+    for _ in range(POWER_ITERATIONS):
+        Q = np.linalg.qr(C.T @ Q)[0]
+        Q = np.linalg.qr(C @ Q)[0]
+    _, s, Vt = np.linalg.svd(Q.T @ C, full_matrices=False)
+    return Vt[:k], s[:k]
 
 
 def hidden_pca(model: MLP, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

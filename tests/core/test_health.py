@@ -106,3 +106,18 @@ def test_extras_are_read_only_copies(digits):
     X[:] = 0
     assert extras["pca_images"].max() > 0
     assert all(not a.flags.writeable for a in extras.values())
+
+
+def test_large_matrices_take_the_randomized_path_to_the_same_axes():
+    rng = np.random.default_rng(5)
+    # Hidden activations have a decaying spectrum: a few strong directions, a long tail.
+    U, _ = np.linalg.qr(rng.normal(size=(500, 120)))
+    V, _ = np.linalg.qr(rng.normal(size=(300, 120)))
+    s = 50.0 * 0.8 ** np.arange(120)
+    A = (U * s) @ V.T + 3.0
+    points, share = principal_components(A)
+    C = A - A.mean(axis=0)
+    _, s_exact, Vt = np.linalg.svd(C, full_matrices=False)
+    for i in range(2):
+        assert abs(np.corrcoef(points[:, i], C @ Vt[i])[0, 1]) == pytest.approx(1.0, abs=1e-8)
+    assert share == pytest.approx(s_exact[:2] ** 2 / np.sum(s_exact**2), rel=1e-8)
