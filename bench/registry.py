@@ -27,6 +27,7 @@ SECTION_MODULES = (
     "bench.memory",
     "bench.sweep_section",
     "bench.accuracy",
+    "bench.reliability",
 )
 
 
