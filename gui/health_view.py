@@ -226,6 +226,9 @@ class HealthView(QWidget):
             self._grad_items[l].setData(x, np.asarray(self._grad[l]), connect="finite")
         for l, item in enumerate(self._dead_items):
             item.setData(x, 100.0 * np.asarray(self._dead[l]))
+        step = max(1, int(np.ceil(len(x) / 10)))  # whole epochs on the axis
+        for w in (self._norms_w, self._dead_w):
+            w.getPlotItem().getAxis("bottom").setTickSpacing(step, step)
 
         ex = snap.extras
         now = [(ex[f"hist_counts_{l}"], ex[f"hist_edges_{l}"]) for l in range(1, n_layers + 1)

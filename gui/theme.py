@@ -123,6 +123,14 @@ class Theme(QObject):
             self._app.setStyle("Fusion")
         pal = palette_for(scheme)
         self._app.setPalette(pal)
+        # Style sheets that name palette colours (links, notes) are resolved when a
+        # widget is polished: setting a sheet again repolishes with the new palette.
+        self._app.setStyleSheet(self._app.styleSheet())
+        for widget in self._app.allWidgets():
+            sheet = widget.styleSheet()
+            if sheet:
+                widget.setStyleSheet("")
+                widget.setStyleSheet(sheet)
         pg.setConfigOption("background", pal.color(QPalette.ColorRole.Window))
         recolour_plots(pal.color(QPalette.ColorRole.WindowText))
         self._applied = scheme
