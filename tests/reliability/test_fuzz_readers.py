@@ -1,15 +1,13 @@
 """Every reader of outside bytes, fed generated input: only our typed errors ever escape.
 
-The readers are the IDX parser, the checkpoint loader, ``Config.from_strings`` and
-the two command lines (the headless one and the window's). Each is driven with
+The readers are the IDX parser, the checkpoint loader, ``Config.from_strings``, the
+two command lines (the headless one and the window's) and the window's settings
+file (QSettings, INI). Each is driven with
 inputs built to be *almost* right (a real file with a few bytes changed, a header
 with one size too large, a setting with a near-valid value), which is where a
 reader's assumptions break. A result is either a value that passes its own
 checks or an error derived from :class:`~core.errors.BackpropError`; a bare
 ValueError, KeyError, MemoryError, zipfile.BadZipFile... is a bug.
-
-The application keeps no settings file of its own yet (the window reads no
-QSettings), so the settings that come from outside are the command-line strings.
 """
 
 from __future__ import annotations
@@ -447,3 +445,66 @@ def test_window_command_line_fuzz(tokens):
 @given(tokens=_TOKENS)
 def test_window_command_line_fuzz_long(tokens):
     check_window_args(tokens)
+
+
+# -- the window's settings file (QSettings, INI) ---------------------------------------------
+_INI_VALUE = st.one_of(_NUMBERISH, st.text(alphabet=st.characters(codec="utf-8"), max_size=20),
+                       st.binary(max_size=40).map(lambda b: "@ByteArray(" + b.hex() + ")"),
+                       st.just("@Variant(\\0\\0\\0\\x7f\\0\\0\\0\\x1d)"), st.just("a, b, c"))
+_INI_KEYS = {
+    "run": st.one_of(st.sampled_from(_FIELDS), st.text(max_size=8)),
+    "window": st.sampled_from(["geometry", "state"]),
+    "files": st.just("last_folder"),
+    "view": st.just("theme"),
+}
+
+
+@st.composite
+def settings_files(draw) -> bytes:
+    """An INI settings file as a hand edit, an old version or a damaged disk might leave it."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.binary(max_size=300))
+    lines = []
+    for section in draw(st.lists(st.sampled_from(sorted(_INI_KEYS)), max_size=6)):
+        lines.append(f"[{section}]")
+        for _ in range(draw(st.integers(0, 5))):
+            key = draw(_INI_KEYS[section]).replace("\n", "").replace("=", "")
+            value = draw(_INI_VALUE).replace("\n", "\\n")
+            lines.append(f"{key}={value}")
+    return "\n".join(lines).encode("utf-8", "surrogatepass")
+
+
+def check_settings(folder: Path, data: bytes) -> None:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMainWindow
+
+    from core.errors import SettingsError
+    from gui.settings import THEMES, Settings
+
+    path = folder / "studio.ini"
+    path.write_bytes(data)
+    settings = Settings(QSettings(str(path), QSettings.Format.IniFormat))
+    default = Config(dataset="digits")
+    config = settings.load_config(default)  # reading settings never raises
+    assert isinstance(config, Config)
+    assert Config.from_dict(config.to_dict()) == config
+    window = QMainWindow()
+    try:
+        settings.restore_window(window)
+    finally:
+        window.deleteLater()
+    assert settings.theme in THEMES and settings.last_folder.is_dir()
+    assert all(isinstance(e, SettingsError) for e in settings.errors)
+
+
+@fuzz_settings(slow=False, normal=150)
+@given(data=settings_files())
+def test_settings_file_fuzz(qapp, tmp_path, data):
+    check_settings(tmp_path, data)
+
+
+@pytest.mark.slow
+@fuzz_settings(slow=True)
+@given(data=settings_files())
+def test_settings_file_fuzz_long(qapp, tmp_path, data):
+    check_settings(tmp_path, data)
