@@ -239,3 +239,68 @@ def test_a_download_with_the_wrong_hash_is_never_kept(tmp_path):
         path, failures = fetch(name, SOURCES["mnist"].pins[name], [server.url + name], tmp_path)
     assert path is None and "SHA-256" in str(failures[0][1])
     assert sorted(os.listdir(tmp_path)) == []
+
+
+# -- the same mistakes in the window ------------------------------------------------------
+WINDOW_WAIT = 30_000
+
+
+def banner_error(window, qtbot) -> str:
+    qtbot.waitUntil(lambda: window.banner.level == "error" and bool(window.banner.text()),
+                    timeout=WINDOW_WAIT)
+    return window.banner.text()
+
+
+def test_window_a_folder_of_the_wrong_files(make_window, qtbot, tmp_path):
+    garbage = write_files(tmp_path / "wrong files", {
+        name: b"these are not images\n" * 40 for name in idx_files(fake_mnist())})
+    w = make_window(preload=False)
+    w.controls.set_dataset(str(garbage))
+    w.start()
+    text = banner_error(w, qtbot)
+    assert str(garbage) in text and "bad magic number" in text
+    assert "Use the bundled 8×8 digits" in w.banner.action_labels()
+    qtbot.waitUntil(lambda: not w.training, timeout=WINDOW_WAIT)
+
+
+def test_window_a_checkpoint_of_another_architecture(make_window, qtbot, tmp_path):
+    w = make_window(preload=False)
+    if not hasattr(getattr(w, "tools", None), "open_checkpoint"):
+        pytest.skip("this window cannot open checkpoints")
+    wide = write_checkpoint(tmp_path / "mnist model.npz", [784, 16, 10], "digits")
+    w.tools.open_checkpoint(wide)
+    text = banner_error(w, qtbot)
+    assert "mnist model.npz" in text and "784" in text and "64" in text
+    qtbot.waitUntil(lambda: not w.training, timeout=WINDOW_WAIT)
+
+
+def test_window_non_ascii_paths_for_data_and_checkpoints(make_window, qtbot, tmp_path):
+    folder = write_files(tmp_path / NON_ASCII / "mnist copy", idx_files(fake_mnist(seed=2)))
+    w = make_window(preload=False)
+    w.controls.set_dataset(str(folder))
+    with qtbot.waitSignal(w.bus.epoch, timeout=WINDOW_WAIT):
+        w.start()
+    with qtbot.waitSignal(w.bus.paused, timeout=WINDOW_WAIT):
+        w.toggle_pause()
+    path = tmp_path / NON_ASCII / "réseau 1.npz"
+    assert w.save_checkpoint(path)
+    assert checkpoint.load(path).model.sizes[0] == 30  # the fake images are 6x5
+    # A folder that cannot exist (its parent is a file): the banner says so, nothing lost.
+    assert not w.save_checkpoint(path / "inside a file.npz")
+    assert w.banner.level == "error" and "Could not save the checkpoint" in w.banner.text()
+    assert checkpoint.load(path).model.sizes[0] == 30
+
+
+def test_window_a_download_cut_halfway(make_window, qtbot, tmp_path, monkeypatch):
+    fake = idx_files(fake_mnist(seed=5))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.delenv("BACKPROP_DATA", raising=False)
+    w = make_window(preload=False)
+    with LoopbackServer(fake) as server:
+        server.cut.update(fake)
+        monkeypatch.setenv("BACKPROP_MIRROR", server.url)
+        w.download_mnist()
+        text = banner_error(w, qtbot)
+    assert "the connection closed before the whole file arrived" in text
+    assert partials(tmp_path / "cache" / "mnist") == []
