@@ -311,7 +311,7 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
                     seed=config.seed)
     except (ConfigError, KeyError, TypeError, ValueError, MemoryError) as exc:
         raise fail(f"model description is not valid ({exc})") from None
-    if o.get("name") not in OPTIMIZERS:
+    if not isinstance(o.get("name"), str) or o["name"] not in OPTIMIZERS:
         raise fail(f"optimizer {o.get('name')!r} is not known")
 
     expected: dict[str, tuple[int, ...]] = {}
