@@ -167,6 +167,10 @@ class HealthView(QWidget):
         """The PCA map's points ``(n, 2)`` as drawn."""
         return self._points.copy()
 
+    def dots_drawn(self) -> int:
+        """How many dots the PCA map draws now (it lags behind while the panel is hidden)."""
+        return len(self._scatter.data)
+
     def point_at(self, scene_pos: QPointF) -> int | None:
         """The sample under ``scene_pos`` (within a few pixels), or None."""
         vb = self._pca_w.getPlotItem().vb
@@ -220,16 +224,6 @@ class HealthView(QWidget):
             self._grad[l].append(grad if grad > 0 else np.nan)
         for l in range(len(self._dead)):
             self._dead[l].append(snap.dead_fraction[l] if l < len(snap.dead_fraction) else np.nan)
-        x = np.asarray(self._x)
-        for l in range(n_layers):
-            self._weight_items[l].setData(x, np.asarray(self._weight[l]))
-            self._grad_items[l].setData(x, np.asarray(self._grad[l]), connect="finite")
-        for l, item in enumerate(self._dead_items):
-            item.setData(x, 100.0 * np.asarray(self._dead[l]))
-        step = max(1, int(np.ceil(len(x) / 10)))  # whole epochs on the axis
-        for w in (self._norms_w, self._dead_w):
-            w.getPlotItem().getAxis("bottom").setTickSpacing(step, step)
-
         ex = snap.extras
         now = [(ex[f"hist_counts_{l}"], ex[f"hist_edges_{l}"]) for l in range(1, n_layers + 1)
                if f"hist_counts_{l}" in ex]
@@ -239,13 +233,40 @@ class HealthView(QWidget):
                     a[0].size != b[0].size for a, b in zip(now, self._hists_first, strict=False)):
                 self._hists_first = now
                 self._first_epoch = snap.epoch + 1
-            self._draw_histogram()
         if "pca" in ex:
-            self._draw_pca(snap, ex)
+            self._points = np.asarray(ex["pca"], dtype=float)
+            self._labels = np.asarray(ex["pca_labels"])
+            self._images = ex["pca_images"]
+            self._share = np.asarray(ex.get("pca_variance", (0.0, 0.0)))
+            self._shape = tuple(snap.image_shape)
+            self._names = tuple(snap.class_names)
         self._title.setText(
             f"Network health · epoch {snap.epoch + 1} · "
             f"{'-'.join(str(W.shape[1]) for W in snap.params[0::2][:-1]) or 'no'} hidden units"
         )
+        if self.isVisible():
+            self._redraw()
+        else:  # another tab is shown: draw once it is looked at, not at every snapshot
+            self._stale = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._redraw()
+
+    def _redraw(self) -> None:
+        self._stale = False
+        x = np.asarray(self._x)
+        for l in range(len(self._weight_items)):
+            self._weight_items[l].setData(x, np.asarray(self._weight[l]))
+            self._grad_items[l].setData(x, np.asarray(self._grad[l]), connect="finite")
+        for l, item in enumerate(self._dead_items):
+            item.setData(x, 100.0 * np.asarray(self._dead[l]))
+        step = max(1, int(np.ceil(len(x) / 10)))  # whole epochs on the axis
+        for w in (self._norms_w, self._dead_w):
+            w.getPlotItem().getAxis("bottom").setTickSpacing(step, step)
+        self._draw_histogram()
+        self._draw_pca()
 
     def _build_layers(self, n_layers: int, n_hidden: int) -> None:
         for w in (self._norms_w, self._dead_w):
@@ -283,18 +304,13 @@ class HealthView(QWidget):
         legend = self._hist_w.getPlotItem().legend
         legend.getLabel(self._hist_first).setText(f"epoch {self._first_epoch}")
 
-    def _draw_pca(self, snap: Snapshot, ex: dict) -> None:
-        self._points = np.asarray(ex["pca"], dtype=float)
-        self._labels = np.asarray(ex["pca_labels"])
-        self._images = ex["pca_images"]
-        self._shape = tuple(snap.image_shape)
-        self._names = tuple(snap.class_names)
+    def _draw_pca(self) -> None:
         brushes = [self._brushes[int(c) % len(self._brushes)] for c in self._labels]
         self._scatter.setData(pos=self._points, brush=brushes)
-        share = np.asarray(ex.get("pca_variance", (0.0, 0.0)))
         p = self._pca_w.getPlotItem()
-        p.setLabel("bottom", f"PC 1 ({share[0]:.0%} of variance)")
-        p.setLabel("left", f"PC 2 ({share[1]:.0%})")
+        if len(self._points):
+            p.setLabel("bottom", f"PC 1 ({self._share[0]:.0%} of variance)")
+            p.setLabel("left", f"PC 2 ({self._share[1]:.0%})")
         if self._hovered is not None and self._hovered < len(self._points):
             self.show_sample(self._hovered)
 
@@ -322,6 +338,8 @@ class HealthView(QWidget):
         self._hists_first: list[tuple[np.ndarray, np.ndarray]] = []
         self._first_epoch = 0
         self._points = np.zeros((0, 2))
+        self._share = np.zeros(2)
+        self._stale = False
         self._labels = np.zeros(0, dtype=np.int64)
         self._images: np.ndarray | None = None
         self._shape: tuple[int, ...] = (-1,)
@@ -331,7 +349,6 @@ class HealthView(QWidget):
     def _on_run_reset(self) -> None:
         self._build_layers(0, 0)
         self._reset_state()
-        self._scatter.setData([])
-        self._draw_histogram()
+        self._redraw()
         self.show_sample(None)
         self._title.setText("Network health: waiting for the first snapshot")

@@ -69,3 +69,16 @@ def test_reset_clears_everything(health):
     bus.run_reset.emit()
     assert view.epochs().size == 0 and view.pca_points().shape == (0, 2)
     assert view.layer_box.count() == 0
+
+
+def test_a_hidden_panel_draws_when_shown(qtbot, digits):
+    bus = EventBus()
+    view = HealthView(bus)
+    qtbot.addWidget(view)
+    events = real_run(digits)
+    emit_all(bus, events)  # never shown yet: figures kept, nothing drawn
+    assert view.epochs().size == 2 and view.dots_drawn() == 0
+    view.show()
+    qtbot.waitExposed(view)
+    snap = [ev for ev in events if isinstance(ev, Snapshot)][-1]
+    assert view.dots_drawn() == len(snap.extras["pca"])
