@@ -89,6 +89,11 @@ def save(widget, path: Path) -> None:
 def main() -> None:
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("Backprop Studio")
+    from gui.app import load_style
+    from gui.theme import Theme
+
+    load_style(app)
+    Theme(app, "light")  # as the studio starts on a light desktop: dark text on the plots
     from gui.canvas_view import CanvasView
     from gui.compare_view import CompareView
     from gui.health_view import HealthView
