@@ -119,6 +119,9 @@ class Tools(QObject):
         file_menu.insertAction(after_save[0] if after_save else None, self.export_action)
 
         view_menu = _menu_of(w.controls_dock.toggleViewAction()) or w.menuBar().addMenu("&View")
+        for a in view_menu.actions():  # the window's own "clear" clears the Runs tab too
+            if a.text().replace("&", "").lower() == "clear earlier runs":
+                a.triggered.connect(self.compare.clear_earlier)
         view_menu.addSeparator()
         for i, name in enumerate(TABS):
             view_menu.addAction(self._action(f"Show {name.lower()}", lambda _=False, i=i:

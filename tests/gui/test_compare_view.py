@@ -55,3 +55,20 @@ def test_curves_keep_the_earlier_run_faded_until_cleared(two_runs):
     view.clear_earlier()
     assert view.curves.faded_runs() == 0
     assert [r.number for r in view.runs()] == [2] and view.table.rowCount() == 1
+
+
+def test_the_window_menu_clears_earlier_runs_in_both_tabs(make_window, qtbot):
+    from tests.gui._window import window_config
+
+    w = make_window(window_config(epochs=1, hidden=(8,)))
+    for _ in range(2):
+        with qtbot.waitSignal(w.bus.finished, timeout=20_000):
+            w.start()
+        qtbot.waitUntil(lambda: w.controls.state == "idle", timeout=20_000)
+    compare = w.tools.compare
+    assert len(compare.runs()) == 2 and compare.curves.faded_runs() == 1
+    clear = next(a for m in w.menuBar().actions() for a in m.menu().actions()
+                 if a.text().replace("&", "") == "Clear earlier runs")
+    clear.trigger()
+    assert w.curves.faded_runs() == 0 and compare.curves.faded_runs() == 0
+    assert [r.number for r in compare.runs()] == [2]
