@@ -21,6 +21,8 @@ def health(qtbot, digits):
     qtbot.waitExposed(view)
     events = real_run(digits)
     emit_all(bus, events)
+    qtbot.waitUntil(lambda: view.dots_drawn() > 0)  # drawn a moment after the snapshot
+    view.grab()  # a paint fits the plots' ranges to what they now hold
     snaps = [ev for ev in events if isinstance(ev, Snapshot)]
     return bus, view, snaps
 
@@ -52,6 +54,7 @@ def test_pca_map_and_hovering_a_point_shows_its_digit(health, qtbot):
     _, view, snaps = health
     ex = snaps[-1].extras
     np.testing.assert_allclose(view.pca_points(), ex["pca"])
+    assert view.dots_drawn() == len(ex["pca"])  # drawn (and ranged) before the mouse comes
     i = int(np.argmax(ex["pca"][:, 0]))  # the rightmost point: no other on top of it
     view._pca_w.scene().sigMouseMoved.emit(view.scene_pos_of(i))
     hovered = view.hovered()
