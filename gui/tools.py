@@ -39,6 +39,8 @@ from gui.settings import Settings
 from gui.theme import Theme
 from gui.worker import dataset_key
 
+#: Datasets the window replaces by the bundled digits when they cannot be found.
+FALLS_BACK = ("mnist", "fashion_mnist", "cifar10")
 #: Epochs a finished run trains on when it is continued.
 MORE_EPOCHS = 10
 TABS = ("Training", "Draw", "Health", "Runs")
@@ -75,6 +77,11 @@ class Tools(QObject):
         self._build_actions()
         if self.settings is not None:
             self._restore(restore_config)
+        # The dataset the person chose; a fall-back to the bundled digits is not a choice.
+        self._dataset_pick = window.controls.dataset.currentData()
+        window.controls.dataset.activated.connect(self._on_dataset_picked)
+        window.controls.folder_chosen.connect(lambda folder: setattr(self, "_dataset_pick",
+                                                                     folder))
         window.installEventFilter(self)
 
     # -- construction -----------------------------------------------------------------
@@ -185,6 +192,7 @@ class Tools(QObject):
         if config.epochs <= ck.epoch:
             config = config.replace(epochs=ck.epoch + MORE_EPOCHS)
         w.set_config(config)
+        self._dataset_pick = config.dataset
         key = dataset_key(ck.config)
         run = LoadedRun(ck, w.dataset_for(key), self)
         run.ready.connect(lambda ds, k, started, snap: self._on_loaded(
@@ -287,7 +295,10 @@ class Tools(QObject):
         if s is None:
             return
         with contextlib.suppress(BackpropError):  # a half-typed setting is not worth keeping
-            s.save_config(w.config())
+            config = w.config()
+            if config.dataset == "digits" and self._dataset_pick in FALLS_BACK:
+                config = config.replace(dataset=self._dataset_pick, data_path=None)
+            s.save_config(config)
         s.save_window(w)
         s.last_folder = w.checkpoint_dir
         if self.theme is not None:
@@ -300,6 +311,11 @@ class Tools(QObject):
         return False
 
     # -- events -----------------------------------------------------------------------
+    def _on_dataset_picked(self, index: int) -> None:
+        picked = self.window.controls.dataset.itemData(index)
+        if picked:  # "" is the Folder… entry: its folder comes back as a pick of its own
+            self._dataset_pick = picked
+
     def _on_snapshot(self, snap: Snapshot) -> None:
         self._snapshot = snap
 

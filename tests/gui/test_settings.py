@@ -151,3 +151,17 @@ def test_a_window_with_damaged_settings_opens_and_says_so(make_window, tmp_path)
         w.tools.set_theme("light")
         w.close()
         w.deleteLater()
+
+
+def test_falling_back_to_the_digits_is_not_stored_as_a_choice(make_window, qtbot, tmp_path):
+    from tests.gui._window import window_config
+
+    w = make_window(window_config(dataset="mnist"), settings=ini(tmp_path), preload=False)
+    w.controls.set_dataset("digits")  # what the window does when MNIST is missing
+    w.tools.save_settings()
+    assert Settings(ini(tmp_path)).load_config(DEFAULT).dataset == "mnist"
+    combo = w.controls.dataset
+    combo.setCurrentIndex(combo.findData("digits"))
+    combo.activated.emit(combo.currentIndex())  # the person picks the digits themselves
+    w.tools.save_settings()
+    assert Settings(ini(tmp_path)).load_config(DEFAULT).dataset == "digits"
