@@ -105,7 +105,11 @@ class Settings:
         if raw is None:
             return Path.home()
         folder = Path(_text(raw)).expanduser()
-        if not folder.is_dir():
+        try:
+            usable = folder.is_dir()
+        except (OSError, ValueError):  # a name too long for the system, a NUL byte...
+            usable = False
+        if not usable:
             self._error("files/last_folder", raw, "no such folder")
             return Path.home()
         return folder
