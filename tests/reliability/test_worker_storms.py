@@ -116,6 +116,9 @@ def slider_storm(make_window, qtbot, qtlog, seconds: float) -> dict:
         thread.join()
     elapsed = time.perf_counter() - t0
     worst_gap = ticks.stop()
+    # The storm may have met a rate that diverged (the run then pauses): a sane rate, go on.
+    control.set("learning_rate", 0.01)
+    control.resume()
     n_reports = len(reports)
     qtbot.waitUntil(lambda: len(reports) >= n_reports + 1, timeout=LONG)  # still training
     with qtbot.waitSignal(w.run.ended, timeout=LONG):
