@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from core import checkpoint
@@ -498,6 +498,7 @@ def check_settings(folder: Path, data: bytes) -> None:
 
 @fuzz_settings(slow=False, normal=150)
 @given(data=settings_files())
+@example(data=b"[files]\nlast_folder=" + b"9" * 5000)  # once raised ENAMETOOLONG
 def test_settings_file_fuzz(qapp, tmp_path, data):
     check_settings(tmp_path, data)
 
