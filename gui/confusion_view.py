@@ -26,8 +26,13 @@ from core.events import Snapshot
 from core.metrics import most_confused_pairs, per_class_accuracy
 from gui import colormaps as cm
 from gui.bus import EventBus
+from gui.pacing import Latest
 
 TOP_PAIRS = 5
+#: Delay between a snapshot's arrival and its drawing (after the weights, in a turn of its own).
+#: Shortest time between two drawings: a few a second, however fast snapshots come.
+MIN_GAP_MS = 250
+DRAW_DELAY_MS = 40
 COUNT_TICKS = (0, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000)
 
 
@@ -173,24 +178,29 @@ class ConfusionView(QWidget):
         self._names: tuple[str, ...] = ()
         self._selected: tuple[int, int] | None = None
         self._pairs: list[tuple[int, int, int]] = []
-        bus.snapshot.connect(self._on_snapshot)
+        self._latest = Latest(self._draw_snapshot, DRAW_DELAY_MS, MIN_GAP_MS, self)
+        bus.snapshot.connect(self._latest.offer)
         bus.run_reset.connect(self._on_run_reset)
 
     # -- public ---------------------------------------------------------------
     def matrix(self) -> np.ndarray:
         """A copy of the confusion matrix shown, ``(k, k)`` int (rows true, columns predicted)."""
+        self._latest.flush()
         return self._confusion.copy()
 
     def class_accuracy(self) -> np.ndarray:
         """Each class's accuracy ``(k,)`` as shown beside the matrix."""
+        self._latest.flush()
         return per_class_accuracy(self._confusion)
 
     def confused_pairs(self) -> list[tuple[int, int, int]]:
         """The shortcuts shown: ``(true, predicted, count)``, most mistakes first."""
+        self._latest.flush()
         return list(self._pairs)
 
     def cell_label(self, true: int, pred: int) -> str:
         """The text drawn in cell ``(true, pred)`` (empty for a zero off the diagonal)."""
+        self._latest.flush()
         return str(self._counts.labels[true, pred])
 
     def selected_cell(self) -> tuple[int, int] | None:
@@ -199,6 +209,7 @@ class ConfusionView(QWidget):
 
     def click_cell(self, true: int, pred: int) -> None:
         """Select cell ``(true, pred)`` and emit ``cellClicked`` (what a click does)."""
+        self._latest.flush()
         k = self._confusion.shape[0]
         if not (0 <= true < k and 0 <= pred < k):
             return
@@ -213,7 +224,7 @@ class ConfusionView(QWidget):
             self.click_cell(int(y), int(x))
 
     # -- drawing --------------------------------------------------------------
-    def _on_snapshot(self, snap: Snapshot) -> None:
+    def _draw_snapshot(self, snap: Snapshot) -> None:
         c = np.asarray(snap.confusion, dtype=np.int64)
         k = c.shape[0]
         names = tuple(snap.class_names)[:k]
@@ -298,6 +309,7 @@ class ConfusionView(QWidget):
         return self._names[i] if i < len(self._names) else str(i)
 
     def _on_run_reset(self) -> None:
+        self._latest.drop()
         self._confusion = np.zeros((0, 0), dtype=np.int64)
         self._selected = None
         self._frame.setVisible(False)

@@ -5,8 +5,11 @@ running loss after batch ``b`` (0-based) of ``n`` at ``e + (b + 1) / n``, and a 
 that took effect before batch ``b`` at ``e + b / n``, so it is marked where it
 happened. The running loss is an exponential moving average of the batch losses the
 view receives (bias-corrected, carried across epochs, so it shows no jump where an
-epoch's own mean would restart). Batch events arrive often, so they are only
-appended to NumPy buffers; a single-shot timer redraws at most ~20 times a second.
+epoch's own mean would restart). Events can arrive hundreds of times a second (tiny
+datasets train hundreds of epochs a second), so every slot only appends to NumPy
+buffers or lists; a single-shot timer redraws what changed at most ~20 times a second,
+and change markers are created there too. Past ``SYMBOL_LIMIT`` epochs the per-epoch
+curves drop their symbols: painting thousands of them costs more than they show.
 When a new run starts, the finished one stays on the plots, faded, for comparison.
 """
 
@@ -31,6 +34,8 @@ SHORT_NAMES = {"learning_rate": "lr", "batch_size": "batch", "hidden": "hidden"}
 SERIES = ("running_loss", "train_loss", "val_loss", "train_acc", "val_acc")
 #: Change and divergence markers kept on the plots (the newest; older ones are removed).
 MAX_MARKERS = 40
+#: Per-epoch curves show a symbol at every point up to this many epochs.
+SYMBOL_LIMIT = 200
 
 
 class _Buffer:
@@ -141,7 +146,10 @@ class CurvesView(QWidget):
         self._items["running_loss"].setDownsampling(auto=True, method="peak")
         self._items["running_loss"].setClipToView(True)
         self._rows: list[EpochReport] = []
-        self._markers: list[tuple[str, list[pg.InfiniteLine]]] = []
+        # label, position, colour, and the two lines once drawn (None until the next redraw)
+        self._markers: list[tuple[str, float, QColor, list[pg.InfiniteLine] | None]] = []
+        self._marked = 0  # markers made in this run, for staggering their labels
+        self._dirty: set[str] = set()
         self._plot_of = {name: lp if name.endswith("loss") else ap for name in SERIES}
         self._faded: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
         self._faded_runs = 0
@@ -151,7 +159,7 @@ class CurvesView(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self._redraw_running)
+        self._timer.timeout.connect(self._redraw)
 
         bus.batch.connect(self._on_batch)
         bus.epoch.connect(self._on_epoch)
@@ -175,13 +183,14 @@ class CurvesView(QWidget):
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the ``(x, y)`` points of one current curve (a name from ``SERIES``)."""
-        self._redraw_running()
+        self._redraw()
         x, y = self._buffers[name].data()
         return x.copy(), y.copy()
 
     def marker_labels(self) -> list[str]:
         """The labels of the current run's markers (changes, divergences), oldest first."""
-        return [label for label, _ in self._markers]
+        self._redraw()
+        return [m[0] for m in self._markers]
 
     def faded_runs(self) -> int:
         """How many earlier runs are shown faded."""
@@ -202,12 +211,27 @@ class CurvesView(QWidget):
             self._ema_weight = SMOOTHING * self._ema_weight + (1.0 - SMOOTHING)
             x = ev.epoch + (ev.batch + 1) / self._batches
             self._buffers["running_loss"].append(x, self._ema / self._ema_weight)
-            if not self._timer.isActive():
-                self._timer.start()
+            self._schedule("running_loss")
 
-    def _redraw_running(self) -> None:
+    def _schedule(self, name: str | None = None) -> None:
+        if name is not None:
+            self._dirty.add(name)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _redraw(self) -> None:
+        """Pass the changed buffers to their plot items and draw new markers."""
         self._timer.stop()
-        self._items["running_loss"].setData(*self._buffers["running_loss"].data())
+        for name in self._dirty:
+            item = self._items[name]
+            x, y = self._buffers[name].data()
+            if name != "running_loss":
+                symbol = None if x.size > SYMBOL_LIMIT else ("o" if "train" in name else "s")
+                if item.opts["symbol"] != symbol:
+                    item.setSymbol(symbol)
+            item.setData(x, y)
+        self._dirty.clear()
+        self._draw_markers()
 
     def _on_epoch(self, ev: EpochReport) -> None:
         self._rows.append(ev)
@@ -221,8 +245,8 @@ class CurvesView(QWidget):
             # A diverged loss (inf, nan) has no place on a log axis; the marker says enough.
             if np.isfinite(value) and (scale != 1.0 or value > 0):
                 self._buffers[name].append(x, value * scale)
-                self._items[name].setData(*self._buffers[name].data())
-        self._redraw_running()
+                self._dirty.add(name)
+        self._schedule()
 
     def _on_changed(self, ev: HyperparameterChanged) -> None:
         self._mark(ev.epoch, ev.batch, change_label(ev), cm.MARKER)
@@ -234,10 +258,29 @@ class CurvesView(QWidget):
     def _mark(self, epoch: int, batch: int, label: str, colour: QColor) -> None:
         """A labelled vertical line on both plots, before batch ``batch`` of ``epoch``."""
         x = epoch + (batch / self._batches if self._batches else 0.0)
+        self._markers.append((label, x, colour, None))
+        # Every marker is painted on every frame: a storm of changes must not pile up
+        # thousands of them and freeze the window, so only the newest are kept.
+        while len(self._markers) > MAX_MARKERS:
+            self._remove_lines(self._markers.pop(0)[3])
+        self._schedule()
+
+    def _remove_lines(self, lines: list[pg.InfiniteLine] | None) -> None:
+        if lines is not None:
+            self._loss_w.getPlotItem().removeItem(lines[0])
+            self._acc_w.getPlotItem().removeItem(lines[1])
+
+    def _draw_markers(self) -> None:
+        for i, (label, x, colour, lines) in enumerate(self._markers):
+            if lines is None:
+                self._markers[i] = (label, x, colour, self._marker_lines(label, x, colour))
+
+    def _marker_lines(self, label: str, x: float, colour: QColor) -> list[pg.InfiniteLine]:
         pen = pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine)
         # Labels sit low (falling loss curves leave the bottom free) and are staggered
         # so that changes close together do not print over each other.
-        height = 0.06 + 0.12 * (len(self._markers) % 5)
+        height = 0.06 + 0.12 * (self._marked % 5)
+        self._marked += 1
         lines = [
             pg.InfiniteLine(
                 pos=x, angle=90, pen=pen, label=label,
@@ -248,17 +291,11 @@ class CurvesView(QWidget):
         ]
         self._loss_w.getPlotItem().addItem(lines[0], ignoreBounds=True)
         self._acc_w.getPlotItem().addItem(lines[1], ignoreBounds=True)
-        self._markers.append((label, lines))
-        # Every marker is painted on every frame: a storm of changes must not pile up
-        # thousands of them and freeze the window, so only the newest are kept.
-        while len(self._markers) > MAX_MARKERS:
-            _, (top, bottom) = self._markers.pop(0)
-            self._loss_w.getPlotItem().removeItem(top)
-            self._acc_w.getPlotItem().removeItem(bottom)
+        return lines
 
     def _on_run_reset(self) -> None:
         """Keep what was drawn as a faded copy, then start empty."""
-        self._redraw_running()
+        self._redraw()
         kept = False
         for name in SERIES:
             x, y = self._buffers[name].data()
@@ -278,8 +315,8 @@ class CurvesView(QWidget):
             self._items[name].setData([], [])
         self._faded_runs += kept
         self._ema, self._ema_weight = 0.0, 0.0
-        for _, (top, bottom) in self._markers:
-            self._loss_w.getPlotItem().removeItem(top)
-            self._acc_w.getPlotItem().removeItem(bottom)
+        for marker in self._markers:
+            self._remove_lines(marker[3])
         self._markers.clear()
+        self._marked = 0
         self._rows.clear()

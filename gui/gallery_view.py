@@ -39,10 +39,16 @@ from core.events import Snapshot
 from core.model import MLP
 from gui import colormaps as cm
 from gui.bus import EventBus
+from gui.pacing import Latest
 
 TILE_W, TILE_H, IMG = 108, 136, 84
 DETAIL_MIN, DETAIL_MAX = 72, 200  # side of the enlarged image and saliency map, in pixels
 SHEET_COLUMNS = 10
+#: Delay between a snapshot's arrival and its drawing (after the weights and the confusion
+#: matrix, in a turn of its own).
+#: Shortest time between two drawings: a few a second, however fast snapshots come.
+MIN_GAP_MS = 250
+DRAW_DELAY_MS = 80
 
 
 class _Samples:
@@ -302,7 +308,8 @@ class GalleryView(QWidget):
         layout.addLayout(top)
         layout.addWidget(split, 1)
 
-        bus.snapshot.connect(self._on_snapshot)
+        self._latest = Latest(self._on_snapshot, DRAW_DELAY_MS, MIN_GAP_MS, self)
+        bus.snapshot.connect(self._latest.offer)
         bus.run_reset.connect(self._on_run_reset)
 
     # -- public ---------------------------------------------------------------
@@ -312,24 +319,29 @@ class GalleryView(QWidget):
         With both None: all mistakes. With ``true == pred``: the correct answers of
         that class, least confident first.
         """
+        self._latest.flush()
         self._filter = (true, pred)
         self._apply()
 
     def visible_pairs(self) -> set[tuple[int, int]]:
         """The ``(true, predicted)`` pairs among the tiles shown."""
+        self._latest.flush()
         s = self._samples
         return set(zip(s.true[s.order].tolist(), s.pred[s.order].tolist(), strict=True))
 
     def tile_count(self) -> int:
         """How many tiles the gallery holds under the current filter."""
+        self._latest.flush()
         return int(self._samples.order.size)
 
     def shown_confidences(self) -> np.ndarray:
         """The predicted class's probability of each tile, in display order."""
+        self._latest.flush()
         return self._samples.conf[self._samples.order].copy()
 
     def select_tile(self, row: int) -> None:
         """Select the tile at ``row`` (display order), as a click does."""
+        self._latest.flush()
         self._list.setCurrentIndex(self._tiles.index(row))
 
     def selected_saliency(self) -> np.ndarray | None:
@@ -338,6 +350,7 @@ class GalleryView(QWidget):
 
     def grab_sheet(self) -> QImage:
         """All current tiles painted onto one image, ``SHEET_COLUMNS`` to a row."""
+        self._latest.flush()
         n = self.tile_count()
         cols = max(1, min(n, SHEET_COLUMNS))
         rows = max(1, math.ceil(n / cols))
@@ -364,6 +377,7 @@ class GalleryView(QWidget):
         self._apply()
 
     def _on_run_reset(self) -> None:
+        self._latest.drop()
         self._samples = _Samples()
         self._model_cache = None
         self._filter = (None, None)

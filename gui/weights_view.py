@@ -30,8 +30,13 @@ from PySide6.QtWidgets import (
 from core.events import Snapshot
 from gui import colormaps as cm
 from gui.bus import EventBus
+from gui.pacing import Latest
 
 GAP = 1
+#: Delay between a snapshot's arrival and its drawing: the first of the snapshot views.
+#: Shortest time between two drawings: a few a second, however fast snapshots come.
+MIN_GAP_MS = 250
+DRAW_DELAY_MS = 0
 HOVER_HINT = "Hover over a unit to see its number and the L2 norm of its weights."
 
 
@@ -98,29 +103,36 @@ class WeightsView(QWidget):
         self._tiles = np.zeros((0, 1, 1), dtype=np.float32)
         self._norms = np.zeros(0)
         self._grid = (0, 0)
-        bus.snapshot.connect(self._on_snapshot)
+        self._shown_shape: tuple[int, ...] = ()  # the mosaic's shape the view was fitted to
+        self._latest = Latest(self._draw_snapshot, DRAW_DELAY_MS, MIN_GAP_MS, self)
+        bus.snapshot.connect(self._latest.offer)
         bus.run_reset.connect(self._on_run_reset)
 
     # -- public ---------------------------------------------------------------
     def grid_shape(self) -> tuple[int, int]:
         """``(rows, cols)`` of the tile grid (``(0, 0)`` before the first snapshot)."""
+        self._latest.flush()
         return self._grid
 
     def n_units(self) -> int:
         """How many hidden units the grid shows."""
+        self._latest.flush()
         return int(self._tiles.shape[0]) if self._grid != (0, 0) else 0
 
     def unit_norms(self) -> np.ndarray:
         """The L2 norm of each unit's incoming weights, ``(hidden,)``."""
+        self._latest.flush()
         return self._norms.copy()
 
     def image(self) -> np.ndarray:
         """The mosaic as drawn (after scaling), NaN in the gaps; empty before a snapshot."""
+        self._latest.flush()
         img = self._image.image
         return np.zeros((0, 0)) if img is None or self._grid == (0, 0) else np.array(img)
 
     def levels(self) -> tuple[float, float]:
         """The values drawn fully blue and fully red."""
+        self._latest.flush()
         lo, hi = self._image.getLevels()
         return float(lo), float(hi)
 
@@ -157,7 +169,7 @@ class WeightsView(QWidget):
         self._hover.setText(f"unit {unit} · ‖w‖ = {self._norms[unit]:.3f}")
 
     # -- events ---------------------------------------------------------------
-    def _on_snapshot(self, snap: Snapshot) -> None:
+    def _draw_snapshot(self, snap: Snapshot) -> None:
         W = np.asarray(snap.weights, dtype=np.float32)
         self._tiles = cm.channel_mean(W.T, tuple(snap.image_shape))
         self._norms = np.linalg.norm(W, axis=0)
@@ -180,11 +192,16 @@ class WeightsView(QWidget):
             limit = 1.0
         else:
             limit = float(np.abs(tiles).max()) or 1.0
-        self._image.setImage(mosaic(tiles, *self._grid), autoLevels=False)
+        image = mosaic(tiles, *self._grid)
+        self._image.setImage(image, autoLevels=False)
         self._image.setLevels((-limit, limit))
         self._bar.setLevels((-limit, limit))
-        self._bar.axis.setLabel("weight / unit's max" if self._per_unit.isChecked() else "weight")
-        self._vb.autoRange(padding=0.01)
+        label = "weight / unit's max" if self._per_unit.isChecked() else "weight"
+        if self._bar.axis.labelText != label:  # a new label text relays the colour bar out
+            self._bar.axis.setLabel(label)
+        if image.shape != self._shown_shape:  # fitting the view costs a relayout: only on change
+            self._shown_shape = image.shape
+            self._vb.autoRange(padding=0.01)
 
     def _on_mouse_moved(self, pos: QPointF) -> None:
         if self._grid == (0, 0) or not self._vb.sceneBoundingRect().contains(pos):
@@ -194,6 +211,8 @@ class WeightsView(QWidget):
         self.show_unit(self.unit_at(p.x(), p.y()))
 
     def _on_run_reset(self) -> None:
+        self._latest.drop()
+        self._shown_shape = ()
         self._tiles = np.zeros((0, 1, 1), dtype=np.float32)
         self._norms = np.zeros(0)
         self._grid = (0, 0)

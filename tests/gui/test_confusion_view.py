@@ -52,6 +52,7 @@ def test_clicking_a_cell_emits_true_and_predicted(view, snap, qtbot):
     v.show()
     qtbot.waitExposed(v)
     bus.snapshot.emit(snap)
+    qtbot.waitUntil(lambda: v.matrix().size > 0)  # drawn a moment after it arrives
     qtbot.wait(20)
     glw = v.findChild(pg.GraphicsLayoutWidget)
     image = next(i for i in glw.scene().items() if isinstance(i, pg.ImageItem))
@@ -68,6 +69,7 @@ def test_hovering_a_cell_says_what_it_counts(view, snap, qtbot):
     qtbot.waitExposed(v)
     names = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
     bus.snapshot.emit(dataclasses.replace(snap, class_names=names))
+    qtbot.waitUntil(lambda: v.matrix().size > 0)  # drawn a moment after it arrives
     v.grab()  # the first paint widens the axis for the longer names; let the layout settle
     qtbot.wait(20)
     glw = v.findChild(pg.GraphicsLayoutWidget)
