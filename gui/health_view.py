@@ -34,12 +34,17 @@ from PySide6.QtWidgets import (
 from core.events import Snapshot
 from gui import colormaps as cm
 from gui.bus import EventBus
+from gui.pacing import Latest
 
 #: One colour per class (and per layer): ten well-separated hues.
 PALETTE = [QColor(c) for c in ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")]
 HOVER_PX = 8  # how near the mouse a point must be to count as hovered, in pixels
 INSET = 84  # side of the hovered digit's picture
+#: Delay between a snapshot's arrival and its drawing (the last of the snapshot views).
+#: Shortest time between two drawings: a few a second, however fast snapshots come.
+MIN_GAP_MS = 250
+DRAW_DELAY_MS = 120
 
 
 def _plot(title: str, left: str, log_y: bool = False) -> pg.PlotWidget:
@@ -143,6 +148,8 @@ class HealthView(QWidget):
         layout.addLayout(grid, 1)
 
         self._reset_state()
+        # Drawn in a turn of its own, after the other snapshot views have drawn theirs.
+        self._latest = Latest(lambda _snap: self._redraw(), DRAW_DELAY_MS, MIN_GAP_MS, self)
         bus.snapshot.connect(self._on_snapshot)
         bus.run_reset.connect(self._on_run_reset)
 
@@ -169,10 +176,12 @@ class HealthView(QWidget):
 
     def dots_drawn(self) -> int:
         """How many dots the PCA map draws now (it lags behind while the panel is hidden)."""
+        self._latest.flush()
         return len(self._scatter.data)
 
     def point_at(self, scene_pos: QPointF) -> int | None:
         """The sample under ``scene_pos`` (within a few pixels), or None."""
+        self._latest.flush()
         vb = self._pca_w.getPlotItem().vb
         if not len(self._points) or not vb.sceneBoundingRect().contains(scene_pos):
             return None
@@ -184,6 +193,7 @@ class HealthView(QWidget):
 
     def scene_pos_of(self, i: int) -> QPointF:
         """Where sample ``i`` is drawn, in scene coordinates."""
+        self._latest.flush()
         x, y = self._points[i]
         return self._pca_w.getPlotItem().vb.mapViewToScene(QPointF(float(x), float(y)))
 
@@ -245,7 +255,7 @@ class HealthView(QWidget):
             f"{'-'.join(str(W.shape[1]) for W in snap.params[0::2][:-1]) or 'no'} hidden units"
         )
         if self.isVisible():
-            self._redraw()
+            self._latest.offer(snap)
         else:  # another tab is shown: draw once it is looked at, not at every snapshot
             self._stale = True
 
@@ -347,6 +357,7 @@ class HealthView(QWidget):
         self._hovered: int | None = None
 
     def _on_run_reset(self) -> None:
+        self._latest.drop()
         self._build_layers(0, 0)
         self._reset_state()
         self._redraw()
