@@ -327,10 +327,17 @@ def evaluate_command(args: argparse.Namespace) -> int:
     print(f"Checkpoint: {args.checkpoint} ({arch} {saved.model.activation}, "
           f"{saved.epoch} epoch(s) on {saved.config.dataset})")
     if saved.history:
-        last = saved.history[-1]
-        print(f"Last epoch: Val Loss: {last['val_loss']:.4f}, Val Acc: {last['val_acc']:.4f}")
+        print(_last_epoch_line(saved.history[-1]))
     report(saved.model, dataset, sys.stdout)
     return 0
+
+
+def _last_epoch_line(row: dict[str, Any]) -> str:
+    """The saved run's last validation figures; a record may lack some (a hand-made file)."""
+    figures = [f"{label}: {row[key]:.4f}" for key, label in
+               (("val_loss", "Val Loss"), ("val_acc", "Val Acc"))
+               if isinstance(row.get(key), (int, float))]
+    return f"Last epoch: {', '.join(figures) if figures else 'no validation figures'}"
 
 
 # -- shared pieces -----------------------------------------------------------------

@@ -207,3 +207,18 @@ def test_ctrl_c_stops_cleanly_saves_and_exits_130(tmp_path):
     assert 1 <= ck.epoch < 5000
     with open(tmp_path / "history.csv", newline="") as f:
         assert len(list(csv.DictReader(f))) == ck.epoch
+
+
+def test_evaluate_a_checkpoint_whose_history_lacks_a_figure(tmp_path, capsys):
+    from core.config import Config
+    from core.model import MLP
+    from core.optim import make_optimizer
+
+    model = MLP([64, 8, 10], seed=0)
+    path = checkpoint.save(tmp_path / "hand made.npz", model=model,
+                           optimizer=make_optimizer("sgd", model.params, 0.1),
+                           config=Config(dataset="digits", hidden=(8,)),
+                           history=[{"epoch": 0, "val_acc": 0.25}])
+    code, out, err = run(["evaluate", str(path)], capsys)
+    assert code == 0 and "Traceback" not in err, err
+    assert "Last epoch: Val Acc: 0.2500" in out.splitlines() and "Test Accuracy:" in out
