@@ -10,6 +10,12 @@ STAMP := $(VENV)/.installed
 APT_WINDOW := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 \
 	libegl1 libgl1 libfontconfig1 libdbus-1-3 xvfb xauth
+# A checkout that sits beside a shared datasets folder uses it (tests look there too).
+SHARED_DATA := $(wildcard $(CURDIR)/../shared/datasets)
+ifneq ($(SHARED_DATA),)
+export BACKPROP_DATA ?= $(abspath $(SHARED_DATA))
+endif
+
 # What the offscreen tests need from the system (Qt's offscreen plugin).
 APT_TEST := libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3
 

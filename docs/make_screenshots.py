@@ -5,7 +5,8 @@
 It trains the default network on MNIST (found through BACKPROP_DATA, else
 ../shared/datasets), grabs the window mid-training (docs/window-mnist.png, 1280x800,
 and a 1920x1080 copy in --extra when given), then clicks the most confused cell
-of the confusion matrix and grabs the gallery filtered to it (docs/window-gallery.png).
+of the confusion matrix, selects the first mistake and grabs the gallery filtered
+to that pair with the mistake's saliency map (docs/window-gallery.png).
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     off = m - np.diag(np.diag(m))
     true, pred = np.unravel_index(int(off.argmax()), off.shape)
     window.confusion.click_cell(int(true), int(pred))
+    settle(0.5)
+    if window.gallery.tile_count():
+        window.gallery.select_tile(0)  # the enlarged digit and its saliency map
     shot("window-gallery.png", args.out, (1280, 800))
     shot("window-gallery-1920.png", args.extra, (1920, 1080))
     window.close()
