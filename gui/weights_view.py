@@ -58,6 +58,25 @@ def mosaic(tiles: np.ndarray, rows: int, cols: int, gap: int = GAP) -> np.ndarra
     return grid.reshape(rows * (h + gap), cols * (w + gap))[:-gap or None, :-gap or None]
 
 
+def prepare(snap: Snapshot) -> dict[str, np.ndarray]:
+    """The pictures the view draws for ``snap``: both mosaics (per unit, one scale) and norms.
+
+    This is the view's only heavy work, plain NumPy on a read-only snapshot, so the
+    training thread does it before sending the snapshot (see ``gui.worker``) and
+    the GUI thread only hands the result to the image item.
+    """
+    W = np.asarray(snap.weights, dtype=np.float32)
+    tiles = cm.channel_mean(W.T, tuple(snap.image_shape))
+    grid = grid_for(W.shape[1])
+    peak = np.abs(tiles).max(axis=(1, 2), keepdims=True)
+    return {
+        "w1_mosaic": mosaic(tiles, *grid),
+        "w1_mosaic_per_unit": mosaic(tiles / np.where(peak > 0, peak, 1.0), *grid),
+        "w1_limit": np.asarray(float(peak.max(initial=0.0)) or 1.0),
+        "w1_norms": np.linalg.norm(W, axis=0),
+    }
+
+
 class WeightsView(QWidget):
     """The first layer's weights, one tile per hidden unit, refreshed per snapshot."""
 
@@ -100,7 +119,8 @@ class WeightsView(QWidget):
         layout.addWidget(self._glw, 1)
         layout.addWidget(self._hover)
 
-        self._tiles = np.zeros((0, 1, 1), dtype=np.float32)
+        self._tile_shape = (0, 1, 1)  # units, tile height, tile width
+        self._pictures: dict[str, np.ndarray] = {}
         self._norms = np.zeros(0)
         self._grid = (0, 0)
         self._shown_shape: tuple[int, ...] = ()  # the mosaic's shape the view was fitted to
@@ -117,7 +137,7 @@ class WeightsView(QWidget):
     def n_units(self) -> int:
         """How many hidden units the grid shows."""
         self._latest.flush()
-        return int(self._tiles.shape[0]) if self._grid != (0, 0) else 0
+        return int(self._tile_shape[0]) if self._grid != (0, 0) else 0
 
     def unit_norms(self) -> np.ndarray:
         """The L2 norm of each unit's incoming weights, ``(hidden,)``."""
@@ -144,13 +164,13 @@ class WeightsView(QWidget):
         """The unit under mosaic pixel coordinates ``(x, y)``, or None in a gap or outside."""
         if self._grid == (0, 0) or x < 0 or y < 0:
             return None
-        _, h, w = self._tiles.shape
+        _, h, w = self._tile_shape
         col, cx = divmod(int(x), w + GAP)
         row, cy = divmod(int(y), h + GAP)
         if cx >= w or cy >= h or col >= self._grid[1]:
             return None
         unit = row * self._grid[1] + col
-        return unit if unit < self._tiles.shape[0] else None
+        return unit if unit < self._tile_shape[0] else None
 
     def hover_text(self) -> str:
         """What the hover label says now."""
@@ -162,7 +182,7 @@ class WeightsView(QWidget):
             self._frame.setVisible(False)
             self._hover.setText(HOVER_HINT)
             return
-        _, h, w = self._tiles.shape
+        _, h, w = self._tile_shape
         row, col = divmod(unit, self._grid[1])
         self._frame.setRect(QRectF(col * (w + GAP) - 0.5, row * (h + GAP) - 0.5, w + 1, h + 1))
         self._frame.setVisible(True)
@@ -170,11 +190,13 @@ class WeightsView(QWidget):
 
     # -- events ---------------------------------------------------------------
     def _draw_snapshot(self, snap: Snapshot) -> None:
-        W = np.asarray(snap.weights, dtype=np.float32)
-        self._tiles = cm.channel_mean(W.T, tuple(snap.image_shape))
-        self._norms = np.linalg.norm(W, axis=0)
-        self._grid = grid_for(W.shape[1])
-        fan_in, n = W.shape
+        fan_in, n = snap.weights.shape
+        ready = "w1_mosaic" in snap.extras and snap.extras["w1_norms"].shape == (n,)
+        self._pictures = dict(snap.extras) if ready else prepare(snap)
+        self._norms = self._pictures["w1_norms"]
+        h, w = cm.channel_mean(snap.weights[:, :1].T, tuple(snap.image_shape)).shape[1:]
+        self._tile_shape = (n, h, w)
+        self._grid = grid_for(n)
         colour = " (colour channels averaged)" if len(snap.image_shape) == 3 else ""
         self._title.setText(
             f"W1 · {n} units · {fan_in} inputs each{colour} · epoch {snap.epoch + 1}"
@@ -185,14 +207,10 @@ class WeightsView(QWidget):
     def _redraw(self) -> None:
         if self._grid == (0, 0):
             return
-        tiles = self._tiles
         if self._per_unit.isChecked():
-            peak = np.abs(tiles).max(axis=(1, 2), keepdims=True)
-            tiles = tiles / np.where(peak > 0, peak, 1.0)
-            limit = 1.0
+            image, limit = self._pictures["w1_mosaic_per_unit"], 1.0
         else:
-            limit = float(np.abs(tiles).max()) or 1.0
-        image = mosaic(tiles, *self._grid)
+            image, limit = self._pictures["w1_mosaic"], float(self._pictures["w1_limit"])
         self._image.setImage(image, autoLevels=False)
         self._image.setLevels((-limit, limit))
         self._bar.setLevels((-limit, limit))
@@ -213,7 +231,8 @@ class WeightsView(QWidget):
     def _on_run_reset(self) -> None:
         self._latest.drop()
         self._shown_shape = ()
-        self._tiles = np.zeros((0, 1, 1), dtype=np.float32)
+        self._tile_shape = (0, 1, 1)
+        self._pictures = {}
         self._norms = np.zeros(0)
         self._grid = (0, 0)
         self._image.clear()

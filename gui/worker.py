@@ -12,12 +12,17 @@ which the Trainer polls between batches.
 Two kinds of traffic are kept from flooding the GUI thread here, where it is
 cheapest: mini-batch progress is sent at most ~20 times a second (always the
 latest, always the last batch of an epoch), a new snapshot is only sent once
-the views have finished drawing the previous one (the latest one waiting wins),
-and when the views fall behind anyway the worker waits for them (:class:`Backlog`).
+the GUI thread has taken the previous one (the latest one waiting wins), and
+when the views fall behind anyway the worker waits for them (:class:`Backlog`).
+The training thread also runs at a lower scheduling priority than the GUI
+thread, so that on a busy machine the window gets the CPU first when it needs it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import sys
 import threading
 import time
 import traceback
@@ -40,6 +45,7 @@ from core.events import (
     Resumed,
     Snapshot,
     Started,
+    frozen,
 )
 from gui.bus import EventBus
 
@@ -51,6 +57,11 @@ MAX_BACKLOG = 4
 #: Longest rest the GUI thread is given after one event (a slot that opened a dialog
 #: must not hold training up for as long as the dialog was open).
 MAX_REST_S = 0.25
+
+#: How much lower the training thread's scheduling priority is than the GUI thread's
+#: (a nice increment, Linux): on a busy machine the window must get the CPU first
+#: when it has something to do; when it is idle, training still gets all of it.
+TRAINING_NICE = 10
 
 #: Threads started here that have not finished yet (see :func:`live_threads`).
 _THREADS: set[QThread] = set()
@@ -70,6 +81,34 @@ def live_threads() -> list[QThread]:
 def dataset_key(config: Config) -> tuple:
     """What decides which dataset (and split) a run trains on: equal keys, same arrays."""
     return (config.dataset, config.data_path, config.val_fraction, config.seed)
+
+
+def lower_priority(increment: int) -> None:
+    """Make the calling thread nicer by ``increment`` (where the OS allows per-thread nice).
+
+    Linux schedules threads, not processes, so this lowers only the calling thread.
+    Elsewhere, or when refused, nothing changes: the window is then only slower to react.
+    """
+    if increment <= 0 or not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + increment)
+    except OSError:
+        pass
+
+
+def with_pictures(snap: Snapshot) -> Snapshot:
+    """``snap`` with the weights view's mosaics in its extras, computed here.
+
+    They are the heaviest NumPy work any view does with a snapshot (tens of
+    milliseconds for a thousand units); done in the training thread, the GUI
+    thread only shows them.
+    """
+    from gui.weights_view import prepare
+
+    pictures = {k: frozen(v) for k, v in prepare(snap).items()}
+    return dataclasses.replace(snap, extras={**snap.extras, **pictures})
 
 
 class BatchThrottle:
@@ -205,6 +244,7 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         """The thread's whole life: load, train, report; then let the thread end."""
         trainer = None
+        lower_priority(TRAINING_NICE)
         try:
             dataset = self._dataset if self._dataset is not None else self._load()
             if dataset is not None and not self._load_only and not self.control.stopped:
@@ -286,7 +326,7 @@ class TrainingWorker(QObject):
         if self._held_snapshot is not None:
             snap, self._held_snapshot = self._held_snapshot, None
             self._backlog.snapshot.set()
-            self._emit(snap)
+            self._emit(with_pictures(snap))
 
 
 class TrainingRun(QObject):
