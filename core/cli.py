@@ -95,14 +95,38 @@ def main(argv: Sequence[str] | None = None, render: Render | None = None) -> int
             return run_sweep_command(args, render)
         return train_command(args, render)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except BackpropError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line, as a terminal error should be.
+
+    A dataset that is not available explains itself over several lines for the
+    window: a heading ending in ``Looked in:``, one ``- place: why`` line per place
+    tried, then advice. Here the places become a ``;``-separated list after the
+    heading and the other lines follow as sentences.
+    """
+    parts: list[str] = []
+    places: list[str] = []
+    for line in (ln.strip() for ln in message.splitlines()):
+        if line.startswith("- "):
+            places.append(line[2:].strip())
+            continue
+        if places:
+            parts.append("; ".join(places) + ".")
+            places = []
+        if line:
+            parts.append(line)
+    if places:
+        parts.append("; ".join(places))
+    return " ".join(parts)
 
 
 def _normalise(argv: list[str]) -> list[str]:
@@ -201,7 +225,7 @@ def train_command(args: argparse.Namespace, render: Render | None = None) -> int
               file=sys.stderr)
         return EXIT_FAILED
     if outcome.reason == "error":
-        print(f"error: {outcome.message}", file=sys.stderr)
+        print(f"error: {one_line(outcome.message)}", file=sys.stderr)
         return EXIT_FAILED
     return 0
 
