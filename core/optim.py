@@ -35,10 +35,9 @@ def add_outer(
     ``scratch`` (shaped like ``C``) or, without one, a temporary.
     """
     gemm = _cblas_gemm(C.dtype) if C.size >= _GEMM_MIN_SIZE else None
-    if gemm is not None and C.flags.c_contiguous and A.flags.c_contiguous \
-            and B.flags.c_contiguous and A.dtype == B.dtype == C.dtype:
+    if gemm is not None and _gemm_fits(C, A, B):
         (m, k), n = A.shape, B.shape[1]
-        gemm(_ROW_MAJOR, _TRANS, _NO_TRANS, k, n, m, alpha, A.ctypes.data, k,
+        gemm(_ROW_MAJOR, _TRANS, _NO_TRANS, k, n, m, float(alpha), A.ctypes.data, k,
              B.ctypes.data, n, 1.0, C.ctypes.data, n)
         return
     if scratch is None:
@@ -47,6 +46,26 @@ def add_outer(
     np.matmul(A.T, B, out=scratch)
     scratch *= C.dtype.type(alpha)
     C += scratch
+
+
+def _gemm_fits(C: np.ndarray, A: np.ndarray, B: np.ndarray) -> bool:
+    """Whether a raw gemm on these buffers is safe: BLAS checks nothing itself.
+
+    Same dtype, 2-D, C-ordered, aligned, ``C`` writeable and apart from ``A`` and
+    ``B`` (gemm into its own input gives garbage), and shapes that agree (a wrong
+    size would read or write past the buffers). Anything else goes through NumPy,
+    which copies as needed or raises its own error.
+    """
+    return (
+        A.dtype == B.dtype == C.dtype
+        and A.ndim == B.ndim == C.ndim == 2
+        and A.shape[0] == B.shape[0]
+        and C.shape == (A.shape[1], B.shape[1])
+        and all(x.flags.c_contiguous and x.flags.aligned for x in (A, B, C))
+        and C.flags.writeable
+        and not np.may_share_memory(C, A)
+        and not np.may_share_memory(C, B)
+    )
 
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
@@ -60,7 +79,8 @@ def _cblas_gemm(dtype: np.dtype) -> Callable | None:
 
     NumPy's wheels ship a 64-bit-integer OpenBLAS whose symbols carry the
     ``scipy_`` prefix and ``64_`` suffix. Anything else (another build, another
-    platform, a result that does not match ``np.matmul``) falls back to NumPy.
+    platform, a library that will not load, a result that does not match
+    ``np.matmul``) falls back to NumPy.
     """
     code = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}.get(np.dtype(dtype))
     if code is None:
@@ -81,14 +101,14 @@ def _load_gemm(code: str) -> Callable | None:
     for path in sorted(glob.glob(os.path.join(folder, "*openblas64*"))):
         try:
             fn = getattr(ctypes.CDLL(path), f"scipy_cblas_{code}gemm64_")
-        except (OSError, AttributeError):
+            fn.restype = None
+            fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, size, size, size, real,
+                           ctypes.c_void_p, size, ctypes.c_void_p, size, real,
+                           ctypes.c_void_p, size]
+            if _gemm_agrees(fn, np.float32 if code == "s" else np.float64):
+                return fn
+        except (OSError, AttributeError, ctypes.ArgumentError):
             continue
-        fn.restype = None
-        fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, size, size, size, real,
-                       ctypes.c_void_p, size, ctypes.c_void_p, size, real, ctypes.c_void_p,
-                       size]
-        if _gemm_agrees(fn, np.float32 if code == "s" else np.float64):
-            return fn
     return None
 
 

@@ -126,6 +126,63 @@ def test_add_outer_handles_non_contiguous_factors():
     np.testing.assert_allclose(C, expected, rtol=1e-12)
 
 
+# Large enough (k * n >= 16384) for the direct BLAS call, where the platform has it.
+K, N, M = 160, 128, 24
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["c-ordered", "fortran C", "strided C", "views of A, B"])
+def test_add_outer_on_large_arrays_matches_numpy(dtype, layout):
+    rng = np.random.default_rng(3)
+    C = rng.normal(size=(K, N)).astype(dtype)
+    A, B = rng.normal(size=(M, K)).astype(dtype), rng.normal(size=(M, N)).astype(dtype)
+    if layout == "fortran C":
+        C = np.asfortranarray(C)
+    elif layout == "strided C":
+        C = np.repeat(C, 2, axis=1)[:, ::2]
+    elif layout == "views of A, B":
+        A, B = np.asfortranarray(A), np.repeat(B, 2, axis=1)[:, 1::2]
+    expected = C.astype(np.float64) - 0.7 * (A.T.astype(np.float64) @ B)
+    add_outer(C, A, B, -0.7)
+    np.testing.assert_allclose(C, expected, rtol=1e-4 if dtype == np.float32 else 1e-12,
+                               atol=1e-4 if dtype == np.float32 else 1e-12)
+
+
+def test_add_outer_refuses_shapes_that_do_not_agree_instead_of_writing_past_them():
+    C = np.zeros((K, N), np.float32)
+    A, B = np.ones((M, K + 1), np.float32), np.ones((M, N), np.float32)
+    with pytest.raises(ValueError):
+        add_outer(C, A, B, 1.0)
+    assert not C.any()
+
+
+def test_add_outer_into_its_own_factor_is_still_right():
+    rng = np.random.default_rng(4)
+    C = rng.normal(size=(K, K))
+    B = C[:M]  # B is a view of the rows C is about to change
+    expected = C + 0.5 * (C[:M].T @ C[:M])
+    add_outer(C, B.copy(), B, 0.5)
+    np.testing.assert_allclose(C, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_add_outer_without_a_loadable_blas_falls_back_to_numpy(tmp_path, monkeypatch):
+    from core import optim
+
+    fake_numpy = tmp_path / "numpy"
+    fake_numpy.mkdir()
+    (tmp_path / "numpy.libs").mkdir()
+    (tmp_path / "numpy.libs" / "libscipy_openblas64_-fake.so").write_bytes(b"not a library")
+    monkeypatch.setattr(optim.np, "__file__", str(fake_numpy / "__init__.py"))
+    monkeypatch.setattr(optim, "_GEMM", {})
+    assert optim._cblas_gemm(np.float32) is None and optim._cblas_gemm(np.int32) is None
+    rng = np.random.default_rng(5)
+    C = rng.normal(size=(K, N)).astype(np.float32)
+    A, B = rng.normal(size=(M, K)).astype(np.float32), rng.normal(size=(M, N)).astype(np.float32)
+    expected = C + np.float32(2.0) * (A.T @ B)
+    add_outer(C, A, B, 2.0)
+    np.testing.assert_allclose(C, expected, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("name", ["momentum", "rmsprop", "adam"])
 def test_state_follows_resize(name):
     model = MLP((6, 5, 3), seed=0)
