@@ -14,6 +14,7 @@ Record lengths, label values and member sizes are validated; every problem is a
 
 from __future__ import annotations
 
+import lzma
 import tarfile
 import zlib
 from pathlib import Path
@@ -117,7 +118,7 @@ def _read_archive(archive: Path) -> dict[str, bytes]:
                         f"expected {member.size:,} bytes"
                     )
                 blobs[short] = data
-    except (tarfile.TarError, EOFError, zlib.error) as e:
+    except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as e:
         raise DataError(f"{archive}: not a readable CIFAR-10 archive ({e})") from None
     except OSError as e:
         raise DataError(f"{archive}: cannot read: {e.strerror or e}") from None

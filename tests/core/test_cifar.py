@@ -146,6 +146,22 @@ def test_a_cut_archive(env, tmp_path):
         load_dataset("cifar10", path=tmp_path, download=False)
 
 
+def test_an_xz_archive_damaged_inside_its_data(env, tmp_path):
+    """``tarfile`` reads any compression; xz reports damage with an error of its own."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:xz") as tar:
+        for name, data in cifar_files(fake_cifar(per_batch=20)).items():
+            info = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    data = bytearray(out.getvalue())
+    data[len(data) // 2] ^= 0xFF
+    archive = tmp_path / "cifar-10-binary.tar"
+    archive.write_bytes(bytes(data))
+    with pytest.raises(DataError, match=r"cifar-10-binary\.tar: not a readable CIFAR-10 archive"):
+        read_cifar(archive)
+
+
 def test_an_archive_without_the_batches(env, tmp_path):
     data = tar_gz({"readme.txt": b"hello"})
     (tmp_path / "cifar-10-binary.tar.gz").write_bytes(data)
