@@ -301,15 +301,14 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
                        f"model {'-'.join(map(str, sizes))} needs {(sizes[i], sizes[i + 1])}")
     for name, value in (("optimizer t", o.get("t", 0)), ("step", meta.get("step", 0)),
                         ("optimizer learning_rate", o.get("learning_rate", 0.0))):
-        if not isinstance(value, (int, float)) or isinstance(value, bool) \
-                or not math.isfinite(value) or value < 0:
+        if not _is_number(value) or not math.isfinite(value) or value < 0:
             raise fail(f"meta field {name!r} is {value!r}, not a number >= 0")
     try:
         dtype = np.dtype(m["dtype"])
         model = MLP(sizes, activation=m["activation"], init=m["init"],
                     dropout=float(m["dropout"]), l2=float(m["l2"]), dtype=dtype,
                     seed=config.seed)
-    except (ConfigError, KeyError, TypeError, ValueError, MemoryError) as exc:
+    except (ConfigError, KeyError, TypeError, ValueError, OverflowError, MemoryError) as exc:
         raise fail(f"model description is not valid ({exc})") from None
     if not isinstance(o.get("name"), str) or o["name"] not in OPTIMIZERS:
         raise fail(f"optimizer {o.get('name')!r} is not known")
@@ -361,6 +360,8 @@ def _read_meta(arr: np.ndarray, fail: Any) -> dict[str, Any]:
         meta = json.loads(arr.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise fail(f"entry 'meta' is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise fail("entry 'meta' nests too deeply to be a checkpoint's description") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise fail("entry 'meta' does not describe a Backprop Studio checkpoint")
     for key, kind in (("config", dict), ("history", list), ("changes", list),
@@ -371,7 +372,21 @@ def _read_meta(arr: np.ndarray, fail: Any) -> dict[str, Any]:
         if not isinstance(row, dict) or "val_acc" not in row:
             raise fail(f"history row {i} is not an epoch record")
         for key in _HISTORY_NUMBERS:
-            if key in row and (not isinstance(row[key], (int, float))
-                               or isinstance(row[key], bool)):
+            if key in row and not _is_number(row[key]):
                 raise fail(f"history row {i}: {key} is {row[key]!r}, not a number")
     return meta
+
+
+def _is_number(value: Any) -> bool:
+    """An int or float that arithmetic on floats can use (NaN and infinity included).
+
+    JSON integers have no size limit; one beyond the float range would raise
+    OverflowError wherever it is later formatted or computed with.
+    """
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True

@@ -175,7 +175,12 @@ def _is_number(v: Any, *, integer: bool) -> bool:
         return False
     if integer:
         return isinstance(v, (int, np.integer))
-    return isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(float(v))
+    if not isinstance(v, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:  # an int too large for any float (JSON allows one)
+        return False
 
 
 def _parse(f: dataclasses.Field, text: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -142,6 +143,36 @@ def test_future_version_and_bad_metadata_are_explained(saved, tmp_path):
     bad = _rewrite(saved[0], tmp_path / "json.npz",
                    lambda a: a.update({"meta": np.frombuffer(b"{not json", dtype=np.uint8)}))
     with pytest.raises(CheckpointError, match="not valid JSON"):
+        checkpoint.load(bad)
+
+
+HUGE = 10**400  # a valid JSON integer that no float can hold
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "value", "problem"),
+    [
+        ("optimizer", "t", HUGE, "meta field 'optimizer t'"),
+        ("meta", "step", HUGE, "meta field 'step'"),
+        ("config", "learning_rate", HUGE, "config: learning_rate"),
+        ("model", "dropout", HUGE, "model description is not valid"),
+        ("history", "val_loss", HUGE, "history row 0: val_loss"),
+        ("meta", "extra", "deep", "nests too deeply"),
+    ],
+)
+def test_numbers_no_float_holds_and_deep_nesting_are_refused(saved, tmp_path, where, key,
+                                                             value, problem):
+    def change(arrays):
+        meta = json.loads(arrays["meta"].tobytes())
+        target = {"meta": meta, "history": meta["history"][0]}.get(where) or meta[where]
+        target[key] = value
+        text = json.dumps(meta)
+        if value == "deep":  # nested past what the JSON parser can recurse into
+            text = text.replace('"deep"', "[" * 100_000 + "]" * 100_000)
+        arrays["meta"] = np.frombuffer(text.encode(), dtype=np.uint8)
+
+    bad = _rewrite(saved[0], tmp_path / "numbers.npz", change)
+    with pytest.raises(CheckpointError, match=re.escape(problem)):
         checkpoint.load(bad)
 
 

@@ -28,6 +28,7 @@ BAD_VALUES = [
     ("learning_rate", 1e3, "(0, 100]"),
     ("learning_rate", math.nan, "(0, 100]"),
     ("learning_rate", "0.1", "a number"),
+    ("learning_rate", 10**400, "a number"),  # an int beyond any float, as JSON allows
     ("momentum", 1.0, "[0, 0.999]"),
     ("schedule", "exponential", "constant, cosine, step"),
     ("min_lr_ratio", 1.5, "[0, 1]"),
