@@ -21,8 +21,17 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
-    """Counts ``(k, k)`` int64 of (true, predicted) pairs, by one ``np.bincount``."""
-    flat = np.asarray(y_true, dtype=np.int64) * n_classes + np.asarray(y_pred, dtype=np.int64)
+    """Counts ``(k, k)`` int64 of (true, predicted) pairs, by one ``np.bincount``.
+
+    A label outside ``[0, k)`` is refused: it would otherwise be counted in another
+    class's cell (a prediction of ``k`` for a true ``0`` lands in ``cm[1, 0]``).
+    """
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
+        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+            raise ValueError(f"{name} holds labels outside [0, {n_classes})")
+    flat = y_true * n_classes + y_pred
     return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 

@@ -83,3 +83,11 @@ def test_dead_units_are_those_constant_over_the_sample():
 def test_gradient_norms_per_layer_join_weights_and_bias():
     grads = [np.full((2, 2), 1.0), np.full(2, 2.0), np.zeros((2, 1)), np.array([3.0])]
     assert gradient_norms(grads) == pytest.approx((np.sqrt(4 + 8), 3.0))
+
+
+def test_confusion_matrix_refuses_labels_outside_its_classes():
+    with pytest.raises(ValueError, match=r"y_pred holds labels outside \[0, 3\)"):
+        confusion_matrix(np.array([0, 1]), np.array([3, 1]), 3)
+    with pytest.raises(ValueError, match="y_true"):
+        confusion_matrix(np.array([-1, 1]), np.array([0, 1]), 3)
+    assert confusion_matrix(np.array([], np.int64), np.array([], np.int64), 3).sum() == 0
