@@ -16,6 +16,9 @@ from core.data.idx import read_idx
 from core.data.raw import RawData
 from core.errors import DataError
 
+#: Classes a folder of IDX files may number (its labels 0..k-1 become the output layer).
+MAX_CLASSES = 10_000
+
 
 def read_idx_set(files: dict[str, Path], class_names: tuple[str, ...] | None) -> RawData:
     """Read the four files by role; ``class_names=None`` numbers the classes 0..k-1.
@@ -33,6 +36,10 @@ def read_idx_set(files: dict[str, Path], class_names: tuple[str, ...] | None) ->
         )
     if class_names is None:
         top = int(max(train_labels.max(), test_labels.max()))
+        if top >= MAX_CLASSES:
+            where = files["train_labels" if train_labels.max() == top else "test_labels"]
+            raise DataError(f"{where}: label {top} would make {top + 1:,} classes; a folder "
+                            f"dataset may have at most {MAX_CLASSES:,}")
         class_names = tuple(str(i) for i in range(top + 1))
     for role, labels in (("train_labels", train_labels), ("test_labels", test_labels)):
         bad = np.flatnonzero(labels >= len(class_names))

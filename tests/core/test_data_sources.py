@@ -200,6 +200,16 @@ def test_files_that_disagree_with_each_other(env, tmp_path, change, problem):
         load_dataset("mnist", path=folder, download=False)
 
 
+def test_a_folder_whose_labels_would_make_billions_of_classes_is_refused(env, tmp_path):
+    arrays = fake_mnist()
+    arrays["test_labels"] = arrays["test_labels"].astype(">i4")
+    arrays["test_labels"][5] = 2_000_000_000
+    folder = write_files(tmp_path / "wide", idx_files(arrays))
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz: label 2000000000 would "
+                       r"make 2,000,000,001 classes"):
+        load_dataset(str(folder))
+
+
 def test_a_damaged_file_in_a_folder_is_a_data_error_naming_it(env, tmp_path):
     files = idx_files(fake_mnist())
     files["train-images-idx3-ubyte.gz"] = files["train-images-idx3-ubyte.gz"][:-100]
