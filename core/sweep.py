@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +44,9 @@ from core.sweep_results import (
     summarize,
     top_runs,
 )
+
+if TYPE_CHECKING:
+    from core.data import Dataset
 
 __all__ = [
     "Axis", "Sweep", "SweepSpec", "Trial", "add_sweep_parser", "run_sweep_command",
@@ -253,7 +256,7 @@ class SweepSpec:
 
 
 @functools.lru_cache(maxsize=2)
-def _dataset(name: str, path: str | None, val_fraction: float, seed: int):
+def _dataset(name: str, path: str | None, val_fraction: float, seed: int) -> Dataset:
     """The dataset, loaded once per worker process and shared by its trials.
 
     Workers never download: several at once would race for the same cache files.
