@@ -184,6 +184,16 @@ class LoopbackServer:
         self._thread.join(5)
 
 
+def isolate_data(monkeypatch, cache: Path) -> None:
+    """No data folder or mirror from the outside, the private cache ``cache``, and
+    loopback traffic kept off any proxy: what a dataset test finds is what it wrote."""
+    monkeypatch.delenv("BACKPROP_DATA", raising=False)
+    monkeypatch.delenv("BACKPROP_MIRROR", raising=False)
+    monkeypatch.setenv("BACKPROP_CACHE", str(cache))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
 def closed_port_url() -> str:
     """The URL of a port on 127.0.0.1 that nothing listens on (connections are refused)."""
     import socket

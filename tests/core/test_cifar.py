@@ -11,6 +11,7 @@ from data_fakes import (
     LoopbackServer,
     cifar_files,
     fake_cifar,
+    isolate_data,
     sha256,
     tar_gz,
     write_files,
@@ -25,11 +26,7 @@ from core.errors import DataError, DatasetUnavailable
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
-    monkeypatch.delenv("BACKPROP_DATA", raising=False)
-    monkeypatch.delenv("BACKPROP_MIRROR", raising=False)
-    monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    isolate_data(monkeypatch, tmp_path / "cache")
     return monkeypatch
 
 

@@ -226,14 +226,11 @@ def test_evaluate_a_checkpoint_whose_history_lacks_a_figure(tmp_path, capsys):
 
 def test_a_dataset_not_found_anywhere_is_one_line_naming_every_place(tmp_path, monkeypatch,
                                                                      capsys):
-    from data_fakes import closed_port_url
+    from data_fakes import closed_port_url, isolate_data
 
     url = closed_port_url()
-    monkeypatch.delenv("BACKPROP_DATA", raising=False)
-    monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))
+    isolate_data(monkeypatch, tmp_path / "cache")
     monkeypatch.setenv("BACKPROP_MIRROR", url)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     code, _, err = run(["--headless", "--dataset", "mnist", "-o", str(tmp_path / "o")], capsys)
     line = one_error_line(err)
     assert code == 1 and line.startswith("error: MNIST is not available. Looked in: ")

@@ -11,6 +11,7 @@ from data_fakes import (
     gz,
     idx_bytes,
     idx_files,
+    isolate_data,
     sha256,
     write_files,
 )
@@ -22,9 +23,7 @@ from core.errors import ConfigError, DataError, DatasetUnavailable
 @pytest.fixture
 def env(monkeypatch, tmp_path):
     """No BACKPROP_DATA or mirror from the outside; an empty private cache."""
-    monkeypatch.delenv("BACKPROP_DATA", raising=False)
-    monkeypatch.delenv("BACKPROP_MIRROR", raising=False)
-    monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))
+    isolate_data(monkeypatch, tmp_path / "cache")
     return monkeypatch
 
 

@@ -8,7 +8,14 @@ import time
 
 import numpy as np
 import pytest
-from data_fakes import LoopbackServer, closed_port_url, fake_mnist, idx_files, sha256
+from data_fakes import (
+    LoopbackServer,
+    closed_port_url,
+    fake_mnist,
+    idx_files,
+    isolate_data,
+    sha256,
+)
 
 from core.data import load_dataset, tqdm_progress
 from core.data.catalog import SOURCES
@@ -21,11 +28,7 @@ OFFICIAL = SOURCES["mnist"].pins
 @pytest.fixture
 def env(monkeypatch, tmp_path):
     """No data folder, an empty private cache, and loopback traffic kept off any proxy."""
-    monkeypatch.delenv("BACKPROP_DATA", raising=False)
-    monkeypatch.delenv("BACKPROP_MIRROR", raising=False)
-    monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    isolate_data(monkeypatch, tmp_path / "cache")
     return tmp_path / "cache" / "mnist"
 
 
