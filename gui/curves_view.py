@@ -7,7 +7,7 @@ happened. The running loss is an exponential moving average of the batch losses 
 view receives (bias-corrected, carried across epochs, so it shows no jump where an
 epoch's own mean would restart). Events can arrive hundreds of times a second (tiny
 datasets train hundreds of epochs a second), so every slot only appends to NumPy
-buffers or lists; a single-shot timer redraws what changed at most ~20 times a second,
+buffers or lists; a single-shot timer redraws what changed at most ~10 times a second,
 and change markers are created there too. Past ``SYMBOL_LIMIT`` epochs the per-epoch
 curves drop their symbols: painting thousands of them costs more than they show.
 When a new run starts, the finished one stays on the plots, faded, for comparison.
@@ -28,7 +28,7 @@ from core.events import BatchProgress, Diverged, EpochReport, HyperparameterChan
 from gui import colormaps as cm
 from gui.bus import EventBus
 
-REDRAW_MS = 50
+REDRAW_MS = 100
 SMOOTHING = 0.95  # weight of the past in the running loss's moving average
 SHORT_NAMES = {"learning_rate": "lr", "batch_size": "batch", "hidden": "hidden"}
 SERIES = ("running_loss", "train_loss", "val_loss", "train_acc", "val_acc")
