@@ -35,6 +35,8 @@ from core.control import TrainingControl
 from core.errors import BackpropError, ConfigError
 from core.events import BatchProgress, Diverged, EpochReport, Finished, HyperparameterChanged
 from core.history import write_history_csv
+from core.presets import PRESETS
+from core.sweep import add_sweep_parser, run_sweep_command
 
 COMMANDS = ("train", "evaluate", "sweep")
 CHECKPOINT_NAME = "model.npz"
@@ -90,8 +92,6 @@ def main(argv: Sequence[str] | None = None, render: Render | None = None) -> int
         if args.command == "evaluate":
             return evaluate_command(args)
         if args.command == "sweep":
-            from core.sweep import run_sweep_command
-
             return run_sweep_command(args, render)
         return train_command(args, render)
     except ConfigError as exc:
@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     group = train.add_argument_group("settings (defaults: the seed's 784-128-10, sgd 0.1, "
                                      "batch 128)")
     group.add_argument("--preset", metavar="NAME", help="start from a named preset: "
-                       f"{_preset_names()}; options given as well override it")
+                       f"{', '.join(PRESETS)}; options given as well override it")
     for flag, metavar, name, text in _OPTIONS:
         group.add_argument(flag, dest=name, metavar=metavar, help=text)
     group.add_argument("--learning-rate", dest="learning_rate", help=argparse.SUPPRESS)
@@ -174,10 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("checkpoint", metavar="CHECKPOINT")
     ev.add_argument("--dataset", help="evaluate on another dataset of the same shape")
     ev.add_argument("--data-path", dest="data_path", help="folder holding the dataset's files")
-    with contextlib.suppress(ImportError):
-        from core.sweep import add_sweep_parser
-
-        add_sweep_parser(sub)
+    add_sweep_parser(sub)
     return parser
 
 
@@ -398,23 +395,10 @@ def _preset(name: str | None) -> Config:
     base = Config(dataset="mnist")
     if name is None:
         return base
-    try:
-        from core.presets import PRESETS
-    except ImportError:
-        raise ConfigError(f"--preset {name!r}: no presets in this installation") from None
     if name not in PRESETS:
         raise ConfigError(f"--preset: {name!r} is not a preset; choose one of "
                           f"{', '.join(sorted(PRESETS))}")
-    preset = PRESETS[name]
-    return Config.from_dict({**base.to_dict(), **dict(getattr(preset, "overrides", preset))})
-
-
-def _preset_names() -> str:
-    try:
-        from core.presets import PRESETS
-    except ImportError:
-        return "none in this installation"
-    return ", ".join(PRESETS)
+    return Config.from_dict({**base.to_dict(), **PRESETS[name].overrides})
 
 
 def _output_folder(given: str | None) -> Path:

@@ -147,8 +147,9 @@ def test_bad_arguments_end_in_one_clear_line(argv, code, message, capsys, tmp_pa
 
 
 def test_a_preset_is_the_starting_point_and_options_override_it(tmp_path, capsys):
-    presets = pytest.importorskip("core.presets")
-    preset = presets.PRESETS["seed"]
+    from core.presets import PRESETS
+
+    preset = PRESETS["seed"]
     code, _, err = run(["train", "--preset", "seed", "--dataset", "digits", "--epochs", "1",
                           "--hidden", "16", "-o", str(tmp_path)], capsys)
     assert code == 0, err
