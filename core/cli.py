@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
@@ -37,6 +37,11 @@ from core.events import BatchProgress, Diverged, EpochReport, Finished, Hyperpar
 from core.history import write_history_csv
 from core.presets import PRESETS
 from core.sweep import add_sweep_parser, run_sweep_command
+
+if TYPE_CHECKING:
+    from core.data import Dataset
+    from core.model import MLP
+    from core.trainer import Trainer
 
 COMMANDS = ("train", "evaluate", "sweep")
 CHECKPOINT_NAME = "model.npz"
@@ -239,7 +244,7 @@ class _Outcome:
         self.epochs: list[EpochReport] = []
 
 
-def _train(trainer: Any, control: TrainingControl, folder: Path) -> _Outcome:
+def _train(trainer: Trainer, control: TrainingControl, folder: Path) -> _Outcome:
     """Drive ``trainer.run()``: bar, epoch lines, safety checkpoints, Ctrl-C handling."""
     from tqdm import tqdm
 
@@ -306,7 +311,7 @@ def epoch_line(ev: EpochReport) -> str:
             f"{ev.train_acc:.4f}, Val Loss: {ev.val_loss:.4f}, Val Acc: {ev.val_acc:.4f}")
 
 
-def _timing_line(trainer: Any, outcome: _Outcome) -> str:
+def _timing_line(trainer: Trainer, outcome: _Outcome) -> str:
     n = len(outcome.epochs)
     if not n:
         return "Training time: no epoch completed"
@@ -317,7 +322,7 @@ def _timing_line(trainer: Any, outcome: _Outcome) -> str:
             f"({rate:,.0f} samples/s)")
 
 
-def _print_header(trainer: Any, resumed: bool, folder: Path) -> None:
+def _print_header(trainer: Trainer, resumed: bool, folder: Path) -> None:
     c, ds = trainer.config, trainer.dataset
     arch = "-".join(map(str, trainer.model.sizes))
     what = f"Resuming at epoch {trainer.epoch}" if resumed else "Training"
@@ -362,7 +367,7 @@ def _last_epoch_line(row: dict[str, Any]) -> str:
 
 
 # -- shared pieces -----------------------------------------------------------------
-def report(model: Any, dataset: Any, out: TextIO) -> dict[str, np.ndarray]:
+def report(model: MLP, dataset: Dataset, out: TextIO) -> dict[str, np.ndarray]:
     """Print the final report on the test set; returns probabilities and predictions."""
     from core.metrics import confusion_matrix, most_confused_pairs, per_class_accuracy
 
@@ -419,7 +424,7 @@ def _output_folder(given: str | None) -> Path:
     return folder
 
 
-def _load_dataset(config: Config) -> Any:
+def _load_dataset(config: Config) -> Dataset:
     from core.data import load_dataset
 
     bars: dict[str, Any] = {}
@@ -441,13 +446,13 @@ def _load_dataset(config: Config) -> Any:
             bar.close()
 
 
-def _new_trainer(config: Config, dataset: Any, control: TrainingControl) -> Any:
+def _new_trainer(config: Config, dataset: Dataset, control: TrainingControl) -> Trainer:
     from core.trainer import Trainer
 
     return Trainer(config, dataset, control, snapshots=False)  # nothing here draws them
 
 
-def _render(render: Render, folder: Path, trainer: Any, dataset: Any,
+def _render(render: Render, folder: Path, trainer: Trainer, dataset: Dataset,
             test: dict[str, np.ndarray]) -> None:
     """Draw the pictures; a drawing failure costs the pictures, never the run."""
     pred = test["pred"]
