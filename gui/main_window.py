@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from core.config import Config
 from core.errors import BackpropError
 from core.events import Diverged, EpochReport, Finished, Paused, Started
+from gui.actions import window_action
 from gui.banner import Banner
 from gui.bus import EventBus
 from gui.confusion_view import ConfusionView
@@ -181,15 +182,7 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         def action(text: str, slot, shortcut: str | None = None, tip: str = "") -> QAction:
-            a = QAction(text, self)
-            if shortcut:
-                a.setShortcut(QKeySequence(shortcut))
-                a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            a.setStatusTip(tip or text)
-            a.setToolTip(tip or text)
-            a.triggered.connect(slot)
-            self.addAction(a)
-            return a
+            return window_action(self, text, slot, shortcut, tip)
 
         file_menu = self.menuBar().addMenu("&File")
         self.save_action = action("&Save checkpoint…", lambda: self.save_checkpoint(),

@@ -22,8 +22,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QSettings
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QTabWidget
 
 from core import checkpoint
@@ -31,6 +31,7 @@ from core.checkpoint import Checkpoint
 from core.errors import BackpropError
 from core.events import Snapshot, Started
 from gui import export
+from gui.actions import window_action
 from gui.canvas_view import CanvasView
 from gui.compare_view import CompareView
 from gui.health_view import HealthView
@@ -103,15 +104,7 @@ class Tools(QObject):
         layout.insertWidget(at, self.tabs, 1)
 
     def _action(self, text: str, slot, shortcut: str | None = None, tip: str = "") -> QAction:
-        a = QAction(text, self.window)
-        if shortcut:
-            a.setShortcut(QKeySequence(shortcut))
-            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        a.setStatusTip(tip or text)
-        a.setToolTip(tip or text)
-        a.triggered.connect(slot)
-        self.window.addAction(a)
-        return a
+        return window_action(self.window, text, slot, shortcut, tip)
 
     def _build_actions(self) -> None:
         w = self.window
