@@ -100,8 +100,11 @@ def soak(epochs: int = SOAK_EPOCHS, seed: int = 0) -> dict[str, Any]:
     started = time.perf_counter()
     train_start: list[float] = []
 
+    runs: list[Any] = []  # the window lets go of its run when it finishes: keep it here
+
     def on_started(_ev: Any) -> None:
         train_start.append(time.perf_counter())
+        runs.append(window.run)
         tick.start(TICK_MS)
         mover.start(CHANGE_EVERY_MS)
 
@@ -112,10 +115,14 @@ def soak(epochs: int = SOAK_EPOCHS, seed: int = 0) -> dict[str, Any]:
     seconds = ended - started
     tick.stop()
     mover.stop()
-    for _ in range(20):  # let the last events and paints through
+    deadline = time.perf_counter() + 10
+    # Let the last events and paints through, and the trainer reach the window (queued).
+    while time.perf_counter() < deadline and runs and runs[-1].trainer is None:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    for _ in range(20):
         app.processEvents()
     rss["at_end"] = rss_mb()
-    trainer = window.run.trainer if window.run is not None else None
+    trainer = runs[-1].trainer if runs and runs[-1] is not None else None
     window.close()
     # From the start of training to its end: a timer that never fired stalled all along.
     first = train_start[0] if train_start else started
