@@ -51,28 +51,14 @@ def small_checkpoint(tmp_path_factory, digits) -> Path:
 @pytest.fixture
 def make_window(qtbot, monkeypatch, tmp_path):
     """Build studio windows on the bundled digits; each is closed (threads ended) afterwards."""
-    main_window = pytest.importorskip("gui.main_window", reason="the studio window is absent")
     from core.config import Config
+    from tests.gui._window import open_windows
 
     monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))
-    made = []
-
-    def make(config: Config | None = None, **kwargs):
-        config = config or Config(dataset="digits", hidden=(32,), learning_rate=0.1,
-                                  batch_size=32, epochs=10_000, seed=0)
-        w = main_window.MainWindow(config, **kwargs)
-        w.on_unsaved_close = "discard"
-        qtbot.addWidget(w)
-        w.resize(1280, 800)
-        w.show()
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.on_unsaved_close = "discard"
-        w.close()
-        qtbot.waitUntil(lambda w=w: not w.isVisible() and not w.training, timeout=20_000)
+    default = Config(dataset="digits", hidden=(32,), learning_rate=0.1, batch_size=32,
+                     epochs=10_000, seed=0)
+    with open_windows(qtbot, default, close_timeout_ms=20_000) as make:
+        yield make
 
 
 def qt_thread_complaints(qtlog) -> list[str]:
