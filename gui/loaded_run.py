@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from core.checkpoint import Checkpoint
 from core.errors import BackpropError
 from core.events import EpochReport, HyperparameterChanged, Snapshot, Started
-from gui.worker import dataset_key
+from gui.worker import dataset_key, track
 
 
 class _Cancelled(Exception):
@@ -129,6 +129,7 @@ class LoadedRun(QObject):
         thread.finished.connect(thread.deleteLater)
         thread.finished.connect(self._on_finished, queued)
         self._thread = thread
+        track(thread)
         thread.start()
 
     @property

@@ -68,6 +68,11 @@ TRAINING_NICE = 5
 _THREADS: set[QThread] = set()
 
 
+def track(thread: QThread) -> None:
+    """Count ``thread`` among those :func:`live_threads` watches (it prunes finished ones)."""
+    _THREADS.add(thread)
+
+
 def live_threads() -> list[QThread]:
     """The training threads still running: none may be left when a window is gone."""
     alive = []
@@ -404,7 +409,7 @@ class TrainingRun(QObject):
         thread.finished.connect(thread.deleteLater)
         thread.finished.connect(self._on_finished, queued)
         self._thread = thread
-        _THREADS.add(thread)
+        track(thread)
         settle_garbage()
         thread.start()
 
