@@ -60,6 +60,9 @@ def save_forever(path: str, first_marker: int, started: Any) -> None:
 def save_limited(path: str, marker: int, limit_bytes: int | None, uid: int | None,
                  answer: Any) -> None:
     """Try one save under a file-size limit and/or as another user; report the outcome."""
+    # Built before dropping privileges: the model's imports come from the checkout, which
+    # an unprivileged user may not be able to read; only the save itself runs as ``uid``.
+    checkpoint_parts = parts(256, marker)
     if limit_bytes is not None:
         # Past the limit a write fails with EFBIG instead of the process being killed.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -68,7 +71,7 @@ def save_limited(path: str, marker: int, limit_bytes: int | None, uid: int | Non
         os.setgid(uid)
         os.setuid(uid)
     try:
-        checkpoint.save(Path(path), **parts(256, marker))
+        checkpoint.save(Path(path), **checkpoint_parts)
         answer.put(("saved", ""))
     except CheckpointError as e:
         answer.put(("CheckpointError", str(e)))
