@@ -111,11 +111,18 @@ def weight_histograms(
     return out
 
 
-def snapshot_extras(model: MLP, X_val: np.ndarray, y_val: np.ndarray) -> dict[str, np.ndarray]:
-    """The health figures for a Snapshot's ``extras`` (read-only copies, keys as above)."""
+def snapshot_extras(
+    model: MLP, X_val: np.ndarray, y_val: np.ndarray, hidden: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """The health figures for a Snapshot's ``extras`` (read-only copies, keys as above).
+
+    ``hidden`` may pass the last hidden layer's outputs for the rows
+    ``sample_rows(len(X_val))`` when a pass over the set has them already
+    (``core.metrics.evaluate_set``); otherwise they are computed here.
+    """
     rows = sample_rows(X_val.shape[0])
     X = X_val[rows]
-    points, share = hidden_pca(model, X)
+    points, share = hidden_pca(model, X) if hidden is None else principal_components(hidden)
     extras = {
         "pca": frozen(points),
         "pca_variance": frozen(share),

@@ -8,9 +8,11 @@ and columns the predicted one, so ``cm[4, 9]`` counts 4s read as 9s.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from core.losses import softmax_with_loss
 from core.model import MLP
 
 
@@ -53,10 +55,14 @@ def most_confused_pairs(cm: np.ndarray, k: int = 5) -> list[tuple[int, int, int]
 
 
 def misclassified_by_confidence(
-    probs: np.ndarray, y_true: np.ndarray, limit: int | None = None
+    probs: np.ndarray, y_true: np.ndarray, limit: int | None = None,
+    pred: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Indices of the wrong predictions, most confident mistake first (at most ``limit``)."""
-    pred = probs.argmax(axis=1)
+    """Indices of the wrong predictions, most confident mistake first (at most ``limit``).
+
+    ``pred`` ``(n,)`` may pass the predictions when they are known already.
+    """
+    pred = probs.argmax(axis=1) if pred is None else pred
     wrong = np.flatnonzero(pred != y_true)
     confidence = probs[wrong, pred[wrong]]
     ranked = wrong[np.argsort(-confidence, kind="stable")]
@@ -64,13 +70,15 @@ def misclassified_by_confidence(
 
 
 def least_confident_correct(
-    probs: np.ndarray, y_true: np.ndarray, per_class: int = 10
+    probs: np.ndarray, y_true: np.ndarray, per_class: int = 10,
+    pred: np.ndarray | None = None,
 ) -> np.ndarray:
     """For each class, the ``per_class`` right answers with the lowest probability on it.
 
     These are the near misses: right, but only just, and worth a look beside the errors.
+    ``pred`` as in :func:`misclassified_by_confidence`.
     """
-    pred = probs.argmax(axis=1)
+    pred = probs.argmax(axis=1) if pred is None else pred
     right = np.flatnonzero(pred == y_true)
     conf = probs[right, y_true[right]]
     # Sort by (class, confidence) in one go, then keep the first few of each class.
@@ -104,11 +112,100 @@ def dead_unit_fraction(model: MLP, X: np.ndarray, tol: float = 1e-6) -> tuple[fl
     A ReLU unit that outputs 0 for every input, or a saturated sigmoid/tanh unit,
     passes no information forward and gets (almost) no gradient back: it is dead.
     """
-    fractions = []
-    for A in hidden_activations(model, X):
-        spread = A.max(axis=0) - A.min(axis=0) if A.shape[0] else np.zeros(A.shape[1])
-        fractions.append(float(np.mean(spread <= tol)))
-    return tuple(fractions)
+    return _dead_fractions(
+        [(A.max(axis=0), A.min(axis=0)) if A.shape[0] else None
+         for A in hidden_activations(model, X)],
+        tol,
+    )
+
+
+def _dead_fractions(
+    ranges: Sequence[tuple[np.ndarray, np.ndarray] | None], tol: float
+) -> tuple[float, ...]:
+    """Per layer, the share of units whose ``(max, min)`` over the sample differ by <= ``tol``.
+
+    ``None`` (no sample rows) counts every unit as dead, as a spread of 0 would.
+    """
+    return tuple(
+        1.0 if r is None else float(np.mean(r[0] - r[1] <= tol)) for r in ranges
+    )
+
+
+@dataclass(frozen=True)
+class SetEvaluation:
+    """What one inference pass over a labelled set tells (see :func:`evaluate_set`).
+
+    ``probs`` ``(n, k)`` and ``pred`` ``(n,)`` cover every row; ``dead_fraction``
+    is per hidden layer, over the first ``dead_rows`` rows; ``hidden_sample``
+    ``(s, h_last)`` holds the last hidden layer's outputs for the requested
+    sample rows (the inputs themselves for a network without hidden layers).
+    """
+
+    loss: float
+    accuracy: float
+    probs: np.ndarray
+    pred: np.ndarray
+    dead_fraction: tuple[float, ...]
+    hidden_sample: np.ndarray
+
+
+def evaluate_set(
+    model: MLP,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    dead_rows: int = 1000,
+    sample: np.ndarray | None = None,
+    batch_size: int = 4096,
+    tol: float = 1e-6,
+) -> SetEvaluation:
+    """Loss, accuracy, probabilities, dead units and hidden sample of ``X`` ``(n, d)`` in one pass.
+
+    The same figures as :meth:`MLP.evaluate`, :meth:`MLP.predict_proba`,
+    :func:`dead_unit_fraction` on ``X[:dead_rows]`` and :func:`hidden_activations`
+    on ``X[sample]`` (``sample`` sorted row indices), for the price of one forward
+    pass: the end of every epoch needs all of them. ``pred`` is the argmax of the
+    logits, the prediction ``accuracy`` counts.
+    """
+    X = np.asarray(X)
+    n, k, depth = X.shape[0], model.sizes[-1], model.n_layers - 1
+    probs = np.empty((n, k), dtype=model.dtype)
+    pred = np.empty(n, dtype=np.intp)
+    sample = np.empty(0, dtype=np.intp) if sample is None else np.asarray(sample)
+    if depth:
+        hidden_sample = np.empty((sample.size, model.sizes[-2]), dtype=model.dtype)
+    else:  # nothing inside: the inputs stand in
+        hidden_sample = np.asarray(X[sample], dtype=model.dtype)
+    ranges: list[tuple[np.ndarray, np.ndarray] | None] = [None] * depth
+    total = 0.0
+    for start, logits, hidden in model.forward_chunks(X, batch_size):
+        stop = start + logits.shape[0]
+        np.argmax(logits, axis=1, out=pred[start:stop])
+        loss, chunk_probs = softmax_with_loss(logits, y[start:stop])
+        probs[start:stop] = chunk_probs
+        total += loss * logits.shape[0]
+        if start < dead_rows:
+            for i, A in enumerate(hidden):
+                _widen(ranges, i, A[: dead_rows - start])
+        lo, hi = np.searchsorted(sample, (start, stop))
+        if depth and hi > lo:
+            hidden_sample[lo:hi] = hidden[-1][sample[lo:hi] - start]
+    correct = int(np.count_nonzero(pred == y))
+    return SetEvaluation(
+        total / max(n, 1), correct / max(n, 1), probs, pred, _dead_fractions(ranges, tol),
+        hidden_sample,
+    )
+
+
+def _widen(ranges: list, i: int, A: np.ndarray) -> None:
+    """Fold the column max and min of ``A`` ``(c, h)`` into ``ranges[i]``."""
+    if A.shape[0] == 0:
+        return
+    hi, lo = A.max(axis=0), A.min(axis=0)
+    if ranges[i] is not None:
+        np.maximum(hi, ranges[i][0], out=hi)
+        np.minimum(lo, ranges[i][1], out=lo)
+    ranges[i] = (hi, lo)
 
 
 def layer_norms(arrays: Sequence[np.ndarray]) -> tuple[float, ...]:

@@ -25,7 +25,7 @@ which is what the training loop uses.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,7 +33,7 @@ import numpy as np
 from core.activations import Activation, get_activation
 from core.errors import ConfigError, DataError
 from core.initializers import INITIALIZERS
-from core.losses import softmax_cross_entropy
+from core.losses import softmax, softmax_cross_entropy
 
 if TYPE_CHECKING:
     from core.optim import Optimizer
@@ -189,6 +189,30 @@ class MLP:
         self._cache = (inputs, hidden, masks) if training else None
         return Z
 
+    def forward_chunks(
+        self, X: np.ndarray, batch_size: int = 4096
+    ) -> Iterator[tuple[int, np.ndarray, list[np.ndarray]]]:
+        """Inference over ``X`` ``(n, n_in)``, ``batch_size`` rows at a time.
+
+        Yields ``(start, logits (c, n_out), hidden [(c, h1), (c, h2), ...])`` for rows
+        ``start:start + c``: the hidden layers' outputs come along, so one pass can
+        feed every figure taken on a set (loss, probabilities, hidden activity)
+        while memory stays bounded by the chunk. The arrays are fresh for each chunk.
+        """
+        X = np.asarray(X)
+        last = self.n_layers - 1
+        for start in range(0, X.shape[0], batch_size):
+            A = self._inputs(X[start : start + batch_size])
+            hidden = []
+            for l in range(self.n_layers):
+                Z = A @ self.params[2 * l]
+                Z += self.params[2 * l + 1]
+                if l == last:
+                    break
+                A = self.act.forward(Z)
+                hidden.append(A)
+            yield start, Z, hidden
+
     def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
         """Mean cross-entropy (+ L2 penalty) on a batch and the gradient of every parameter."""
         logits = self.forward(X, training=True)
@@ -284,14 +308,9 @@ class MLP:
     # -- inference ----------------------------------------------------------
     def predict_proba(self, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         """Class probabilities ``(n, n_out)``, computed in chunks to bound memory."""
-        X = np.asarray(X)
-        out = np.empty((X.shape[0], self.sizes[-1]), dtype=self.dtype)
-        for i in range(0, X.shape[0], batch_size):
-            z = self.forward(X[i : i + batch_size])
-            z -= z.max(axis=1, keepdims=True)
-            np.exp(z, out=z)
-            z /= z.sum(axis=1, keepdims=True)
-            out[i : i + batch_size] = z
+        out = np.empty((np.shape(X)[0], self.sizes[-1]), dtype=self.dtype)
+        for start, z, _ in self.forward_chunks(X, batch_size):
+            out[start : start + z.shape[0]] = softmax(z)
         return out
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -301,12 +320,12 @@ class MLP:
     def evaluate(self, X: np.ndarray, y: np.ndarray, batch_size: int = 4096) -> tuple[float, float]:
         """(mean cross-entropy, accuracy) on ``X``, ``y`` (int labels), without L2."""
         total, correct = 0.0, 0
-        for i in range(0, X.shape[0], batch_size):
-            logits = self.forward(X[i : i + batch_size])
-            correct += int((logits.argmax(axis=1) == y[i : i + batch_size]).sum())
-            loss, _ = softmax_cross_entropy(logits, y[i : i + batch_size], want_grad=False)
+        for start, logits, _ in self.forward_chunks(X, batch_size):
+            yc = y[start : start + logits.shape[0]]
+            correct += int(np.count_nonzero(logits.argmax(axis=1) == yc))
+            loss, _ = softmax_cross_entropy(logits, yc, want_grad=False)
             total += loss * logits.shape[0]
-        n = max(X.shape[0], 1)
+        n = max(np.shape(X)[0], 1)
         return total / n, correct / n
 
     def input_gradient(self, X: np.ndarray, target: np.ndarray | int) -> np.ndarray:

@@ -12,7 +12,8 @@ Figures it reports:
 - train loss and accuracy of an epoch are the running means over that epoch's
   batches (cross-entropy without the L2 term, measured before each update, with
   dropout active): free to compute, and the standard figure. The validation ones
-  come from a full pass with :meth:`MLP.evaluate`.
+  come from one full inference pass (:func:`~core.metrics.evaluate_set`) that
+  also gives the epoch's Snapshot everything it shows.
 - ``seconds`` is the epoch's wall time without pauses, ``samples_per_s`` the
   training throughput of its batches.
 
@@ -66,11 +67,12 @@ from core.events import (
     Started,
     frozen,
 )
-from core.health import snapshot_extras
+from core.health import sample_rows, snapshot_extras
 from core.losses import softmax_cross_entropy
 from core.metrics import (
+    SetEvaluation,
     confusion_matrix,
-    dead_unit_fraction,
+    evaluate_set,
     gradient_norms,
     layer_norms,
     least_confident_correct,
@@ -289,7 +291,8 @@ class Trainer:
             )
             batch += 1
         train_s = time.perf_counter() - t0 - (self._paused_s - paused0)
-        val_loss, val_acc = model.evaluate(ds.X_val, ds.y_val)
+        val = self._evaluate_validation(for_snapshot=self._snapshots)
+        val_loss, val_acc = val.loss, val.accuracy
         seconds = time.perf_counter() - t0 - (self._paused_s - paused0)
         row = {
             "epoch": e,
@@ -312,7 +315,7 @@ class Trainer:
             row["samples_per_s"], self.step,
         )
         if self._snapshots:
-            yield self.snapshot(e)
+            yield self._snapshot(e, val)
         if self.control.epoch_boundary():
             self._pause_reason = "step"
         return True
@@ -482,16 +485,28 @@ class Trainer:
     # -- pictures of the model ----------------------------------------------------
     def snapshot(self, epoch: int | None = None) -> Snapshot:
         """A :class:`Snapshot` of the model now, on the validation set (copies throughout)."""
+        return self._snapshot(self.epoch - 1 if epoch is None else epoch,
+                              self._evaluate_validation(for_snapshot=True))
+
+    def _evaluate_validation(self, for_snapshot: bool) -> SetEvaluation:
+        """One pass over the validation set: the epoch's figures, and its Snapshot's if asked."""
+        ds = self.dataset
+        return evaluate_set(
+            self.model, ds.X_val, ds.y_val,
+            dead_rows=DEAD_UNIT_SAMPLE if for_snapshot else 0,
+            sample=sample_rows(len(ds.y_val)) if for_snapshot else None,
+        )
+
+    def _snapshot(self, epoch: int, val: SetEvaluation) -> Snapshot:
         ds, model = self.dataset, self.model
-        probs = model.predict_proba(ds.X_val)
-        pred = probs.argmax(axis=1)
+        probs, pred = val.probs, val.pred
         cm = confusion_matrix(ds.y_val, pred, ds.n_classes)
         idx = np.concatenate([
-            misclassified_by_confidence(probs, ds.y_val, SNAPSHOT_MISTAKES),
-            least_confident_correct(probs, ds.y_val, SNAPSHOT_NEAR_MISSES),
+            misclassified_by_confidence(probs, ds.y_val, SNAPSHOT_MISTAKES, pred),
+            least_confident_correct(probs, ds.y_val, SNAPSHOT_NEAR_MISSES, pred),
         ])
         return Snapshot(
-            self.epoch - 1 if epoch is None else epoch,
+            epoch,
             frozen(model.params[0]),
             tuple(ds.image_shape),
             tuple(ds.class_names),
@@ -505,6 +520,6 @@ class Trainer:
             activation=model.activation,
             weight_norms=layer_norms(model.params),
             grad_norms=self.grad_norms,
-            dead_fraction=dead_unit_fraction(model, ds.X_val[:DEAD_UNIT_SAMPLE]),
-            extras=snapshot_extras(model, ds.X_val, ds.y_val),
+            dead_fraction=val.dead_fraction,
+            extras=snapshot_extras(model, ds.X_val, ds.y_val, val.hidden_sample),
         )

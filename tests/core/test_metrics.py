@@ -9,7 +9,9 @@ from core.metrics import (
     accuracy,
     confusion_matrix,
     dead_unit_fraction,
+    evaluate_set,
     gradient_norms,
+    hidden_activations,
     least_confident_correct,
     misclassified_by_confidence,
     most_confused_pairs,
@@ -91,3 +93,24 @@ def test_confusion_matrix_refuses_labels_outside_its_classes():
     with pytest.raises(ValueError, match="y_true"):
         confusion_matrix(np.array([-1, 1]), np.array([0, 1]), 3)
     assert confusion_matrix(np.array([], np.int64), np.array([], np.int64), 3).sum() == 0
+
+
+@pytest.mark.parametrize("hidden", [(20, 12), ()])
+def test_one_pass_over_a_set_gives_the_figures_of_the_separate_ones(digits, hidden):
+    model = MLP((digits.n_features, *hidden, digits.n_classes), seed=4)
+    if hidden:
+        model.params[1][:5] = -50.0  # five units that never fire: dead ones to find
+    X, y = digits.X_val, digits.y_val
+    sample = np.sort(np.random.default_rng(0).choice(len(y), 40, replace=False))
+    # Chunks of 32 rows: the dead-unit sample and the hidden sample cross chunk edges.
+    ev = evaluate_set(model, X, y, dead_rows=70, sample=sample, batch_size=32)
+    loss, acc = model.evaluate(X, y)
+    assert ev.loss == pytest.approx(loss, rel=1e-6) and ev.accuracy == acc
+    np.testing.assert_allclose(ev.probs, model.predict_proba(X), rtol=1e-5, atol=1e-7)
+    assert np.array_equal(ev.pred, model.forward(X).argmax(axis=1))
+    assert ev.dead_fraction == pytest.approx(dead_unit_fraction(model, X[:70]))
+    inside = hidden_activations(model, X[sample])
+    np.testing.assert_allclose(ev.hidden_sample, inside[-1] if hidden else X[sample], rtol=1e-5,
+                               atol=1e-6)
+    if hidden:
+        assert ev.dead_fraction[0] >= 5 / 20
