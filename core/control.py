@@ -5,6 +5,10 @@ a worker thread. :class:`TrainingControl` is the only thing they share: the GUI
 side calls :meth:`pause`, :meth:`set` and friends, the Trainer polls it between
 batches. Hyperparameter changes are coalesced (the latest value wins), so a slider
 dragged through a hundred positions costs the loop one change, not a hundred.
+
+Polling costs the loop one attribute read per batch: every command raises
+:attr:`needs_attention`, and only then does the Trainer take the lock to see what
+was asked.
 """
 
 from __future__ import annotations
@@ -31,12 +35,15 @@ class TrainingControl:
         self._step = False
         self._pending: dict[str, Any] = {}
         self._calls: list[tuple[Callable[[Any], Any], Future]] = []
+        #: Raised (under the lock) by every command; lowered by :meth:`acknowledge`.
+        self._attention = False
 
     # -- commands (any thread) ------------------------------------------------
     def pause(self) -> None:
         """Hold the loop at the next batch boundary."""
         with self._cond:
             self._paused = True
+            self._attention = True
             self._cond.notify_all()
 
     def resume(self) -> None:
@@ -44,6 +51,7 @@ class TrainingControl:
         with self._cond:
             self._paused = False
             self._step = False
+            self._attention = True
             self._cond.notify_all()
 
     def step_epoch(self) -> None:
@@ -51,12 +59,14 @@ class TrainingControl:
         with self._cond:
             self._step = True
             self._paused = False
+            self._attention = True
             self._cond.notify_all()
 
     def stop(self) -> None:
         """End the run at the next batch boundary (also wakes a paused loop)."""
         with self._cond:
             self._stop = True
+            self._attention = True
             self._cond.notify_all()
 
     def set(self, name: str, value: Any) -> None:
@@ -73,6 +83,7 @@ class TrainingControl:
         value = Config.check_value(name, value)
         with self._cond:
             self._pending[name] = value
+            self._attention = True
             self._cond.notify_all()  # a paused loop applies it at once
 
     def set_learning_rate(self, lr: float) -> None:
@@ -94,6 +105,7 @@ class TrainingControl:
         Config.check_value("hidden", tuple(w if w is not None else 1 for w in widths))
         with self._cond:
             self._pending["hidden"] = tuple(widths)
+            self._attention = True
             self._cond.notify_all()
 
     def submit(self, fn: Callable[[Any], Any]) -> Future:
@@ -106,6 +118,7 @@ class TrainingControl:
         fut: Future = Future()
         with self._cond:
             self._calls.append((fn, fut))
+            self._attention = True
             self._cond.notify_all()
         return fut
 
@@ -121,6 +134,23 @@ class TrainingControl:
             return self._stop
 
     # -- the Trainer's side ---------------------------------------------------
+    @property
+    def needs_attention(self) -> bool:
+        """Whether a command came since the last :meth:`acknowledge` (a plain read, no lock).
+
+        A command given while the Trainer looks is seen at its next look, one
+        batch later at most.
+        """
+        return self._attention
+
+    def acknowledge(self) -> None:
+        """The Trainer is about to look at everything: lower :attr:`needs_attention`.
+
+        Called before the look, so a command that lands during it raises the flag again.
+        """
+        with self._cond:
+            self._attention = False
+
     def take_changes(self) -> dict[str, Any]:
         """Pending live changes, emptied. ``hidden`` is a tuple where ``None`` means 'keep'."""
         with self._cond:
@@ -155,5 +185,6 @@ class TrainingControl:
             if self._step:
                 self._step = False
                 self._paused = True
+                self._attention = True
                 return True
             return False

@@ -17,12 +17,17 @@ import numpy as np
 
 
 def _exp_shifted(z: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]:
-    """Turn ``z`` into ``exp(z - rowmax)``; return (mean cross-entropy, row sums ``(m,)``)."""
+    """Turn ``z`` into ``exp(z - rowmax)``; return (mean cross-entropy, row sums ``(m,)``).
+
+    Written on ``z.T`` ``(k, m)``: reductions over its first axis combine whole
+    columns at a time, which for column-major logits are contiguous.
+    """
     m = z.shape[0]
-    z -= z.max(axis=1, keepdims=True)
+    zt = z.T
+    np.subtract(zt, np.maximum.reduce(zt, axis=0), out=zt)
     picked = z[rows, y]
     np.exp(z, out=z)
-    sums = z.sum(axis=1)
+    sums = np.add.reduce(zt, axis=0)
     per_sample = np.log(sums)
     per_sample -= picked
     return float(np.add.reduce(per_sample, dtype=np.float64)) / m, sums
@@ -47,11 +52,11 @@ def softmax_cross_entropy(
     loss, sums = _exp_shifted(logits, y, rows)
     if not want_grad:
         return loss, None
-    # softmax / m in one pass: each row times 1 / (m * sum).
-    sums *= m
-    np.reciprocal(sums, out=sums)
-    logits *= sums[:, None]
-    logits[rows, y] -= 1.0 / m
+    # softmax / m in one pass: each row times (1 / m) / sum.
+    inv_m = logits.dtype.type(1.0 / m)
+    np.divide(inv_m, sums, out=sums)
+    np.multiply(logits.T, sums, out=logits.T)
+    logits[rows, y] -= inv_m
     return loss, logits
 
 

@@ -56,7 +56,10 @@ class _Workspace:
         self.rows = np.arange(m)
         self.ones = np.ones(m, dtype)
         self.db = [np.empty(n, dtype) for n in sizes[1:]]
-        self.Z = [np.empty((m, n), dtype) for n in sizes[1:]]
+        # The logits are column-major: the softmax reduces over each row's k
+        # entries, which then lie m apart and are combined column by column.
+        self.Z = [np.empty((m, n), dtype) for n in sizes[1:-1]]
+        self.Z.append(np.empty((m, sizes[-1]), dtype, order="F"))
         self.dA = [np.empty((m, n), dtype) for n in hidden]
         self.A = [np.empty((m, n), dtype) for n in hidden] if dropout else []
         self.mask = [np.empty((m, n), dtype) for n in hidden] if dropout else []
@@ -276,6 +279,19 @@ class MLP:
         if self._cache is None:
             raise RuntimeError("backward needs a forward(training=True) first")
         return self._cache
+
+    def training_forward(self, X: np.ndarray, y: np.ndarray) -> tuple[float, int, np.ndarray]:
+        """The forward half of a training step on the batch ``X`` ``(m, n_in)``, ``y`` ``(m,)``.
+
+        Returns the mean cross-entropy (without L2), how many predictions were
+        right, and dL/dlogits ``(m, n_out)`` for :meth:`backward_step` or
+        :meth:`backward`, in a reused buffer. The loop that calls it decides
+        between the two halves (a loss that blew up is never applied).
+        """
+        logits = self.forward(X, training=True, reuse=True)
+        correct = int(np.count_nonzero(logits.argmax(axis=1) == y))
+        loss, dZ = softmax_cross_entropy(logits, y, rows=self._ws.rows)
+        return loss, correct, dZ
 
     def train_batch(self, X: np.ndarray, y: np.ndarray, optimizer: Optimizer) -> float:
         """One step of ``optimizer`` on the batch ``X`` ``(m, n_in)``, ``y`` ``(m,)``.

@@ -68,7 +68,6 @@ from core.events import (
     frozen,
 )
 from core.health import sample_rows, snapshot_extras
-from core.losses import softmax_cross_entropy
 from core.metrics import (
     SetEvaluation,
     confusion_matrix,
@@ -202,6 +201,8 @@ class Trainer:
         self._good: _Saved | None = None
         self._pending: _Saved | None = None
         self._spare: _Saved | None = None
+        #: Batches between two copies (see :meth:`_copy_interval`), kept while sizes stay.
+        self._copy_every = self._copy_interval()
         self._pause_reason = "paused"
         self._stop_message = ""
         self._paused_s = 0.0
@@ -253,21 +254,21 @@ class Trainer:
         )
         self._sampler = sampler
         batches = sampler.epoch()
+        ctl, augment = self.control, self._augment
         n, pos, batch, seen, correct, loss_sum = sampler.n, 0, 0, 0, 0, 0.0
+        self._copy_every = self._copy_interval()
         t0 = time.perf_counter()
         paused0 = self._paused_s
         while pos < n:
-            if not (yield from self._between_batches(e, batch)):
+            if ctl.needs_attention and not (yield from self._between_batches(e, batch)):
                 return False
             Xb, yb = next(batches)
             k = Xb.shape[0]
             pos += k
-            if self._augment is not None:
-                Xb = self._augment(Xb, ds.image_shape, cfg.augment, aug_rng, out=Xb)
+            if augment is not None:
+                Xb = augment(Xb, ds.image_shape, cfg.augment, aug_rng, out=Xb)
             self._maybe_copy()
-            logits = model.forward(Xb, training=True, reuse=True)
-            pred = logits.argmax(axis=1)  # before the loss overwrites the logits
-            loss, dZ = softmax_cross_entropy(logits, yb)
+            loss, right, dZ = model.training_forward(Xb, yb)
             if not loss <= self._limit:  # also catches NaN
                 yield from self._diverged(e, batch, loss)
                 batch += 1
@@ -282,7 +283,7 @@ class Trainer:
             self.step += 1
             seen += k
             loss_sum += loss * k
-            correct += int(np.count_nonzero(pred == yb))
+            correct += right
             busy = time.perf_counter() - t0 - (self._paused_s - paused0)
             yield BatchProgress(
                 e, batch, batch + 1 + sampler.batches_left(pos), self.step, loss,
@@ -322,8 +323,12 @@ class Trainer:
 
     # -- between batches --------------------------------------------------------
     def _between_batches(self, epoch: int, batch: int) -> Iterator[Event]:
-        """Run calls, apply changes, hold while paused; returns False on stop."""
+        """Run calls, apply changes, hold while paused; returns False on stop.
+
+        The loop comes here only when the control says a command came.
+        """
         ctl = self.control
+        ctl.acknowledge()
         yield from self._service(epoch, batch)
         if ctl.stopped:
             return False
@@ -392,6 +397,7 @@ class Trainer:
             index = self.model.resize_hidden(layer, int(width))
             self.optimizer.remap(layer, index)
         self._pending = None
+        self._copy_every = self._copy_interval()
 
     def _record_change(
         self, epoch: int, batch: int, name: str, old: Any, new: Any
@@ -425,6 +431,7 @@ class Trainer:
 
     # -- divergence -------------------------------------------------------------
     def _copy_interval(self) -> int:
+        """Batches between two copies: about :data:`COPY_BUDGET` floats copied per batch."""
         floats = sum(p.size for p in self.model.params) * (1 + len(self.optimizer.slots))
         return int(min(max(floats // COPY_BUDGET, 1), MAX_COPY_INTERVAL))
 
@@ -432,7 +439,7 @@ class Trainer:
         """Before a batch: copy the parameters if the last good copy is old enough."""
         if self._pending is not None:
             return
-        if self._good is not None and self.step - self._good.step < self._copy_interval():
+        if self._good is not None and self.step - self._good.step < self._copy_every:
             return
         spare, self._spare = self._spare, None
         opt = self.optimizer
@@ -464,6 +471,7 @@ class Trainer:
         self.optimizer.state = {s: [a.copy() for a in arrays] for s, arrays in good.state.items()}
         self.optimizer.t = good.t
         self._pending = None
+        self._copy_every = self._copy_interval()
         if self.model.hidden != old_hidden:
             self.config = self.config.replace(hidden=self.model.hidden)
             yield self._record_change(epoch, batch, "hidden", old_hidden, self.model.hidden)
