@@ -26,7 +26,7 @@ from core.events import Snapshot
 from core.metrics import most_confused_pairs, per_class_accuracy
 from gui import colormaps as cm
 from gui.bus import EventBus
-from gui.pacing import Latest
+from gui.pacing import Latest, cache_static_parts
 
 TOP_PAIRS = 5
 #: Delay between a snapshot's arrival and its drawing (after the weights, in a turn of its own).
@@ -138,6 +138,8 @@ class ConfusionView(QWidget):
         self._acc.getAxis("bottom").setTicks([[(0.5, "50%")]])
         self._glw.ci.layout.setColumnStretchFactor(0, 5)
         self._glw.ci.layout.setColumnStretchFactor(1, 1)
+        for plot in (self._plot, self._acc):
+            cache_static_parts(plot)
         self._acc_bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.7, brush=cm.CORRECT)
         self._acc.addItem(self._acc_bars)
 

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from core.events import Snapshot
 from gui import colormaps as cm
 from gui.bus import EventBus
-from gui.pacing import Latest
+from gui.pacing import Latest, cache_static_parts
 
 #: One colour per class (and per layer): ten well-separated hues.
 PALETTE = [QColor(c) for c in ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -55,6 +55,7 @@ def _plot(title: str, left: str, log_y: bool = False) -> pg.PlotWidget:
     p.setLabel("left", left)
     p.showGrid(x=True, y=True, alpha=0.2)
     p.setLogMode(y=log_y)
+    cache_static_parts(p)
     return w
 
 

@@ -8,17 +8,82 @@ they can be drawn are coalesced, and views that draw the same snapshot are
 given different delays so that no single turn of the event loop draws them all.
 A minimum gap between two drawings keeps a heavy view from repainting dozens of
 times a second when tiny epochs produce dozens of snapshots a second.
+
+Drawing also competes with training for the CPU: on two cores, every millisecond
+the GUI thread paints is taken from one of the BLAS threads, and the other waits
+for it. :class:`DrawBudget` watches how much of the GUI thread's time goes by and,
+when the window is busier than its budget, stretches every view's gap between
+drawings (up to ``MAX_STRETCH`` times) until it is back within it. A view that is
+hidden (a closed tool window) does not draw at all: the latest value waits until
+it is shown.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
+from PySide6.QtWidgets import QGraphicsItem, QWidget
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 _NOTHING = object()
+
+#: Share of one core the GUI thread may use before views draw less often.
+BUDGET_SHARE = 0.03
+#: How often the GUI thread's share is measured.
+BUDGET_PERIOD_MS = 500
+#: The longest stretch of a view's gap between two drawings.
+MAX_STRETCH = 8.0
+
+
+class DrawBudget(QObject):
+    """How much to stretch the views' gaps between drawings: ``stretch`` >= 1.
+
+    Every ``period_ms`` it compares the CPU time of the GUI thread with the wall
+    time that passed. Above ``share`` the stretch grows, below it relaxes toward 1
+    (by the square root of the ratio, so it settles instead of swinging). Input,
+    layout and everything else the thread does count too: when the person drags a
+    slider or hovers a plot, the views give way.
+    """
+
+    def __init__(self, share: float = BUDGET_SHARE, period_ms: int = BUDGET_PERIOD_MS,
+                 max_stretch: float = MAX_STRETCH, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.share = share
+        self.max_stretch = max_stretch
+        self.stretch = 1.0
+        self._cpu, self._wall = time.thread_time(), time.monotonic()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._on_tick)
+        self._timer.start(period_ms)
+
+    def _on_tick(self) -> None:
+        cpu, wall = time.thread_time(), time.monotonic()
+        used = (cpu - self._cpu) / max(wall - self._wall, 1e-3)
+        self._cpu, self._wall = cpu, wall
+        ratio = max(used, 1e-6) / self.share
+        self.stretch = min(max(self.stretch * ratio**0.5, 1.0), self.max_stretch)
+
+
+_BUDGET: DrawBudget | None = None
+
+
+def draw_budget() -> DrawBudget:
+    """The application's one :class:`DrawBudget` (made on first use, in the GUI thread)."""
+    global _BUDGET
+    if _BUDGET is None:
+        _BUDGET = DrawBudget(parent=QCoreApplication.instance())
+        _BUDGET.destroyed.connect(_forget_budget)
+    return _BUDGET
+
+
+def _forget_budget() -> None:
+    global _BUDGET
+    _BUDGET = None
 
 
 class Latest(QObject):
@@ -26,7 +91,9 @@ class Latest(QObject):
     and no sooner than ``min_gap_ms`` after the previous drawing.
 
     ``flush()`` draws a waiting value at once; a view's public getters call it so
-    that what they report is what the latest event says.
+    that what they report is what the latest event says. The gap is stretched by
+    :func:`draw_budget`; when ``parent`` is a widget, nothing is drawn while it is
+    hidden, and the waiting value is drawn when it is shown.
     """
 
     def __init__(self, draw: Callable[[Any], None], delay_ms: int, min_gap_ms: int = 0,
@@ -39,7 +106,11 @@ class Latest(QObject):
         self._drawn_at = -float("inf")
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._on_timeout)
+        self._budget = draw_budget()
+        self._widget = parent if isinstance(parent, QWidget) else None
+        if self._widget is not None:
+            self._widget.installEventFilter(self)
 
     @property
     def pending(self) -> bool:
@@ -50,8 +121,20 @@ class Latest(QObject):
         """Keep ``value`` (replacing any waiting one) and draw it when the timer fires."""
         self._value = value
         if not self._timer.isActive():
-            wait_s = self._drawn_at + self._min_gap_s - time.monotonic()
+            gap_s = self._min_gap_s * self._budget.stretch
+            wait_s = self._drawn_at + gap_s - time.monotonic()
             self._timer.start(max(self._delay_ms, round(max(wait_s, 0.0) * 1000)))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Draw what waited while the widget was hidden, once it is shown again."""
+        if event.type() == QEvent.Type.Show and self.pending and not self._timer.isActive():
+            self._timer.start(self._delay_ms)
+        return False
+
+    def _on_timeout(self) -> None:
+        if self._widget is not None and not self._widget.isVisible():
+            return  # kept: drawn when the widget is shown
+        self.flush()
 
     def flush(self) -> None:
         """Draw the waiting value now, if there is one."""
@@ -65,3 +148,17 @@ class Latest(QObject):
         """Forget the waiting value (the run it belonged to is gone)."""
         self._timer.stop()
         self._value = _NOTHING
+
+
+def cache_static_parts(plot: pg.PlotItem) -> None:
+    """Draw a plot's axes, title and legend from pixmaps, redrawn only when they change.
+
+    Replaying an axis's tick labels and grid costs more than drawing the curves;
+    cached, an unchanged axis costs one pixmap copy when the plot repaints.
+    """
+    cached = [plot.getAxis(name) for name in ("left", "bottom", "right", "top")
+              if plot.getAxis(name).isVisible()] + [plot.titleLabel]
+    if plot.legend is not None:
+        cached.append(plot.legend)
+    for item in cached:
+        item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)

@@ -39,3 +39,38 @@ def test_drawings_are_at_least_the_minimum_gap_apart(qtbot):
     latest.offer(2)
     qtbot.waitUntil(lambda: len(times) == 2, timeout=2000)
     assert times[1] - times[0] >= 0.14
+
+
+def test_budget_stretches_gaps_while_the_gui_thread_is_busy_and_relaxes_after(qtbot):
+    from PySide6.QtCore import QTimer
+
+    from gui.pacing import DrawBudget
+
+    budget = DrawBudget(share=0.05, period_ms=50, max_stretch=8.0)
+
+    def burn() -> None:  # ~80% of the GUI thread's time
+        t0 = time.thread_time()
+        while time.thread_time() - t0 < 0.008:
+            pass
+
+    burner = QTimer()
+    burner.timeout.connect(burn)
+    burner.start(10)
+    qtbot.waitUntil(lambda: budget.stretch == 8.0, timeout=3000)
+    burner.stop()
+    qtbot.waitUntil(lambda: budget.stretch == 1.0, timeout=3000)
+
+
+def test_a_hidden_widget_draws_its_latest_value_once_shown(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    drawn = []
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    latest = Latest(drawn.append, delay_ms=0, parent=widget)
+    latest.offer("a")
+    latest.offer("b")
+    qtbot.wait(100)
+    assert drawn == [] and latest.pending
+    widget.show()
+    qtbot.waitUntil(lambda: drawn == ["b"], timeout=2000)
