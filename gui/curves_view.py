@@ -7,10 +7,20 @@ happened. The running loss is an exponential moving average of the batch losses 
 view receives (bias-corrected, carried across epochs, so it shows no jump where an
 epoch's own mean would restart). Events can arrive hundreds of times a second (tiny
 datasets train hundreds of epochs a second), so every slot only appends to NumPy
-buffers or lists; a single-shot timer redraws what changed at most ~10 times a second,
-and change markers are created there too. Past ``SYMBOL_LIMIT`` epochs the per-epoch
-curves drop their symbols: painting thousands of them costs more than they show.
+buffers or lists; a single-shot timer redraws what changed at most ~10 times a second
+(less often when the window is over its drawing budget, see ``gui.pacing``; not at
+all while hidden), and change markers are created there too. Past ``SYMBOL_LIMIT``
+epochs the per-epoch curves drop their symbols: painting thousands of them costs more
+than they show.
 When a new run starts, the finished one stays on the plots, faded, for comparison.
+
+Painting the axes (their tick labels and the grid) costs more than the curves, so
+the axes, titles and legend are drawn into cached pixmaps, and the view does not
+let pyqtgraph re-fit the ranges to every new point: the ranges grow in 1-2-5
+steps (x to 10, 20, 50 epochs; the loss axis down by 1-2-5 steps; accuracy down
+by tens of percent) only when a curve leaves them, so the axes are redrawn a few
+times a run instead of ten times a second. Once the person zooms or pans, the
+view stops steering the ranges until the next run.
 """
 
 from __future__ import annotations
@@ -21,12 +31,13 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.events import BatchProgress, Diverged, EpochReport, HyperparameterChanged
 from gui import colormaps as cm
 from gui.bus import EventBus
+from gui.pacing import cache_static_parts, draw_budget
 
 REDRAW_MS = 100
 SMOOTHING = 0.95  # weight of the past in the running loss's moving average
@@ -36,6 +47,8 @@ SERIES = ("running_loss", "train_loss", "val_loss", "train_acc", "val_acc")
 MAX_MARKERS = 40
 #: Per-epoch curves show a symbol at every point up to this many epochs.
 SYMBOL_LIMIT = 200
+#: Width of the left axes (tick labels and title) in pixels.
+LEFT_AXIS_PX = 58
 
 
 class _Buffer:
@@ -94,6 +107,24 @@ class _LogAxis(pg.AxisItem):
         if not self.logMode:
             return super().tickStrings(values, scale, spacing)
         return [f"{10.0 ** v:.3g}" for v in values]
+
+
+def step_up(v: float) -> float:
+    """The smallest 1-2-5 number (..., 0.5, 1, 2, 5, 10, ...) at or above ``v`` > 0."""
+    e = math.floor(math.log10(v))
+    for m in (1, 2, 5, 10):
+        if m * 10.0**e >= v * (1 - 1e-9):
+            return m * 10.0**e
+    return 10.0 ** (e + 1)
+
+
+def step_down(v: float) -> float:
+    """The largest 1-2-5 number at or below ``v`` > 0."""
+    e = math.floor(math.log10(v))
+    for m in (5, 2, 1):
+        if m * 10.0**e <= v * (1 + 1e-9):
+            return m * 10.0**e
+    return 10.0 ** (e - 1)
 
 
 def _epoch_line(plot: pg.PlotItem, colour: QColor, symbol: str, name: str) -> pg.PlotDataItem:
@@ -155,11 +186,22 @@ class CurvesView(QWidget):
         self._faded_runs = 0
         self._batches = 0  # batches per epoch, from the latest BatchProgress
         self._ema, self._ema_weight = 0.0, 0.0  # moving average and its bias correction
+        # Ranges the view has set: "x" (epochs), "loss" (log10 units), "acc" (percent).
+        self._ranges: dict[str, tuple[float, float]] = {}
+        self._faded_bounds: list[tuple[str, float, float, float]] = []  # name, x max, y min/max
+        self._steering = True  # False once the person zooms or pans, until the next run
+        for plot in (lp, ap):
+            plot.disableAutoRange()
+            # A fixed width: new tick labels must not re-lay out (and repaint) the plots,
+            # and the two x axes stay aligned.
+            plot.getAxis("left").setWidth(LEFT_AXIS_PX)
+            cache_static_parts(plot)
+            plot.getViewBox().sigRangeChangedManually.connect(self._on_range_changed_manually)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self._redraw)
+        self._timer.timeout.connect(self._on_redraw_due)
+        self._budget = draw_budget()
 
         bus.batch.connect(self._on_batch)
         bus.epoch.connect(self._on_epoch)
@@ -201,6 +243,7 @@ class CurvesView(QWidget):
         for plot, item in self._faded:
             plot.removeItem(item)
         self._faded.clear()
+        self._faded_bounds.clear()
         self._faded_runs = 0
 
     # -- events ---------------------------------------------------------------
@@ -217,7 +260,17 @@ class CurvesView(QWidget):
         if name is not None:
             self._dirty.add(name)
         if not self._timer.isActive():
-            self._timer.start()
+            self._timer.start(round(REDRAW_MS * self._budget.stretch))
+
+    def _on_redraw_due(self) -> None:
+        if self.isVisible():
+            self._redraw()
+        # hidden (a closed tool window): what changed is drawn by showEvent
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._dirty or any(m[3] is None for m in self._markers):
+            self._schedule()
 
     def _redraw(self) -> None:
         """Pass the changed buffers to their plot items and draw new markers."""
@@ -231,7 +284,51 @@ class CurvesView(QWidget):
                     item.setSymbol(symbol)
             item.setData(x, y)
         self._dirty.clear()
+        self._fit_ranges()
         self._draw_markers()
+
+    def _bounds(self) -> dict[str, tuple[float, float]]:
+        """(min, max) of every kind of curve on the plots, faded ones included."""
+        spans: dict[str, list[float]] = {"x": [], "loss": [], "acc": []}
+        for name in SERIES:
+            x, y = self._buffers[name].data()
+            if x.size:
+                spans["x"].append(float(x[-1]))
+                spans["loss" if name.endswith("loss") else "acc"] += [float(y.min()),
+                                                                      float(y.max())]
+        for name, x_max, y_min, y_max in self._faded_bounds:
+            spans["x"].append(x_max)
+            spans["loss" if name.endswith("loss") else "acc"] += [y_min, y_max]
+        return {k: (min(v), max(v)) for k, v in spans.items() if v}
+
+    def _fit_ranges(self) -> None:
+        """Grow each range in 1-2-5 steps until it holds every curve (see the module doc)."""
+        if not self._steering:
+            return
+        bounds = self._bounds()
+        wanted: dict[str, tuple[float, float]] = {}
+        if "x" in bounds:
+            wanted["x"] = (0.0, step_up(max(bounds["x"][1], 1.0)))
+        if "loss" in bounds and bounds["loss"][0] > 0:
+            lo, hi = bounds["loss"]
+            wanted["loss"] = (math.log10(step_down(lo)), math.log10(step_up(hi)))
+        if "acc" in bounds:
+            wanted["acc"] = (min(10.0 * math.floor(bounds["acc"][0] / 10.0), 90.0), 100.0)
+        lp, ap = self._loss_w.getPlotItem(), self._acc_w.getPlotItem()
+        for key, (lo, hi) in wanted.items():
+            old = self._ranges.get(key)
+            if old is not None:
+                lo, hi = min(lo, old[0]), max(hi, old[1])
+                if (lo, hi) == old:
+                    continue
+            self._ranges[key] = (lo, hi)
+            if key == "x":
+                lp.setXRange(lo, hi, padding=0.01)  # the accuracy plot follows (linked)
+            else:
+                (lp if key == "loss" else ap).setYRange(lo, hi, padding=0.03)
+
+    def _on_range_changed_manually(self, *_args: object) -> None:
+        self._steering = False
 
     def _on_epoch(self, ev: EpochReport) -> None:
         self._rows.append(ev)
@@ -310,6 +407,7 @@ class CurvesView(QWidget):
                 copy.setZValue(-10)
                 self._plot_of[name].addItem(copy)
                 self._faded.append((self._plot_of[name], copy))
+                self._faded_bounds.append((name, float(x[-1]), float(y.min()), float(y.max())))
                 kept = True
             self._buffers[name].clear()
             self._items[name].setData([], [])
@@ -320,3 +418,6 @@ class CurvesView(QWidget):
         self._markers.clear()
         self._marked = 0
         self._rows.clear()
+        self._steering = True
+        self._ranges.clear()
+        self._fit_ranges()

@@ -15,11 +15,12 @@ def view(qtbot):
     bus = EventBus()
     v = CurvesView(bus)
     qtbot.addWidget(v)
+    v.show()  # a hidden view leaves its redraw until it is shown
     return bus, v
 
 
-def _run(bus: EventBus, epochs: int, batches: int = 20) -> None:
-    for e in range(epochs):
+def _run(bus: EventBus, epochs: int, batches: int = 20, start: int = 0) -> None:
+    for e in range(start, start + epochs):
         for b in range(batches):
             bus.batch.emit(batch_progress(e, b, batches))
         bus.epoch.emit(epoch_report(e))
@@ -49,6 +50,49 @@ def test_running_loss_is_drawn_throttled_at_fractional_epochs(view, qtbot):
     qtbot.waitUntil(lambda: item.xData is not None and len(item.xData) == 10, timeout=1000)
     x, _ = v.series("running_loss")
     np.testing.assert_allclose(x, np.arange(1, 11) / 20)
+
+
+def test_a_hidden_view_draws_only_once_shown(qtbot):
+    bus = EventBus()
+    v = CurvesView(bus)
+    qtbot.addWidget(v)
+    _run(bus, 2)
+    item = v.plot_widgets()[0].getPlotItem().listDataItems()[1]  # train loss
+    qtbot.wait(300)
+    assert item.xData is None or len(item.xData) == 0
+    v.show()
+    qtbot.waitUntil(lambda: item.xData is not None and len(item.xData) == 2, timeout=2000)
+
+
+def test_ranges_grow_in_steps_that_hold_every_point(view, qtbot):
+    bus, v = view
+    _run(bus, 3)
+    v.series("train_loss")  # draws now
+    loss_plot, acc_plot = (w.getPlotItem() for w in v.plot_widgets())
+    (x0, x1), (ly0, ly1) = loss_plot.viewRange()
+    assert x0 <= 0 and 5 <= x1 < 5.2  # three epochs: the axis runs to 5
+    for name in ("train_loss", "val_loss", "running_loss"):
+        _, y = v.series(name)
+        assert ly0 <= np.log10(y.min()) and np.log10(y.max()) <= ly1
+    _, acc = v.series("val_acc")
+    a0, a1 = acc_plot.viewRange()[1]
+    assert a0 <= acc.min() and a1 >= 100
+    _run(bus, 9, start=3)  # to epoch 12 in all
+    v.series("train_loss")
+    assert 20 <= loss_plot.viewRange()[0][1] < 20.5
+    assert acc_plot.viewRange()[0] == loss_plot.viewRange()[0]  # the x axes stay linked
+
+
+def test_a_zoom_by_the_person_is_kept(view, qtbot):
+    bus, v = view
+    _run(bus, 3)
+    v.series("train_loss")
+    loss_plot = v.plot_widgets()[0].getPlotItem()
+    loss_plot.getViewBox().sigRangeChangedManually.emit([True, True])
+    loss_plot.setXRange(0.5, 1.5, padding=0)
+    _run(bus, 30, start=3)
+    v.series("train_loss")
+    assert loss_plot.viewRange()[0] == pytest.approx([0.5, 1.5])
 
 
 def test_running_loss_is_a_moving_average_that_runs_across_epochs(view):
