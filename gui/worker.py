@@ -10,7 +10,7 @@ through Qt at all: they go through the run's :class:`~core.control.TrainingContr
 which the Trainer polls between batches.
 
 Two kinds of traffic are kept from flooding the GUI thread here, where it is
-cheapest: mini-batch progress is sent at most ~20 times a second (always the
+cheapest: mini-batch progress is sent at most ~10 times a second (always the
 latest, always the last batch of an epoch), a new snapshot is only sent once
 the GUI thread has taken the previous one (the latest one waiting wins), and
 when the views fall behind anyway the worker waits for them (:class:`Backlog`).
@@ -50,8 +50,8 @@ from core.events import (
 )
 from gui.bus import EventBus
 
-#: Seconds between two progress updates sent to the GUI (~20 per second).
-BATCH_INTERVAL = 0.05
+#: Seconds between two progress updates sent to the GUI (~10 per second).
+BATCH_INTERVAL = 0.1
 
 #: Events the GUI thread may have waiting before the training loop waits for it.
 MAX_BACKLOG = 4
