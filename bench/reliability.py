@@ -47,6 +47,7 @@ def soak(epochs: int = SOAK_EPOCHS, seed: int = 0) -> dict[str, Any]:
     """Train ``epochs`` epochs of the digits in a shown window, changing a slider every second."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
     from core.config import Config
@@ -60,6 +61,9 @@ def soak(epochs: int = SOAK_EPOCHS, seed: int = 0) -> dict[str, Any]:
     window.on_unsaved_close = "discard"
     window.resize(1280, 800)
     window.show()
+    # A person presses Start on a window already drawn: its first paint is not training's.
+    QTest.qWaitForWindowExposed(window)
+    QTest.qWait(200)
     c = window.controls
     rng = random.Random(seed)
     sliders = [(c.learning_rate.slider, lr_to_position(0.01), lr_to_position(0.3)),

@@ -48,9 +48,6 @@ class StallMeter:
         self.ticks += 1
 
 
-@pytest.mark.xfail(strict=False, reason="85-121 ms measured on an idle 2-core machine: the "
-                   "curves' repaints (~15 ms each, two linked plots) still queue up at "
-                   "hundreds of epochs a second")
 def test_tiny_fast_epochs_do_not_starve_the_gui_thread(make_window, qtbot):
     """The 8x8 digits train hundreds of epochs a second: more than the views can draw."""
     w = make_window(window_config(batch_size=32))
