@@ -250,7 +250,8 @@ class Trainer:
         model.rng = np.random.default_rng([cfg.seed, e, 1])
         aug_rng = np.random.default_rng([cfg.seed, e, 2])
         sampler = BatchSampler(
-            ds.X_train, ds.y_train, self.batch_size, np.random.default_rng([cfg.seed, e])
+            ds.X_train, ds.y_train, self.batch_size, np.random.default_rng([cfg.seed, e]),
+            X_bytes=ds.train_bytes,
         )
         self._sampler = sampler
         batches = sampler.epoch()
