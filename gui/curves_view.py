@@ -323,9 +323,11 @@ class CurvesView(QWidget):
                     continue
             self._ranges[key] = (lo, hi)
             if key == "x":
-                lp.setXRange(lo, hi, padding=0.01)  # the accuracy plot follows (linked)
-            else:
-                (lp if key == "loss" else ap).setYRange(lo, hi, padding=0.03)
+                lp.setXRange(lo, hi, padding=0.03)  # the accuracy plot follows (linked)
+            elif key == "loss":
+                lp.setYRange(lo, hi, padding=0.03)
+            else:  # room for the label at 100%
+                ap.setYRange(lo, hi, padding=0.08)
 
     def _on_range_changed_manually(self, *_args: object) -> None:
         self._steering = False

@@ -20,6 +20,7 @@ it is shown.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -90,24 +91,30 @@ class Latest(QObject):
     """Holds the newest value offered and passes it to ``draw`` ``delay_ms`` later,
     and no sooner than ``min_gap_ms`` after the previous drawing.
 
+    With a gap, drawings fall on a clock shared by every ``Latest`` with that gap
+    (multiples of it, each view at its own ``delay_ms`` after the tick): views that
+    draw the same snapshots draw them together, so they show the same epoch.
+
     ``flush()`` draws a waiting value at once; a view's public getters call it so
     that what they report is what the latest event says. The gap is stretched by
-    :func:`draw_budget`; when ``parent`` is a widget, nothing is drawn while it is
-    hidden, and the waiting value is drawn when it is shown.
+    ``budget`` (the application's :func:`draw_budget` unless given); when ``parent``
+    is a widget, nothing is drawn while it is hidden, and the waiting value is drawn
+    when it is shown.
     """
 
     def __init__(self, draw: Callable[[Any], None], delay_ms: int, min_gap_ms: int = 0,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, budget: DrawBudget | None = None) -> None:
         super().__init__(parent)
         self._draw = draw
         self._value: Any = _NOTHING
         self._delay_ms = delay_ms
         self._min_gap_s = min_gap_ms / 1000
-        self._drawn_at = -float("inf")
+        self._tick = -float("inf")  # the clock tick of the last drawing
+        self._next_tick = -float("inf")  # the tick the timer waits for
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timeout)
-        self._budget = draw_budget()
+        self._budget = budget if budget is not None else draw_budget()
         self._widget = parent if isinstance(parent, QWidget) else None
         if self._widget is not None:
             self._widget.installEventFilter(self)
@@ -121,9 +128,18 @@ class Latest(QObject):
         """Keep ``value`` (replacing any waiting one) and draw it when the timer fires."""
         self._value = value
         if not self._timer.isActive():
-            gap_s = self._min_gap_s * self._budget.stretch
-            wait_s = self._drawn_at + gap_s - time.monotonic()
-            self._timer.start(max(self._delay_ms, round(max(wait_s, 0.0) * 1000)))
+            self._timer.start(self._wait_ms())
+
+    def _wait_ms(self) -> int:
+        """Until the first tick of the shared clock a gap after the last drawing, + delay."""
+        gap = self._min_gap_s * self._budget.stretch
+        if gap <= 0:
+            return self._delay_ms
+        now = time.monotonic()
+        due = max(self._tick + gap, now)
+        tick = math.ceil(due / gap - 1e-6) * gap
+        self._next_tick = tick
+        return round((tick - now) * 1000) + self._delay_ms
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Draw what waited while the widget was hidden, once it is shown again."""
@@ -141,7 +157,7 @@ class Latest(QObject):
         self._timer.stop()
         value, self._value = self._value, _NOTHING
         if value is not _NOTHING:
-            self._drawn_at = time.monotonic()
+            self._tick = min(self._next_tick, time.monotonic())
             self._draw(value)
 
     def drop(self) -> None:

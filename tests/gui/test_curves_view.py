@@ -70,7 +70,7 @@ def test_ranges_grow_in_steps_that_hold_every_point(view, qtbot):
     v.series("train_loss")  # draws now
     loss_plot, acc_plot = (w.getPlotItem() for w in v.plot_widgets())
     (x0, x1), (ly0, ly1) = loss_plot.viewRange()
-    assert x0 <= 0 and 5 <= x1 < 5.2  # three epochs: the axis runs to 5
+    assert x0 <= 0 and 5 <= x1 < 5.3  # three epochs: the axis runs to 5
     for name in ("train_loss", "val_loss", "running_loss"):
         _, y = v.series(name)
         assert ly0 <= np.log10(y.min()) and np.log10(y.max()) <= ly1
@@ -79,7 +79,7 @@ def test_ranges_grow_in_steps_that_hold_every_point(view, qtbot):
     assert a0 <= acc.min() and a1 >= 100
     _run(bus, 9, start=3)  # to epoch 12 in all
     v.series("train_loss")
-    assert 20 <= loss_plot.viewRange()[0][1] < 20.5
+    assert 20 <= loss_plot.viewRange()[0][1] < 21
     assert acc_plot.viewRange()[0] == loss_plot.viewRange()[0]  # the x axes stay linked
 
 

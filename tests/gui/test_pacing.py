@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import time
 
-from gui.pacing import Latest
+import pytest
+
+from gui.pacing import DrawBudget, Latest
 
 
-def test_values_offered_in_one_turn_are_drawn_once_the_latest(qtbot):
+@pytest.fixture
+def fixed_budget(qtbot):
+    """A budget that never stretches: these tests time the gaps themselves."""
+    return DrawBudget(max_stretch=1.0)
+
+
+@pytest.fixture
+def make_latest(fixed_budget):
+    """``Latest`` with that budget."""
+    return lambda *args, **kwargs: Latest(*args, budget=fixed_budget, **kwargs)
+
+
+def test_values_offered_in_one_turn_are_drawn_once_the_latest(qtbot, make_latest):
     drawn = []
-    latest = Latest(drawn.append, delay_ms=10)
+    latest = make_latest(drawn.append, delay_ms=10)
     for v in range(5):
         latest.offer(v)
     assert drawn == [] and latest.pending  # nothing drawn inside the slots
@@ -17,9 +31,9 @@ def test_values_offered_in_one_turn_are_drawn_once_the_latest(qtbot):
     assert not latest.pending
 
 
-def test_flush_draws_at_once_and_drop_forgets(qtbot):
+def test_flush_draws_at_once_and_drop_forgets(qtbot, make_latest):
     drawn = []
-    latest = Latest(drawn.append, delay_ms=1000)
+    latest = make_latest(drawn.append, delay_ms=1000)
     latest.offer("a")
     latest.flush()
     assert drawn == ["a"]
@@ -31,9 +45,9 @@ def test_flush_draws_at_once_and_drop_forgets(qtbot):
     assert drawn == ["a"]
 
 
-def test_drawings_are_at_least_the_minimum_gap_apart(qtbot):
+def test_drawings_are_at_least_the_minimum_gap_apart(qtbot, make_latest):
     times = []
-    latest = Latest(lambda _v: times.append(time.monotonic()), delay_ms=0, min_gap_ms=150)
+    latest = make_latest(lambda _v: times.append(time.monotonic()), delay_ms=0, min_gap_ms=150)
     latest.offer(1)
     qtbot.waitUntil(lambda: len(times) == 1, timeout=2000)
     latest.offer(2)
@@ -43,8 +57,6 @@ def test_drawings_are_at_least_the_minimum_gap_apart(qtbot):
 
 def test_budget_stretches_gaps_while_the_gui_thread_is_busy_and_relaxes_after(qtbot):
     from PySide6.QtCore import QTimer
-
-    from gui.pacing import DrawBudget
 
     budget = DrawBudget(share=0.05, period_ms=50, max_stretch=8.0)
 
@@ -61,16 +73,28 @@ def test_budget_stretches_gaps_while_the_gui_thread_is_busy_and_relaxes_after(qt
     qtbot.waitUntil(lambda: budget.stretch == 1.0, timeout=3000)
 
 
-def test_a_hidden_widget_draws_its_latest_value_once_shown(qtbot):
+def test_a_hidden_widget_draws_its_latest_value_once_shown(qtbot, make_latest):
     from PySide6.QtWidgets import QWidget
 
     drawn = []
     widget = QWidget()
     qtbot.addWidget(widget)
-    latest = Latest(drawn.append, delay_ms=0, parent=widget)
+    latest = make_latest(drawn.append, delay_ms=0, parent=widget)
     latest.offer("a")
     latest.offer("b")
     qtbot.wait(100)
     assert drawn == [] and latest.pending
     widget.show()
     qtbot.waitUntil(lambda: drawn == ["b"], timeout=2000)
+
+
+def test_views_with_the_same_gap_draw_on_the_same_clock_tick(qtbot, make_latest):
+    first, second = [], []
+    a = make_latest(lambda _v: first.append(time.monotonic()), delay_ms=0, min_gap_ms=300)
+    b = make_latest(lambda _v: second.append(time.monotonic()), delay_ms=40, min_gap_ms=300)
+    qtbot.waitUntil(lambda: time.monotonic() % 0.3 < 0.05, timeout=2000)  # just after a tick
+    a.offer(1)
+    qtbot.wait(120)
+    b.offer(1)  # offered later, drawn on the same tick (its own 40 ms after it)
+    qtbot.waitUntil(lambda: bool(first and second), timeout=2000)
+    assert abs((second[0] - first[0]) - 0.040) < 0.030
