@@ -6,7 +6,9 @@ until cleared); the table is built from the events alone: a row per ``Started``,
 filled in by every ``EpochReport`` (epochs, best accuracy and where it was
 reached, the learning rate and batch size as they are now, live changes
 included) and closed by ``Finished``. A run continued from a checkpoint starts a
-new row that says from which epoch.
+new row that says from which epoch. The best trials of a sweep can be added too
+(:meth:`CompareView.add_sweep_runs`): a row and faded curves each, from the
+sweep's CSV.
 """
 
 from __future__ import annotations
@@ -53,12 +55,18 @@ class RunRecord:
     best_epoch: int = -1
     ended: str = "running"
     val_acc: list[float] = field(default_factory=list)
+    #: Shown instead of the number and architecture (a sweep trial: its widths only).
+    label: str = ""
+    network: str = ""
 
     def cells(self) -> list[str]:
         best = ("—" if self.best_epoch < 0
                 else f"{self.best_val_acc:.2%} (epoch {self.best_epoch + 1})")
-        run = f"{self.number}" + (f" (from epoch {self.first_epoch})" if self.first_epoch else "")
-        return [run, self.dataset, format_value(self.architecture), self.activation,
+        run = self.label or (
+            f"{self.number}" + (f" (from epoch {self.first_epoch})" if self.first_epoch else "")
+        )
+        network = self.network or format_value(self.architecture)
+        return [run, self.dataset, network, self.activation,
                 self.optimizer, format_value(float(self.learning_rate)), str(self.batch_size),
                 str(self.epochs), best, self.ended]
 
@@ -71,6 +79,7 @@ class CompareView(QWidget):
         super().__init__(parent)
         self.curves = curves if curves is not None else CurvesView(bus)
         self._runs: list[RunRecord] = []
+        self._current: int | None = None  # the row of the run the events are about
         self._count = 0
 
         self.table = QTableWidget(0, len(COLUMNS))
@@ -124,21 +133,43 @@ class CompareView(QWidget):
 
     def set_ended(self, text: str) -> None:
         """Say how the latest run ended when no ``Finished`` will (an opened checkpoint)."""
-        if self._runs:
-            self._runs[-1].ended = text
+        if self._current is not None:
+            self._runs[self._current].ended = text
             self._refresh()
 
     def clear_earlier(self) -> None:
         """Keep only the current run, here and in the curves."""
-        if self._runs:
-            self._runs = self._runs[-1:]
+        if self._current is not None:
+            self._runs, self._current = [self._runs[self._current]], 0
+        else:
+            self._runs = []
         self.curves.clear_history()
+        self._refresh()
+
+    def add_sweep_runs(self, runs: list[dict]) -> None:
+        """A row and faded curves for each sweep trial (``core.sweep_results.top_runs``)."""
+        for run in runs:
+            c, history = run["config"], run["history"]
+            best = max(range(len(history)), key=lambda i: history[i]["val_acc"], default=-1)
+            hidden = c.get("hidden", ())
+            self._runs.append(RunRecord(
+                0, str(c.get("dataset", "?")), tuple(hidden), str(c.get("activation", "?")),
+                str(c.get("optimizer", "?")), float(c.get("learning_rate", float("nan"))),
+                int(c.get("batch_size", 0)), epochs=len(history),
+                best_val_acc=history[best]["val_acc"] if best >= 0 else float("nan"),
+                best_epoch=best, ended=f"sweep: {run.get('status', '?')}",
+                val_acc=[h["val_acc"] for h in history],
+                label=f"sweep {run['key']} (seed {run['seed']})",
+                network="hidden " + (format_value(tuple(hidden)) if hidden else "none"),
+            ))
+            self.curves.add_faded_run(history)
         self._refresh()
 
     # -- events ---------------------------------------------------------------
     def _on_started(self, ev: Started) -> None:
         c = ev.config
         self._count += 1
+        self._current = len(self._runs)
         self._runs.append(RunRecord(
             self._count, ev.dataset, tuple(ev.architecture), str(c.get("activation", "?")),
             str(c.get("optimizer", "?")), float(c.get("learning_rate", float("nan"))),
@@ -148,20 +179,20 @@ class CompareView(QWidget):
         self._refresh()
 
     def _on_epoch(self, ev: EpochReport) -> None:
-        if not self._runs:
+        if self._current is None:
             return
-        run = self._runs[-1]
+        run = self._runs[self._current]
         run.epochs = ev.epoch + 1
         run.learning_rate, run.batch_size = ev.learning_rate, ev.batch_size
         run.architecture = tuple(ev.architecture)
         run.val_acc.append(ev.val_acc)
         if run.best_epoch < 0 or ev.val_acc > run.best_val_acc:
             run.best_val_acc, run.best_epoch = ev.val_acc, ev.epoch
-        self._refresh_row(len(self._runs) - 1)
+        self._refresh_row(self._current)
 
     def _on_finished(self, ev: Finished) -> None:
-        if self._runs:
-            self._runs[-1].ended = ev.reason
+        if self._current is not None:
+            self._runs[self._current].ended = ev.reason
             self._refresh()
 
     # -- drawing ----------------------------------------------------------------
@@ -178,7 +209,7 @@ class CompareView(QWidget):
     def _refresh_row(self, row: int) -> None:
         best = max((r.best_val_acc for r in self._runs if r.best_epoch >= 0), default=None)
         run = self._runs[row]
-        current = row == len(self._runs) - 1
+        current = row == self._current
         for col, text in enumerate(run.cells()):
             item = self.table.item(row, col)
             if item is None:

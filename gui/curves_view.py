@@ -392,6 +392,29 @@ class CurvesView(QWidget):
         self._acc_w.getPlotItem().addItem(lines[1], ignoreBounds=True)
         return lines
 
+    def add_faded_run(self, rows: list[dict]) -> None:
+        """Draw a run from its history rows (epoch, train/val loss and accuracy), faded."""
+        x = np.array([r["epoch"] + 1.0 for r in rows])
+        for name, scale in (("train_loss", 1.0), ("val_loss", 1.0),
+                            ("train_acc", 100.0), ("val_acc", 100.0)):
+            y = np.array([float(r[name]) * scale for r in rows])
+            ok = np.isfinite(y) & ((y > 0) if scale == 1.0 else True)
+            if ok.any():
+                self._add_faded(name, x[ok], y[ok])
+        self._faded_runs += 1
+        self._fit_ranges()
+
+    def _add_faded(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
+        # Added through the PlotItem so the copy follows the log axis too.
+        # The first faded curve names them all in the legend.
+        first = not self._faded and name == "train_loss"
+        copy = pg.PlotDataItem(x, y, pen=pg.mkPen(cm.FADED, width=1.5),
+                               name="earlier runs" if first else None)
+        copy.setZValue(-10)
+        self._plot_of[name].addItem(copy)
+        self._faded.append((self._plot_of[name], copy))
+        self._faded_bounds.append((name, float(x[-1]), float(y.min()), float(y.max())))
+
     def _on_run_reset(self) -> None:
         """Keep what was drawn as a faded copy, then start empty."""
         self._redraw()
@@ -399,17 +422,7 @@ class CurvesView(QWidget):
         for name in SERIES:
             x, y = self._buffers[name].data()
             if x.size:
-                # Added through the PlotItem so the copy follows the log axis too.
-                # The first faded curve names them all in the legend.
-                first = not self._faded_runs and name == "train_loss"
-                copy = pg.PlotDataItem(
-                    x.copy(), y.copy(), pen=pg.mkPen(cm.FADED, width=1.5),
-                    name="earlier runs" if first else None,
-                )
-                copy.setZValue(-10)
-                self._plot_of[name].addItem(copy)
-                self._faded.append((self._plot_of[name], copy))
-                self._faded_bounds.append((name, float(x[-1]), float(y.min()), float(y.max())))
+                self._add_faded(name, x.copy(), y.copy())
                 kept = True
             self._buffers[name].clear()
             self._items[name].setData([], [])

@@ -577,5 +577,13 @@ class MainWindow(QMainWindow):
 
         if getattr(self, "_sweep_dialog", None) is None:
             self._sweep_dialog = SweepDialog(self.config(), self)
+            self._sweep_dialog.compare_requested.connect(self._on_compare_requested)
         self._sweep_dialog.show()
         self._sweep_dialog.raise_()
+
+    def _on_compare_requested(self, runs: list[dict]) -> None:
+        """A sweep's best trials join the Runs tab, which is brought forward."""
+        self.tools.compare.add_sweep_runs(runs)
+        self.tools.tabs.setCurrentWidget(self.tools.compare)
+        self.raise_()
+        self.activateWindow()

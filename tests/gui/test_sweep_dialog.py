@@ -88,3 +88,27 @@ def test_a_file_that_is_not_a_sweep_is_refused(dialog, tmp_path):
     path.write_text("a,b\n1,2\n")
     assert not dialog.load_csv(path)
     assert "notes.csv" in dialog.error.text()
+
+
+def test_the_best_runs_of_a_sweep_join_the_window_runs_tab(qtbot, make_window, tmp_path):
+    from core.sweep import Axis, Sweep, SweepSpec
+
+    csv = tmp_path / "sweep.csv"
+    spec = SweepSpec(BASE, [Axis("learning_rate", (0.02, 0.3))], seeds=(0,))
+    assert len(list(Sweep(spec, csv).run(jobs=1))) == 2
+    w = make_window()
+    w.open_sweep()
+    dlg = w._sweep_dialog
+    assert dlg.load_csv(csv)
+    dlg.top_k.setValue(2)
+    faded = w.tools.compare.curves.faded_runs()
+    dlg.compare_button.click()
+    compare = w.tools.compare
+    assert w.tools.tabs.currentWidget() is compare
+    assert compare.curves.faded_runs() == faded + 2
+    rows = [compare.cell_text(r, "Run") for r in range(compare.table.rowCount())]
+    assert len(rows) == 2 and all(r.startswith("sweep ") for r in rows)
+    best = max(r.val_acc for r in read_results(csv))
+    assert f"{best:.2%}" in compare.cell_text(0, "Best val acc")
+    assert compare.cell_text(0, "Network") == "hidden 8"
+    dlg.close()
