@@ -61,7 +61,8 @@ def _gemm_fits(C: np.ndarray, A: np.ndarray, B: np.ndarray) -> bool:
         and A.ndim == B.ndim == C.ndim == 2
         and A.shape[0] == B.shape[0]
         and C.shape == (A.shape[1], B.shape[1])
-        and all(x.flags.c_contiguous and x.flags.aligned for x in (A, B, C))
+        and A.flags.c_contiguous and B.flags.c_contiguous and C.flags.c_contiguous
+        and A.flags.aligned and B.flags.aligned and C.flags.aligned
         and C.flags.writeable
         and not np.may_share_memory(C, A)
         and not np.may_share_memory(C, B)
@@ -72,6 +73,8 @@ _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 #: Below this many elements a pass over ``C`` costs less than the foreign call.
 _GEMM_MIN_SIZE = 16384
 _GEMM: dict[str, Callable | None] = {}
+#: BLAS's letter for each NumPy dtype character it serves.
+_BLAS_CODES = {"f": "s", "d": "d"}
 
 
 def _cblas_gemm(dtype: np.dtype) -> Callable | None:
@@ -82,7 +85,7 @@ def _cblas_gemm(dtype: np.dtype) -> Callable | None:
     platform, a library that will not load, a result that does not match
     ``np.matmul``) falls back to NumPy.
     """
-    code = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}.get(np.dtype(dtype))
+    code = _BLAS_CODES.get(np.dtype(dtype).char)
     if code is None:
         return None
     if code not in _GEMM:

@@ -86,8 +86,9 @@ SNAPSHOT_MISTAKES = 300
 SNAPSHOT_NEAR_MISSES = 10
 #: Validation samples used to measure dead units.
 DEAD_UNIT_SAMPLE = 1000
-#: How often the last-good copy is refreshed: about this many floats copied per batch.
-COPY_BUDGET = 10_000
+#: How often the last-good copy is refreshed: about this many floats copied per batch
+#: (a copy every 40 batches at 784-128-10: a divergence costs at most that many).
+COPY_BUDGET = 2_500
 #: Never more than this many batches between two copies.
 MAX_COPY_INTERVAL = 50
 #: While paused, how long to wait between looks at submitted calls and changes.
