@@ -515,9 +515,10 @@ class Trainer:
             misclassified_by_confidence(probs, ds.y_val, SNAPSHOT_MISTAKES, pred),
             least_confident_correct(probs, ds.y_val, SNAPSHOT_NEAR_MISSES, pred),
         ])
+        params = tuple(frozen(p) for p in model.params)
         return Snapshot(
             epoch,
-            frozen(model.params[0]),
+            params[0],  # W1, read-only like every copy here: one copy serves both fields
             tuple(ds.image_shape),
             tuple(ds.class_names),
             frozen(cm),
@@ -526,7 +527,7 @@ class Trainer:
             frozen(pred[idx]),
             frozen(probs[idx]),
             frozen(idx),
-            params=tuple(frozen(p) for p in model.params),
+            params=params,
             activation=model.activation,
             weight_norms=layer_norms(model.params),
             grad_norms=self.grad_norms,
