@@ -251,8 +251,7 @@ class Trainer:
         model.rng = np.random.default_rng([cfg.seed, e, 1])
         aug_rng = np.random.default_rng([cfg.seed, e, 2])
         sampler = BatchSampler(
-            ds.X_train, ds.y_train, self.batch_size, np.random.default_rng([cfg.seed, e]),
-            X_bytes=ds.train_bytes,
+            ds.X_train, ds.y_train, self.batch_size, np.random.default_rng([cfg.seed, e])
         )
         self._sampler = sampler
         batches = sampler.epoch()

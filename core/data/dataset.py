@@ -27,11 +27,6 @@ class Dataset:
     ``y_*`` is ``(n,)`` int64 class indices into ``class_names``. ``image_shape`` is
     ``(rows, cols)`` for grey images and ``(rows, cols, 3)`` for colour ones, so
     views and augmentation can put a row of ``X`` back into an image.
-
-    ``train_bytes``, when the images came as bytes (IDX and CIFAR files), holds
-    the training rows as stored: uint8 ``(n, prod(image_shape))`` with ``X_train ==
-    to_unit_float(train_bytes)`` exactly. The training loop gathers its batches
-    from these, a quarter of the memory traffic, and scales them itself.
     """
 
     name: str
@@ -44,15 +39,6 @@ class Dataset:
     image_shape: tuple[int, ...]
     class_names: tuple[str, ...]
     source: str
-    train_bytes: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        b = self.train_bytes
-        if b is not None and (b.dtype != np.uint8 or b.shape != self.X_train.shape):
-            raise DataError(
-                f"train_bytes: uint8 {self.X_train.shape} expected beside X_train, "
-                f"got {b.dtype} {b.shape}"
-            )
 
     @property
     def n_features(self) -> int:
@@ -88,14 +74,10 @@ def split_validation(
     return X_tr, y_tr, X_val, y_val
 
 
-#: The factor from a byte to a float32 intensity in [0, 1].
-BYTE_SCALE = np.float32(1 / 255)
-
-
 def to_unit_float(images: np.ndarray) -> np.ndarray:
     """uint8 images (n, ...) -> float32 rows (n, prod(...)) in [0, 1]."""
     flat = images.reshape(len(images), -1)
-    return np.multiply(flat, BYTE_SCALE, dtype=np.float32)
+    return np.multiply(flat, np.float32(1 / 255), dtype=np.float32)
 
 
 def load_digits_dataset(val_fraction: float = 1 / 12, seed: int = 0) -> Dataset:
@@ -186,5 +168,4 @@ def _assemble(name: str, raw: RawData, source: str, val_fraction: float, seed: i
         to_unit_float(val_images), val_labels,
         to_unit_float(raw.test_images), raw.test_labels,
         tuple(raw.train_images.shape[1:]), raw.class_names, source,
-        train_bytes=np.ascontiguousarray(tr_images.reshape(len(tr_images), -1)),
     )  # fmt: skip

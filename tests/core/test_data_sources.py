@@ -17,7 +17,6 @@ from data_fakes import (
 )
 
 from core.data import load_dataset
-from core.data.dataset import to_unit_float
 from core.errors import ConfigError, DataError, DatasetUnavailable
 
 
@@ -56,9 +55,6 @@ def test_explicit_path_loads_its_files(env, tmp_path):
     assert d.image_shape == (6, 5) and d.n_features == 30
     assert d.X_train.dtype == np.float32 and d.y_train.dtype == np.int64
     assert str(folder) in d.source and "given path" in d.source
-    # The bytes the training loop gathers from are the training rows, exactly.
-    assert d.train_bytes.dtype == np.uint8 and d.train_bytes.shape == d.X_train.shape
-    assert np.array_equal(to_unit_float(d.train_bytes), d.X_train)
 
 
 def test_an_explicit_path_is_the_only_place_looked_at(env, tmp_path):
@@ -250,7 +246,6 @@ def test_the_bundled_digits_need_nothing(env):
     assert d.image_shape == (8, 8) and d.n_classes == 10
     assert len(d.y_train) + len(d.y_val) + len(d.y_test) == 1797
     assert abs(len(d.y_val) - 0.2 * (len(d.y_train) + len(d.y_val))) <= 1
-    assert d.train_bytes is None  # sixteen grey levels, not bytes: batches come from X_train
 
 
 def test_a_backprop_data_folder_that_does_not_exist_is_reported(env, tmp_path):

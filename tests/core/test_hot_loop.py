@@ -19,7 +19,6 @@ import core.losses
 import core.model
 import core.optim
 from core.batches import BatchSampler, train_step
-from core.data.dataset import to_unit_float
 from core.model import MLP
 from core.optim import make_optimizer
 
@@ -111,38 +110,6 @@ def test_an_epoch_allocates_nothing_the_size_of_the_data(setting):
         # Plain SGD allocates less than one batch of inputs (the permutation of
         # the epoch is the largest thing made).
         assert peak < 128 * 256 * 4
-
-
-def test_batches_gathered_from_bytes_are_the_float_rows_exactly():
-    rng = np.random.default_rng(2)
-    raw = rng.integers(0, 256, (1000, 30), dtype=np.uint8)
-    X, y = to_unit_float(raw), rng.integers(0, 10, 1000)
-    floats = BatchSampler(X, y, 96, np.random.default_rng(5))
-    from_bytes = BatchSampler(X, y, 96, np.random.default_rng(5), X_bytes=raw)
-    batches = 0
-    for (xa, ya), (xb, yb) in zip(floats.epoch(), from_bytes.epoch(), strict=True):
-        assert xb.dtype == np.float32 and np.array_equal(xa, xb) and np.array_equal(ya, yb)
-        batches += 1
-    assert batches == 11  # ten of 96 and the last 40
-    with pytest.raises(ValueError, match="X_bytes"):
-        BatchSampler(X, y, 96, rng, X_bytes=raw[:, :20])
-
-
-def test_an_epoch_from_bytes_allocates_no_more_than_one_from_floats():
-    rng = np.random.default_rng(3)
-    raw = rng.integers(0, 256, (8192, 256), dtype=np.uint8)
-    X, y = to_unit_float(raw), rng.integers(0, 10, 8192)
-    sampler = BatchSampler(X, y, 128, np.random.default_rng(1), X_bytes=raw)
-    for _ in sampler.epoch():  # first epoch: buffers are made once
-        pass
-    tracemalloc.start()
-    try:
-        for _ in sampler.epoch():
-            pass
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < 128 * 256 * 4  # the permutation of the epoch is the largest thing made
 
 
 def test_parameters_are_updated_in_place():
