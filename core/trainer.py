@@ -2,10 +2,11 @@
 
 ``Trainer.run()`` is a generator: iterate it and it trains, yielding small frozen
 events (``core.events``) as it goes. The command line prints them; the window's
-worker thread forwards them as Qt signals. Between two batches the loop looks at
-its :class:`~core.control.TrainingControl` (a few lock acquisitions, microseconds)
-and runs submitted calls, applies live changes, holds while paused and ends on
-stop, so every command takes effect at the next batch boundary.
+worker thread forwards them as Qt signals. Between two batches the loop reads its
+:class:`~core.control.TrainingControl`'s ``needs_attention`` flag (one attribute
+read) and, when a command came, runs submitted calls, applies live changes, holds
+while paused and ends on stop, so every command takes effect at the next batch
+boundary.
 
 Figures it reports:
 
