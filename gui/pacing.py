@@ -131,15 +131,20 @@ class Latest(QObject):
             self._timer.start(self._wait_ms())
 
     def _wait_ms(self) -> int:
-        """Until the first tick of the shared clock a gap after the last drawing, + delay."""
+        """Until the first tick of the shared clock a gap after the last drawing, + delay.
+
+        After a quiet spell (no drawing for a gap) the value is drawn at once; the
+        next drawing then waits for the first tick a gap later.
+        """
         gap = self._min_gap_s * self._budget.stretch
         if gap <= 0:
             return self._delay_ms
         now = time.monotonic()
-        due = max(self._tick + gap, now)
-        tick = math.ceil(due / gap - 1e-6) * gap
-        self._next_tick = tick
-        return round((tick - now) * 1000) + self._delay_ms
+        if self._tick + gap <= now:
+            self._next_tick = now
+            return self._delay_ms
+        self._next_tick = math.ceil((self._tick + gap) / gap - 1e-6) * gap
+        return round((self._next_tick - now) * 1000) + self._delay_ms
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Draw what waited while the widget was hidden, once it is shown again."""

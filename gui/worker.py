@@ -150,8 +150,13 @@ class BatchThrottle:
     def offer(self, ev: BatchProgress) -> BatchProgress | None:
         """The event to send now, or None when it is held back."""
         now = self._clock()
-        if now - self._last >= self.interval or ev.batch + 1 >= ev.batches:
+        if now - self._last >= self.interval:
             self._last = now
+            self._held = None
+            return ev
+        if ev.batch + 1 >= ev.batches:
+            # An epoch's last batch always goes, off the clock: epochs shorter than
+            # the interval must not keep every batch in between from being shown.
             self._held = None
             return ev
         self._held = ev

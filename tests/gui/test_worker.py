@@ -47,6 +47,20 @@ def test_throttle_lets_through_one_per_interval_and_every_epoch_end():
     assert all(b - a >= 50 for a, b in itertools.pairwise(sent[:-1]))
 
 
+def test_epochs_shorter_than_the_interval_still_show_batches_in_between():
+    clock = FakeClock()
+    throttle = BatchThrottle(0.05, clock)
+    mid = []
+    for e in range(20):  # 20 epochs of 10 batches, 1 ms apart: 10 ms epochs
+        for b in range(10):
+            clock.now = (10 * e + b) * 0.001
+            ev = throttle.offer(progress(e, b, 10))
+            if ev is not None and b < 9:
+                mid.append(clock.now)
+    assert len(mid) >= 3  # one per interval, as for long epochs
+    assert all(b - a >= 0.05 for a, b in itertools.pairwise(mid))
+
+
 def test_throttle_flush_hands_over_the_newest_held_event():
     clock = FakeClock()
     throttle = BatchThrottle(0.05, clock)
