@@ -47,7 +47,7 @@ def run(ctx: Context) -> dict[str, Any]:
     for hidden in shapes:
         ctx.log(f"gui: hidden {hidden}")
         rows.append(probe(ctx, hidden, epochs=1 if ctx.quick else 3,
-                          rounds=1 if ctx.quick else 2))
+                          rounds=1 if ctx.quick else 3))
     stalled = [r for r in rows if (r.get("worst_stall_ms") or 0) > STALL_BUDGET_MS]
     diagnosis = None
     if stalled and not ctx.quick:
@@ -56,7 +56,9 @@ def run(ctx: Context) -> dict[str, Any]:
         diagnosis = probe(ctx, worst["hidden"], epochs=2, rounds=1, diagnose=True)
     return {
         "diagnosis": diagnosis,
-        "method": "one process per shape; headless and windowed rounds alternate; Qt offscreen "
+        "method": "one process per shape; headless and windowed rounds alternate, each "
+                  "windowed round between two headless ones; ratio: median over windowed "
+                  "rounds of its samples/s over the mean of its two neighbours; Qt offscreen "
                   "with every view live; EpochReport samples/s; a 10 ms QTimer in the GUI "
                   "thread measures stalls",
         "rows": rows,

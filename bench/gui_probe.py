@@ -3,8 +3,10 @@
 Run as ``python -m bench.gui_probe --hidden H --epochs E --rounds R [--data DIR]``
 (the gui section does that); prints one ``GUIPROBE {json}`` line. Rounds alternate
 a headless run (the same ``Trainer`` consumed in this thread, no window) and a run
-started from a shown ``MainWindow`` with every view live (Qt offscreen). Training
-throughput is each ``EpochReport.samples_per_s``. While the window trains, a
+started from a shown ``MainWindow`` with every view live (Qt offscreen), starting
+and ending headless. Training throughput is each ``EpochReport.samples_per_s``; the
+ratio is the median, over windowed rounds, of a round's median over the mean of
+the two headless rounds around it. While the window trains, a
 10 ms ``QTimer`` in the GUI thread records the gaps between its ticks: the worst
 gap is the longest the window could not react.
 
@@ -178,11 +180,19 @@ def main(argv: list[str] | None = None) -> None:
         return
     app = QApplication.instance() or QApplication([])
     dataset = load_dataset(args.dataset, path=args.data, seed=0)
-    headless, windowed = [], []
+    # H W H W ... H: every windowed round sits between two headless ones, so a machine
+    # that speeds up or slows down over the run (shared CPUs do) shifts both sides.
+    headless, windowed = [headless_round(config, dataset)], []
     for _ in range(args.rounds):
-        headless.append(headless_round(config, dataset))
         windowed.append(window_round(config, timeout_s=60 + 30 * args.epochs))
         app.processEvents()
+        headless.append(headless_round(config, dataset))
+    pair_ratios = [
+        statistics.median(w["samples_per_s"])
+        / ((statistics.median(before) + statistics.median(after)) / 2)
+        for w, before, after in zip(windowed, headless, headless[1:], strict=False)
+        if w["samples_per_s"] and before and after
+    ]
     head_sps = [s for r in headless for s in r]
     gui_sps = [s for r in windowed for s in r["samples_per_s"]]
     worst = [r["gaps_ms"][0] for r in windowed if r["gaps_ms"]]
@@ -203,7 +213,9 @@ def main(argv: list[str] | None = None) -> None:
         "architecture": windowed[-1]["architecture"],
         "all_finished": all(r["finished"] for r in windowed),
     }
-    out["ratio"] = out["window_samples_per_s"] / out["headless_samples_per_s"]
+    out["pooled_ratio"] = out["window_samples_per_s"] / out["headless_samples_per_s"]
+    out["round_ratios"] = pair_ratios
+    out["ratio"] = statistics.median(pair_ratios) if pair_ratios else out["pooled_ratio"]
     print("GUIPROBE " + json.dumps(out), flush=True)
 
 

@@ -36,7 +36,7 @@ _NOTHING = object()
 #: Share of one core the GUI thread may use before views draw less often.
 BUDGET_SHARE = 0.03
 #: How often the GUI thread's share is measured.
-BUDGET_PERIOD_MS = 500
+BUDGET_PERIOD_MS = 250
 #: The longest stretch of a view's gap between two drawings.
 MAX_STRETCH = 8.0
 
