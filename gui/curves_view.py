@@ -46,7 +46,7 @@ SERIES = ("running_loss", "train_loss", "val_loss", "train_acc", "val_acc")
 #: Change and divergence markers kept on the plots (the newest; older ones are removed).
 MAX_MARKERS = 40
 #: Per-epoch curves show a symbol at every point up to this many epochs.
-SYMBOL_LIMIT = 200
+SYMBOL_LIMIT = 60
 #: Width of the left axes (tick labels and title) in pixels.
 LEFT_AXIS_PX = 58
 
