@@ -17,9 +17,12 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Seconds a view is given to draw its last value before it is grabbed (longest paced gap).
+SETTLE_S = 2.5
 sys.path.insert(0, str(ROOT))
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -78,8 +81,11 @@ def three() -> list[list[tuple[float, float]]]:
 
 def save(widget, path: Path) -> None:
     widget.show()
-    for _ in range(5):
+    # Views draw the latest value on a paced clock (gui.pacing): let the last one land.
+    deadline = time.monotonic() + SETTLE_S
+    while time.monotonic() < deadline:
         QApplication.processEvents()
+        time.sleep(0.01)
     image = widget.grab()
     if not image.save(str(path)):
         raise SystemExit(f"could not write {path}")

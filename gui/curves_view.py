@@ -407,7 +407,7 @@ class CurvesView(QWidget):
     def _add_faded(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
         # Added through the PlotItem so the copy follows the log axis too.
         # The first faded curve names them all in the legend.
-        first = not self._faded and name == "train_loss"
+        first = name == "train_loss" and all(b[0] != name for b in self._faded_bounds)
         copy = pg.PlotDataItem(x, y, pen=pg.mkPen(cm.FADED, width=1.5),
                                name="earlier runs" if first else None)
         copy.setZValue(-10)
