@@ -85,7 +85,8 @@ def _cblas_gemm(dtype: np.dtype) -> Callable | None:
     platform, a library that will not load, a result that does not match
     ``np.matmul``) falls back to NumPy.
     """
-    code = _BLAS_CODES.get(np.dtype(dtype).char)
+    dtype = np.dtype(dtype)
+    code = _BLAS_CODES.get(dtype.char) if dtype.isnative else None  # BLAS reads native order
     if code is None:
         return None
     if code not in _GEMM:

@@ -126,6 +126,17 @@ def test_add_outer_handles_non_contiguous_factors():
     np.testing.assert_allclose(C, expected, rtol=1e-12)
 
 
+def test_add_outer_with_swapped_byte_order_is_right():
+    """BLAS reads native byte order: other orders must go through NumPy."""
+    rng = np.random.default_rng(3)
+    swapped = np.dtype(np.float32).newbyteorder()
+    C = rng.normal(size=(160, 128)).astype(swapped)  # big enough for the direct BLAS call
+    A, B = rng.normal(size=(24, 160)).astype(swapped), rng.normal(size=(24, 128)).astype(swapped)
+    expected = C.astype(np.float64) - 0.5 * (A.astype(np.float64).T @ B.astype(np.float64))
+    add_outer(C, A, B, -0.5)
+    np.testing.assert_allclose(C, expected, rtol=1e-4, atol=1e-4)
+
+
 # Large enough (k * n >= 16384) for the direct BLAS call, where the platform has it.
 K, N, M = 160, 128, 24
 
