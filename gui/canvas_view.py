@@ -340,6 +340,10 @@ class CanvasView(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        self.draw_now()
+
+    def draw_now(self) -> None:
+        """Answer for the latest snapshot now, shown or not (for an export of the plot)."""
         if self._stale:
             self._stale = False
             self.predict_now()

@@ -185,6 +185,10 @@ class ConfusionView(QWidget):
         bus.run_reset.connect(self._on_run_reset)
 
     # -- public ---------------------------------------------------------------
+    def draw_now(self) -> None:
+        """Draw the latest snapshot now, shown or not (for an export of the plots)."""
+        self._latest.flush()
+
     def matrix(self) -> np.ndarray:
         """A copy of the confusion matrix shown, ``(k, k)`` int (rows true, columns predicted)."""
         self._latest.flush()

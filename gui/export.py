@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QGraphicsItem,
     QLabel,
     QListWidget,
     QVBoxLayout,
@@ -94,20 +96,39 @@ def plot_image(view: pg.GraphicsView, path: str | os.PathLike, width: int | None
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix.lower() == ".svg":
-            _svg(view, path)
-        else:
-            source = view.getPlotItem() if isinstance(view, pg.PlotWidget) else view.scene()
-            exporter = exporters.ImageExporter(source)
-            exporter.parameters()["width"] = int(width or max(view.width(), 1))
-            exporter.parameters()["background"] = view.palette().color(
-                QPalette.ColorRole.Window)
-            exporter.export(str(path))
+        with _uncached(view):
+            _render(view, path, width)
     except OSError as exc:
         raise _fail(path, exc) from None
     if not path.is_file() or path.stat().st_size == 0:
         raise _fail(path, "nothing was written (is the folder writable?)")
     return path
+
+
+@contextmanager
+def _uncached(view: pg.GraphicsView) -> Iterator[None]:
+    """Items drawn from cached pixmaps on screen (gui.pacing) are drawn afresh meanwhile,
+    so an SVG gets vector axes and a PNG of another width sharp ones."""
+    cached = [(item, item.cacheMode()) for item in view.scene().items()
+              if item.cacheMode() != QGraphicsItem.CacheMode.NoCache]
+    for item, _mode in cached:
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    try:
+        yield
+    finally:
+        for item, mode in cached:
+            item.setCacheMode(mode)
+
+
+def _render(view: pg.GraphicsView, path: Path, width: int | None) -> None:
+    if path.suffix.lower() == ".svg":
+        _svg(view, path)
+        return
+    source = view.getPlotItem() if isinstance(view, pg.PlotWidget) else view.scene()
+    exporter = exporters.ImageExporter(source)
+    exporter.parameters()["width"] = int(width or max(view.width(), 1))
+    exporter.parameters()["background"] = view.palette().color(QPalette.ColorRole.Window)
+    exporter.export(str(path))
 
 
 def _svg(view: pg.GraphicsView, path: Path) -> None:

@@ -155,6 +155,12 @@ class HealthView(QWidget):
         bus.run_reset.connect(self._on_run_reset)
 
     # -- public ---------------------------------------------------------------
+    def draw_now(self) -> None:
+        """Draw the latest snapshot now, shown or not (for an export of the plots)."""
+        self._latest.flush()
+        if self._stale:
+            self._redraw()
+
     def epochs(self) -> np.ndarray:
         """The x values of the time series: epochs completed at each snapshot."""
         return np.asarray(self._x, dtype=float)

@@ -172,13 +172,15 @@ class Latest(QObject):
 
 
 def cache_static_parts(plot: pg.PlotItem) -> None:
-    """Draw a plot's axes, title and legend from pixmaps, redrawn only when they change.
+    """Draw a plot's axes (tick labels and grid) and legend box from pixmaps, redrawn
+    only when they change.
 
     Replaying an axis's tick labels and grid costs more than drawing the curves;
-    cached, an unchanged axis costs one pixmap copy when the plot repaints.
+    cached, an unchanged axis costs one pixmap copy when the plot repaints. An
+    export draws them afresh (``gui.export``).
     """
     cached = [plot.getAxis(name) for name in ("left", "bottom", "right", "top")
-              if plot.getAxis(name).isVisible()] + [plot.titleLabel]
+              if plot.getAxis(name).isVisible()]
     if plot.legend is not None:
         cached.append(plot.legend)
     for item in cached:

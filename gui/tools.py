@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,16 @@ TABS = ("Training", "Draw", "Health", "Runs")
 def _menu_of(action: QAction) -> QMenu | None:
     return next((o for o in action.associatedObjects() if isinstance(o, QMenu)), None)
 
+
+
+def _plot_writer(view: Any, plot: Any) -> Callable[[str], Any]:
+    """Writes ``plot`` as it would look now: a view in a hidden tab first draws what waits."""
+
+    def write(path: str) -> Any:
+        view.draw_now()
+        return export.plot_image(plot, path)
+
+    return write
 
 class Tools(QObject):
     """The tools of ``window`` (a MainWindow); ``settings`` None keeps nothing between runs."""
@@ -262,7 +273,7 @@ class Tools(QObject):
                 stem = "".join(ch if ch.isalnum() else "-" for ch in label.lower()).strip("-")
                 targets.append(export.Target(
                     f"{label} (PNG or SVG)", export.IMAGE_FILTER, f"{dataset}-{stem}.png",
-                    lambda p, plot=plot: export.plot_image(plot, p)))
+                    _plot_writer(view, plot)))
         dialog = export.ExportDialog(targets, w.checkpoint_dir, w)
         dialog.finished.connect(lambda _r: setattr(w, "checkpoint_dir", dialog.folder))
         return dialog

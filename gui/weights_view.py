@@ -129,6 +129,10 @@ class WeightsView(QWidget):
         bus.run_reset.connect(self._on_run_reset)
 
     # -- public ---------------------------------------------------------------
+    def draw_now(self) -> None:
+        """Draw the latest snapshot now, shown or not (for an export of the plot)."""
+        self._latest.flush()
+
     def grid_shape(self) -> tuple[int, int]:
         """``(rows, cols)`` of the tile grid (``(0, 0)`` before the first snapshot)."""
         self._latest.flush()

@@ -63,6 +63,17 @@ def test_plots_export_as_png_of_the_asked_width_and_as_svg(views, tmp_path):
     assert {n for n, _ in export.plots_in(curves)} == {"Loss", "Accuracy"}
 
 
+def test_svg_axes_are_text_though_the_screen_draws_them_from_pixmaps(views, tmp_path):
+    curves, _, _, _ = views
+    loss = curves.plot_widgets()[0]
+    root = ET.parse(export.plot_image(loss, tmp_path / "loss.svg")).getroot()
+    texts = [(e.text or "").strip() for e in root.iter() if e.tag.rsplit("}", 1)[-1] == "text"]
+    numbers = [t for t in texts if t.replace(".", "", 1).isdigit()]
+    assert len(numbers) >= 8  # both axes' tick labels, as text
+    axis = loss.getPlotItem().getAxis("bottom")
+    assert axis.cacheMode() != axis.CacheMode.NoCache  # the screen still uses the cache
+
+
 def test_confusion_csv_reads_back_as_the_snapshot(views, tmp_path):
     _, confusion, _, events = views
     snap = [ev for ev in events if isinstance(ev, Snapshot)][-1]
@@ -120,6 +131,12 @@ def test_the_window_exports_a_finished_run(make_window, qtbot, tmp_path):
         rows = list(csv.reader(f))
     assert np.array_equal(np.array([[int(v) for v in r[1:]] for r in rows[1:]]),
                           w.confusion.matrix())
+    # The Health tab was never shown: exporting its PCA map draws the map first.
+    assert w.tools.health.dots_drawn() == 0
+    pca = next(n for n in names if n.startswith("Health: Last hidden layer"))
+    dialog.list.setCurrentRow(names.index(pca))
+    assert not QImage(str(dialog.export_current(tmp_path / "pca.png"))).isNull()
+    assert w.tools.health.dots_drawn() > 0
     dialog.list.setCurrentRow(names.index("Curves: Accuracy (PNG or SVG)"))
     img = QImage(str(dialog.export_current(tmp_path / "acc.png")))
     assert img.width() == w.curves.plot_widgets()[1].width()
