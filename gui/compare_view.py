@@ -147,8 +147,12 @@ class CompareView(QWidget):
         self._refresh()
 
     def add_sweep_runs(self, runs: list[dict]) -> None:
-        """A row and faded curves for each sweep trial (``core.sweep_results.top_runs``)."""
+        """A row and faded curves for each sweep trial (``core.sweep_results.top_runs``);
+        a trial already here (same key and seed) is not added twice."""
         for run in runs:
+            label = f"sweep {run['key']} (seed {run['seed']})"
+            if any(r.label == label for r in self._runs):
+                continue
             c, history = run["config"], run["history"]
             best = max(range(len(history)), key=lambda i: history[i]["val_acc"], default=-1)
             hidden = c.get("hidden", ())
@@ -159,7 +163,7 @@ class CompareView(QWidget):
                 best_val_acc=history[best]["val_acc"] if best >= 0 else float("nan"),
                 best_epoch=best, ended=f"sweep: {run.get('status', '?')}",
                 val_acc=[h["val_acc"] for h in history],
-                label=f"sweep {run['key']} (seed {run['seed']})",
+                label=label,
                 network="hidden " + (format_value(tuple(hidden)) if hidden else "none"),
             ))
             self.curves.add_faded_run(history)

@@ -15,12 +15,12 @@ than they show.
 When a new run starts, the finished one stays on the plots, faded, for comparison.
 
 Painting the axes (their tick labels and the grid) costs more than the curves, so
-the axes, titles and legend are drawn into cached pixmaps, and the view does not
+the axes and the legend box are drawn into cached pixmaps, and the view does not
 let pyqtgraph re-fit the ranges to every new point: the ranges grow in 1-2-5
 steps (x to 10, 20, 50 epochs; the loss axis down by 1-2-5 steps; accuracy down
 by tens of percent) only when a curve leaves them, so the axes are redrawn a few
 times a run instead of ten times a second. Once the person zooms or pans, the
-view stops steering the ranges until the next run.
+view stops steering the ranges until the next run or the plot's "A" button.
 """
 
 from __future__ import annotations
@@ -197,6 +197,8 @@ class CurvesView(QWidget):
             plot.getAxis("left").setWidth(LEFT_AXIS_PX)
             cache_static_parts(plot)
             plot.getViewBox().sigRangeChangedManually.connect(self._on_range_changed_manually)
+            # pyqtgraph's "A" button: fit everything again, the view's way (1-2-5 steps).
+            plot.autoBtn.clicked.connect(self._on_auto_range_clicked)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -238,6 +240,10 @@ class CurvesView(QWidget):
         """How many earlier runs are shown faded."""
         return self._faded_runs
 
+    def draw_now(self) -> None:
+        """Draw what is waiting now, shown or not (for an export of the plots)."""
+        self._redraw()
+
     def clear_history(self) -> None:
         """Remove the faded earlier runs; the current run stays."""
         for plot, item in self._faded:
@@ -245,6 +251,9 @@ class CurvesView(QWidget):
         self._faded.clear()
         self._faded_bounds.clear()
         self._faded_runs = 0
+        if self._steering:  # the ranges no longer need room for them
+            self._ranges.clear()
+            self._fit_ranges()
 
     # -- events ---------------------------------------------------------------
     def _on_batch(self, ev: BatchProgress) -> None:
@@ -332,6 +341,13 @@ class CurvesView(QWidget):
     def _on_range_changed_manually(self, *_args: object) -> None:
         self._steering = False
 
+    def _on_auto_range_clicked(self, *_args: object) -> None:
+        for plot in (self._loss_w.getPlotItem(), self._acc_w.getPlotItem()):
+            plot.disableAutoRange()
+        self._steering = True
+        self._ranges.clear()
+        self._fit_ranges()
+
     def _on_epoch(self, ev: EpochReport) -> None:
         self._rows.append(ev)
         x = ev.epoch + 1.0
@@ -395,13 +411,15 @@ class CurvesView(QWidget):
     def add_faded_run(self, rows: list[dict]) -> None:
         """Draw a run from its history rows (epoch, train/val loss and accuracy), faded."""
         x = np.array([r["epoch"] + 1.0 for r in rows])
+        drawn = False
         for name, scale in (("train_loss", 1.0), ("val_loss", 1.0),
                             ("train_acc", 100.0), ("val_acc", 100.0)):
             y = np.array([float(r[name]) * scale for r in rows])
             ok = np.isfinite(y) & ((y > 0) if scale == 1.0 else True)
             if ok.any():
                 self._add_faded(name, x[ok], y[ok])
-        self._faded_runs += 1
+                drawn = True
+        self._faded_runs += drawn
         self._fit_ranges()
 
     def _add_faded(self, name: str, x: np.ndarray, y: np.ndarray) -> None:

@@ -76,6 +76,9 @@ def test_a_sweep_trial_added_mid_run_does_not_take_the_live_run_s_reports(qtbot,
     assert view.cell_text(1, "Run") == "sweep lr=0.3 (seed 1)"
     assert view.cell_text(1, "Ended") == "sweep: done"
     assert view.curves.faded_runs() == 1
+    view.add_sweep_runs([{"key": "lr=0.3", "seed": 1, "status": "done", "history": history,
+                          "config": {}}])  # compared again: not added twice
+    assert len(view.runs()) == 2 and view.curves.faded_runs() == 1
     view.clear_earlier()
     assert view.runs() == [live]
 

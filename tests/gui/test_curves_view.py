@@ -95,6 +95,33 @@ def test_a_zoom_by_the_person_is_kept(view, qtbot):
     assert loss_plot.viewRange()[0] == pytest.approx([0.5, 1.5])
 
 
+def test_ranges_shrink_back_when_earlier_runs_are_cleared_or_a_is_pressed(view, qtbot):
+    bus, v = view
+    _run(bus, 40)
+    bus.run_reset.emit()
+    _run(bus, 3)
+    v.series("train_loss")
+    loss_plot = v.plot_widgets()[0].getPlotItem()
+    assert loss_plot.viewRange()[0][1] >= 50  # room for the faded 40-epoch run
+    v.clear_history()
+    assert loss_plot.viewRange()[0][1] < 5.5
+    loss_plot.getViewBox().sigRangeChangedManually.emit([True, True])
+    loss_plot.setXRange(1, 2, padding=0)
+    loss_plot.autoBtn.clicked.emit(loss_plot.autoBtn)  # "A": fit everything again, in steps
+    assert 5 <= loss_plot.viewRange()[0][1] < 5.5
+    _run(bus, 9, start=3)
+    v.series("train_loss")
+    assert loss_plot.viewRange()[0][1] >= 20  # and the view steers again
+
+
+def test_a_faded_run_with_nothing_to_draw_is_not_counted(view):
+    _, v = view
+    v.add_faded_run([])
+    v.add_faded_run([{"epoch": 0, "train_loss": float("nan"), "val_loss": float("nan"),
+                      "train_acc": float("nan"), "val_acc": float("nan")}])
+    assert v.faded_runs() == 0
+
+
 def test_running_loss_is_a_moving_average_that_runs_across_epochs(view):
     import dataclasses
 
