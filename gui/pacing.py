@@ -48,7 +48,9 @@ class DrawBudget(QObject):
     time that passed. Above ``share`` the stretch grows, below it relaxes toward 1
     (by the square root of the ratio, so it settles instead of swinging). Input,
     layout and everything else the thread does count too: when the person drags a
-    slider or hovers a plot, the views give way.
+    slider or hovers a plot, the views give way. An idle window is not woken up to
+    be measured: the measuring stops when the thread is quiet and starts again the
+    next time a view asks for the stretch.
     """
 
     def __init__(self, share: float = BUDGET_SHARE, period_ms: int = BUDGET_PERIOD_MS,
@@ -56,18 +58,34 @@ class DrawBudget(QObject):
         super().__init__(parent)
         self.share = share
         self.max_stretch = max_stretch
-        self.stretch = 1.0
+        self._stretch = 1.0
         self._cpu, self._wall = time.thread_time(), time.monotonic()
         self._timer = QTimer(self)
+        self._timer.setInterval(period_ms)
         self._timer.timeout.connect(self._on_tick)
-        self._timer.start(period_ms)
+        self._timer.start()
+
+    @property
+    def stretch(self) -> float:
+        """The factor now (>= 1); asking for it starts the measuring again if it stopped."""
+        if not self._timer.isActive():
+            self._cpu, self._wall = time.thread_time(), time.monotonic()
+            self._timer.start()
+        return self._stretch
+
+    @property
+    def measuring(self) -> bool:
+        """Whether the GUI thread's share is being measured (not while it is quiet)."""
+        return self._timer.isActive()
 
     def _on_tick(self) -> None:
         cpu, wall = time.thread_time(), time.monotonic()
         used = (cpu - self._cpu) / max(wall - self._wall, 1e-3)
         self._cpu, self._wall = cpu, wall
         ratio = max(used, 1e-6) / self.share
-        self.stretch = min(max(self.stretch * ratio**0.5, 1.0), self.max_stretch)
+        self._stretch = min(max(self._stretch * ratio**0.5, 1.0), self.max_stretch)
+        if self._stretch == 1.0 and used < self.share / 2:
+            self._timer.stop()  # quiet: no wake-ups until a view asks again
 
 
 _BUDGET: DrawBudget | None = None

@@ -71,6 +71,8 @@ def test_budget_stretches_gaps_while_the_gui_thread_is_busy_and_relaxes_after(qt
     qtbot.waitUntil(lambda: budget.stretch == 8.0, timeout=3000)
     burner.stop()
     qtbot.waitUntil(lambda: budget.stretch == 1.0, timeout=3000)
+    qtbot.waitUntil(lambda: not budget.measuring, timeout=3000)  # quiet: no more wake-ups
+    assert budget.stretch == 1.0 and budget.measuring  # a view asks: measuring again
 
 
 def test_a_hidden_widget_draws_its_latest_value_once_shown(qtbot, make_latest):
