@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from core.checkpoint import Checkpoint
 from core.errors import BackpropError
 from core.events import EpochReport, HyperparameterChanged, Snapshot, Started
-from gui.worker import dataset_key, track
+from gui.worker import dataset_key, worker_thread
 
 
 class _Cancelled(Exception):
@@ -117,19 +117,12 @@ class LoadedRun(QObject):
         self._thread: QThread | None = None
 
     def start(self) -> None:
-        thread = QThread()
-        thread.setObjectName("opening checkpoint")
         worker = self._worker
-        worker.moveToThread(thread)
+        thread = worker_thread(worker, "opening checkpoint", self._on_finished)
         queued = Qt.ConnectionType.QueuedConnection
         worker.ready.connect(self.ready, queued)
         worker.failed.connect(self.failed, queued)
-        thread.started.connect(worker.run)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(thread.deleteLater)
-        thread.finished.connect(self._on_finished, queued)
         self._thread = thread
-        track(thread)
         thread.start()
 
     @property

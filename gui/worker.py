@@ -84,6 +84,24 @@ def live_threads() -> list[QThread]:
     return alive
 
 
+def worker_thread(worker: QObject, name: str, on_finished: Callable[[], None]) -> QThread:
+    """A new, tracked QThread that runs ``worker.run``: the window's one threading pattern.
+
+    ``worker`` moves to it; once the thread has finished, worker and thread are
+    deleted later and ``on_finished`` runs (queued: in the caller's thread). The
+    caller connects the worker's own signals, then starts the thread.
+    """
+    thread = QThread()
+    thread.setObjectName(name)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    thread.finished.connect(worker.deleteLater)
+    thread.finished.connect(thread.deleteLater)
+    thread.finished.connect(on_finished, Qt.ConnectionType.QueuedConnection)
+    track(thread)
+    return thread
+
+
 def dataset_key(config: Config) -> tuple:
     """What decides which dataset (and split) a run trains on: equal keys, same arrays."""
     return (config.dataset, config.data_path, config.val_fraction, config.seed)
@@ -398,10 +416,9 @@ class TrainingRun(QObject):
         """Start the thread (once)."""
         if self._thread is not None or self._worker is None:
             raise RuntimeError("a TrainingRun starts once")
-        thread = QThread()
-        thread.setObjectName("training" if not self.load_only else "loading")
         worker = self._worker
-        worker.moveToThread(thread)
+        thread = worker_thread(worker, "training" if not self.load_only else "loading",
+                               self._on_finished)
         queued = Qt.ConnectionType.QueuedConnection
         worker.event.connect(self._deliver, queued)
         worker.loading.connect(self.loading, queued)
@@ -409,12 +426,7 @@ class TrainingRun(QObject):
         worker.fell_back.connect(self.fell_back, queued)
         worker.failed.connect(self.failed, queued)
         worker.done.connect(self._on_done, queued)
-        thread.started.connect(worker.run)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(thread.deleteLater)
-        thread.finished.connect(self._on_finished, queued)
         self._thread = thread
-        track(thread)
         settle_garbage()
         thread.start()
 
