@@ -192,6 +192,18 @@ def test_a_pickled_object_in_a_checkpoint_is_refused_and_never_runs(small_checkp
     assert marker.exists()
 
 
+def refused_within_8_mb(path, match: str) -> None:
+    """Loading ``path`` fails with ``match`` having allocated under 8 MB on the way."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError, match=match):
+            checkpoint.load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20
+
+
 def test_an_entry_claiming_terabytes_is_refused_before_numpy_allocates_it(small_checkpoint,
                                                                           tmp_path):
     raw = io.BytesIO()
@@ -203,14 +215,7 @@ def test_an_entry_claiming_terabytes_is_refused_before_numpy_allocates_it(small_
             data = raw.getvalue() + bytes(64) if info.filename == "param.b1.npy" else src.read(
                 info)
             dst.writestr(info.filename, data)
-    tracemalloc.start()
-    try:
-        with pytest.raises(CheckpointError, match=r"'param\.b1' claims shape \(1099511627776,\)"):
-            checkpoint.load(bad)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < 8 << 20
+    refused_within_8_mb(bad, r"'param\.b1' claims shape \(1099511627776,\)")
 
 
 def test_json_sizes_are_checked_against_the_arrays_before_a_model_is_built(small_checkpoint,
@@ -222,14 +227,7 @@ def test_json_sizes_are_checked_against_the_arrays_before_a_model_is_built(small
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     bad = tmp_path / "sizes.npz"
     np.savez(bad, **arrays)
-    tracemalloc.start()
-    try:
-        with pytest.raises(CheckpointError, match=r"'param\.W1' has shape \(64, 12\)"):
-            checkpoint.load(bad)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < 8 << 20
+    refused_within_8_mb(bad, r"'param\.W1' has shape \(64, 12\)")
 
 
 def test_a_download_with_the_wrong_hash_is_never_kept(tmp_path):
