@@ -18,14 +18,25 @@ HEADLESS_COMMANDS = ("train", "evaluate", "sweep")
 HEADLESS_FLAGS = ("--headless", "--evaluate", "--resume")
 
 
-def render_pictures(folder: Path, **run: Any) -> Sequence[Path]:
-    """Draw the run's PNGs with pyqtgraph; if Qt cannot start, warn and skip them."""
+class QtPictures:
+    """The command line's pictures, drawn with pyqtgraph; if Qt cannot start, skipped."""
+
+    def run_pictures(self, folder: Path, **run: Any) -> Sequence[Path]:
+        figures = _figures()
+        return [] if figures is None else figures.render_run_pictures(folder, **run)
+
+    def sweep_picture(self, path: Path, figure: Any) -> Path | None:
+        figures = _figures()
+        return None if figures is None else figures.sweep_picture(path, figure)
+
+
+def _figures() -> Any:
     try:
-        from gui.figures import render_run_pictures
+        from gui.shared import figures
     except ImportError as exc:
         print(f"warning: pictures skipped (Qt is not available: {exc})", file=sys.stderr)
-        return []
-    return render_run_pictures(folder, **run)
+        return None
+    return figures
 
 
 def is_headless(argv: Sequence[str]) -> bool:
@@ -40,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if is_headless(argv):
         from core.cli import main as cli_main
 
-        return cli_main(argv, render=render_pictures)
+        return cli_main(argv, pictures=QtPictures())
     from gui.app import main as gui_main
 
     return gui_main(argv)

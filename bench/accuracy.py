@@ -28,9 +28,9 @@ def train_and_score(config, dataset, budget_s: float, stop_at: float | None,
 
     Stops early once the test accuracy reaches ``stop_at`` (when given).
     """
-    from core.control import TrainingControl
-    from core.events import EpochReport, Finished
-    from core.trainer import Trainer
+    from core.training.control import TrainingControl
+    from core.training.events import EpochReport, Finished
+    from core.training.trainer import Trainer
 
     control = TrainingControl()
     trainer = Trainer(config, dataset, control)
@@ -77,9 +77,9 @@ def train_and_score(config, dataset, budget_s: float, stop_at: float | None,
          default=False)
 def run(ctx: Context) -> dict[str, Any]:
     try:
-        from core.presets import preset_config
+        from core.training.presets import preset_config
     except ImportError:
-        raise Skip("core.presets is not available") from None
+        raise Skip("core.training.presets is not available") from None
     dataset = ctx.dataset()
     path = str(ctx.mnist_dir()) if ctx.dataset_name == "mnist" else None
     budget = 60.0 if ctx.quick else BUDGET_S

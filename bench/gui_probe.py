@@ -33,9 +33,9 @@ TICK_MS = 10
 
 
 def headless_round(config, dataset) -> list[float]:
-    from core.control import TrainingControl
-    from core.events import EpochReport
-    from core.trainer import Trainer
+    from core.training.control import TrainingControl
+    from core.training.events import EpochReport
+    from core.training.trainer import Trainer
 
     trainer = Trainer(config, dataset, TrainingControl())
     return [ev.samples_per_s for ev in trainer.run() if isinstance(ev, EpochReport)]
@@ -169,8 +169,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from PySide6.QtWidgets import QApplication
 
-    from core.config import Config
     from core.data import load_dataset
+    from core.training.config import Config
 
     config = Config(dataset=args.dataset, data_path=args.data, hidden=(args.hidden,),
                     batch_size=args.batch, epochs=args.epochs, learning_rate=0.1, seed=0)

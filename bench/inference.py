@@ -22,8 +22,8 @@ HIDDEN = (128, 1024)
 
 @section("inference", "Inference and per-epoch extras: test scoring, validation pass, snapshot")
 def run(ctx: Context) -> dict[str, Any]:
-    from core.config import Config
-    from core.trainer import Trainer
+    from core.training.config import Config
+    from core.training.trainer import Trainer
 
     ds = ctx.dataset()
     rows = []
@@ -53,7 +53,7 @@ def augmentation_costs(ctx: Context, ds, batch: int = 128) -> dict[str, Any]:
     """Seconds to augment one epoch of ``ds.X_train`` batch by batch, per kind."""
     import numpy as np
 
-    from core.augment import augment_batch
+    from core.training.augment import augment_batch
 
     X = ds.X_train[: 5 * batch] if ctx.quick else ds.X_train
     buf = np.empty((batch, X.shape[1]), X.dtype)

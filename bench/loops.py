@@ -139,14 +139,14 @@ class GatherFloor:
 
 
 class EngineLoop:
-    """Our engine's hot loop: ``core.batches.BatchSampler`` feeding ``train_step``."""
+    """Our engine's hot loop: ``core.nn.batches.BatchSampler`` feeding ``train_step``."""
 
     name = "engine"
 
     def __init__(self, X: np.ndarray, y: np.ndarray, hidden: int, batch: int, seed: int = 0):
-        from core.batches import BatchSampler, train_step
-        from core.model import MLP
-        from core.optim import make_optimizer
+        from core.nn.batches import BatchSampler, train_step
+        from core.nn.model import MLP
+        from core.nn.optim import make_optimizer
 
         self.model = MLP((X.shape[1], hidden, int(y.max()) + 1), seed=seed)
         self.optimizer = make_optimizer("sgd", self.model.params, LEARNING_RATE)
@@ -168,7 +168,7 @@ class TrainerLoop:
     name = "trainer"
 
     def __init__(self, dataset, hidden: int, batch: int, seed: int = 0):
-        from core.config import Config
+        from core.training.config import Config
 
         self.dataset = dataset
         self.config = Config(
@@ -178,8 +178,8 @@ class TrainerLoop:
         self.events = 0
 
     def epoch(self) -> None:
-        from core.control import TrainingControl
-        from core.trainer import Trainer
+        from core.training.control import TrainingControl
+        from core.training.trainer import Trainer
 
         trainer = Trainer(self.config, self.dataset, TrainingControl())
         for _event in trainer.run():

@@ -50,9 +50,9 @@ def soak(epochs: int = SOAK_EPOCHS, seed: int = 0) -> dict[str, Any]:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from core.config import Config
-    from gui.controls import hidden_to_position, lr_to_position
+    from core.training.config import Config
     from gui.main_window import MainWindow
+    from gui.panels.controls import hidden_to_position, lr_to_position
 
     app = QApplication.instance() or QApplication([])
     config = Config(dataset="digits", hidden=(64,), learning_rate=0.1, batch_size=32,

@@ -36,7 +36,7 @@ def contestants(ctx: Context, dataset, hidden: int, batch: int) -> dict[str, Any
     """Every loop that can run here, built and ready for its first epoch."""
     X, y = dataset.X_train, dataset.y_train
     loops: dict[str, Any] = {}
-    if has_module("core.trainer"):
+    if has_module("core.training.trainer"):
         loops["trainer"] = TrainerLoop(dataset, hidden, batch)
     loops["engine"] = EngineLoop(X, y, hidden, batch)
     loops["numpy"] = ReferenceLoop(X, y, hidden, batch)
@@ -79,8 +79,8 @@ def run(ctx: Context) -> dict[str, Any]:
         ctx.log(f"speed: hidden {hidden}, batch {batch}")
         rows.append(measure_shape(ctx, dataset, hidden, batch))
     notes = []
-    if not has_module("core.trainer"):
-        notes.append("core.trainer is not available: the Trainer row is missing")
+    if not has_module("core.training.trainer"):
+        notes.append("core.training.trainer is not available: the Trainer row is missing")
     if not has_module("torch"):
         notes.append("torch is not installed (pip install -r requirements-bench.txt)")
     return {

@@ -21,8 +21,8 @@ from typing import Any
 
 from bench.context import Context, find_mnist
 from bench.registry import section
-from core.config import Config
 from core.sweep import Axis, Sweep, SweepSpec
+from core.training.config import Config
 
 
 def sweep_spec(dataset: str, data_path: str | None, seeds: int) -> SweepSpec:

@@ -11,12 +11,12 @@ from typing import Any
 
 _EXPORTS = {
     "NeuralNetwork": "core.network",
-    "MLP": "core.model",
-    "Config": "core.config",
+    "MLP": "core.nn.model",
+    "Config": "core.training.config",
     "Dataset": "core.data",
     "load_dataset": "core.data",
-    "Trainer": "core.trainer",
-    "TrainingControl": "core.control",
+    "Trainer": "core.training.trainer",
+    "TrainingControl": "core.training.control",
     "BackpropError": "core.errors",
     "ConfigError": "core.errors",
     "DataError": "core.errors",

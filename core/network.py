@@ -8,7 +8,7 @@
     nn.evaluate(X_test, y_test)      # -> (loss, accuracy)
 
 It is a thin front over the engine: :meth:`NeuralNetwork.train` runs the same
-:class:`core.trainer.Trainer` as the window and the command line (one training loop
+:class:`core.training.trainer.Trainer` as the window and the command line (one training loop
 in the whole project) on the arrays it is given, and prints the seed's per-epoch line.
 """
 
@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from core.config import Config
-from core.control import TrainingControl
 from core.data import Dataset
 from core.errors import ConfigError, DataError, TrainingError
-from core.events import Diverged, EpochReport, Finished
-from core.model import MLP
-from core.optim import make_optimizer
+from core.nn.model import MLP
+from core.nn.optim import make_optimizer
+from core.training.config import Config
+from core.training.control import TrainingControl
+from core.training.events import Diverged, EpochReport, Finished
 
 #: The seed's per-epoch line.
 EPOCH_LINE = "Epoch %3d: Train Loss: %.4f, Train Acc: %.4f, Val Loss: %.4f, Val Acc: %.4f"
@@ -174,7 +174,7 @@ class NeuralNetwork:
         )
         done = len(self._epoch_rows)
         config = self.config.replace(epochs=done + epochs, batch_size=batch_size)
-        from core.trainer import Trainer  # the trainer pulls in metrics; load it when used
+        from core.training.trainer import Trainer  # the trainer pulls in metrics; load it when used
 
         control = TrainingControl()
         trainer = Trainer(config, dataset, control, model=self.model, optimizer=self.optimizer,

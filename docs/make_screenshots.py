@@ -37,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([sys.argv[0]])
+    from core.training.presets import default_config
     from gui.app import load_style
-    from gui.main_window import MainWindow, default_config
+    from gui.main_window import MainWindow
 
     load_style(app)
     window = MainWindow(default_config().replace(epochs=20))

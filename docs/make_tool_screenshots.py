@@ -29,11 +29,11 @@ if not os.environ.get("DISPLAY"):
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from core.config import Config  # noqa: E402
-from core.control import TrainingControl  # noqa: E402
 from core.data import load_dataset  # noqa: E402
-from core.trainer import Trainer  # noqa: E402
-from gui.bus import EventBus  # noqa: E402
+from core.training.config import Config  # noqa: E402
+from core.training.control import TrainingControl  # noqa: E402
+from core.training.trainer import Trainer  # noqa: E402
+from gui.shared.bus import EventBus  # noqa: E402
 
 SIGNALS = {
     "Started": "started", "BatchProgress": "batch", "EpochReport": "epoch",
@@ -81,7 +81,7 @@ def three() -> list[list[tuple[float, float]]]:
 
 def save(widget, path: Path) -> None:
     widget.show()
-    # Views draw the latest value on a paced clock (gui.pacing): let the last one land.
+    # Views draw the latest value on a paced clock (gui.shared.pacing): let the last one land.
     deadline = time.monotonic() + SETTLE_S
     while time.monotonic() < deadline:
         QApplication.processEvents()
@@ -96,13 +96,13 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("Backprop Studio")
     from gui.app import load_style
-    from gui.theme import Theme
+    from gui.shared.theme import Theme
 
     load_style(app)
     Theme(app, "light")  # as the studio starts on a light desktop: dark text on the plots
-    from gui.canvas_view import CanvasView
-    from gui.compare_view import CompareView
-    from gui.health_view import HealthView
+    from gui.views.draw import CanvasView
+    from gui.views.health import HealthView
+    from gui.views.runs import CompareView
 
     ds = load_dataset("mnist", mnist_path(), seed=0)
     bus = EventBus()

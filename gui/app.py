@@ -48,8 +48,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def build_config(args: argparse.Namespace):
     """The window's first settings: the defaults with the options given on top."""
-    from core.config import Config
-    from gui.main_window import default_config
+    from core.training.config import Config
+    from core.training.presets import default_config
 
     given = {k: v for k, v in vars(args).items() if k in OPTIONS and v is not None}
     parsed = Config.from_strings(given)  # validates each value and names a bad one

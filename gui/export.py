@@ -1,6 +1,6 @@
 """Taking the studio's figures away: CSV tables and plot images, and the dialog that picks one.
 
-- the history, one row per epoch (``core.history``'s columns, as the command line
+- the history, one row per epoch (``core.training.history``'s columns, as the command line
   writes it);
 - the confusion matrix, ``k x k`` counts with the class names as headers;
 - any plot as PNG (pyqtgraph's ImageExporter) or SVG, found as the
@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import BackpropError
-from core.history import write_history_csv
+from core.training.history import write_history_csv
 
 IMAGE_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
 
@@ -107,7 +107,7 @@ def plot_image(view: pg.GraphicsView, path: str | os.PathLike, width: int | None
 
 @contextmanager
 def _uncached(view: pg.GraphicsView) -> Iterator[None]:
-    """Items drawn from cached pixmaps on screen (gui.pacing) are drawn afresh meanwhile,
+    """Items drawn from cached pixmaps on screen (gui.shared.pacing) are drawn afresh meanwhile,
     so an SVG gets vector axes and a PNG of another width sharp ones."""
     cached = [(item, item.cacheMode()) for item in view.scene().items()
               if item.cacheMode() != QGraphicsItem.CacheMode.NoCache]

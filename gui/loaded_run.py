@@ -16,9 +16,9 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core.checkpoint import Checkpoint
 from core.errors import BackpropError
-from core.events import EpochReport, HyperparameterChanged, Snapshot, Started
+from core.training.checkpoint import Checkpoint
+from core.training.events import EpochReport, HyperparameterChanged, Snapshot, Started
 from gui.worker import dataset_key, worker_thread
 
 
@@ -67,7 +67,7 @@ class _Worker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            from core.trainer import Trainer
+            from core.training.trainer import Trainer
 
             ck, cfg = self.checkpoint, self.checkpoint.config
             ds = self.dataset

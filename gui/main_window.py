@@ -6,7 +6,7 @@ matrix and the gallery of mistakes below, in splitters a person can drag.
 
 The window owns the runs. A :class:`~gui.worker.TrainingRun` per Start drives
 the core's Trainer in its own thread; the views only subscribe to the
-:class:`~gui.bus.EventBus`. At launch the default dataset is loaded ahead of
+:class:`~gui.shared.bus.EventBus`. At launch the default dataset is loaded ahead of
 Start (in a thread too): MNIST when it is on disk, else the bundled 8x8 digits,
 with a banner that says so and offers the download.
 """
@@ -30,19 +30,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.config import Config
 from core.errors import BackpropError
-from core.events import Diverged, EpochReport, Finished, Paused, Started
+from core.training.config import Config
+from core.training.events import Diverged, EpochReport, Finished, Paused, Started
+from core.training.presets import default_config
 from gui.actions import window_action
-from gui.banner import Banner
-from gui.bus import EventBus
-from gui.confusion_view import ConfusionView
-from gui.controls import ControlPanel
-from gui.curves_view import CurvesView
-from gui.gallery_view import GalleryView
-from gui.status import ProgressBox, StatusLine
+from gui.panels.banner import Banner
+from gui.panels.controls import ControlPanel
+from gui.panels.status import ProgressBox, StatusLine
+from gui.shared.bus import EventBus
 from gui.tools import Tools
-from gui.weights_view import WeightsView
+from gui.views.confusion import ConfusionView
+from gui.views.curves import CurvesView
+from gui.views.gallery import GalleryView
+from gui.views.weights import WeightsView
 from gui.worker import TrainingRun, dataset_key
 
 #: How long closing the window waits for the training thread before hiding instead.
@@ -63,11 +64,6 @@ SHORTCUTS = (
     ("Ctrl+Shift+T", "Switch between light and dark"),
     ("Ctrl+Q", "Quit"),
 )
-
-
-def default_config() -> Config:
-    """What a first launch trains: the seed's 784-128-10 network on MNIST."""
-    return Config(dataset="mnist", hidden=(128,), learning_rate=0.1, batch_size=128, epochs=20)
 
 
 def places_tried(message: str) -> str:
@@ -349,7 +345,7 @@ class MainWindow(QMainWindow):
             )
             if not path:
                 return False
-        from core import checkpoint
+        from core.training import checkpoint
 
         try:
             saved = run.submit(lambda trainer: checkpoint.save(path, trainer))
@@ -566,14 +562,14 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
 
     def _show_about(self) -> None:
-        from gui.about import AboutDialog
+        from gui.panels.about import AboutDialog
 
         AboutDialog(self).exec()
 
     # -- sweeps -----------------------------------------------------------------
     def open_sweep(self) -> None:
         """The sweep dialog, starting from the current settings; one per window, reused."""
-        from gui.sweep_dialog import SweepDialog
+        from gui.panels.sweep_dialog import SweepDialog
 
         if getattr(self, "_sweep_dialog", None) is None:
             self._sweep_dialog = SweepDialog(self.config(), self)

@@ -4,7 +4,7 @@ Kept (through ``QSettings``): the window's geometry and the layout of its docks
 and toolbars, the last run's settings (dataset, network, optimiser, rates...),
 the folder last used for checkpoints and exports, and the theme. Settings files
 outlive program versions and can be edited by hand, so nothing read here is
-trusted: each value is checked on its own (``core.config``'s rules for run
+trusted: each value is checked on its own (``core.training.config``'s rules for run
 settings), a bad one is replaced by its default and reported as a
 :class:`~core.errors.SettingsError` naming the key and the value, and the rest
 is still used. Reading settings never raises.
@@ -19,8 +19,8 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
-from core.config import Config
 from core.errors import BackpropError, SettingsError
+from core.training.config import Config
 
 #: Bumped when the window's dock layout changes so an old saved layout is ignored.
 LAYOUT_VERSION = 1

@@ -27,18 +27,18 @@ from PySide6.QtCore import QEvent, QObject, QSettings
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QTabWidget
 
-from core import checkpoint
-from core.checkpoint import Checkpoint
 from core.errors import BackpropError
-from core.events import Snapshot, Started
+from core.training import checkpoint
+from core.training.checkpoint import Checkpoint
+from core.training.events import Snapshot, Started
 from gui import export
 from gui.actions import window_action
-from gui.canvas_view import CanvasView
-from gui.compare_view import CompareView
-from gui.health_view import HealthView
 from gui.loaded_run import LoadedRun, replay
 from gui.settings import Settings
-from gui.theme import Theme
+from gui.shared.theme import Theme
+from gui.views.draw import CanvasView
+from gui.views.health import HealthView
+from gui.views.runs import CompareView
 from gui.worker import dataset_key
 
 #: Datasets the window replaces by the bundled digits when they cannot be found.
@@ -280,7 +280,7 @@ class Tools(QObject):
 
     # -- settings ---------------------------------------------------------------------
     def _restore(self, restore_config: bool) -> None:
-        from gui.main_window import default_config
+        from core.training.presets import default_config
 
         s, w = self.settings, self.window
         if restore_config:

@@ -4,9 +4,9 @@ A :class:`TrainingWorker` lives in its own ``QThread``. It loads the dataset (wi
 progress), builds the core's ``Trainer`` and iterates ``Trainer.run()``, passing
 every event on through a queued signal. It never touches a widget. The window's
 side is a :class:`TrainingRun`, which lives in the GUI thread: it starts the
-thread, re-emits the events on the :class:`~gui.bus.EventBus` and stops the
+thread, re-emits the events on the :class:`~gui.shared.bus.EventBus` and stops the
 thread cleanly. Commands (pause, step, stop, live hyperparameters) never go
-through Qt at all: they go through the run's :class:`~core.control.TrainingControl`,
+through Qt at all: they go through the run's :class:`~core.training.control.TrainingControl`,
 which the Trainer polls between batches.
 
 Two kinds of traffic are kept from flooding the GUI thread here, where it is
@@ -33,10 +33,10 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core.config import Config
-from core.control import TrainingControl
 from core.errors import BackpropError, DataError
-from core.events import (
+from core.training.config import Config
+from core.training.control import TrainingControl
+from core.training.events import (
     BatchProgress,
     Diverged,
     EpochReport,
@@ -48,7 +48,7 @@ from core.events import (
     Started,
     frozen,
 )
-from gui.bus import EventBus
+from gui.shared.bus import EventBus
 
 #: Seconds between two progress updates sent to the GUI (~10 per second).
 BATCH_INTERVAL = 0.1
@@ -143,7 +143,7 @@ def with_pictures(snap: Snapshot) -> Snapshot:
     milliseconds for a thousand units); done in the training thread, the GUI
     thread only shows them.
     """
-    from gui.weights_view import prepare
+    from gui.shared.mosaic import prepare
 
     pictures = {k: frozen(v) for k, v in prepare(snap).items()}
     return dataclasses.replace(snap, extras={**snap.extras, **pictures})
@@ -250,7 +250,7 @@ class TrainingWorker(QObject):
     and ``history`` continue an earlier run.
     """
 
-    event = Signal(object)  # a core.events value
+    event = Signal(object)  # a core.training.events value
     loading = Signal(str, int, int)  # what, done, total
     dataset_ready = Signal(object, object)  # core.data.Dataset, its dataset_key
     fell_back = Signal(str)  # why the bundled digits are used instead
@@ -291,7 +291,7 @@ class TrainingWorker(QObject):
         try:
             dataset = self._dataset if self._dataset is not None else self._load()
             if dataset is not None and not self._load_only and not self.control.stopped:
-                from core.trainer import Trainer
+                from core.training.trainer import Trainer
 
                 trainer = Trainer(self.config, dataset, self.control, **self._resume)
                 for ev in trainer.run():

@@ -8,7 +8,7 @@ import re
 import pytest
 
 import main
-from core import checkpoint
+from core.training import checkpoint
 
 SEED_LINE = re.compile(
     r"^Epoch {1,3}\d{1,3}: Train Loss: \d+\.\d{4}, Train Acc: \d\.\d{4}, "

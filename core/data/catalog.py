@@ -10,6 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Every dataset known by name, in the order menus list it, with its title.
+DATASETS = {
+    "mnist": "MNIST",
+    "fashion_mnist": "Fashion-MNIST",
+    "digits": "8×8 digits (bundled)",
+    "cifar10": "CIFAR-10",
+}
+#: How help texts and errors name what ``--dataset`` accepts.
+DATASET_CHOICES = f"{', '.join(DATASETS)} or a folder"
+
 DIGIT_NAMES = tuple(str(i) for i in range(10))
 FASHION_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -9,14 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.catalog import DIGIT_NAMES, source_for
+from core.data.catalog import DATASET_CHOICES, DIGIT_NAMES, source_for
 from core.data.cifar import read_cifar
 from core.data.idxset import read_idx_set
 from core.data.locate import SUGGESTION, Found, locate, probe_folder
 from core.data.raw import RawData
 from core.errors import ConfigError, DataError, DatasetUnavailable
-
-_KNOWN = "mnist, fashion_mnist, cifar10, digits, or a folder of IDX files"
 
 
 @dataclass(frozen=True)
@@ -146,7 +144,7 @@ def load_dataset(
 def _named_folder(name: str) -> Found:
     folder = Path(name).expanduser()
     if not folder.exists():
-        raise DataError(f"unknown dataset {name!r}: choose {_KNOWN}")
+        raise DataError(f"unknown dataset {name!r}: choose {DATASET_CHOICES}")
     found = probe_folder(folder)
     if found is None:
         raise DatasetUnavailable(

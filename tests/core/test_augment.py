@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from core.augment import (
+from core.errors import ConfigError, DataError
+from core.nn.batches import BatchSampler, train_step
+from core.nn.model import MLP
+from core.nn.optim import make_optimizer
+from core.training.augment import (
     KINDS,
     AffineRanges,
     augment_batch,
@@ -15,10 +19,6 @@ from core.augment import (
     shift_images,
     warp_images,
 )
-from core.batches import BatchSampler, train_step
-from core.errors import ConfigError, DataError
-from core.model import MLP
-from core.optim import make_optimizer
 
 SHAPES = [(28, 28), (8, 8), (32, 32, 3)]
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import checkpoint
-from core.config import Config
-from core.control import TrainingControl
 from core.errors import CheckpointError
-from core.events import EpochReport
-from core.trainer import Trainer
+from core.training import checkpoint
+from core.training.config import Config
+from core.training.control import TrainingControl
+from core.training.events import EpochReport
+from core.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 CFG = Config(hidden=(24,), epochs=4, batch_size=32, optimizer="adam", learning_rate=0.01,
@@ -192,10 +192,10 @@ def test_files_that_are_not_checkpoints(tmp_path):
 
 _SAVER = """
 import sys
-from core import checkpoint
-from core.model import MLP
-from core.optim import make_optimizer
-from core.config import Config
+from core.training import checkpoint
+from core.nn.model import MLP
+from core.nn.optim import make_optimizer
+from core.training.config import Config
 model = MLP([784, 1024, 512, 10], seed=0)
 opt = make_optimizer("adam", model.params, 0.001)
 cfg = Config(hidden=(1024, 512))

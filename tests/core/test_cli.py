@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import checkpoint
 from core.cli import main
+from core.training import checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_LINE = re.compile(
@@ -25,8 +25,8 @@ SEED_LINE = re.compile(
 DIGITS = ["--dataset", "digits", "--hidden", "32", "--batch-size", "32", "--lr", "0.1"]
 
 
-def run(argv, capsys, render=None):
-    code = main(argv, render=render)
+def run(argv, capsys, pictures=None):
+    code = main(argv, pictures=pictures)
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -39,22 +39,27 @@ def one_error_line(err: str) -> str:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A 3-epoch headless run on the digits, with a render callback that records its call.
+    """A 3-epoch headless run on the digits, with pictures that record their call.
 
     Module-scoped (capsys is not), so its output is captured by redirection.
     """
     folder = tmp_path_factory.mktemp("run")
     calls = []
 
-    def render(where, **run_data):
-        calls.append((where, run_data))
-        p = Path(where) / "pictures.txt"
-        p.write_text("drawn")
-        return [p]
+    class Pictures:
+        def run_pictures(self, where, **run_data):
+            calls.append((where, run_data))
+            p = Path(where) / "pictures.txt"
+            p.write_text("drawn")
+            return [p]
+
+        def sweep_picture(self, path, figure):
+            raise AssertionError("a training run draws no sweep")
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["--headless", *DIGITS, "--epochs", "3", "-o", str(folder)], render=render)
+        code = main(["--headless", *DIGITS, "--epochs", "3", "-o", str(folder)],
+                    pictures=Pictures())
     return code, out.getvalue(), err.getvalue(), folder, calls
 
 
@@ -147,7 +152,7 @@ def test_bad_arguments_end_in_one_clear_line(argv, code, message, capsys, tmp_pa
 
 
 def test_a_preset_is_the_starting_point_and_options_override_it(tmp_path, capsys):
-    from core.presets import PRESETS
+    from core.training.presets import PRESETS
 
     preset = PRESETS["seed"]
     code, _, err = run(["train", "--preset", "seed", "--dataset", "digits", "--epochs", "1",
@@ -211,9 +216,9 @@ def test_ctrl_c_stops_cleanly_saves_and_exits_130(tmp_path):
 
 
 def test_evaluate_a_checkpoint_whose_history_lacks_a_figure(tmp_path, capsys):
-    from core.config import Config
-    from core.model import MLP
-    from core.optim import make_optimizer
+    from core.nn.model import MLP
+    from core.nn.optim import make_optimizer
+    from core.training.config import Config
 
     model = MLP([64, 8, 10], seed=0)
     path = checkpoint.save(tmp_path / "hand made.npz", model=model,

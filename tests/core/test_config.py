@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from core.config import Config
 from core.errors import ConfigError
+from core.training.config import Config
 
 # (field, bad value, text the message must hold besides the field name)
 BAD_VALUES = [

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from core.control import TrainingControl
 from core.errors import ConfigError
+from core.training.control import TrainingControl
 
 
 def test_live_changes_are_validated_where_typed_and_coalesced():

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.config import ACTIVATIONS
-from core.model import MLP
+from core.nn.model import MLP
+from core.training.config import ACTIVATIONS
 
 EPS = 1e-6
 

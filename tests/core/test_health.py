@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.config import Config
-from core.health import (
+from core.nn.model import MLP
+from core.training.config import Config
+from core.training.health import (
     PCA_SAMPLE,
     hidden_pca,
     principal_components,
@@ -14,9 +15,8 @@ from core.health import (
     snapshot_extras,
     weight_histograms,
 )
-from core.metrics import hidden_activations
-from core.model import MLP
-from core.trainer import Trainer
+from core.training.metrics import hidden_activations
+from core.training.trainer import Trainer
 
 
 def test_principal_components_match_the_covariance_eigenvectors():

@@ -13,16 +13,16 @@ import types
 import numpy as np
 import pytest
 
-import core.activations
-import core.batches
-import core.losses
-import core.model
-import core.optim
-from core.batches import BatchSampler, train_step
-from core.model import MLP
-from core.optim import make_optimizer
+import core.nn.activations
+import core.nn.batches
+import core.nn.losses
+import core.nn.model
+import core.nn.optim
+from core.nn.batches import BatchSampler, train_step
+from core.nn.model import MLP
+from core.nn.optim import make_optimizer
 
-HOT_MODULES = (core.model, core.losses, core.optim, core.activations, core.batches)
+HOT_MODULES = (core.nn.model, core.nn.losses, core.nn.optim, core.nn.activations, core.nn.batches)
 
 
 class _Spy:
@@ -88,7 +88,7 @@ def test_the_step_makes_no_float64_array(setting, float64_made):
 
 def test_the_spy_sees_an_upcast(float64_made):
     """The guard itself: a float64 product inside the hot modules is caught."""
-    core.model.np.matmul(np.ones((2, 2), np.float32), np.ones((2, 2), np.float64))
+    core.nn.model.np.matmul(np.ones((2, 2), np.float32), np.ones((2, 2), np.float64))
     assert float64_made and "float64" in float64_made[0]
 
 

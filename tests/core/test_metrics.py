@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.metrics import (
+from core.nn.model import MLP
+from core.training.metrics import (
     accuracy,
     confusion_matrix,
     dead_unit_fraction,
@@ -18,7 +19,6 @@ from core.metrics import (
     per_class_accuracy,
     saliency,
 )
-from core.model import MLP
 
 
 def test_confusion_matrix_matches_counting_by_hand():

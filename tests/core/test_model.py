@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.batches import BatchSampler, train_step
-from core.config import ACTIVATIONS, OPTIMIZERS
 from core.errors import ConfigError, DataError
-from core.model import MLP
-from core.optim import make_optimizer
+from core.nn.batches import BatchSampler, train_step
+from core.nn.model import MLP
+from core.nn.optim import make_optimizer
+from core.training.config import ACTIVATIONS, OPTIMIZERS
 
 
 def _train(model: MLP, data, optimizer="momentum", lr=0.05, epochs=10) -> None:

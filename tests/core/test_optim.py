@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from core.errors import ConfigError
-from core.model import MLP
-from core.optim import OPTIMIZERS, add_outer, make_optimizer
+from core.nn.blas import add_outer
+from core.nn.model import MLP
+from core.nn.optim import OPTIMIZERS, make_optimizer
 
 P0 = [1.0, -2.0]
 G = [0.5, 0.1]
@@ -177,15 +178,15 @@ def test_add_outer_into_its_own_factor_is_still_right():
 
 
 def test_add_outer_without_a_loadable_blas_falls_back_to_numpy(tmp_path, monkeypatch):
-    from core import optim
+    from core.nn import blas
 
     fake_numpy = tmp_path / "numpy"
     fake_numpy.mkdir()
     (tmp_path / "numpy.libs").mkdir()
     (tmp_path / "numpy.libs" / "libscipy_openblas64_-fake.so").write_bytes(b"not a library")
-    monkeypatch.setattr(optim.np, "__file__", str(fake_numpy / "__init__.py"))
-    monkeypatch.setattr(optim, "_GEMM", {})
-    assert optim._cblas_gemm(np.float32) is None and optim._cblas_gemm(np.int32) is None
+    monkeypatch.setattr(blas.np, "__file__", str(fake_numpy / "__init__.py"))
+    monkeypatch.setattr(blas, "_GEMM", {})
+    assert blas._cblas_gemm(np.float32) is None and blas._cblas_gemm(np.int32) is None
     rng = np.random.default_rng(5)
     C = rng.normal(size=(K, N)).astype(np.float32)
     A, B = rng.normal(size=(M, K)).astype(np.float32), rng.normal(size=(M, N)).astype(np.float32)

@@ -9,11 +9,11 @@ import pytest
 from scipy import ndimage
 from threadpoolctl import threadpool_limits
 
-from core.batches import BatchSampler, train_step
+from core.data.preprocess import fit_box, is_empty, to_mnist, to_shape
 from core.errors import DataError
-from core.model import MLP
-from core.optim import make_optimizer
-from core.preprocess import fit_box, is_empty, to_mnist, to_shape
+from core.nn.batches import BatchSampler, train_step
+from core.nn.model import MLP
+from core.nn.optim import make_optimizer
 
 N_DIGITS = 300
 

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from core.batches import BatchSampler, train_step
-from core.config import Config
 from core.errors import ConfigError
-from core.model import MLP
-from core.optim import make_optimizer
-from core.presets import PRESETS, get_preset, preset_config
-from core.schedules import learning_rate
+from core.nn.batches import BatchSampler, train_step
+from core.nn.model import MLP
+from core.nn.optim import make_optimizer
+from core.training.config import Config
+from core.training.presets import PRESETS, get_preset, preset_config
+from core.training.schedules import learning_rate
 
 #: These runs train on all of MNIST. One BLAS thread gives the same result, and on a
 #: busy shared machine it is several times faster than two threads spinning while

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from core.batches import BatchSampler, train_step
 from core.errors import ConfigError
-from core.model import MLP
-from core.optim import make_optimizer
+from core.nn.batches import BatchSampler, train_step
+from core.nn.model import MLP
+from core.nn.optim import make_optimizer
 
 #: These runs train on all of MNIST. One BLAS thread gives the same result, and on a
 #: busy shared machine it is several times faster than two threads spinning while

@@ -7,12 +7,12 @@ import math
 
 import pytest
 
-from core.config import Config
-from core.control import TrainingControl
 from core.errors import ConfigError
-from core.events import EpochReport, HyperparameterChanged
-from core.schedules import learning_rate, lr_factor
-from core.trainer import Trainer
+from core.training.config import Config
+from core.training.control import TrainingControl
+from core.training.events import EpochReport, HyperparameterChanged
+from core.training.schedules import learning_rate, lr_factor
+from core.training.trainer import Trainer
 
 
 def test_constant_cosine_and_step_shapes():

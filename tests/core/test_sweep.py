@@ -5,26 +5,16 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import struct
 import sys
-import zlib
 
 import numpy as np
 import pytest
 
-from core.config import Config
+from core.cli.sweep import add_sweep_parser, run_sweep_command
 from core.errors import ConfigError, DataError
-from core.sweep import (
-    Axis,
-    Sweep,
-    SweepSpec,
-    add_sweep_parser,
-    run_sweep_command,
-    run_trial,
-    run_trials,
-)
-from core.sweep_figure import draw_figure, save_figure
-from core.sweep_results import (
+from core.sweep import Axis, Sweep, SweepSpec, run_trial, run_trials
+from core.sweep.figure import Heatmap, Parallel, sweep_figure
+from core.sweep.results import (
     ResultsFile,
     TrialResult,
     format_table,
@@ -32,6 +22,7 @@ from core.sweep_results import (
     summarize,
     top_runs,
 )
+from core.training.config import Config
 
 BASE = Config(dataset="digits", epochs=2, hidden=(16,), batch_size=64)
 
@@ -255,41 +246,26 @@ def test_summary_groups_seeds_and_sorts_by_mean_validation_accuracy():
     assert "0.8800 ± 0.0283" in text
 
 
-def png_pixels(path) -> np.ndarray:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    w, h = struct.unpack(">II", data[16:24])
-    pos, idat = 8, b""
-    while pos < len(data):
-        n = struct.unpack(">I", data[pos : pos + 4])[0]
-        tag, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + n]
-        assert struct.unpack(">I", data[pos + 8 + n : pos + 12 + n])[0] == zlib.crc32(tag + body)
-        if tag == b"IDAT":
-            idat += body
-        pos += 12 + n
-    rows = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, 1 + 3 * w)
-    return rows[:, 1:].reshape(h, w, 3)
-
-
-def test_two_swept_settings_draw_a_heatmap_png(tmp_path):
+def test_two_swept_settings_make_a_heatmap_of_the_mean_accuracy():
     results = [fake(lr, h, s, 0.5 + lr + h / 100) for lr in (0.1, 0.3) for h in (8, 16, 32)
                for s in (0, 1)]
-    groups = summarize(results)
-    assert save_figure(groups, tmp_path / "heat.png")
-    pixels = png_pixels(tmp_path / "heat.png")
-    assert np.array_equal(pixels, draw_figure(groups))
-    colours = {tuple(p) for p in pixels.reshape(-1, 3)}
-    assert len(colours) >= 6  # one colour per cell at least, besides ink and paper
+    figure = sweep_figure(summarize(results))
+    assert isinstance(figure, Heatmap)
+    assert (figure.row_name, figure.col_name) == ("learning_rate", "hidden")
+    assert figure.row_labels == ("0.1", "0.3") and figure.col_labels == ("8", "16", "32")
+    np.testing.assert_allclose(figure.mean[1, 2], 0.5 + 0.3 + 0.32)
+    assert (figure.lo, figure.hi) == (pytest.approx(0.68), pytest.approx(1.12))
 
 
-def test_three_swept_settings_draw_parallel_coordinates(tmp_path):
+def test_three_swept_settings_make_parallel_coordinates_best_line_last():
     results = [fake(lr, h, 0, 0.5 + lr, o) for lr in (0.1, 0.3) for h in (8, 16)
                for o in ("sgd", "adam")]
-    groups = summarize(results)
-    heat = draw_figure(summarize(results[:4]))
-    lines = draw_figure(groups)
-    assert lines is not None and heat is not None and lines.shape != heat.shape
-    assert not save_figure(summarize(results[:1]), tmp_path / "none.png")  # nothing varies
+    figure = sweep_figure(summarize(results))
+    assert isinstance(figure, Parallel)
+    assert figure.axis_labels == ("lr", "hidden", "optimizer", "val acc")
+    assert len(figure.lines) == 8 and figure.lines[-1][1] == 1.0
+    assert all(len(points) == 4 for points, _ in figure.lines)
+    assert sweep_figure(summarize(results[:1])) is None  # nothing varies
 
 
 def test_top_runs_give_settings_and_curves_best_first(tmp_path):
@@ -313,18 +289,35 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class RecordingPictures:
+    """Stands in for the window's drawing: records what the command asks to draw."""
+
+    def __init__(self):
+        self.drawn = []
+
+    def run_pictures(self, folder, **run):
+        return []
+
+    def sweep_picture(self, path, figure):
+        self.drawn.append((path, figure))
+        return path
+
+
 def test_sweep_command_prints_the_table_writes_csv_and_plot_and_resumes(tmp_path, capsys):
     out = tmp_path / "cli.csv"
+    pictures = RecordingPictures()
     argv = ["sweep", "--dataset", "digits", "--lr", "0.05,0.3", "--hidden", "8,16", "--epochs", "1",
             "--jobs", "1",
             "--set", "batch_size=64", "--out", str(out)]
-    assert run_sweep_command(parse(argv)) == 0
+    assert run_sweep_command(parse(argv), pictures) == 0
     text = capsys.readouterr().out
     assert "4 setting(s) x 1 seed(s) = 4 trial(s)" in text
     assert sum(line.startswith("[") for line in text.splitlines()) == 4
     header = next(line for line in text.splitlines() if line.lstrip().startswith("lr"))
     assert header.split()[:3] == ["lr", "hidden", "seeds"]
-    assert (tmp_path / "cli.png").read_bytes()[:4] == b"\x89PNG"
+    [(path, figure)] = pictures.drawn
+    assert path == tmp_path / "cli.png" and isinstance(figure, Heatmap)
+    assert f"Plot: {path}" in text
     with open(out, newline="") as f:
         assert len(list(csv.DictReader(f))) == 4
     assert run_sweep_command(parse([*argv, "--seeds", "2"])) == 0

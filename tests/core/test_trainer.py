@@ -9,10 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from core.config import Config
-from core.control import TrainingControl
 from core.errors import TrainingError
-from core.events import (
+from core.nn.model import MLP
+from core.training.config import Config
+from core.training.control import TrainingControl
+from core.training.events import (
     BatchProgress,
     Diverged,
     EpochReport,
@@ -23,8 +24,7 @@ from core.events import (
     Snapshot,
     Started,
 )
-from core.model import MLP
-from core.trainer import Trainer, suggest_learning_rate
+from core.training.trainer import Trainer, suggest_learning_rate
 
 TIMEOUT = 20
 
@@ -131,7 +131,7 @@ def test_live_changes_from_another_thread_show_in_the_very_next_events(digits):
 
 def test_pause_holds_step_runs_one_epoch_stop_ends_within_a_batch(digits, monkeypatch):
     # Polling so slow that anything prompt below must come from the control waking the loop.
-    monkeypatch.setattr("core.trainer.PAUSE_POLL_S", 60.0)
+    monkeypatch.setattr("core.training.trainer.PAUSE_POLL_S", 60.0)
     cfg = Config(hidden=(32,), epochs=50, batch_size=32)
     control = TrainingControl()
     trainer = Trainer(cfg, digits, control)
@@ -287,7 +287,7 @@ def test_a_bug_is_reported_then_raised_not_swallowed(digits, monkeypatch):
 def test_missing_augmentation_module_is_a_clear_error(digits, monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "core.augment", None)
+    monkeypatch.setitem(sys.modules, "core.training.augment", None)
     trainer = Trainer(Config(hidden=(16,), epochs=1, augment="shift"), digits)
     events = list(trainer.run())
     assert events[-1].reason == "error" and "augment" in events[-1].message

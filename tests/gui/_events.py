@@ -10,15 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 from core.data import Dataset
-from core.events import (
+from core.nn.model import MLP
+from core.nn.optim import make_optimizer
+from core.training.events import (
     BatchProgress,
     EpochReport,
     HyperparameterChanged,
     Snapshot,
     frozen,
 )
-from core.model import MLP
-from core.optim import make_optimizer
 
 
 def trained_model(data: Dataset, hidden: int = 16, steps: int = 40, seed: int = 0) -> MLP:
@@ -111,10 +111,10 @@ SIGNALS = {
 def trainer_events(data: Dataset, epochs: int = 2, hidden: int = 16, grow_to: int = 0) -> list:
     """The real Trainer's event stream on ``data``; after the first epoch the learning
     rate drops to a tenth and, with ``grow_to``, the hidden layer is resized."""
-    from core.config import Config
-    from core.control import TrainingControl
-    from core.events import EpochReport as Report
-    from core.trainer import Trainer
+    from core.training.config import Config
+    from core.training.control import TrainingControl
+    from core.training.events import EpochReport as Report
+    from core.training.trainer import Trainer
 
     config = Config().replace(dataset=data.name, hidden=(hidden,), epochs=epochs, batch_size=64)
     control = TrainingControl()

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from core.config import Config
+from core.training.config import Config
 
 
 def window_config(**changes) -> Config:

@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-from core.preprocess import to_shape
-from gui.bus import EventBus
-from gui.canvas_view import SIDE, CanvasView
+from core.data.preprocess import to_shape
+from gui.shared.bus import EventBus
+from gui.views.draw import SIDE, CanvasView
 from tests.gui._events import snapshot_of, trained_model
 
 # A "7": a bar across the top, then a diagonal down to the bottom left.

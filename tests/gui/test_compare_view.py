@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.events import EpochReport, Finished, Started
-from gui.bus import EventBus
-from gui.compare_view import CompareView
+from core.training.events import EpochReport, Finished, Started
+from gui.shared.bus import EventBus
+from gui.views.runs import CompareView
 from tests.gui._events import emit_all, real_run, trainer_events
 
 

@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QPushButton
 
-from core.events import frozen
-from core.metrics import most_confused_pairs
-from gui.bus import EventBus
-from gui.confusion_view import ConfusionView
+from core.training.events import frozen
+from core.training.metrics import most_confused_pairs
+from gui.shared.bus import EventBus
+from gui.views.confusion import ConfusionView
 from tests.gui._events import emit_all, real_run, snapshot_of, trained_model
 
 

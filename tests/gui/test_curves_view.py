@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui.bus import EventBus
-from gui.curves_view import CurvesView
+from gui.shared.bus import EventBus
+from gui.views.curves import CurvesView
 from tests.gui._events import batch_progress, emit_all, epoch_report, lr_change, real_run
 
 
@@ -173,7 +173,7 @@ def test_run_reset_keeps_the_old_run_faded_until_cleared(view):
 
 
 def test_a_divergence_is_marked(view):
-    from core.events import Diverged
+    from core.training.events import Diverged
 
     bus, v = view
     bus.batch.emit(batch_progress(0, 3, 20))

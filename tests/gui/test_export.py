@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from core.events import EpochReport, Snapshot
+from core.training.events import EpochReport, Snapshot
 from gui import export
-from gui.bus import EventBus
-from gui.confusion_view import ConfusionView
-from gui.curves_view import CurvesView
-from gui.gallery_view import GalleryView
+from gui.shared.bus import EventBus
+from gui.views.confusion import ConfusionView
+from gui.views.curves import CurvesView
+from gui.views.gallery import GalleryView
 from tests.gui._events import emit_all, real_run
 
 

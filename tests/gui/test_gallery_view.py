@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from core.data import Dataset
-from core.model import MLP
-from gui.bus import EventBus
-from gui.confusion_view import ConfusionView
-from gui.gallery_view import SHEET_COLUMNS, TILE_H, TILE_W, GalleryView
+from core.nn.model import MLP
+from gui.shared.bus import EventBus
+from gui.views.confusion import ConfusionView
+from gui.views.gallery import SHEET_COLUMNS, TILE_H, TILE_W, GalleryView
 from tests.gui._events import emit_all, real_run, snapshot_of, trained_model
 
 

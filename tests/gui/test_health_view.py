@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.events import Snapshot
-from gui.bus import EventBus
-from gui.health_view import HealthView
+from core.training.events import Snapshot
+from gui.shared.bus import EventBus
+from gui.views.health import HealthView
 from tests.gui._events import emit_all, real_run
 
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from gui.pacing import DrawBudget, Latest
+from gui.shared.pacing import DrawBudget, Latest
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
-from core.config import Config
 from core.errors import SettingsError
+from core.training.config import Config
 from gui.settings import Settings
 
 DEFAULT = Config(dataset="mnist", hidden=(128,), learning_rate=0.1, batch_size=128, epochs=20)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import Config
-from core.sweep_results import read_results
-from gui.sweep_dialog import SweepDialog
+from core.sweep.results import read_results
+from core.training.config import Config
+from gui.panels.sweep_dialog import SweepDialog
 
 BASE = Config(dataset="digits", epochs=1, hidden=(8,), batch_size=64)
 
@@ -38,7 +38,7 @@ def test_a_sweep_runs_in_the_background_and_fills_table_plot_and_csv(qtbot, dial
     assert heads == ["lr", "hidden"]
     shown = [float(dialog.table.item(r, 3).text()) for r in range(4)]
     assert shown == sorted(shown, reverse=True)
-    assert dialog.plot.rgb is not None
+    assert dialog.plot.figure is not None
     assert len(read_results(tmp_path / "sweep.csv")) == 4
     assert dialog.status.text().startswith("Done")
 

@@ -8,7 +8,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from core.errors import SettingsError
-from gui.theme import Theme, palette_for, system_scheme
+from gui.shared.theme import Theme, palette_for, system_scheme
 
 
 def lightness(colour) -> float:

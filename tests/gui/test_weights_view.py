@@ -9,9 +9,10 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPointF
 
-from core.events import frozen
-from gui.bus import EventBus
-from gui.weights_view import HOVER_HINT, WeightsView, grid_for, mosaic
+from core.training.events import frozen
+from gui.shared.bus import EventBus
+from gui.shared.mosaic import grid_for, mosaic
+from gui.views.weights import HOVER_HINT, WeightsView
 from tests.gui._events import emit_all, real_run, snapshot_of, trained_model
 
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from core import checkpoint
-from core.events import Diverged, EpochReport
-from gui.controls import hidden_to_position, lr_to_position, position_to_hidden
-from gui.main_window import default_config
+from core.training import checkpoint
+from core.training.events import Diverged, EpochReport
+from core.training.presets import default_config
+from gui.panels.controls import hidden_to_position, lr_to_position, position_to_hidden
 from gui.worker import live_threads
 from tests.gui._window import window_config
 

@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
 
-from core.events import BatchProgress, EpochReport, Snapshot
-from gui.bus import EventBus
+from core.training.events import BatchProgress, EpochReport, Snapshot
+from gui.shared.bus import EventBus
 from gui.worker import (
     BATCH_INTERVAL,
     MAX_BACKLOG,
@@ -178,7 +178,7 @@ def test_missing_mnist_falls_back_to_digits(qtbot, tmp_path, monkeypatch):
 
 
 def test_a_bug_in_training_becomes_a_message_with_details(qtbot, digits, monkeypatch):
-    from core import trainer
+    from core.training import trainer
 
     def broken(self):
         yield from ()

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from core import checkpoint
-from core.config import Config
 from core.errors import CheckpointError
-from core.model import MLP
-from core.optim import make_optimizer
+from core.nn.model import MLP
+from core.nn.optim import make_optimizer
+from core.training import checkpoint
+from core.training.config import Config
 
 
 def parts(hidden: int, marker: int) -> dict[str, Any]:

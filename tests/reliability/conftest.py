@@ -38,9 +38,9 @@ def fuzz_settings(slow: bool, normal: int = NORMAL_EXAMPLES) -> settings:
 @pytest.fixture(scope="session")
 def small_checkpoint(tmp_path_factory, digits) -> Path:
     """A real checkpoint of a short Adam run on the bundled digits (64-12-10)."""
-    from core import checkpoint
-    from core.config import Config
-    from core.trainer import Trainer
+    from core.training import checkpoint
+    from core.training.config import Config
+    from core.training.trainer import Trainer
 
     trainer = Trainer(Config(hidden=(12,), epochs=1, batch_size=64, optimizer="adam",
                              learning_rate=0.01, seed=1), digits)
@@ -51,7 +51,7 @@ def small_checkpoint(tmp_path_factory, digits) -> Path:
 @pytest.fixture
 def make_window(qtbot, monkeypatch, tmp_path):
     """Build studio windows on the bundled digits; each is closed (threads ended) afterwards."""
-    from core.config import Config
+    from core.training.config import Config
     from tests.gui._window import open_windows
 
     monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))

@@ -21,13 +21,13 @@ import numpy as np
 import pytest
 from data_fakes import LoopbackServer, fake_mnist, idx_files, write_files
 
-from core import checkpoint
-from core.config import Config
 from core.data.catalog import SOURCES
 from core.data.download import fetch
 from core.errors import CheckpointError
-from core.model import MLP
-from core.optim import make_optimizer
+from core.nn.model import MLP
+from core.nn.optim import make_optimizer
+from core.training import checkpoint
+from core.training.config import Config
 from tests.reliability.conftest import ROOT
 
 NON_ASCII = "données d'entrée ü 数字"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from core import checkpoint
 from core.errors import CheckpointError
+from core.training import checkpoint
 from tests.reliability import _children
 
 KILLS = 50

@@ -30,10 +30,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from core import checkpoint
-from core.config import Config
 from core.data.idx import TYPES, read_idx
 from core.errors import CheckpointError, ConfigError, DataError
+from core.training import checkpoint
+from core.training.config import Config
 from tests.reliability.conftest import ROOT, fuzz_settings
 
 # -- IDX --------------------------------------------------------------------------

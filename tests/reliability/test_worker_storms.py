@@ -71,7 +71,7 @@ class Ticks:
 
 
 def slider_storm(make_window, qtbot, qtlog, seconds: float) -> dict:
-    from gui.controls import lr_to_position
+    from gui.panels.controls import lr_to_position
 
     w = make_window()
     reports, changes = [], []
@@ -235,9 +235,9 @@ def test_closing_the_window_at_any_moment(make_window, qtbot, qtlog, moment):
 
 def test_a_storm_of_changes_does_not_pile_up_markers_on_the_curves(qtbot):
     """Each marker is painted every frame; thousands of them froze the window."""
-    from core.events import HyperparameterChanged
-    from gui.bus import EventBus
-    from gui.curves_view import MAX_MARKERS, CurvesView
+    from core.training.events import HyperparameterChanged
+    from gui.shared.bus import EventBus
+    from gui.views.curves import MAX_MARKERS, CurvesView
 
     bus = EventBus()
     view = CurvesView(bus)

@@ -1,0 +1,160 @@
+"""What the commands share: exit codes, the options, the output folder, loading data."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from core.data.catalog import DATASET_CHOICES
+from core.errors import ConfigError
+from core.training.config import (
+    ACTIVATIONS,
+    AUGMENTATIONS,
+    DTYPES,
+    INITS,
+    OPTIMIZERS,
+    SCHEDULES,
+    Config,
+)
+from core.training.presets import PRESETS, default_config
+
+if TYPE_CHECKING:
+    from core.data import Dataset
+    from core.sweep.figure import SweepFigure
+
+COMMANDS = ("train", "evaluate", "sweep")
+CHECKPOINT_NAME = "model.npz"
+HISTORY_NAME = "history.csv"
+#: Exit codes: 1 a run or file failed, 2 bad arguments, 130 interrupted (as shells do).
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+#: Settings a resumed run may change; the rest define the model or its data split.
+RESUMABLE = ("learning_rate", "momentum", "batch_size", "epochs", "schedule", "min_lr_ratio",
+             "augment", "data_path")
+#: Seconds between the safety checkpoints written while training (and always at the end).
+SAVE_EVERY_S = 5.0
+#: Test digits drawn in sample_predictions.png, and how many of them may be mistakes.
+PICTURE_SAMPLES, PICTURE_MISTAKES = 32, 8
+
+
+
+class Pictures(Protocol):
+    """How the command line draws its PNGs; ``main.py`` passes one in (core/ never draws)."""
+
+    def run_pictures(self, folder: Path, **run: Any) -> Sequence[Path]:
+        """Draw a run's pictures into ``folder`` from ``history``, ``changes``, ``images``,
+        ``labels``, ``predictions`` and ``class_names``; the paths written."""
+        ...
+
+    def sweep_picture(self, path: Path, figure: SweepFigure) -> Path | None:
+        """Draw a sweep's figure into ``path``; None when it could not be drawn."""
+        ...
+
+# (flag, metavar, Config field, help); every option defaults to None so that only what was
+# typed overrides the preset or the checkpoint.
+OPTIONS = (
+    ("--dataset", "NAME", "dataset", f"{DATASET_CHOICES} (mnist)"),
+    ("--data-path", "DIR", "data_path", "folder holding the dataset's files"),
+    ("--hidden", "WIDTHS", "hidden", "hidden layer widths, e.g. 128 or 512,256 (128)"),
+    ("--activation", "NAME", "activation", f"one of {', '.join(ACTIVATIONS)} (relu)"),
+    ("--init", "NAME", "init", f"weight initialisation: {', '.join(INITS)} (auto)"),
+    ("--optimizer", "NAME", "optimizer", f"one of {', '.join(OPTIMIZERS)} (sgd)"),
+    ("--lr", "LR", "learning_rate", "learning rate (0.1)"),
+    ("--momentum", "MU", "momentum", "momentum of momentum/nesterov (0.9)"),
+    ("--batch-size", "N", "batch_size", "mini-batch size (128)"),
+    ("--epochs", "N", "epochs", "epochs in all, counting those of a resumed run (20)"),
+    ("--seed", "N", "seed", "random seed of initialisation, split and shuffles (0)"),
+    ("--augment", "KIND", "augment", f"augmentation: {', '.join(AUGMENTATIONS)} (none)"),
+    ("--l2", "X", "l2", "L2 weight decay (0)"),
+    ("--dropout", "P", "dropout", "dropout rate of the hidden layers (0)"),
+    ("--schedule", "NAME", "schedule", f"rate schedule: {', '.join(SCHEDULES)} (constant)"),
+    ("--min-lr-ratio", "X", "min_lr_ratio", "final rate / initial rate of a schedule (0.01)"),
+    ("--val-fraction", "X", "val_fraction", "share of the training set held out (0.0833)"),
+    ("--dtype", "NAME", "dtype", f"floating point type: {', '.join(DTYPES)} (float32)"),
+)
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line, as a terminal error should be.
+
+    A dataset that is not available explains itself over several lines for the
+    window: a heading ending in ``Looked in:``, one ``- place: why`` line per place
+    tried, then advice. Here the places become a ``;``-separated list after the
+    heading and the other lines follow as sentences.
+    """
+    parts: list[str] = []
+    places: list[str] = []
+    for line in (ln.strip() for ln in message.splitlines()):
+        if line.startswith("- "):
+            places.append(line[2:].strip())
+            continue
+        if places:
+            parts.append("; ".join(places) + ".")
+            places = []
+        if line:
+            parts.append(line)
+    if places:
+        parts.append("; ".join(places))
+    return " ".join(parts)
+
+
+def override(base: Config, given: dict[str, str]) -> Config:
+    """``base`` with the typed options applied, each parsed and checked on its own."""
+    typed = {name: getattr(Config.from_strings({name: text}), name)
+             for name, text in given.items()}
+    return Config.from_dict({**base.to_dict(), **typed})
+
+
+def preset_config_for(name: str | None) -> Config:
+    """The command line's starting point: the seed's settings on MNIST, or a preset."""
+    base = default_config()
+    if name is None:
+        return base
+    if name not in PRESETS:
+        raise ConfigError(f"--preset: {name!r} is not a preset; choose one of "
+                          f"{', '.join(sorted(PRESETS))}")
+    return Config.from_dict({**base.to_dict(), **PRESETS[name].overrides})
+
+
+def output_folder(given: str | None) -> Path:
+    if given:
+        folder = Path(given)
+    else:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        folder = Path("runs") / stamp
+        n = 1
+        while folder.exists():
+            n += 1
+            folder = Path("runs") / f"{stamp}-{n}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--output {folder}: cannot create the folder: "
+                          f"{exc.strerror or exc}") from None
+    return folder
+
+
+def load_data(config: Config) -> Dataset:
+    from core.data import load_dataset
+
+    bars: dict[str, Any] = {}
+
+    def progress(what: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        bar = bars.get(what)
+        if bar is None:
+            bar = bars[what] = tqdm(total=total or None, desc=what, unit="B", unit_scale=True,
+                                    leave=False, file=sys.stderr, disable=None)
+        bar.update(done - bar.n)
+
+    try:
+        return load_dataset(config.dataset, config.data_path, val_fraction=config.val_fraction,
+                            seed=config.seed, progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+

@@ -1,0 +1,240 @@
+"""``python main.py train``: train with live output, save the run, report on the test set.
+
+Training prints one line per epoch in the seed project's format, a progress bar
+per epoch on stderr (when it is a terminal) and a final report. It writes the
+checkpoint ``model.npz`` (atomically: every few seconds while training, and at
+the end) and ``history.csv`` to the output folder, and the two pictures through
+the ``render`` callback that ``main.py`` passes in (core/ never draws).
+Ctrl-C stops after the current batch, saves a checkpoint and exits with 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from core.cli.common import (
+    CHECKPOINT_NAME,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    HISTORY_NAME,
+    OPTIONS,
+    PICTURE_MISTAKES,
+    PICTURE_SAMPLES,
+    RESUMABLE,
+    SAVE_EVERY_S,
+    Pictures,
+    load_data,
+    one_line,
+    output_folder,
+    override,
+    preset_config_for,
+)
+from core.cli.evaluate import report
+from core.errors import ConfigError
+from core.training import checkpoint as ckpt
+from core.training.control import TrainingControl
+from core.training.events import (
+    BatchProgress,
+    Diverged,
+    EpochReport,
+    Finished,
+    HyperparameterChanged,
+)
+from core.training.history import write_history_csv
+
+if TYPE_CHECKING:
+    from core.data import Dataset
+    from core.training.config import Config
+    from core.training.trainer import Trainer
+
+
+def train_command(args: argparse.Namespace, pictures: Pictures | None = None) -> int:
+    """``train``: build the config, train with live output, write files, report."""
+    given = {name: getattr(args, name) for _, _, name, _ in OPTIONS
+             if getattr(args, name, None) is not None}
+    resumed = ckpt.load(args.resume) if args.resume else None
+    if resumed is not None:
+        fixed = sorted(set(given) - set(RESUMABLE))
+        if fixed:
+            raise ConfigError(
+                f"--resume: {', '.join(fixed)} cannot change when resuming (they define the "
+                f"model or its data); a resumed run may change {', '.join(RESUMABLE)}"
+            )
+        if args.preset:
+            raise ConfigError("--resume: --preset cannot be combined with a checkpoint")
+        config = override(resumed.config, given)
+    else:
+        config = override(preset_config_for(args.preset), given)
+    folder = output_folder(args.output)
+    dataset = load_data(config)
+    control = TrainingControl()
+    trainer = (resumed.trainer(dataset, control, config, snapshots=False)
+               if resumed is not None else _new_trainer(config, dataset, control))
+    _print_header(trainer, resumed is not None, folder)
+
+    outcome = _train(trainer, control, folder)
+    path = ckpt.save(folder / CHECKPOINT_NAME, trainer)
+    write_history_csv(folder / HISTORY_NAME, trainer.history)
+    test = report(trainer.model, dataset, sys.stdout)
+    print(_timing_line(trainer, outcome))
+    print(f"Checkpoint: {path}")
+    print(f"History: {folder / HISTORY_NAME}")
+    if pictures is not None and not args.no_pictures:
+        _draw(pictures, folder, trainer, dataset, test)
+    if outcome.reason == "stopped" and outcome.interrupted:
+        print(f"Stopped by Ctrl-C after {trainer.epoch} epoch(s); resume with "
+              f"--resume {path}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if outcome.diverged is not None:
+        print(f"error: {outcome.diverged.message.split('. ')[0]}; the last good model is in "
+              f"{path} (continue with --resume {path} --lr {outcome.diverged.suggested_lr:g})",
+              file=sys.stderr)
+        return EXIT_FAILED
+    if outcome.reason == "error":
+        print(f"error: {one_line(outcome.message)}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+class _Outcome:
+    """How a run ended, as the command line needs to know it."""
+
+    def __init__(self) -> None:
+        self.reason = "completed"
+        self.message = ""
+        self.seconds = 0.0
+        self.interrupted = False
+        self.diverged: Diverged | None = None
+        self.epochs: list[EpochReport] = []
+
+
+def _train(trainer: Trainer, control: TrainingControl, folder: Path) -> _Outcome:
+    """Drive ``trainer.run()``: bar, epoch lines, safety checkpoints, Ctrl-C handling."""
+    from tqdm import tqdm
+
+    outcome = _Outcome()
+    bar = None
+    last_save = time.perf_counter()
+    with _stop_on_ctrl_c(control, outcome):
+        for ev in trainer.run():
+            if isinstance(ev, BatchProgress):
+                if bar is None:
+                    bar = tqdm(total=ev.batches, desc=f"Epoch {ev.epoch:3d}", unit="batch",
+                               leave=False, file=sys.stderr, disable=None, dynamic_ncols=True)
+                if bar.total != ev.batches:
+                    bar.total = ev.batches
+                bar.set_postfix_str(f"loss {ev.running_loss:.4f}", refresh=False)
+                bar.update(1)
+            elif isinstance(ev, EpochReport):
+                if bar is not None:
+                    bar.close()
+                    bar = None
+                print(epoch_line(ev), flush=True)
+                outcome.epochs.append(ev)
+                if time.perf_counter() - last_save >= SAVE_EVERY_S:
+                    ckpt.save(folder / CHECKPOINT_NAME, trainer)  # in case of a crash
+                    last_save = time.perf_counter()
+            elif isinstance(ev, HyperparameterChanged):
+                print(f"  {ev.name}: {ev.old} -> {ev.new} at epoch {ev.epoch}, batch {ev.batch}")
+            elif isinstance(ev, Diverged):
+                # Nobody is at the controls to pick a new rate: stop with the good model.
+                outcome.diverged = ev
+                control.stop()
+            elif isinstance(ev, Finished):
+                outcome.reason, outcome.message, outcome.seconds = (
+                    ev.reason, ev.message, ev.seconds)
+    if bar is not None:
+        bar.close()
+    return outcome
+
+
+@contextlib.contextmanager
+def _stop_on_ctrl_c(control: TrainingControl, outcome: _Outcome) -> Iterator[None]:
+    """First Ctrl-C: stop after the current batch. A second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if outcome.interrupted:
+            raise KeyboardInterrupt
+        outcome.interrupted = True
+        print("\nstopping after this batch (Ctrl-C again to abort)", file=sys.stderr)
+        control.stop()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def epoch_line(ev: EpochReport) -> str:
+    """The seed project's per-epoch line, exactly."""
+    return (f"Epoch {ev.epoch:3d}: Train Loss: {ev.train_loss:.4f}, Train Acc: "
+            f"{ev.train_acc:.4f}, Val Loss: {ev.val_loss:.4f}, Val Acc: {ev.val_acc:.4f}")
+
+
+def _timing_line(trainer: Trainer, outcome: _Outcome) -> str:
+    n = len(outcome.epochs)
+    if not n:
+        return "Training time: no epoch completed"
+    n_train = len(trainer.dataset.y_train)
+    busy = sum(n_train / e.samples_per_s for e in outcome.epochs if e.samples_per_s > 0)
+    rate = n * n_train / busy if busy > 0 else 0.0
+    return (f"Training time: {outcome.seconds:.1f} s for {n} epoch(s) "
+            f"({rate:,.0f} samples/s)")
+
+
+def _print_header(trainer: Trainer, resumed: bool, folder: Path) -> None:
+    c, ds = trainer.config, trainer.dataset
+    arch = "-".join(map(str, trainer.model.sizes))
+    what = f"Resuming at epoch {trainer.epoch}" if resumed else "Training"
+    print(f"{what}: {arch} {c.activation}, {c.optimizer} lr {c.learning_rate:g} "
+          f"({c.schedule}), batch {c.batch_size}, {c.epochs} epochs, seed {c.seed}"
+          + (f", augment {c.augment}" if c.augment != "none" else ""))
+    print(f"Data: {ds.name} ({len(ds.y_train)} train, {len(ds.y_val)} val, "
+          f"{len(ds.y_test)} test): {ds.source}")
+    print(f"Output: {folder}", flush=True)
+
+
+def _new_trainer(config: Config, dataset: Dataset, control: TrainingControl) -> Trainer:
+    from core.training.trainer import Trainer
+
+    return Trainer(config, dataset, control, snapshots=False)  # nothing here draws them
+
+
+def _draw(pictures: Pictures, folder: Path, trainer: Trainer, dataset: Dataset,
+            test: dict[str, np.ndarray]) -> None:
+    """Draw the pictures; a drawing failure costs the pictures, never the run."""
+    pred = test["pred"]
+    rng = np.random.default_rng(trainer.config.seed)
+    n = len(dataset.y_test)
+    wrong = np.flatnonzero(pred != dataset.y_test)
+    mistakes = rng.permutation(wrong)[:PICTURE_MISTAKES]
+    others = np.setdiff1d(np.arange(n), mistakes)
+    picked = rng.choice(others, size=min(PICTURE_SAMPLES - len(mistakes), len(others)),
+                        replace=False)
+    idx = np.sort(np.concatenate([mistakes, picked]))
+    try:
+        paths = pictures.run_pictures(
+            folder, history=trainer.history, changes=trainer.changes,
+            images=dataset.X_test[idx].reshape(len(idx), *dataset.image_shape),
+            labels=dataset.y_test[idx], predictions=pred[idx],
+            class_names=dataset.class_names,
+        )
+    except Exception as exc:  # the pictures are optional; the run and its files are not
+        print(f"warning: pictures not written: {exc}", file=sys.stderr)
+        return
+    for p in paths:
+        print(f"Picture: {p}")

@@ -1,0 +1,2 @@
+"""Training a model: the validated config, presets and schedules, the Trainer and its
+events and control, metrics and health figures, checkpoints, history and augmentation."""

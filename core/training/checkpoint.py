@@ -1,0 +1,392 @@
+"""Checkpoints: one ``.npz`` per model that is safe to write and safe to read.
+
+Layout (every entry a plain array, so loading never needs pickle)::
+
+    format_version   int64 scalar      the layout's version (see FORMAT_VERSION)
+    meta             uint8 (n,)        UTF-8 JSON: config, history, changes, epoch,
+                                       step, model and optimiser description
+    param.W1 ...     the weights and biases, (fan_in, fan_out) and (fan_out,)
+    opt.<slot>.<i>   the optimiser's state, shaped like param i
+
+Writing goes to a temporary file in the same folder, is flushed and fsynced,
+then renamed over the target (and the folder fsynced), so a crash or a kill at
+any moment leaves either the old checkpoint or the new one, never half a file.
+
+Reading checks the archive, the version, every key, shape and dtype and the
+JSON, and turns each problem into a :class:`~core.errors.CheckpointError` that
+says what is wrong with which file.
+
+Resuming: a run's randomness is drawn per epoch from ``(seed, epoch)`` (see
+``core.training.trainer``), so the parameters, the optimiser state and the history are
+all a resumed run needs to repeat an uninterrupted one. A checkpoint saved in
+the middle of an epoch resumes at the start of that epoch, with the parameters
+as they were saved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from core.data import Dataset
+from core.errors import CheckpointError, ConfigError
+from core.nn.model import MLP
+from core.nn.optim import OPTIMIZERS, Optimizer, make_optimizer
+from core.training.config import Config
+from core.training.control import TrainingControl
+
+if TYPE_CHECKING:
+    from core.training.trainer import Trainer
+
+FORMAT = "backprop-studio-checkpoint"
+FORMAT_VERSION = 1
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class Checkpoint:
+    """What a checkpoint holds, ready to use: a live model and optimiser, the run's records."""
+
+    config: Config
+    model: MLP
+    optimizer: Optimizer
+    history: list[dict[str, Any]]
+    changes: list[dict[str, Any]]
+    epoch: int
+    step: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def trainer(
+        self, dataset: Dataset, control: TrainingControl | None = None,
+        config: Config | None = None, **options: Any,
+    ) -> Trainer:
+        """A Trainer that continues this run (optionally with a changed ``config``)."""
+        from core.training.trainer import Trainer
+
+        return Trainer(
+            config or self.config, dataset, control, model=self.model,
+            optimizer=self.optimizer, history=self.history, changes=self.changes, **options,
+        )
+
+
+# -- saving ----------------------------------------------------------------------
+def save(
+    path: str | os.PathLike,
+    trainer: Trainer | None = None,
+    *,
+    model: MLP | None = None,
+    optimizer: Optimizer | None = None,
+    config: Config | None = None,
+    history: list[dict[str, Any]] | None = None,
+    changes: list[dict[str, Any]] | None = None,
+) -> Path:
+    """Write a checkpoint of ``trainer`` (or of the parts given) atomically; returns the path.
+
+    Call it from the training thread (or through ``TrainingControl.submit``) so
+    the arrays do not change while they are written.
+    """
+    if trainer is not None:
+        model, optimizer, config = trainer.model, trainer.optimizer, trainer.config
+        history, changes = trainer.history, trainer.changes
+        step = trainer.step
+    else:
+        if model is None or optimizer is None or config is None:
+            raise TypeError("save() needs a trainer or model, optimizer and config")
+        history, changes = list(history or ()), list(changes or ())
+        step = int(history[-1].get("step", 0)) if history else 0
+    config = config.replace(hidden=model.hidden) if config.hidden != model.hidden else config
+    meta = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "config": config.to_dict(),
+        "history": history,
+        "changes": changes,
+        "epoch": len(history),
+        "step": step,
+        "model": {
+            "sizes": list(model.sizes), "activation": model.activation, "init": model.init,
+            "dropout": model.dropout, "l2": model.l2, "dtype": model.dtype.name,
+        },
+        "optimizer": {
+            "name": optimizer.name, "learning_rate": optimizer.learning_rate,
+            "t": int(optimizer.t), "slots": list(optimizer.slots),
+        },
+    }
+    arrays: dict[str, np.ndarray] = {
+        "format_version": np.asarray(FORMAT_VERSION, dtype=np.int64),
+        "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+    }
+    for name, p in zip(model.param_names, model.params, strict=True):
+        arrays[f"param.{name}"] = p
+    for slot, values in optimizer.state.items():
+        for i, a in enumerate(values):
+            arrays[f"opt.{slot}.{i}"] = a
+    return _write_atomic(Path(path), arrays)
+
+
+def _write_atomic(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    folder = path.parent if str(path.parent) else Path(".")
+    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(folder)
+        _remove_stale_temporaries(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise CheckpointError(f"{path}: cannot write the checkpoint: {exc.strerror or exc}") \
+            from None
+    return path
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete temporary files of earlier saves to ``path`` whose writer was killed."""
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2 : -len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        except OSError:
+            continue  # alive but not ours to signal: leave it
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- loading ---------------------------------------------------------------------
+def load(path: str | os.PathLike) -> Checkpoint:
+    """Read and check a checkpoint; any problem is a :class:`CheckpointError` naming it."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint file") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if head != _ZIP_MAGIC:
+        raise CheckpointError(f"{path}: not a checkpoint (not an .npz archive)")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: _read_entry(path, npz, key) for key in npz.files}
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise CheckpointError(f"{path}: truncated or corrupt archive ({exc})") from None
+    return _from_arrays(path, arrays)
+
+
+def _read_entry(path: Path, npz: Any, key: str) -> np.ndarray:
+    _check_claimed_size(path, npz, key)
+    try:
+        entry = npz[key]
+    except ValueError as exc:
+        if "pickle" in str(exc) or "Object arrays" in str(exc):
+            raise CheckpointError(
+                f"{path}: entry {key!r} holds pickled Python objects; checkpoints hold "
+                "plain arrays only, so it was not loaded"
+            ) from None
+        raise CheckpointError(f"{path}: entry {key!r} is corrupt ({exc})") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise CheckpointError(f"{path}: entry {key!r} is truncated or corrupt ({exc})") \
+            from None
+    except MemoryError:
+        raise CheckpointError(f"{path}: entry {key!r} is too large to load") from None
+    if not isinstance(entry, np.ndarray):
+        raise CheckpointError(f"{path}: entry {key!r} is not an array")
+    return entry
+
+
+# Deflate cannot expand its input by more than about 1032:1.
+_MAX_INFLATION = 1032
+
+
+def _check_claimed_size(path: Path, npz: Any, key: str) -> None:
+    """Refuse an entry whose header claims more data than its archive member can hold.
+
+    NumPy allocates the array a ``.npy`` header describes before reading its data,
+    so a few hostile bytes could otherwise ask for terabytes.
+    """
+    names = npz.zip.namelist()
+    info = npz.zip.getinfo(f"{key}.npy" if f"{key}.npy" in names else key)
+    if info.file_size > max(info.compress_size, 1) * _MAX_INFLATION:
+        raise CheckpointError(f"{path}: entry {key!r} claims {info.file_size:,} bytes, more "
+                              f"than its {info.compress_size:,} stored bytes can hold")
+    try:
+        with npz.zip.open(info) as f:
+            if f.read(6) != b"\x93NUMPY":
+                return  # not an array at all: refused when it is read
+            f.seek(0)
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise CheckpointError(f"{path}: entry {key!r} uses .npy format {version}, "
+                                      "which checkpoints are never written in")
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise CheckpointError(f"{path}: entry {key!r} is truncated or corrupt ({exc})") \
+            from None
+    if dtype.hasobject:
+        return  # refused as pickled data when it is read
+    claimed = math.prod(shape) * dtype.itemsize
+    if claimed > info.file_size:
+        raise CheckpointError(
+            f"{path}: entry {key!r} claims shape {shape} ({claimed:,} bytes) but holds only "
+            f"{info.file_size:,} bytes"
+        )
+
+
+def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
+    def fail(what: str) -> CheckpointError:
+        return CheckpointError(f"{path}: {what}")
+
+    for key in ("format_version", "meta"):
+        if key not in arrays:
+            raise fail(f"missing entry {key!r}: not a Backprop Studio checkpoint")
+    version_arr = arrays["format_version"]
+    if version_arr.shape != () or version_arr.dtype.kind not in "iu":
+        raise fail("entry 'format_version' is not an integer")
+    version = int(version_arr)
+    if version > FORMAT_VERSION:
+        raise fail(f"format version {version} is newer than this program reads "
+                   f"({FORMAT_VERSION}); update Backprop Studio to open it")
+    if version < 1:
+        raise fail(f"format version {version} is not valid")
+    meta = _read_meta(arrays["meta"], fail)
+
+    try:
+        config = Config.from_dict(meta["config"])
+    except (ConfigError, TypeError) as exc:
+        raise fail(f"config: {exc}") from None
+    m, o = meta["model"], meta["optimizer"]
+    sizes = m.get("sizes")
+    if (not isinstance(sizes, list) or len(sizes) < 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)):
+        raise fail(f"model sizes {sizes!r} are not a list of layer widths")
+    for i in range(len(sizes) - 1):  # before the model is built: its size comes from here
+        w = arrays.get(f"param.W{i + 1}")
+        if w is None or w.shape != (sizes[i], sizes[i + 1]):
+            raise fail(f"entry 'param.W{i + 1}' has shape {getattr(w, 'shape', None)}; the "
+                       f"model {'-'.join(map(str, sizes))} needs {(sizes[i], sizes[i + 1])}")
+    for name, value in (("optimizer t", o.get("t", 0)), ("step", meta.get("step", 0)),
+                        ("optimizer learning_rate", o.get("learning_rate", 0.0))):
+        if not _is_number(value) or not math.isfinite(value) or value < 0:
+            raise fail(f"meta field {name!r} is {value!r}, not a number >= 0")
+    try:
+        dtype = np.dtype(m["dtype"])
+        model = MLP(sizes, activation=m["activation"], init=m["init"],
+                    dropout=float(m["dropout"]), l2=float(m["l2"]), dtype=dtype,
+                    seed=config.seed)
+    except (ConfigError, KeyError, TypeError, ValueError, OverflowError, MemoryError) as exc:
+        raise fail(f"model description is not valid ({exc})") from None
+    if not isinstance(o.get("name"), str) or o["name"] not in OPTIMIZERS:
+        raise fail(f"optimizer {o.get('name')!r} is not known")
+
+    expected: dict[str, tuple[int, ...]] = {}
+    for name, p in zip(model.param_names, model.params, strict=True):
+        expected[f"param.{name}"] = p.shape
+    optimizer = make_optimizer(o["name"], model.params, config.learning_rate, config.momentum)
+    for slot in optimizer.slots:
+        for i, p in enumerate(model.params):
+            expected[f"opt.{slot}.{i}"] = p.shape
+    extra = sorted(set(arrays) - set(expected) - {"format_version", "meta"})
+    if extra:
+        raise fail(f"unexpected entr{'y' if len(extra) == 1 else 'ies'} "
+                   f"{', '.join(map(repr, extra))}")
+    for key, shape in expected.items():
+        if key not in arrays:
+            raise fail(f"missing entry {key!r}")
+        a = arrays[key]
+        if a.shape != shape:
+            raise fail(f"entry {key!r} has shape {a.shape}; the model "
+                       f"{'-'.join(map(str, sizes))} needs {shape}")
+        if a.dtype != dtype:
+            raise fail(f"entry {key!r} has dtype {a.dtype}; expected {dtype}")
+        if not np.isfinite(a).all():
+            raise fail(f"entry {key!r} holds NaN or infinite values")
+
+    model.params = [np.ascontiguousarray(arrays[f"param.{n}"]) for n in model.param_names]
+    state = {k.removeprefix("opt."): v for k, v in arrays.items() if k.startswith("opt.")}
+    state["t"] = np.asarray(int(o.get("t", 0)))
+    optimizer.load_state_arrays(state, model.params)
+    optimizer.learning_rate = float(o.get("learning_rate", config.learning_rate))
+    history = meta["history"]
+    return Checkpoint(
+        config=config, model=model, optimizer=optimizer, history=history,
+        changes=meta["changes"], epoch=len(history), step=int(meta.get("step", 0)), meta=meta,
+    )
+
+
+#: Figures of an epoch record that the views and reports compute with.
+_HISTORY_NUMBERS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "learning_rate",
+                    "batch_size", "seconds", "samples_per_s", "step")
+
+
+def _read_meta(arr: np.ndarray, fail: Any) -> dict[str, Any]:
+    if arr.dtype != np.uint8 or arr.ndim != 1:
+        raise fail("entry 'meta' is not UTF-8 JSON bytes")
+    try:
+        meta = json.loads(arr.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise fail(f"entry 'meta' is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise fail("entry 'meta' nests too deeply to be a checkpoint's description") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise fail("entry 'meta' does not describe a Backprop Studio checkpoint")
+    for key, kind in (("config", dict), ("history", list), ("changes", list),
+                      ("model", dict), ("optimizer", dict)):
+        if not isinstance(meta.get(key), kind):
+            raise fail(f"meta field {key!r} is missing or not a {kind.__name__}")
+    for i, row in enumerate(meta["history"]):
+        if not isinstance(row, dict) or "val_acc" not in row:
+            raise fail(f"history row {i} is not an epoch record")
+        for key in _HISTORY_NUMBERS:
+            if key in row and not _is_number(row[key]):
+                raise fail(f"history row {i}: {key} is {row[key]!r}, not a number")
+    return meta
+
+
+def _is_number(value: Any) -> bool:
+    """An int or float that arithmetic on floats can use (NaN and infinity included).
+
+    JSON integers have no size limit; one beyond the float range would raise
+    OverflowError wherever it is later formatted or computed with.
+    """
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True

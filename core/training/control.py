@@ -1,0 +1,190 @@
+"""Commands to a running Trainer, from any thread.
+
+The window's buttons and sliders live in the GUI thread; the training loop lives in
+a worker thread. :class:`TrainingControl` is the only thing they share: the GUI
+side calls :meth:`pause`, :meth:`set` and friends, the Trainer polls it between
+batches. Hyperparameter changes are coalesced (the latest value wins), so a slider
+dragged through a hundred positions costs the loop one change, not a hundred.
+
+Polling costs the loop one attribute read per batch: every command raises
+:attr:`needs_attention`, and only then does the Trainer take the lock to see what
+was asked.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from core.errors import ConfigError
+from core.training.config import Config
+
+#: Settings that may change while training runs; anything else waits for Reset.
+LIVE_SETTINGS = ("learning_rate", "batch_size", "hidden")
+
+
+class TrainingControl:
+    """Thread-safe pause / resume / step / stop and live hyperparameter changes."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._paused = False
+        self._stop = False
+        self._step = False
+        self._pending: dict[str, Any] = {}
+        self._calls: list[tuple[Callable[[Any], Any], Future]] = []
+        #: Raised (under the lock) by every command; lowered by :meth:`acknowledge`.
+        self._attention = False
+
+    # -- commands (any thread) ------------------------------------------------
+    def pause(self) -> None:
+        """Hold the loop at the next batch boundary."""
+        with self._cond:
+            self._paused = True
+            self._attention = True
+            self._cond.notify_all()
+
+    def resume(self) -> None:
+        """Let a paused loop go on."""
+        with self._cond:
+            self._paused = False
+            self._step = False
+            self._attention = True
+            self._cond.notify_all()
+
+    def step_epoch(self) -> None:
+        """Run exactly one more epoch, then pause."""
+        with self._cond:
+            self._step = True
+            self._paused = False
+            self._attention = True
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        """End the run at the next batch boundary (also wakes a paused loop)."""
+        with self._cond:
+            self._stop = True
+            self._attention = True
+            self._cond.notify_all()
+
+    def set(self, name: str, value: Any) -> None:
+        """Ask for a live change of ``name`` (one of :data:`LIVE_SETTINGS`).
+
+        The value is validated here, in the caller's thread, so a bad value is
+        refused where it was typed rather than inside the training loop.
+        """
+        if name not in LIVE_SETTINGS:
+            raise ConfigError(
+                f"{name}: cannot change while training; live settings are "
+                f"{', '.join(LIVE_SETTINGS)} (others apply on Reset)"
+            )
+        value = Config.check_value(name, value)
+        with self._cond:
+            self._pending[name] = value
+            self._attention = True
+            self._cond.notify_all()  # a paused loop applies it at once
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Live learning rate, from the next batch."""
+        self.set("learning_rate", float(lr))
+
+    def set_batch_size(self, n: int) -> None:
+        """Live batch size, from the next batch."""
+        self.set("batch_size", int(n))
+
+    def set_hidden_size(self, n: int, layer: int = 0) -> None:
+        """Live width of hidden layer ``layer``, applied through ``resize_hidden``."""
+        with self._cond:
+            current = self._pending.get("hidden")
+        widths = list(current) if current is not None else [None] * (layer + 1)
+        while len(widths) <= layer:
+            widths.append(None)
+        widths[layer] = int(n)
+        Config.check_value("hidden", tuple(w if w is not None else 1 for w in widths))
+        with self._cond:
+            self._pending["hidden"] = tuple(widths)
+            self._attention = True
+            self._cond.notify_all()
+
+    def submit(self, fn: Callable[[Any], Any]) -> Future:
+        """Run ``fn(trainer)`` in the training thread at the next batch boundary.
+
+        This is how another thread reads or saves the live model without racing
+        the loop (it also runs while paused). The returned future holds the
+        result or the exception; it completes in the training thread.
+        """
+        fut: Future = Future()
+        with self._cond:
+            self._calls.append((fn, fut))
+            self._attention = True
+            self._cond.notify_all()
+        return fut
+
+    # -- state (any thread) ---------------------------------------------------
+    @property
+    def paused(self) -> bool:
+        with self._cond:
+            return self._paused
+
+    @property
+    def stopped(self) -> bool:
+        with self._cond:
+            return self._stop
+
+    # -- the Trainer's side ---------------------------------------------------
+    @property
+    def needs_attention(self) -> bool:
+        """Whether a command came since the last :meth:`acknowledge` (a plain read, no lock).
+
+        A command given while the Trainer looks is seen at its next look, one
+        batch later at most.
+        """
+        return self._attention
+
+    def acknowledge(self) -> None:
+        """The Trainer is about to look at everything: lower :attr:`needs_attention`.
+
+        Called before the look, so a command that lands during it raises the flag again.
+        """
+        with self._cond:
+            self._attention = False
+
+    def take_changes(self) -> dict[str, Any]:
+        """Pending live changes, emptied. ``hidden`` is a tuple where ``None`` means 'keep'."""
+        with self._cond:
+            changes, self._pending = self._pending, {}
+            return changes
+
+    def take_calls(self) -> list[tuple[Callable[[Any], Any], Future]]:
+        """Calls submitted since the last look, emptied (the Trainer runs them)."""
+        with self._cond:
+            calls, self._calls = self._calls, []
+            return calls
+
+    def wait_while_paused(self, timeout: float | None = None) -> bool:
+        """Block while paused; return False if a stop was asked for.
+
+        It also returns when a call is submitted or a live change is asked for (the
+        Trainer runs or applies it and waits again), and, with a ``timeout``, after
+        at most that many seconds.
+        """
+        with self._cond:
+            if self._paused and not self._stop:
+                self._cond.wait_for(
+                    lambda: not self._paused or self._stop or bool(self._calls)
+                    or bool(self._pending),
+                    timeout,
+                )
+            return not self._stop
+
+    def epoch_boundary(self) -> bool:
+        """Called by the Trainer after each epoch; True when a Step just finished (now paused)."""
+        with self._cond:
+            if self._step:
+                self._step = False
+                self._paused = True
+                self._attention = True
+                return True
+            return False

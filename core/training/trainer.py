@@ -1,0 +1,536 @@
+"""The training loop, as a stream of events that obeys commands between batches.
+
+``Trainer.run()`` is a generator: iterate it and it trains, yielding small frozen
+events (``core.training.events``) as it goes. The command line prints them; the window's
+worker thread forwards them as Qt signals. Between two batches the loop reads its
+:class:`~core.training.control.TrainingControl`'s ``needs_attention`` flag (one attribute
+read) and, when a command came, runs submitted calls, applies live changes, holds
+while paused and ends on stop, so every command takes effect at the next batch
+boundary.
+
+Figures it reports:
+
+- train loss and accuracy of an epoch are the running means over that epoch's
+  batches (cross-entropy without the L2 term, measured before each update, with
+  dropout active): free to compute, and the standard figure. The validation ones
+  come from one full inference pass (:func:`~core.training.metrics.evaluate_set`) that
+  also gives the epoch's Snapshot everything it shows.
+- ``seconds`` is the epoch's wall time without pauses, ``samples_per_s`` the
+  training throughput of its batches.
+
+Randomness: epoch ``e`` draws its shuffle, dropout masks and augmentation from
+generators seeded with ``(seed, e)``, so the state of a run at an epoch boundary
+is its parameters, optimiser state and epoch number, nothing more. A run resumed
+from a checkpoint therefore repeats an uninterrupted run with the same seed,
+epoch for epoch.
+
+Divergence: a batch whose loss is not finite, or above
+:func:`divergence_limit`, is not applied. The parameters and optimiser state of
+the last verified copy come back (a copy is taken every few batches and counts
+as good once the next batch's loss, computed with it, is sane), ``Diverged``
+suggests a smaller rate, and the loop pauses for the person to decide. A Trainer
+made without a control has nobody to resume it, so there the run stops instead
+(``Finished(reason="stopped")`` carrying the message).
+
+Errors: a :class:`~core.errors.BackpropError` raised while training (a live
+change that does not fit, augmentation that is not available) ends the run with
+``Finished(reason="error", message=...)``. Any other exception is a bug: the
+loop still yields ``Finished(reason="error")`` so a consumer can tidy up, then
+re-raises it so it is never hidden.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from core.data import Dataset
+from core.errors import BackpropError, ConfigError, TrainingError
+from core.nn.batches import BatchSampler
+from core.nn.model import MLP
+from core.nn.optim import Optimizer, make_optimizer
+from core.training import schedules
+from core.training.config import Config
+from core.training.control import TrainingControl
+from core.training.events import (
+    BatchProgress,
+    Diverged,
+    EpochReport,
+    Event,
+    Finished,
+    HyperparameterChanged,
+    Paused,
+    Resumed,
+    Snapshot,
+    Started,
+    frozen,
+)
+from core.training.health import sample_rows, snapshot_extras
+from core.training.metrics import (
+    SetEvaluation,
+    confusion_matrix,
+    evaluate_set,
+    gradient_norms,
+    layer_norms,
+    least_confident_correct,
+    misclassified_by_confidence,
+)
+
+#: Most misclassified validation samples a Snapshot carries (most confident first).
+SNAPSHOT_MISTAKES = 300
+#: Least-confident correct validation samples a Snapshot carries per class.
+SNAPSHOT_NEAR_MISSES = 10
+#: Validation samples used to measure dead units.
+DEAD_UNIT_SAMPLE = 1000
+#: How often the last-good copy is refreshed: about this many floats copied per batch
+#: (a copy every 40 batches at 784-128-10: a divergence costs at most that many).
+COPY_BUDGET = 2_500
+#: Never more than this many batches between two copies.
+MAX_COPY_INTERVAL = 50
+#: While paused, how long to wait between looks at submitted calls and changes.
+PAUSE_POLL_S = 0.25
+
+
+def divergence_limit(n_classes: int) -> float:
+    """Batch loss above which training counts as diverged.
+
+    Guessing uniformly costs ln(k) (2.3 for ten classes); a loss several times
+    that is never learning. ``max(10, 4 ln k)`` leaves room for the noisy first
+    batches of a high but sane rate.
+    """
+    return max(10.0, 4.0 * math.log(max(n_classes, 2)))
+
+
+def suggest_learning_rate(lr: float) -> float:
+    """A tenth of ``lr``, rounded down to 1, 2 or 5 times a power of ten."""
+    target = lr / 10.0
+    exponent = math.floor(math.log10(target))
+    for mantissa in (5.0, 2.0, 1.0):
+        value = mantissa * 10.0**exponent
+        if value <= target * (1 + 1e-9):
+            return float(f"{value:.3g}")
+    return float(f"{10.0**exponent:.3g}")
+
+
+@dataclasses.dataclass
+class _Saved:
+    """A copy of everything a divergence must put back."""
+
+    step: int
+    sizes: list[int]
+    params: list[np.ndarray]
+    state: dict[str, list[np.ndarray]]
+    t: int
+
+
+def _copy_arrays(src: list[np.ndarray], dst: list[np.ndarray] | None) -> list[np.ndarray]:
+    """Copy ``src`` into ``dst`` when the shapes match (no allocation), else into new arrays."""
+    if dst is None or len(dst) != len(src) or any(
+        d.shape != s.shape or d.dtype != s.dtype for d, s in zip(dst, src, strict=True)
+    ):
+        return [s.copy() for s in src]
+    for d, s in zip(dst, src, strict=True):
+        np.copyto(d, s)
+    return dst
+
+
+class Trainer:
+    """Trains ``model`` on ``dataset`` as ``config`` says; :meth:`run` yields the events.
+
+    ``model``, ``optimizer``, ``history`` and ``changes`` continue an earlier run
+    (a checkpoint); the run then starts at epoch ``len(history)`` and goes on up
+    to ``config.epochs`` epochs in all. ``config`` always describes the run as
+    it is now: live changes of the learning rate (the schedule's base rate),
+    batch size and hidden widths are written back into it. ``snapshots=False``
+    skips the per-epoch :class:`Snapshot` (a pass over the validation set) for
+    consumers that never look at one, such as the command line.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        dataset: Dataset,
+        control: TrainingControl | None = None,
+        *,
+        model: MLP | None = None,
+        optimizer: Optimizer | None = None,
+        history: list[dict[str, Any]] | None = None,
+        changes: list[dict[str, Any]] | None = None,
+        snapshots: bool = True,
+    ) -> None:
+        if model is None:
+            model = MLP(
+                (dataset.n_features, *config.hidden, dataset.n_classes),
+                activation=config.activation, init=config.init, dropout=config.dropout,
+                l2=config.l2, dtype=config.dtype, seed=config.seed,
+            )
+        elif model.sizes[0] != dataset.n_features or model.sizes[-1] != dataset.n_classes:
+            raise ConfigError(
+                f"model {'-'.join(map(str, model.sizes))} does not fit dataset {dataset.name!r} "
+                f"({dataset.n_features} inputs, {dataset.n_classes} classes)"
+            )
+        if optimizer is None:
+            optimizer = make_optimizer(
+                config.optimizer, model.params, config.learning_rate, config.momentum
+            )
+        # A model or optimiser handed in (a checkpoint, the seed's API) is the truth.
+        actual = {"hidden": model.hidden, "activation": model.activation, "dtype": model.dtype.name,
+                  "dropout": model.dropout, "l2": model.l2, "optimizer": optimizer.name}
+        if any(getattr(config, k) != v for k, v in actual.items()):
+            config = config.replace(**actual)
+        self.config = config
+        self.dataset = dataset
+        self.control = control if control is not None else TrainingControl()
+        #: Without a control of the caller's, nobody could resume a pause.
+        self._unattended = control is None
+        self.model = model
+        self.optimizer = optimizer
+        self.history: list[dict[str, Any]] = [dict(r) for r in history or ()]
+        self.changes: list[dict[str, Any]] = [dict(c) for c in changes or ()]
+        self.epoch = len(self.history)
+        self.step = int(self.history[-1].get("step", 0)) if self.history else 0
+        self.batch_size = config.batch_size
+        self.learning_rate = self._scheduled_lr(self.epoch)
+        self.optimizer.learning_rate = self.learning_rate
+        self.grad_norms: tuple[float, ...] = ()
+        self._sampler: BatchSampler | None = None
+        self._limit = divergence_limit(dataset.n_classes)
+        self._good: _Saved | None = None
+        self._pending: _Saved | None = None
+        self._spare: _Saved | None = None
+        #: Batches between two copies (see :meth:`_copy_interval`), kept while sizes stay.
+        self._copy_every = self._copy_interval()
+        self._pause_reason = "paused"
+        self._stop_message = ""
+        self._paused_s = 0.0
+        self._augment: Callable[..., np.ndarray] | None = None
+        self._snapshots = snapshots
+
+    # -- the loop -------------------------------------------------------------
+    def run(self) -> Iterator[Event]:
+        """Train up to ``config.epochs`` epochs, yielding events; ends with ``Finished``."""
+        t_start = time.perf_counter()
+        paused_before = self._paused_s
+        ds = self.dataset
+        yield Started(
+            ds.name, len(ds.y_train), len(ds.y_val), len(ds.y_test), tuple(ds.image_shape),
+            tuple(ds.class_names), tuple(self.model.sizes), self.config.to_dict(), self.epoch,
+        )
+        reason, message = "completed", ""
+        try:
+            self._augment = self._augmenter()
+            while self.epoch < self.config.epochs:
+                completed = yield from self._run_epoch()
+                if not completed:
+                    reason, message = "stopped", self._stop_message
+                    break
+        except BackpropError as exc:
+            reason, message = "error", str(exc)
+        except Exception as exc:
+            yield self._finished("error", t_start, paused_before,
+                                 f"internal error: {type(exc).__name__}: {exc}")
+            raise
+        yield self._finished(reason, t_start, paused_before, message)
+
+    def _finished(
+        self, reason: str, t_start: float, paused_before: float, message: str
+    ) -> Finished:
+        best = max((r["val_acc"] for r in self.history), default=0.0)
+        seconds = time.perf_counter() - t_start - (self._paused_s - paused_before)
+        return Finished(reason, self.epoch, float(best), seconds, message)
+
+    def _run_epoch(self) -> Iterator[Event]:
+        """One epoch; returns False (through StopIteration) when a stop ends it early."""
+        e, cfg, ds, model = self.epoch, self.config, self.dataset, self.model
+        self.learning_rate = self._scheduled_lr(e)
+        self.optimizer.learning_rate = self.learning_rate
+        model.rng = np.random.default_rng([cfg.seed, e, 1])
+        aug_rng = np.random.default_rng([cfg.seed, e, 2])
+        sampler = BatchSampler(
+            ds.X_train, ds.y_train, self.batch_size, np.random.default_rng([cfg.seed, e])
+        )
+        self._sampler = sampler
+        batches = sampler.epoch()
+        ctl, augment = self.control, self._augment
+        n, pos, batch, seen, correct, loss_sum = sampler.n, 0, 0, 0, 0, 0.0
+        self._copy_every = self._copy_interval()
+        t0 = time.perf_counter()
+        paused0 = self._paused_s
+        while pos < n:
+            if ctl.needs_attention and not (yield from self._between_batches(e, batch)):
+                return False
+            Xb, yb = next(batches)
+            k = Xb.shape[0]
+            pos += k
+            if augment is not None:
+                Xb = augment(Xb, ds.image_shape, cfg.augment, aug_rng, out=Xb)
+            self._maybe_copy()
+            loss, right, dZ = model.training_forward(Xb, yb)
+            if not loss <= self._limit:  # also catches NaN
+                yield from self._diverged(e, batch, loss)
+                batch += 1
+                continue
+            self._confirm_copy()
+            if pos < n:
+                model.backward_step(dZ, self.optimizer)  # the fused fast path
+            else:  # the epoch's last batch: keep its gradients to measure them
+                grads = model.backward(dZ)
+                self.grad_norms = gradient_norms(grads)
+                self.optimizer.step(model.params, grads)
+            self.step += 1
+            seen += k
+            loss_sum += loss * k
+            correct += right
+            busy = time.perf_counter() - t0 - (self._paused_s - paused0)
+            yield BatchProgress(
+                e, batch, batch + 1 + sampler.batches_left(pos), self.step, loss,
+                loss_sum / seen, self.learning_rate, self.batch_size, tuple(model.sizes),
+                seen / busy if busy > 0 else 0.0,
+            )
+            batch += 1
+        train_s = time.perf_counter() - t0 - (self._paused_s - paused0)
+        val = self._evaluate_validation(for_snapshot=self._snapshots)
+        val_loss, val_acc = val.loss, val.accuracy
+        seconds = time.perf_counter() - t0 - (self._paused_s - paused0)
+        row = {
+            "epoch": e,
+            "train_loss": loss_sum / seen if seen else float("nan"),
+            "train_acc": correct / seen if seen else float("nan"),
+            "val_loss": float(val_loss),
+            "val_acc": float(val_acc),
+            "learning_rate": self.learning_rate,
+            "batch_size": self.batch_size,
+            "architecture": list(model.sizes),
+            "seconds": seconds,
+            "samples_per_s": seen / train_s if train_s > 0 else 0.0,
+            "step": self.step,
+        }
+        self.history.append(row)
+        self.epoch = e + 1
+        yield EpochReport(
+            e, row["train_loss"], row["train_acc"], row["val_loss"], row["val_acc"],
+            self.learning_rate, self.batch_size, tuple(model.sizes), seconds,
+            row["samples_per_s"], self.step,
+        )
+        if self._snapshots:
+            yield self._snapshot(e, val)
+        if self.control.epoch_boundary():
+            self._pause_reason = "step"
+        return True
+
+    # -- between batches --------------------------------------------------------
+    def _between_batches(self, epoch: int, batch: int) -> Iterator[Event]:
+        """Run calls, apply changes, hold while paused; returns False on stop.
+
+        The loop comes here only when the control says a command came.
+        """
+        ctl = self.control
+        ctl.acknowledge()
+        yield from self._service(epoch, batch)
+        if ctl.stopped:
+            return False
+        if not ctl.paused:
+            return True
+        yield Paused(epoch, batch, self._pause_reason)
+        self._pause_reason = "paused"
+        t0 = time.perf_counter()
+        while ctl.paused and not ctl.stopped:
+            ctl.wait_while_paused(PAUSE_POLL_S)
+            yield from self._service(epoch, batch)
+        self._paused_s += time.perf_counter() - t0
+        if ctl.stopped:
+            return False
+        yield Resumed(epoch, batch)
+        return True
+
+    def _service(self, epoch: int, batch: int) -> Iterator[Event]:
+        for fn, future in self.control.take_calls():
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(self))
+            except Exception as exc:
+                future.set_exception(exc)
+        changes = self.control.take_changes()
+        for name, value in changes.items():
+            yield from self._apply(name, value, epoch, batch)
+
+    def _apply(self, name: str, value: Any, epoch: int, batch: int) -> Iterator[Event]:
+        if name == "learning_rate":
+            old, new = self.learning_rate, float(value)
+            self.learning_rate = self.optimizer.learning_rate = new
+            factor = schedules.lr_factor(
+                self.config.schedule, epoch, self.config.epochs, self.config.min_lr_ratio
+            )
+            hi = Config.field_range("learning_rate")[1]
+            self.config = self.config.replace(learning_rate=min(new / factor, hi))
+        elif name == "batch_size":
+            old, new = self.batch_size, int(value)
+            self.batch_size = new
+            if self._sampler is not None:
+                self._sampler.batch_size = new
+            self.config = self.config.replace(batch_size=new)
+        elif name == "hidden":
+            old = self.model.hidden
+            self._resize(value)
+            new = self.model.hidden
+            self.config = self.config.replace(hidden=new)
+        else:
+            raise TrainingError(f"{name}: cannot change while training")
+        if old == new:
+            return
+        yield self._record_change(epoch, batch, name, old, new)
+
+    def _resize(self, widths: tuple[int | None, ...]) -> None:
+        hidden = self.model.hidden
+        if len(widths) > len(hidden) and any(w is not None for w in widths[len(hidden):]):
+            raise TrainingError(
+                f"hidden: the network has {len(hidden)} hidden layer(s); cannot resize layer "
+                f"{len(widths) - 1} (add layers with Reset)"
+            )
+        for layer, width in enumerate(widths[: len(hidden)]):
+            if width is None or width == self.model.hidden[layer]:
+                continue
+            index = self.model.resize_hidden(layer, int(width))
+            self.optimizer.remap(layer, index)
+        self._pending = None
+        self._copy_every = self._copy_interval()
+
+    def _record_change(
+        self, epoch: int, batch: int, name: str, old: Any, new: Any
+    ) -> HyperparameterChanged:
+        event = HyperparameterChanged(epoch, batch, self.step, name, old, new)
+        record = dataclasses.asdict(event)
+        for key in ("old", "new"):
+            if isinstance(record[key], tuple):
+                record[key] = list(record[key])
+        self.changes.append(record)
+        return event
+
+    def _scheduled_lr(self, epoch: int) -> float:
+        c = self.config
+        return schedules.learning_rate(c.learning_rate, c.schedule, epoch, c.epochs,
+                                       c.min_lr_ratio)
+
+    def _augmenter(self) -> Callable[..., np.ndarray] | None:
+        if self.config.augment == "none":
+            return None
+        try:
+            from core.training.augment import augment_batch
+        except ModuleNotFoundError as exc:
+            if exc.name != "core.training.augment":
+                raise
+            raise TrainingError(
+                f"augment: {self.config.augment!r} needs core.training.augment, which this "
+                "installation lacks; use augment 'none'"
+            ) from None
+        return augment_batch
+
+    # -- divergence -------------------------------------------------------------
+    def _copy_interval(self) -> int:
+        """Batches between two copies: about :data:`COPY_BUDGET` floats copied per batch."""
+        floats = sum(p.size for p in self.model.params) * (1 + len(self.optimizer.slots))
+        return int(min(max(floats // COPY_BUDGET, 1), MAX_COPY_INTERVAL))
+
+    def _maybe_copy(self) -> None:
+        """Before a batch: copy the parameters if the last good copy is old enough."""
+        if self._pending is not None:
+            return
+        if self._good is not None and self.step - self._good.step < self._copy_every:
+            return
+        spare, self._spare = self._spare, None
+        opt = self.optimizer
+        self._pending = _Saved(
+            self.step,
+            list(self.model.sizes),
+            _copy_arrays(self.model.params, spare.params if spare else None),
+            {s: _copy_arrays(a, spare.state.get(s) if spare else None)
+             for s, a in opt.state.items()},
+            opt.t,
+        )
+
+    def _confirm_copy(self) -> None:
+        """The batch's loss was sane with the copied parameters: the copy is good."""
+        if self._pending is not None:
+            self._spare, self._good, self._pending = self._good, self._pending, None
+
+    def _diverged(self, epoch: int, batch: int, loss: float) -> Iterator[Event]:
+        good = self._good
+        lr = self.learning_rate
+        if good is None:
+            raise TrainingError(
+                f"the loss is {loss:g} before any update at epoch {epoch}, batch {batch}: "
+                "the model's parameters are not usable"
+            )
+        old_hidden = self.model.hidden
+        self.model.params[:] = [p.copy() for p in good.params]
+        self.model.sizes[:] = good.sizes
+        self.optimizer.state = {s: [a.copy() for a in arrays] for s, arrays in good.state.items()}
+        self.optimizer.t = good.t
+        self._pending = None
+        self._copy_every = self._copy_interval()
+        if self.model.hidden != old_hidden:
+            self.config = self.config.replace(hidden=self.model.hidden)
+            yield self._record_change(epoch, batch, "hidden", old_hidden, self.model.hidden)
+        suggested = suggest_learning_rate(lr)
+        shown = "not finite" if not math.isfinite(loss) else f"{loss:.3g}"
+        message = (
+            f"learning rate {lr:g} diverged at epoch {epoch}, batch {batch} (loss {shown}); "
+            f"try <= {suggested:g}. The parameters from step {good.step} are restored and "
+            "training is paused."
+        )
+        if self._unattended:
+            self.control.stop()
+            self._stop_message = message.replace("training is paused", "training stopped")
+        else:
+            self.control.pause()
+            self._pause_reason = "diverged"
+        yield Diverged(epoch, batch, lr, float(loss), suggested, message, good.step)
+
+    # -- pictures of the model ----------------------------------------------------
+    def snapshot(self, epoch: int | None = None) -> Snapshot:
+        """A :class:`Snapshot` of the model now, on the validation set (copies throughout)."""
+        return self._snapshot(self.epoch - 1 if epoch is None else epoch,
+                              self._evaluate_validation(for_snapshot=True))
+
+    def _evaluate_validation(self, for_snapshot: bool) -> SetEvaluation:
+        """One pass over the validation set: the epoch's figures, and its Snapshot's if asked."""
+        ds = self.dataset
+        return evaluate_set(
+            self.model, ds.X_val, ds.y_val,
+            dead_rows=DEAD_UNIT_SAMPLE if for_snapshot else 0,
+            sample=sample_rows(len(ds.y_val)) if for_snapshot else None,
+        )
+
+    def _snapshot(self, epoch: int, val: SetEvaluation) -> Snapshot:
+        ds, model = self.dataset, self.model
+        probs, pred = val.probs, val.pred
+        cm = confusion_matrix(ds.y_val, pred, ds.n_classes)
+        idx = np.concatenate([
+            misclassified_by_confidence(probs, ds.y_val, SNAPSHOT_MISTAKES, pred),
+            least_confident_correct(probs, ds.y_val, SNAPSHOT_NEAR_MISSES, pred),
+        ])
+        params = tuple(frozen(p) for p in model.params)
+        return Snapshot(
+            epoch,
+            params[0],  # W1, read-only like every copy here: one copy serves both fields
+            tuple(ds.image_shape),
+            tuple(ds.class_names),
+            frozen(cm),
+            frozen(ds.X_val[idx]),
+            frozen(ds.y_val[idx]),
+            frozen(pred[idx]),
+            frozen(probs[idx]),
+            frozen(idx),
+            params=params,
+            activation=model.activation,
+            weight_norms=layer_norms(model.params),
+            grad_norms=self.grad_norms,
+            dead_fraction=val.dead_fraction,
+            extras=snapshot_extras(model, ds.X_val, ds.y_val, val.hidden_sample),
+        )

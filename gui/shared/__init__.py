@@ -1,0 +1,1 @@
+"""What every view shares: the event bus, pacing, theme, colour maps, mosaics, figures."""

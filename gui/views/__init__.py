@@ -1,0 +1,1 @@
+"""The views: one widget per file, each drawing what the session's events carry."""
