@@ -1,10 +1,10 @@
 """Backprop Studio: the window by default, the command line with --headless or a subcommand.
 
-    python main.py                          open the studio window
-    python main.py --headless [opts]        train from the command line (same as `train`)
-    python main.py --resume CHECKPOINT      continue a saved run from the command line
-    python main.py --evaluate CHECKPOINT    report a saved model on the test set
-    python main.py train|evaluate|sweep ...
+python main.py                          open the studio window
+python main.py --headless [opts]        train from the command line (same as `train`)
+python main.py --resume CHECKPOINT      continue a saved run from the command line
+python main.py --evaluate CHECKPOINT    report a saved model on the test set
+python main.py train|evaluate|sweep ...
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """``python -m bench``: run the benchmark sections, print a table, write JSON.
 
-    python -m bench                     default sections (< 10 minutes), bench/results/default.json
-    python -m bench --only speed,memory just those
-    python -m bench --only accuracy     the long time-to-accuracy runs (about 12 minutes)
-    python -m bench --long              everything
-    python -m bench --markdown          the README table from the stored results
-    python -m bench --list              the sections and what they measure
+python -m bench                     default sections (< 10 minutes), bench/results/default.json
+python -m bench --only speed,memory just those
+python -m bench --only accuracy     the long time-to-accuracy runs (about 12 minutes)
+python -m bench --long              everything
+python -m bench --markdown          the README table from the stored results
+python -m bench --list              the sections and what they measure
 """
 
 from __future__ import annotations
@@ -22,20 +22,34 @@ from bench.report import RESULTS_DIR, markdown, save_results, text_report
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--only", help="comma-separated section names (see --list)")
     p.add_argument("--long", action="store_true", help="also run the long optional sections")
     p.add_argument("--reps", type=int, default=5, help="timed rounds per measurement (default 5)")
     p.add_argument("--quick", action="store_true", help="one shape, short runs: a smoke check")
-    p.add_argument("--dataset", default="mnist", choices=("mnist", "digits"),
-                   help="digits runs everything on the bundled 8x8 set (no files needed)")
+    p.add_argument(
+        "--dataset",
+        default="mnist",
+        choices=("mnist", "digits"),
+        help="digits runs everything on the bundled 8x8 set (no files needed)",
+    )
     p.add_argument("--name", help="results file name (default: from the sections run)")
     p.add_argument("--no-save", action="store_true", help="print only, write no JSON")
-    p.add_argument("--results", type=Path, default=RESULTS_DIR,
-                   help="folder of the JSON results (default bench/results)")
-    p.add_argument("--markdown", action="store_true",
-                   help="print the README performance section from bench/results/*.json")
+    p.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS_DIR,
+        help="folder of the JSON results (default bench/results)",
+    )
+    p.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the README performance section from bench/results/*.json",
+    )
     p.add_argument("--list", action="store_true", help="list the sections and exit")
     return p.parse_args(argv)
 
@@ -54,8 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         names = [n.strip() for n in args.only.split(",") if n.strip()]
         unknown = [n for n in names if n not in sections]
         if unknown:
-            print(f"unknown section(s): {', '.join(unknown)}; known: {', '.join(sections)}",
-                  file=sys.stderr)
+            print(
+                f"unknown section(s): {', '.join(unknown)}; known: {', '.join(sections)}",
+                file=sys.stderr,
+            )
             return 2
     else:
         names = [n for n, s in sections.items() if s.default or args.long]

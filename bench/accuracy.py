@@ -22,8 +22,7 @@ TARGET_ACC = 0.97
 BUDGET_S = 600.0
 
 
-def train_and_score(config, dataset, budget_s: float, stop_at: float | None,
-                    log) -> dict[str, Any]:
+def train_and_score(config, dataset, budget_s: float, stop_at: float | None, log) -> dict[str, Any]:
     """Train ``config``, scoring the test set after each epoch, within ``budget_s`` seconds.
 
     Stops early once the test accuracy reaches ``stop_at`` (when given).
@@ -48,10 +47,17 @@ def train_and_score(config, dataset, budget_s: float, stop_at: float | None,
         if not isinstance(ev, EpochReport):
             continue
         _, test_acc = trainer.model.evaluate(dataset.X_test, dataset.y_test)
-        epochs.append({"epoch": ev.epoch, "train_s": round(trained, 2),
-                       "val_acc": ev.val_acc, "test_acc": test_acc})
-        log(f"accuracy: {config.hidden} epoch {ev.epoch}: test {test_acc:.4f} "
-            f"after {trained:.1f} s")
+        epochs.append(
+            {
+                "epoch": ev.epoch,
+                "train_s": round(trained, 2),
+                "val_acc": ev.val_acc,
+                "test_acc": test_acc,
+            }
+        )
+        log(
+            f"accuracy: {config.hidden} epoch {ev.epoch}: test {test_acc:.4f} after {trained:.1f} s"
+        )
         if reached_s is None and stop_at is not None and test_acc >= stop_at:
             reached_s = trained
             control.stop()
@@ -73,8 +79,9 @@ def train_and_score(config, dataset, budget_s: float, stop_at: float | None,
     }
 
 
-@section("accuracy", "Time to accuracy: fast preset to 97%, best preset in 10 minutes",
-         default=False)
+@section(
+    "accuracy", "Time to accuracy: fast preset to 97%, best preset in 10 minutes", default=False
+)
 def run(ctx: Context) -> dict[str, Any]:
     try:
         from core.training.presets import preset_config

@@ -28,8 +28,15 @@ def blas_pools() -> list[dict[str, Any]]:
     import numpy  # noqa: F401  (loads the BLAS so threadpoolctl can see it)
     from threadpoolctl import threadpool_info
 
-    keys = ("user_api", "internal_api", "num_threads", "version", "threading_layer",
-            "architecture", "filepath")
+    keys = (
+        "user_api",
+        "internal_api",
+        "num_threads",
+        "version",
+        "threading_layer",
+        "architecture",
+        "filepath",
+    )
     return [{k: pool.get(k) for k in keys} for pool in threadpool_info()]
 
 
@@ -58,8 +65,11 @@ def machine() -> dict[str, Any]:
 
 @section("environment", "Machine, BLAS and versions")
 def run(ctx: Context) -> dict[str, Any]:
-    env_vars = {k: v for k, v in sorted(os.environ.items())
-                if k.startswith(("OPENBLAS", "OMP_", "MKL_", "BLIS_", "GOTO"))}
+    env_vars = {
+        k: v
+        for k, v in sorted(os.environ.items())
+        if k.startswith(("OPENBLAS", "OMP_", "MKL_", "BLIS_", "GOTO"))
+    }
     return {
         "machine": machine(),
         "versions": versions(),

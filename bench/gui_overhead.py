@@ -28,10 +28,22 @@ ROUNDS = {128: 8, 1024: 3}
 STALL_BUDGET_MS = 50.0
 
 
-def probe(ctx: Context, hidden: int, epochs: int, rounds: int,
-          diagnose: bool = False) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "bench.gui_probe", "--hidden", str(hidden),
-           "--epochs", str(epochs), "--rounds", str(rounds), "--dataset", ctx.dataset_name]
+def probe(
+    ctx: Context, hidden: int, epochs: int, rounds: int, diagnose: bool = False
+) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.gui_probe",
+        "--hidden",
+        str(hidden),
+        "--epochs",
+        str(epochs),
+        "--rounds",
+        str(rounds),
+        "--dataset",
+        ctx.dataset_name,
+    ]
     if diagnose:
         cmd.append("--diagnose")
     if ctx.dataset_name == "mnist":
@@ -39,7 +51,7 @@ def probe(ctx: Context, hidden: int, epochs: int, rounds: int,
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200)
     for line in proc.stdout.splitlines():
         if line.startswith("GUIPROBE "):
-            return json.loads(line[len("GUIPROBE "):])
+            return json.loads(line[len("GUIPROBE ") :])
     raise RuntimeError(f"gui probe failed (exit {proc.returncode}): {proc.stderr[-800:]}")
 
 
@@ -49,8 +61,11 @@ def run(ctx: Context) -> dict[str, Any]:
     shapes = SHAPES[-1:] if ctx.quick else SHAPES
     for hidden in shapes:
         ctx.log(f"gui: hidden {hidden}")
-        rows.append(probe(ctx, hidden, epochs=1 if ctx.quick else 3,
-                          rounds=1 if ctx.quick else ROUNDS[hidden]))
+        rows.append(
+            probe(
+                ctx, hidden, epochs=1 if ctx.quick else 3, rounds=1 if ctx.quick else ROUNDS[hidden]
+            )
+        )
     stalled = [r for r in rows if (r.get("worst_stall_ms") or 0) > STALL_BUDGET_MS]
     diagnosis = None
     if stalled and not ctx.quick:
@@ -60,9 +75,9 @@ def run(ctx: Context) -> dict[str, Any]:
     return {
         "diagnosis": diagnosis,
         "method": "one process per shape; headless and windowed rounds alternate, each "
-                  "windowed round between two headless ones; ratio: median over windowed "
-                  "rounds of its samples/s over the mean of its two neighbours; Qt offscreen "
-                  "with every view live; EpochReport samples/s; a 10 ms QTimer in the GUI "
-                  "thread measures stalls",
+        "windowed round between two headless ones; ratio: median over windowed "
+        "rounds of its samples/s over the mean of its two neighbours; Qt offscreen "
+        "with every view live; EpochReport samples/s; a 10 ms QTimer in the GUI "
+        "thread measures stalls",
         "rows": rows,
     }

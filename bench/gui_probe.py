@@ -96,8 +96,15 @@ class Stopwatch:
 
     def worst(self, n: int = 8) -> list[dict[str, Any]]:
         ranked = sorted(self.stats.items(), key=lambda kv: -kv[1][2])[:n]
-        return [{"what": k, "calls": int(c), "total_ms": round(t * 1000, 1),
-                 "worst_ms": round(w * 1000, 1)} for k, (c, t, w) in ranked]
+        return [
+            {
+                "what": k,
+                "calls": int(c),
+                "total_ms": round(t * 1000, 1),
+                "worst_ms": round(w * 1000, 1),
+            }
+            for k, (c, t, w) in ranked
+        ]
 
 
 def timing_app(watch: Stopwatch):
@@ -110,8 +117,9 @@ def timing_app(watch: Stopwatch):
             try:
                 return super().notify(receiver, event)
             finally:
-                watch.add(f"{type(receiver).__name__} {event.type().name}",
-                          time.perf_counter() - t0)
+                watch.add(
+                    f"{type(receiver).__name__} {event.type().name}", time.perf_counter() - t0
+                )
 
     return TimingApp([])
 
@@ -152,8 +160,12 @@ def diagnose(config, timeout_s: float) -> dict[str, Any]:
     time_view_slots(slots)
     result = window_round(config, timeout_s)
     app.processEvents()
-    return {"hidden": config.hidden[0], "worst_gap_ms": result["gaps_ms"][:1],
-            "slowest_events": events.worst(), "slowest_slots": slots.worst()}
+    return {
+        "hidden": config.hidden[0],
+        "worst_gap_ms": result["gaps_ms"][:1],
+        "slowest_events": events.worst(),
+        "slowest_slots": slots.worst(),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -172,8 +184,15 @@ def main(argv: list[str] | None = None) -> None:
     from core.data import load_dataset
     from core.training.config import Config
 
-    config = Config(dataset=args.dataset, data_path=args.data, hidden=(args.hidden,),
-                    batch_size=args.batch, epochs=args.epochs, learning_rate=0.1, seed=0)
+    config = Config(
+        dataset=args.dataset,
+        data_path=args.data,
+        hidden=(args.hidden,),
+        batch_size=args.batch,
+        epochs=args.epochs,
+        learning_rate=0.1,
+        seed=0,
+    )
     if args.diagnose:
         out = diagnose(config, timeout_s=60 + 30 * args.epochs)
         print("GUIPROBE " + json.dumps(out), flush=True)

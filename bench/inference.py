@@ -32,20 +32,25 @@ def run(ctx: Context) -> dict[str, Any]:
         config = Config(dataset=ds.name, hidden=(hidden,), epochs=1)
         trainer = Trainer(config, ds)
         model = trainer.model
-        times = interleaved({
-            "predict_test": lambda m=model: m.predict_proba(ds.X_test),
-            "validation_pass": lambda m=model: m.evaluate(ds.X_val, ds.y_val),
-            "snapshot": lambda t=trainer: t.snapshot(0),
-        }, ctx.reps)
+        times = interleaved(
+            {
+                "predict_test": lambda m=model: m.predict_proba(ds.X_test),
+                "validation_pass": lambda m=model: m.evaluate(ds.X_val, ds.y_val),
+                "snapshot": lambda t=trainer: t.snapshot(0),
+            },
+            ctx.reps,
+        )
         seconds = {k: median(v) for k, v in times.items()}
-        rows.append({
-            "hidden": hidden,
-            "seconds": seconds,
-            "predict_samples_per_s": len(ds.y_test) / seconds["predict_test"],
-            "n_features": ds.n_features,
-            "n_test": len(ds.y_test),
-            "n_val": len(ds.y_val),
-        })
+        rows.append(
+            {
+                "hidden": hidden,
+                "seconds": seconds,
+                "predict_samples_per_s": len(ds.y_test) / seconds["predict_test"],
+                "n_features": ds.n_features,
+                "n_test": len(ds.y_test),
+                "n_val": len(ds.y_val),
+            }
+        )
     return {"rows": rows, "augment": augmentation_costs(ctx, ds)}
 
 
@@ -64,7 +69,13 @@ def augmentation_costs(ctx: Context, ds, batch: int = 128) -> dict[str, Any]:
             xb = X[start : start + batch]
             augment_batch(xb, ds.image_shape, kind, rng, out=buf[: xb.shape[0]])
 
-    times = interleaved({kind: lambda k=kind: epoch(k) for kind in ("shift", "affine")},
-                        max(1, ctx.reps // 2), warmup=0)
-    return {"batch": batch, "n": int(X.shape[0]),
-            "seconds": {k: median(v) for k, v in times.items()}}
+    times = interleaved(
+        {kind: lambda k=kind: epoch(k) for kind in ("shift", "affine")},
+        max(1, ctx.reps // 2),
+        warmup=0,
+    )
+    return {
+        "batch": batch,
+        "n": int(X.shape[0]),
+        "seconds": {k: median(v) for k, v in times.items()},
+    }

@@ -172,8 +172,13 @@ class TrainerLoop:
 
         self.dataset = dataset
         self.config = Config(
-            dataset=dataset.name, hidden=(hidden,), batch_size=batch, epochs=1,
-            learning_rate=LEARNING_RATE, optimizer="sgd", seed=seed,
+            dataset=dataset.name,
+            hidden=(hidden,),
+            batch_size=batch,
+            epochs=1,
+            learning_rate=LEARNING_RATE,
+            optimizer="sgd",
+            seed=seed,
         )
         self.events = 0
 

@@ -19,12 +19,18 @@ from bench.registry import section
 
 def peak_rss_mb(args: list[str]) -> float:
     """Run ``python -m bench.rss_probe ARGS`` and return the child's peak resident set in MiB."""
-    proc = subprocess.run([sys.executable, "-m", "bench.rss_probe", *args], cwd=ROOT,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.rss_probe", *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     peaks = [line.split()[1] for line in proc.stderr.splitlines() if line.startswith("PEAKRSS ")]
     if proc.returncode != 0 or not peaks:
-        raise RuntimeError(f"{' '.join(args[:3])}... exited {proc.returncode}: "
-                           f"{proc.stderr[-600:]}")
+        raise RuntimeError(
+            f"{' '.join(args[:3])}... exited {proc.returncode}: {proc.stderr[-600:]}"
+        )
     return int(peaks[-1]) / 1024
 
 
@@ -32,14 +38,27 @@ def peak_rss_mb(args: list[str]) -> float:
 def run(ctx: Context) -> dict[str, Any]:
     folder = str(ctx.mnist_dir()) if ctx.dataset_name == "mnist" else None
     name = ctx.dataset_name
-    load = (f"from core.data import load_dataset; "
-            f"d = load_dataset({name!r}, path={folder!r}); print(d.X_train.nbytes)")
+    load = (
+        f"from core.data import load_dataset; "
+        f"d = load_dataset({name!r}, path={folder!r}); print(d.X_train.nbytes)"
+    )
     out: dict[str, Any] = {"dataset": name}
     out["python_numpy_mb"] = peak_rss_mb(["-c", "import numpy"])
     out["load_dataset_mb"] = peak_rss_mb(["-c", load])
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = ["main.py", "train", "--dataset", name, "--epochs", "1", "--hidden", "128",
-               "--batch-size", "128", "--no-pictures"]
+        cmd = [
+            "main.py",
+            "train",
+            "--dataset",
+            name,
+            "--epochs",
+            "1",
+            "--hidden",
+            "128",
+            "--batch-size",
+            "128",
+            "--no-pictures",
+        ]
         if folder:
             cmd += ["--data-path", folder]
         cmd += ["-o", tmp]

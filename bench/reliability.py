@@ -55,8 +55,9 @@ def soak(epochs: int = SOAK_EPOCHS, seed: int = 0) -> dict[str, Any]:
     from gui.panels.controls import hidden_to_position, lr_to_position
 
     app = QApplication.instance() or QApplication([])
-    config = Config(dataset="digits", hidden=(64,), learning_rate=0.1, batch_size=32,
-                    epochs=epochs, seed=seed)
+    config = Config(
+        dataset="digits", hidden=(64,), learning_rate=0.1, batch_size=32, epochs=epochs, seed=seed
+    )
     window = MainWindow(config, preload=False)
     window.on_unsaved_close = "discard"
     window.resize(1280, 800)
@@ -66,9 +67,11 @@ def soak(epochs: int = SOAK_EPOCHS, seed: int = 0) -> dict[str, Any]:
     QTest.qWait(200)
     c = window.controls
     rng = random.Random(seed)
-    sliders = [(c.learning_rate.slider, lr_to_position(0.01), lr_to_position(0.3)),
-               (c.batch_size.slider, 4, 8),  # 16 .. 256
-               (c.hidden.slider, hidden_to_position(32), hidden_to_position(256))]
+    sliders = [
+        (c.learning_rate.slider, lr_to_position(0.01), lr_to_position(0.3)),
+        (c.batch_size.slider, 4, 8),  # 16 .. 256
+        (c.hidden.slider, hidden_to_position(32), hidden_to_position(256)),
+    ]
     reports, changes, rss = [], [], {}
     window.bus.epoch.connect(reports.append)
     window.bus.changed.connect(changes.append)
@@ -154,29 +157,51 @@ def fuzz_long() -> dict[str, Any]:
     """The slow property tests (>= 2,000 cases per reader); pass/fail and time per test."""
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-m", "slow", "-q", "-p", "no:cacheprovider",
-         "--durations=0", "tests/reliability/test_fuzz_readers.py"],
-        cwd=ROOT, capture_output=True, text=True, timeout=3600,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "slow",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--durations=0",
+            "tests/reliability/test_fuzz_readers.py",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
-    durations = {m.group(2).split("::")[-1]: float(m.group(1)) for m in re.finditer(
-        r"^([\d.]+)s call\s+(\S+)$", proc.stdout, re.MULTILINE)}
+    durations = {
+        m.group(2).split("::")[-1]: float(m.group(1))
+        for m in re.finditer(r"^([\d.]+)s call\s+(\S+)$", proc.stdout, re.MULTILINE)
+    }
     summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-300:]
-    return {"passed": proc.returncode == 0, "summary": summary, "test_seconds": durations,
-            "seconds": round(time.perf_counter() - t0, 1)}
+    return {
+        "passed": proc.returncode == 0,
+        "summary": summary,
+        "test_seconds": durations,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
 
 
-@section("reliability", "Reliability: 300-epoch soak in the window, long fuzz runs",
-         default=False)
+@section("reliability", "Reliability: 300-epoch soak in the window, long fuzz runs", default=False)
 def run(ctx: Context) -> dict[str, Any]:
     epochs = 30 if ctx.quick else SOAK_EPOCHS
     ctx.log(f"soak: {epochs} epochs of the digits in the window, a change every second")
-    proc = subprocess.run([sys.executable, "-m", "bench.reliability", "--soak",
-                           "--epochs", str(epochs)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=3600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.reliability", "--soak", "--epochs", str(epochs)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("SOAK ")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"soak exited {proc.returncode}: {proc.stderr[-600:]}")
-    out: dict[str, Any] = {"soak": json.loads(lines[-1][len("SOAK "):])}
+    out: dict[str, Any] = {"soak": json.loads(lines[-1][len("SOAK ") :])}
     if not ctx.quick:
         ctx.log("fuzz: the slow property tests (>= 2,000 cases per reader)")
         out["fuzz"] = fuzz_long()

@@ -100,11 +100,13 @@ def environment_tables(env: dict[str, Any]) -> list[Table]:
     t.rows.append(["CPU", f"{m['cpu']} ({m['cores']} cores, {m['affinity']} usable)"])
     t.rows.append(["System", m["system"]])
     for pool in env["blas"]:
-        t.rows.append([
-            f"{pool['user_api']} ({pool['internal_api']})",
-            f"{pool['version']}, {pool['num_threads']} threads, {pool['architecture']}, "
-            f"{Path(pool['filepath']).name if pool.get('filepath') else ''}",
-        ])
+        t.rows.append(
+            [
+                f"{pool['user_api']} ({pool['internal_api']})",
+                f"{pool['version']}, {pool['num_threads']} threads, {pool['architecture']}, "
+                f"{Path(pool['filepath']).name if pool.get('filepath') else ''}",
+            ]
+        )
     t.rows.append(["Versions", ", ".join(f"{k} {val}" for k, val in v.items() if val)])
     blas_env = ", ".join(f"{k}={val}" for k, val in env["env"].items()) or "none set"
     t.rows.append(["BLAS/OpenMP variables", blas_env])
@@ -131,11 +133,16 @@ def speed_tables(sp: dict[str, Any]) -> list[Table]:
         t1.rows.append([f"{net(sp['n_features'], r['hidden'])}, b{r['batch']}", *cells])
     t1.notes += sp.get("notes", [])
     keys = [k for k in rows[0]["ratios"]] if rows else []
-    t2 = Table("Epoch time ratios (lower is faster for the left-hand side)",
-               ["network, batch", *keys])
+    t2 = Table(
+        "Epoch time ratios (lower is faster for the left-hand side)", ["network, batch", *keys]
+    )
     for r in rows:
-        t2.rows.append([f"{net(sp['n_features'], r['hidden'])}, b{r['batch']}",
-                        *(ratio(r["ratios"].get(k)) for k in keys)])
+        t2.rows.append(
+            [
+                f"{net(sp['n_features'], r['hidden'])}, b{r['batch']}",
+                *(ratio(r["ratios"].get(k)) for k in keys),
+            ]
+        )
     t2.notes.append(
         "trainer: our Trainer as the app runs it (control checks, every event, validation "
         "pass and snapshot); engine: its hot loop alone (BatchSampler + train_step); numpy: a "
@@ -147,16 +154,29 @@ def speed_tables(sp: dict[str, Any]) -> list[Table]:
 
 def inference_tables(inf: dict[str, Any]) -> list[Table]:
     rows = inf["rows"]
-    t = Table("Inference and per-epoch extras (median of interleaved rounds)",
-              ["network", f"predict {rows[0]['n_test']:,} test images",
-               f"validation pass ({rows[0]['n_val']:,})", "snapshot for the views"])
+    t = Table(
+        "Inference and per-epoch extras (median of interleaved rounds)",
+        [
+            "network",
+            f"predict {rows[0]['n_test']:,} test images",
+            f"validation pass ({rows[0]['n_val']:,})",
+            "snapshot for the views",
+        ],
+    )
     for r in rows:
         s = r["seconds"]
-        t.rows.append([net(r["n_features"], r["hidden"]), f"{secs(s['predict_test'])} "
-                       f"({rate(r['predict_samples_per_s'])})", secs(s["validation_pass"]),
-                       secs(s["snapshot"])])
-    t.notes.append("the validation pass and the snapshot run after every epoch, inside the "
-                   "Trainer's epoch time")
+        t.rows.append(
+            [
+                net(r["n_features"], r["hidden"]),
+                f"{secs(s['predict_test'])} ({rate(r['predict_samples_per_s'])})",
+                secs(s["validation_pass"]),
+                secs(s["snapshot"]),
+            ]
+        )
+    t.notes.append(
+        "the validation pass and the snapshot run after every epoch, inside the "
+        "Trainer's epoch time"
+    )
     aug = inf.get("augment")
     if aug:
         t.notes.append(
@@ -167,14 +187,22 @@ def inference_tables(inf: dict[str, Any]) -> list[Table]:
 
 
 def gui_tables(g: dict[str, Any]) -> list[Table]:
-    t = Table("GUI overhead: training in the window (Qt offscreen, all views live)",
-              ["network", "headless", "in the window", "ratio", "worst GUI-thread stall"])
+    t = Table(
+        "GUI overhead: training in the window (Qt offscreen, all views live)",
+        ["network", "headless", "in the window", "ratio", "worst GUI-thread stall"],
+    )
     for r in g["rows"]:
         stall = r.get("worst_stall_ms")
         arch = r.get("architecture") or [784, r["hidden"], 10]
-        t.rows.append([f"{'-'.join(map(str, arch))}, b{r['batch']}",
-                       rate(r["headless_samples_per_s"]), rate(r["window_samples_per_s"]),
-                       ratio(r["ratio"]), "-" if stall is None else f"{stall:.0f} ms"])
+        t.rows.append(
+            [
+                f"{'-'.join(map(str, arch))}, b{r['batch']}",
+                rate(r["headless_samples_per_s"]),
+                rate(r["window_samples_per_s"]),
+                ratio(r["ratio"]),
+                "-" if stall is None else f"{stall:.0f} ms",
+            ]
+        )
     t.notes.append(g["method"])
     diag = g.get("diagnosis")
     if diag:
@@ -191,14 +219,27 @@ def startup_tables(st: dict[str, Any]) -> list[Table]:
     t.rows.append(["... to window shown", secs(st["window_shown_s"])])
     t.rows.append(["bare interpreter (python -c pass)", secs(st["bare_python_s"])])
     imp = st["imports"]
-    t.rows.append(["import gui.app, gui.main_window (-X importtime)",
-                   f"{imp['total_ms']:.0f} ms, {imp['modules']} modules"])
-    t.rows.append(["by package (self time)",
-                   ", ".join(f"{name} {ms:.0f} ms" for name, ms in imp["by_package_ms"][:6])])
-    t.rows.append(["slowest modules",
-                   ", ".join(f"{name} {ms:.0f} ms" for name, ms in imp["top_modules_self_ms"][:5])])
-    t.rows.append(["heavy packages on the start-up path",
-                   ", ".join(imp["heavy_imported"]) or "none"])
+    t.rows.append(
+        [
+            "import gui.app, gui.main_window (-X importtime)",
+            f"{imp['total_ms']:.0f} ms, {imp['modules']} modules",
+        ]
+    )
+    t.rows.append(
+        [
+            "by package (self time)",
+            ", ".join(f"{name} {ms:.0f} ms" for name, ms in imp["by_package_ms"][:6]),
+        ]
+    )
+    t.rows.append(
+        [
+            "slowest modules",
+            ", ".join(f"{name} {ms:.0f} ms" for name, ms in imp["top_modules_self_ms"][:5]),
+        ]
+    )
+    t.rows.append(
+        ["heavy packages on the start-up path", ", ".join(imp["heavy_imported"]) or "none"]
+    )
     t.notes.append(st["method"])
     return [t]
 
@@ -213,42 +254,66 @@ def memory_tables(mem: dict[str, Any]) -> list[Table]:
 
 
 def sweep_tables(sw: dict[str, Any]) -> list[Table]:
-    t = Table(f"Sweep throughput: {sw['trials']} one-epoch {sw['dataset']} trials "
-              f"({sw['architecture']}), one BLAS thread per trial",
-              ["workers", "wall", "trials/min", "steady trials/min", "first result"])
+    t = Table(
+        f"Sweep throughput: {sw['trials']} one-epoch {sw['dataset']} trials "
+        f"({sw['architecture']}), one BLAS thread per trial",
+        ["workers", "wall", "trials/min", "steady trials/min", "first result"],
+    )
     for jobs in (1, 2):
         w = sw[f"workers_{jobs}"]
-        t.rows.append([str(jobs), secs(w["seconds"]), f"{w['trials_per_min']:.1f}",
-                       f"{w['steady_trials_per_min']:.1f}" if "steady_trials_per_min" in w
-                       else "-", secs(w["first_result_s"])])
+        t.rows.append(
+            [
+                str(jobs),
+                secs(w["seconds"]),
+                f"{w['trials_per_min']:.1f}",
+                f"{w['steady_trials_per_min']:.1f}" if "steady_trials_per_min" in w else "-",
+                secs(w["first_result_s"]),
+            ]
+        )
     note = f"speed-up with 2 workers: {sw['speedup']:.2f}x end to end"
     if "steady_speedup" in sw:
         note += f", {sw['steady_speedup']:.2f}x steady"
     if "machine_speedup_2_processes" in sw:
-        note += (f"; two single-threaded processes doing pure compute got "
-                 f"{sw['machine_speedup_2_processes']:.2f}x on this machine at the time")
+        note += (
+            f"; two single-threaded processes doing pure compute got "
+            f"{sw['machine_speedup_2_processes']:.2f}x on this machine at the time"
+        )
     t.notes.append(note + f"; identical results: {sw['same_results']}")
     return [t]
 
 
 def accuracy_tables(acc: dict[str, Any]) -> list[Table]:
-    t = Table("Time to accuracy (MNIST test set, 10,000 images)",
-              ["preset", "network", "epochs", "training time", "result"])
+    t = Table(
+        "Time to accuracy (MNIST test set, 10,000 images)",
+        ["preset", "network", "epochs", "training time", "result"],
+    )
     for name in ("fast", "best"):
         r = acc[name]
         cfg = r["config"]
         arch = net(784, list(cfg["hidden"]))
         if name == "fast":
-            result = (f"97% after {secs(r['reached_s'])}" if r["reached_s"] is not None
-                      else f"97% not reached (best {r['best_test_acc']:.2%})")
+            result = (
+                f"97% after {secs(r['reached_s'])}"
+                if r["reached_s"] is not None
+                else f"97% not reached (best {r['best_test_acc']:.2%})"
+            )
         else:
-            result = (f"best {r['best_test_acc']:.2%} (epoch {r['best_epoch']}), "
-                      f"final {r['final_test_acc']:.2%}")
-        t.rows.append([name, f"{arch}, {cfg['optimizer']}, augment {cfg['augment']}",
-                       f"{r['epochs_trained']} of {r['epochs_planned']}", secs(r["train_s"]),
-                       result])
-    t.notes.append(f"training budget {acc['budget_s']:.0f} s; test scoring after each epoch is "
-                   "not counted")
+            result = (
+                f"best {r['best_test_acc']:.2%} (epoch {r['best_epoch']}), "
+                f"final {r['final_test_acc']:.2%}"
+            )
+        t.rows.append(
+            [
+                name,
+                f"{arch}, {cfg['optimizer']}, augment {cfg['augment']}",
+                f"{r['epochs_trained']} of {r['epochs_planned']}",
+                secs(r["train_s"]),
+                result,
+            ]
+        )
+    t.notes.append(
+        f"training budget {acc['budget_s']:.0f} s; test scoring after each epoch is not counted"
+    )
     return [t]
 
 
@@ -277,8 +342,7 @@ def target_table(sections: dict[str, Any]) -> Table:
         else:
             shown = f"{value:.2f} {unit}" if unit == "s" else f"{value:.0f} {unit}"
         limit = f"{row['limit']:.2%}" if unit == "" else f"{row['limit']:g}{unit}"
-        t.rows.append([row["what"], shown, f"{row['op']} {limit}",
-                       "yes" if row["holds"] else "NO"])
+        t.rows.append([row["what"], shown, f"{row['op']} {limit}", "yes" if row["holds"] else "NO"])
     return t
 
 

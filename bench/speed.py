@@ -55,9 +55,7 @@ def measure_shape(ctx: Context, dataset, hidden: int, batch: int) -> dict[str, A
     n = dataset.X_train.shape[0]
     seconds = {name: median(t) for name, t in times.items()}
     ratios = {
-        f"{a} / {b}": seconds[a] / seconds[b]
-        for a, b in RATIOS
-        if a in seconds and b in seconds
+        f"{a} / {b}": seconds[a] / seconds[b] for a, b in RATIOS if a in seconds and b in seconds
     }
     return {
         "hidden": hidden,

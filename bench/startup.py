@@ -40,12 +40,16 @@ def time_to_window(env: dict[str, str], timeout: float = 60.0) -> dict[str, floa
     """One cold-ish start: seconds to the first show and to the first paint."""
     t0 = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.startup_probe"], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "bench.startup_probe"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     for line in proc.stdout.splitlines():
         if line.startswith("STARTUP "):
-            marks = json.loads(line[len("STARTUP "):])
+            marks = json.loads(line[len("STARTUP ") :])
             return {"shown_s": marks["shown"] - t0, "painted_s": marks["painted"] - t0}
     raise RuntimeError(f"the window never painted (exit {proc.returncode}): {proc.stderr[-800:]}")
 
@@ -62,10 +66,16 @@ def parse_importtime(text: str) -> list[dict[str, Any]]:
     for line in text.splitlines():
         if not line.startswith("import time:") or "[us]" in line:
             continue
-        self_us, cum_us, name = line[len("import time:"):].split("|", 2)
+        self_us, cum_us, name = line[len("import time:") :].split("|", 2)
         depth = (len(name) - len(name.lstrip()) - 1) // 2
-        rows.append({"module": name.strip(), "depth": depth,
-                     "self_ms": int(self_us) / 1000, "cumulative_ms": int(cum_us) / 1000})
+        rows.append(
+            {
+                "module": name.strip(),
+                "depth": depth,
+                "self_ms": int(self_us) / 1000,
+                "cumulative_ms": int(cum_us) / 1000,
+            }
+        )
     return rows
 
 
@@ -75,7 +85,11 @@ def import_profile(env: dict[str, str], runs: int) -> dict[str, Any]:
     for _ in range(runs):
         proc = subprocess.run(
             [sys.executable, "-X", "importtime", "-c", "import gui.app, gui.main_window"],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         per_run.append(parse_importtime(proc.stderr))
     by_package: dict[str, list[float]] = {}
@@ -115,7 +129,7 @@ def run(ctx: Context) -> dict[str, Any]:
         bare.append(time_bare_python(env))
     return {
         "method": "fresh process, Qt offscreen platform, main.py unchanged; time from spawn "
-                  "to the main window's first paint (bench/startup_probe.py)",
+        "to the main window's first paint (bench/startup_probe.py)",
         "platform": env["QT_QPA_PLATFORM"],
         "preloads_mnist": "BACKPROP_DATA" in env,
         "rounds": reps,

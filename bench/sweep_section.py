@@ -26,8 +26,14 @@ from core.training.config import Config
 
 
 def sweep_spec(dataset: str, data_path: str | None, seeds: int) -> SweepSpec:
-    base = Config(dataset=dataset, data_path=data_path, epochs=1, hidden=(128,),
-                  batch_size=128, optimizer="sgd")
+    base = Config(
+        dataset=dataset,
+        data_path=data_path,
+        epochs=1,
+        hidden=(128,),
+        batch_size=128,
+        optimizer="sgd",
+    )
     axes = (Axis("learning_rate", values=(0.05, 0.1, 0.2)),)
     return SweepSpec(base, axes, seeds=tuple(range(seeds)))
 
@@ -40,8 +46,13 @@ def measure(
 ) -> dict[str, Any]:
     """Run the benchmark sweep with 1 and 2 workers; trials/min for each and the speedup."""
     spec = sweep_spec(dataset, data_path, seeds)
-    out: dict[str, Any] = {"dataset": dataset, "trials": len(spec.expand()), "epochs": 1,
-                           "architecture": "input-128-10", "blas_threads_per_trial": 1}
+    out: dict[str, Any] = {
+        "dataset": dataset,
+        "trials": len(spec.expand()),
+        "epochs": 1,
+        "architecture": "input-128-10",
+        "blas_threads_per_trial": 1,
+    }
     outcomes = {}
     for jobs in (1, 2):
         with tempfile.TemporaryDirectory() as folder:
@@ -65,15 +76,19 @@ def measure(
             # Trials running at once, on average: how much of the parallelism was real.
             "concurrency": round(sum(r.seconds for r in results) / wall, 2),
         }
-        log(f"sweep: {len(results)} trials on {jobs} worker(s): {wall:.1f} s, "
-            f"{per_min:.1f} trials/min")
+        log(
+            f"sweep: {len(results)} trials on {jobs} worker(s): {wall:.1f} s, "
+            f"{per_min:.1f} trials/min"
+        )
     for key in ("trials_per_min", "steady_trials_per_min"):
         ratio = out["workers_2"][key] / out["workers_1"][key]
         out["speedup" if key == "trials_per_min" else "steady_speedup"] = round(ratio, 2)
     out["same_results"] = outcomes[1] == outcomes[2]
     out["machine_speedup_2_processes"] = round(parallel_capacity(), 2)
-    log(f"sweep: speedup {out['speedup']} end to end, {out['steady_speedup']} steady; "
-        f"a pure compute job gets {out['machine_speedup_2_processes']} here")
+    log(
+        f"sweep: speedup {out['speedup']} end to end, {out['steady_speedup']} steady; "
+        f"a pure compute job gets {out['machine_speedup_2_processes']} here"
+    )
     return out
 
 

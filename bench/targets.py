@@ -64,25 +64,60 @@ def _reached(acc: dict[str, Any] | None) -> float | None:
 
 
 TARGETS = (
-    Target("Trainer epoch / minimal NumPy loop (784-128-10, b128)", 1.05, True, "x",
-           speed_ratio("trainer / numpy")),
-    Target("Trainer epoch / minimal NumPy loop, stretch aim", 0.90, True, "x",
-           speed_ratio("trainer / numpy")),
-    Target("Trainer epoch / PyTorch eager (784-128-10, b128)", 0.75, True, "x",
-           speed_ratio("trainer / pytorch")),
-    Target("Trainer epoch / matmul floor (784-128-10, b128)", 1.30, True, "x",
-           speed_ratio("trainer / matmul floor")),
+    Target(
+        "Trainer epoch / minimal NumPy loop (784-128-10, b128)",
+        1.05,
+        True,
+        "x",
+        speed_ratio("trainer / numpy"),
+    ),
+    Target(
+        "Trainer epoch / minimal NumPy loop, stretch aim",
+        0.90,
+        True,
+        "x",
+        speed_ratio("trainer / numpy"),
+    ),
+    Target(
+        "Trainer epoch / PyTorch eager (784-128-10, b128)",
+        0.75,
+        True,
+        "x",
+        speed_ratio("trainer / pytorch"),
+    ),
+    Target(
+        "Trainer epoch / matmul floor (784-128-10, b128)",
+        1.30,
+        True,
+        "x",
+        speed_ratio("trainer / matmul floor"),
+    ),
     Target("Window samples/s / headless (784-128-10)", 0.95, False, "x", gui_figure("ratio", 128)),
-    Target("Window samples/s / headless (784-1024-10)", 0.95, False, "x",
-           gui_figure("ratio", 1024)),
-    Target("GUI thread worst stall while training (hidden 1024)", 50.0, True, "ms",
-           gui_figure("worst_stall_ms", 1024)),
-    Target("python main.py to window painted", 1.5, True, "s",
-           path("startup", "window_painted_s")),
-    Target("Training time to 97% test accuracy (preset fast)", 5.0, True, "s",
-           lambda s: _reached(s.get("accuracy"))),
-    Target("Test accuracy within 10 minutes (preset best)", 0.990, False, "",
-           path("accuracy", "best_test_acc_in_budget")),
+    Target(
+        "Window samples/s / headless (784-1024-10)", 0.95, False, "x", gui_figure("ratio", 1024)
+    ),
+    Target(
+        "GUI thread worst stall while training (hidden 1024)",
+        50.0,
+        True,
+        "ms",
+        gui_figure("worst_stall_ms", 1024),
+    ),
+    Target("python main.py to window painted", 1.5, True, "s", path("startup", "window_painted_s")),
+    Target(
+        "Training time to 97% test accuracy (preset fast)",
+        5.0,
+        True,
+        "s",
+        lambda s: _reached(s.get("accuracy")),
+    ),
+    Target(
+        "Test accuracy within 10 minutes (preset best)",
+        0.990,
+        False,
+        "",
+        path("accuracy", "best_test_acc_in_budget"),
+    ),
 )
 
 
@@ -97,6 +132,14 @@ def evaluate(sections: Sections) -> list[dict[str, Any]]:
         if value is None:
             continue
         holds = value <= t.limit if t.at_most else value >= t.limit
-        rows.append({"what": t.what, "value": value, "limit": t.limit,
-                     "op": "<=" if t.at_most else ">=", "unit": t.unit, "holds": holds})
+        rows.append(
+            {
+                "what": t.what,
+                "value": value,
+                "limit": t.limit,
+                "op": "<=" if t.at_most else ">=",
+                "unit": t.unit,
+                "holds": holds,
+            }
+        )
     return rows

@@ -93,18 +93,31 @@ class NeuralNetwork:
             hidden_sizes = (hidden_size,) * (1 if depth is None else int(depth))
         self.input_size, self.output_size = int(input_size), int(output_size)
         self.config = Config(
-            dataset="arrays", hidden=tuple(hidden_sizes), activation=activation, init=init,
-            optimizer=optimizer, learning_rate=learning_rate, momentum=momentum,
-            schedule=schedule, min_lr_ratio=min_lr_ratio, l2=l2, dropout=dropout, seed=seed,
+            dataset="arrays",
+            hidden=tuple(hidden_sizes),
+            activation=activation,
+            init=init,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            momentum=momentum,
+            schedule=schedule,
+            min_lr_ratio=min_lr_ratio,
+            l2=l2,
+            dropout=dropout,
+            seed=seed,
             dtype=dtype,
         )
         c = self.config
         self.model = MLP(
-            (self.input_size, *c.hidden, self.output_size), activation=c.activation,
-            init=c.init, dropout=c.dropout, l2=c.l2, dtype=c.dtype, seed=c.seed,
+            (self.input_size, *c.hidden, self.output_size),
+            activation=c.activation,
+            init=c.init,
+            dropout=c.dropout,
+            l2=c.l2,
+            dtype=c.dtype,
+            seed=c.seed,
         )
-        self.optimizer = make_optimizer(c.optimizer, self.model.params, c.learning_rate,
-                                        c.momentum)
+        self.optimizer = make_optimizer(c.optimizer, self.model.params, c.learning_rate, c.momentum)
         #: Per-epoch figures of every ``train`` call so far: lists under HISTORY_KEYS.
         self.history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
         self._epoch_rows: list[dict[str, Any]] = []
@@ -169,23 +182,46 @@ class NeuralNetwork:
         if len(yt) == 0 or len(yv) == 0:
             raise DataError("X_train and X_val must each hold at least one sample")
         dataset = Dataset(
-            "arrays", Xt, yt, Xv, yv, Xv[:0], yv[:0], (self.input_size,),
-            tuple(str(i) for i in range(self.output_size)), "arrays given to NeuralNetwork.train",
+            "arrays",
+            Xt,
+            yt,
+            Xv,
+            yv,
+            Xv[:0],
+            yv[:0],
+            (self.input_size,),
+            tuple(str(i) for i in range(self.output_size)),
+            "arrays given to NeuralNetwork.train",
         )
         done = len(self._epoch_rows)
         config = self.config.replace(epochs=done + epochs, batch_size=batch_size)
         from core.training.trainer import Trainer  # the trainer pulls in metrics; load it when used
 
         control = TrainingControl()
-        trainer = Trainer(config, dataset, control, model=self.model, optimizer=self.optimizer,
-                          history=self._epoch_rows)
+        trainer = Trainer(
+            config,
+            dataset,
+            control,
+            model=self.model,
+            optimizer=self.optimizer,
+            history=self._epoch_rows,
+        )
         last = done + epochs - 1
         for event in trainer.run():
             if isinstance(event, EpochReport):
                 self._record(event)
                 if verbose and (event.epoch % print_every == 0 or event.epoch == last):
-                    print(EPOCH_LINE % (event.epoch, event.train_loss, event.train_acc,
-                                        event.val_loss, event.val_acc), flush=True)
+                    print(
+                        EPOCH_LINE
+                        % (
+                            event.epoch,
+                            event.train_loss,
+                            event.train_acc,
+                            event.val_loss,
+                            event.val_acc,
+                        ),
+                        flush=True,
+                    )
             elif isinstance(event, Diverged):
                 if verbose:
                     print(event.message, flush=True)

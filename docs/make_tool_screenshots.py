@@ -36,9 +36,15 @@ from core.training.trainer import Trainer  # noqa: E402
 from gui.shared.bus import EventBus  # noqa: E402
 
 SIGNALS = {
-    "Started": "started", "BatchProgress": "batch", "EpochReport": "epoch",
-    "HyperparameterChanged": "changed", "Snapshot": "snapshot", "Diverged": "diverged",
-    "Paused": "paused", "Resumed": "resumed", "Finished": "finished",
+    "Started": "started",
+    "BatchProgress": "batch",
+    "EpochReport": "epoch",
+    "HyperparameterChanged": "changed",
+    "Snapshot": "snapshot",
+    "Diverged": "diverged",
+    "Paused": "paused",
+    "Resumed": "resumed",
+    "Finished": "finished",
 }
 
 
@@ -118,8 +124,14 @@ def main() -> None:
     first = Config(dataset="mnist", hidden=(64,), learning_rate=0.1, batch_size=128, epochs=6)
     train(bus, app, first, ds)
     bus.run_reset.emit()
-    second = Config(dataset="mnist", hidden=(256, 128), optimizer="adam", learning_rate=0.002,
-                    batch_size=128, epochs=6)
+    second = Config(
+        dataset="mnist",
+        hidden=(256, 128),
+        optimizer="adam",
+        learning_rate=0.002,
+        batch_size=128,
+        epochs=6,
+    )
     train(bus, app, second, ds, lr_drop_at=3)
 
     docs = ROOT / "docs"

@@ -89,8 +89,10 @@ def install_excepthook() -> None:
         if isinstance(exc, BackpropError):
             text = str(exc)
         else:
-            text = (f"Something went wrong inside {APP_NAME}: {kind.__name__}: {exc}\n\n"
-                    "The window keeps working; your run is not lost.")
+            text = (
+                f"Something went wrong inside {APP_NAME}: {kind.__name__}: {exc}\n\n"
+                "The window keeps working; your run is not lost."
+            )
         if where:
             text += f"\n\nDetails were saved to {where}."
         if showing or QApplication.instance() is None:

@@ -69,8 +69,9 @@ def history_csv(path: str | os.PathLike, rows: Sequence[dict[str, Any]]) -> Path
         raise ExportError(str(exc)) from None
 
 
-def confusion_csv(path: str | os.PathLike, matrix: np.ndarray,
-                  class_names: Sequence[str] = ()) -> Path:
+def confusion_csv(
+    path: str | os.PathLike, matrix: np.ndarray, class_names: Sequence[str] = ()
+) -> Path:
     """Write ``matrix`` ``(k, k)`` (rows true, columns predicted) with named rows and columns."""
     path = Path(path)
     m = np.asarray(matrix)
@@ -109,8 +110,11 @@ def plot_image(view: pg.GraphicsView, path: str | os.PathLike, width: int | None
 def _uncached(view: pg.GraphicsView) -> Iterator[None]:
     """Items drawn from cached pixmaps on screen (gui.shared.pacing) are drawn afresh meanwhile,
     so an SVG gets vector axes and a PNG of another width sharp ones."""
-    cached = [(item, item.cacheMode()) for item in view.scene().items()
-              if item.cacheMode() != QGraphicsItem.CacheMode.NoCache]
+    cached = [
+        (item, item.cacheMode())
+        for item in view.scene().items()
+        if item.cacheMode() != QGraphicsItem.CacheMode.NoCache
+    ]
     for item, _mode in cached:
         item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
     try:
@@ -141,8 +145,10 @@ def _svg(view: pg.GraphicsView, path: Path) -> None:
     gen.setTitle("Backprop Studio plot")
     painter = QPainter(gen)
     try:
-        painter.fillRect(QRect(0, 0, size.width(), size.height()),
-                         view.palette().color(QPalette.ColorRole.Window))
+        painter.fillRect(
+            QRect(0, 0, size.width(), size.height()),
+            view.palette().color(QPalette.ColorRole.Window),
+        )
         view.render(painter)
     finally:
         painter.end()
@@ -180,8 +186,9 @@ class Target:
 class ExportDialog(QDialog):
     """A list of what can be exported; "Export…" asks for a file and writes it."""
 
-    def __init__(self, targets: Sequence[Target], folder: str | os.PathLike,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, targets: Sequence[Target], folder: str | os.PathLike, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.targets = list(targets)
@@ -217,9 +224,9 @@ class ExportDialog(QDialog):
             return None
         t = self.targets[row]
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, f"Export {t.name}",
-                                                  str(self.folder / t.default_name),
-                                                  t.file_filter)
+            path, _ = QFileDialog.getSaveFileName(
+                self, f"Export {t.name}", str(self.folder / t.default_name), t.file_filter
+            )
             if not path:
                 return None
         try:

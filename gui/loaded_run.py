@@ -40,8 +40,11 @@ def history_events(checkpoint: Checkpoint) -> list[EpochReport | HyperparameterC
     changes = []
     for c in checkpoint.changes:
         try:
-            changes.append(HyperparameterChanged(**{f.name: c[f.name] for f in
-                                                    dataclasses.fields(HyperparameterChanged)}))
+            changes.append(
+                HyperparameterChanged(
+                    **{f.name: c[f.name] for f in dataclasses.fields(HyperparameterChanged)}
+                )
+            )
         except KeyError:
             continue  # a record without its position cannot be marked
     # Each change before the report of its epoch.
@@ -74,13 +77,32 @@ class _Worker(QObject):
             if ds is None:
                 from core.data import load_dataset
 
-                ds = load_dataset(cfg.dataset, cfg.data_path, val_fraction=cfg.val_fraction,
-                                  seed=cfg.seed, progress=self._progress, download=False)
-            trainer = Trainer(cfg, ds, model=ck.model, optimizer=ck.optimizer,
-                              history=ck.history, changes=ck.changes)
+                ds = load_dataset(
+                    cfg.dataset,
+                    cfg.data_path,
+                    val_fraction=cfg.val_fraction,
+                    seed=cfg.seed,
+                    progress=self._progress,
+                    download=False,
+                )
+            trainer = Trainer(
+                cfg,
+                ds,
+                model=ck.model,
+                optimizer=ck.optimizer,
+                history=ck.history,
+                changes=ck.changes,
+            )
             started = Started(
-                ds.name, len(ds.y_train), len(ds.y_val), len(ds.y_test), tuple(ds.image_shape),
-                tuple(ds.class_names), tuple(ck.model.sizes), trainer.config.to_dict(), 0,
+                ds.name,
+                len(ds.y_train),
+                len(ds.y_val),
+                len(ds.y_test),
+                tuple(ds.image_shape),
+                tuple(ds.class_names),
+                tuple(ck.model.sizes),
+                trainer.config.to_dict(),
+                0,
             )
             self.ready.emit(ds, dataset_key(cfg), started, trainer.snapshot(ck.epoch - 1))
         except _Cancelled:
@@ -109,8 +131,9 @@ class LoadedRun(QObject):
     failed = Signal(str)
     ended = Signal()
 
-    def __init__(self, checkpoint: Checkpoint, dataset: Any = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, checkpoint: Checkpoint, dataset: Any = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.checkpoint = checkpoint
         self._worker: _Worker | None = _Worker(checkpoint, dataset)

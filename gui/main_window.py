@@ -68,8 +68,11 @@ SHORTCUTS = (
 
 def places_tried(message: str) -> str:
     """The places a "not available" message lists, on one line (else its first line)."""
-    places = [line.strip()[2:] for line in message.splitlines()
-              if line.strip().startswith("- ") and "turned off" not in line]
+    places = [
+        line.strip()[2:]
+        for line in message.splitlines()
+        if line.strip().startswith("- ") and "turned off" not in line
+    ]
     return "; ".join(places) if places else message.splitlines()[0] if message else "?"
 
 
@@ -85,8 +88,12 @@ class MainWindow(QMainWindow):
     """
 
     def __init__(
-        self, config: Config | None = None, *, preload: bool = True,
-        settings: QSettings | None = None, parent: QWidget | None = None,
+        self,
+        config: Config | None = None,
+        *,
+        preload: bool = True,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Backprop Studio")
@@ -153,8 +160,11 @@ class MainWindow(QMainWindow):
         self.main_split.addWidget(self.bottom_split)
         self.main_split.setStretchFactor(0, 1)
         self.main_split.setStretchFactor(1, 1)
-        for s, name in ((self.top_split, "topSplit"), (self.bottom_split, "bottomSplit"),
-                        (self.main_split, "mainSplit")):
+        for s, name in (
+            (self.top_split, "topSplit"),
+            (self.bottom_split, "bottomSplit"),
+            (self.main_split, "mainSplit"),
+        ):
             s.setObjectName(name)
             s.setChildrenCollapsible(False)
 
@@ -181,31 +191,46 @@ class MainWindow(QMainWindow):
             return window_action(self, text, slot, shortcut, tip)
 
         file_menu = self.menuBar().addMenu("&File")
-        self.save_action = action("&Save checkpoint…", lambda: self.save_checkpoint(),
-                                  "Ctrl+S", "Save the network, optimiser and history (.npz)")
+        self.save_action = action(
+            "&Save checkpoint…",
+            lambda: self.save_checkpoint(),
+            "Ctrl+S",
+            "Save the network, optimiser and history (.npz)",
+        )
         file_menu.addAction(self.save_action)
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", self.close, "Ctrl+Q", "Close the window"))
 
         run_menu = self.menuBar().addMenu("&Run")
-        self.start_pause_action = action("Start / &Pause", self.toggle_run, "Space",
-                                         "Start a run, or pause and resume it")
-        self.step_action = action("S&tep one epoch", self.step, "S",
-                                  "Train one more epoch, then pause")
+        self.start_pause_action = action(
+            "Start / &Pause", self.toggle_run, "Space", "Start a run, or pause and resume it"
+        )
+        self.step_action = action(
+            "S&tep one epoch", self.step, "S", "Train one more epoch, then pause"
+        )
         self.stop_action = action("St&op", self.stop, None, "End the run after this batch")
-        self.reset_action = action("&Reset", self.reset, "R",
-                                   "End the run, forget its network and apply every setting")
-        for a in (self.start_pause_action, self.step_action, self.stop_action,
-                  self.reset_action):
+        self.reset_action = action(
+            "&Reset", self.reset, "R", "End the run, forget its network and apply every setting"
+        )
+        for a in (self.start_pause_action, self.step_action, self.stop_action, self.reset_action):
             run_menu.addAction(a)
         run_menu.addSeparator()
-        run_menu.addAction(action("S&weep…", self.open_sweep, None,
-                                  "Train many settings in parallel and compare them"))
+        run_menu.addAction(
+            action(
+                "S&weep…", self.open_sweep, None, "Train many settings in parallel and compare them"
+            )
+        )
 
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.controls_dock.toggleViewAction())
-        view_menu.addAction(action("Clear &earlier runs", self.curves.clear_history, None,
-                                   "Remove the faded curves of earlier runs"))
+        view_menu.addAction(
+            action(
+                "Clear &earlier runs",
+                self.curves.clear_history,
+                None,
+                "Remove the faded curves of earlier runs",
+            )
+        )
 
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(action("&Keyboard shortcuts", self._show_shortcuts))
@@ -319,8 +344,9 @@ class MainWindow(QMainWindow):
 
     def download_mnist(self) -> None:
         """Fetch MNIST (with progress), then select it."""
-        self._load_ahead(self.config().replace(dataset="mnist", data_path=None),
-                         download=True, select=True)
+        self._load_ahead(
+            self.config().replace(dataset="mnist", data_path=None), download=True, select=True
+        )
 
     def use_digits(self) -> None:
         """Switch to the bundled 8x8 digits and start training on them."""
@@ -383,14 +409,16 @@ class MainWindow(QMainWindow):
         box.setText(f"This run has trained {self.run.epochs_seen} epoch(s) and is not saved.")
         box.setInformativeText("Save a checkpoint before closing?")
         box.setStandardButtons(
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel
         )
         box.setDefaultButton(QMessageBox.StandardButton.Save)
         choice = box.exec()
-        return {QMessageBox.StandardButton.Save: "save",
-                QMessageBox.StandardButton.Discard: "discard"}.get(
-            QMessageBox.StandardButton(choice), "cancel")
+        return {
+            QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard",
+        }.get(QMessageBox.StandardButton(choice), "cancel")
 
     def _shut_down(self) -> bool:
         """Stop every thread; True when all have finished within the wait."""
@@ -414,12 +442,14 @@ class MainWindow(QMainWindow):
             return
         self._load_ahead(config, download=False, fallback=config.dataset == "mnist")
 
-    def _load_ahead(self, config: Config, *, download: bool, fallback: bool = False,
-                    select: bool = False) -> None:
+    def _load_ahead(
+        self, config: Config, *, download: bool, fallback: bool = False, select: bool = False
+    ) -> None:
         if self._loader is not None and self._loader.is_running:
             return
-        loader = TrainingRun(self.bus, config, self, load_only=True, download=download,
-                             fallback=fallback)
+        loader = TrainingRun(
+            self.bus, config, self, load_only=True, download=download, fallback=fallback
+        )
         loader.loading.connect(self.progress.show_loading)
         loader.dataset_ready.connect(self._on_dataset_ready)
         loader.fell_back.connect(self._on_fell_back)
@@ -450,17 +480,17 @@ class MainWindow(QMainWindow):
 
     def _on_dataset_ready(self, dataset: Any, key: tuple) -> None:
         self._dataset, self._dataset_key = dataset, key
-        self.status.show_dataset(dataset.name, len(dataset.y_train), len(dataset.y_val),
-                                 len(dataset.y_test))
+        self.status.show_dataset(
+            dataset.name, len(dataset.y_train), len(dataset.y_val), len(dataset.y_test)
+        )
         self.status.message(f"{dataset.name} ready ({dataset.source})", 8000)
 
     def _on_fell_back(self, why: str) -> None:
         self.controls.set_dataset("digits")
         self.banner.show_message(
-            f"MNIST not found (looked in {places_tried(why)}): training on the bundled "
-            "8×8 digits.", "warning",
-            [("Download MNIST", self.download_mnist),
-             ("Choose folder…", self._choose_folder)],
+            f"MNIST not found (looked in {places_tried(why)}): training on the bundled 8×8 digits.",
+            "warning",
+            [("Download MNIST", self.download_mnist), ("Choose folder…", self._choose_folder)],
         )
 
     def _on_downloaded(self, dataset: Any) -> None:
@@ -470,8 +500,11 @@ class MainWindow(QMainWindow):
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder holding the MNIST IDX files")
         if folder:
-            self._load_ahead(self.config().replace(dataset="mnist", data_path=folder),
-                             download=False, select=True)
+            self._load_ahead(
+                self.config().replace(dataset="mnist", data_path=folder),
+                download=False,
+                select=True,
+            )
 
     # -- from the runs ----------------------------------------------------------
     def _watch(self, run: TrainingRun) -> None:
@@ -492,16 +525,23 @@ class MainWindow(QMainWindow):
     def _on_failed(self, kind: str, message: str, details: str) -> None:
         actions: list[tuple[str, Any]] = []
         if kind in ("DataError", "DatasetUnavailable"):
-            actions = [("Use the bundled 8×8 digits", self.use_digits),
-                       ("Choose folder…", self._choose_folder)]
+            actions = [
+                ("Use the bundled 8×8 digits", self.use_digits),
+                ("Choose folder…", self._choose_folder),
+            ]
         elif details:
             actions = [("Details…", lambda: self._show_details(message, details))]
         self.banner.show_message(message, "error", actions)
         self.status.message("Something went wrong: see the message above", 8000)
 
     def _show_details(self, message: str, details: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Critical, "Backprop Studio", message,
-                          QMessageBox.StandardButton.Close, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Backprop Studio",
+            message,
+            QMessageBox.StandardButton.Close,
+            self,
+        )
         box.setDetailedText(details)
         box.exec()
 
@@ -530,8 +570,10 @@ class MainWindow(QMainWindow):
 
     def _on_paused(self, ev: Paused) -> None:
         self._set_state("paused")
-        text = {"step": "Paused after one epoch (Step for another, Space to go on)",
-                "diverged": "Paused: the loss diverged"}.get(ev.reason, "Paused")
+        text = {
+            "step": "Paused after one epoch (Step for another, Space to go on)",
+            "diverged": "Paused: the loss diverged",
+        }.get(ev.reason, "Paused")
         self.status.message(f"{text} at epoch {ev.epoch + 1}, batch {ev.batch}")
 
     def _on_diverged(self, ev: Diverged) -> None:
@@ -541,9 +583,12 @@ class MainWindow(QMainWindow):
                 self.run.control.resume()
 
         self.banner.show_message(
-            f"Training diverged: {ev.message}", "warning",
-            [(f"Set lr to {ev.suggested_lr:g} and resume", lower_and_resume),
-             ("Resume as it is", lambda: self.training and self.run.control.resume())],
+            f"Training diverged: {ev.message}",
+            "warning",
+            [
+                (f"Set lr to {ev.suggested_lr:g} and resume", lower_and_resume),
+                ("Resume as it is", lambda: self.training and self.run.control.resume()),
+            ],
         )
 
     def _on_finished(self, ev: Finished) -> None:

@@ -49,9 +49,12 @@ class Settings:
         self.errors: list[SettingsError] = []
 
     def _error(self, key: str, value: Any, why: str) -> None:
-        self.errors.append(SettingsError(
-            f"settings {self.store.fileName()}: {key} = {_text(value)!r}: {why}; "
-            "using the default"))
+        self.errors.append(
+            SettingsError(
+                f"settings {self.store.fileName()}: {key} = {_text(value)!r}: {why}; "
+                "using the default"
+            )
+        )
 
     # -- the run's settings ---------------------------------------------------------
     def save_config(self, config: Config) -> None:
@@ -86,8 +89,10 @@ class Settings:
     def restore_window(self, window: QMainWindow) -> bool:
         """Put back the saved size, position and dock layout; False when there was none."""
         restored = False
-        for key, restore in (("window/geometry", window.restoreGeometry),
-                             ("window/state", lambda b: window.restoreState(b, LAYOUT_VERSION))):
+        for key, restore in (
+            ("window/geometry", window.restoreGeometry),
+            ("window/state", lambda b: window.restoreState(b, LAYOUT_VERSION)),
+        ):
             if not self.store.contains(key):
                 continue
             raw = self.store.value(key)
@@ -121,7 +126,7 @@ class Settings:
 
     @property
     def theme(self) -> str:
-        """"system", "light" or "dark"."""
+        """ "system", "light" or "dark"."""
         raw = self.store.value("view/theme", "system")
         if _text(raw) not in THEMES:
             self._error("view/theme", raw, f"choose one of {', '.join(THEMES)}")
@@ -139,6 +144,8 @@ class Settings:
         self.store.sync()
         status = self.store.status()
         if status != QSettings.Status.NoError:
-            self.errors.append(SettingsError(
-                f"settings {self.store.fileName()}: cannot be written ({status.name})"))
-
+            self.errors.append(
+                SettingsError(
+                    f"settings {self.store.fileName()}: cannot be written ({status.name})"
+                )
+            )

@@ -52,7 +52,6 @@ def _menu_of(action: QAction) -> QMenu | None:
     return next((o for o in action.associatedObjects() if isinstance(o, QMenu)), None)
 
 
-
 def _plot_writer(view: Any, plot: Any) -> Callable[[str], Any]:
     """Writes ``plot`` as it would look now: a view in a hidden tab first draws what waits."""
 
@@ -62,11 +61,13 @@ def _plot_writer(view: Any, plot: Any) -> Callable[[str], Any]:
 
     return write
 
+
 class Tools(QObject):
     """The tools of ``window`` (a MainWindow); ``settings`` None keeps nothing between runs."""
 
-    def __init__(self, window: Any, settings: QSettings | None = None, *,
-                 restore_config: bool = True) -> None:
+    def __init__(
+        self, window: Any, settings: QSettings | None = None, *, restore_config: bool = True
+    ) -> None:
         super().__init__(window)
         self.window = window
         self.settings = Settings(settings) if settings is not None else None
@@ -92,8 +93,7 @@ class Tools(QObject):
         # The dataset the person chose; a fall-back to the bundled digits is not a choice.
         self._dataset_pick = window.controls.dataset.currentData()
         window.controls.dataset.activated.connect(self._on_dataset_picked)
-        window.controls.folder_chosen.connect(lambda folder: setattr(self, "_dataset_pick",
-                                                                     folder))
+        window.controls.folder_chosen.connect(lambda folder: setattr(self, "_dataset_pick", folder))
         window.installEventFilter(self)
 
     # -- construction -----------------------------------------------------------------
@@ -119,14 +119,21 @@ class Tools(QObject):
 
     def _build_actions(self) -> None:
         w = self.window
-        self.open_action = self._action("&Open checkpoint…", lambda: self.open_checkpoint(),
-                                        "Ctrl+O", "Open a saved run: look at it or go on training")
-        self.export_action = self._action("&Export…", lambda: self.export_dialog().exec(),
-                                          "Ctrl+E", "Save the history, the confusion matrix, "
-                                          "the gallery or any plot as a file")
+        self.open_action = self._action(
+            "&Open checkpoint…",
+            lambda: self.open_checkpoint(),
+            "Ctrl+O",
+            "Open a saved run: look at it or go on training",
+        )
+        self.export_action = self._action(
+            "&Export…",
+            lambda: self.export_dialog().exec(),
+            "Ctrl+E",
+            "Save the history, the confusion matrix, the gallery or any plot as a file",
+        )
         file_menu = _menu_of(w.save_action) or w.menuBar().addMenu("&File")
         file_menu.insertAction(w.save_action, self.open_action)
-        after_save = file_menu.actions()[file_menu.actions().index(w.save_action) + 1:]
+        after_save = file_menu.actions()[file_menu.actions().index(w.save_action) + 1 :]
         file_menu.insertAction(after_save[0] if after_save else None, self.export_action)
 
         view_menu = _menu_of(w.controls_dock.toggleViewAction()) or w.menuBar().addMenu("&View")
@@ -135,14 +142,18 @@ class Tools(QObject):
                 a.triggered.connect(self.compare.clear_earlier)
         view_menu.addSeparator()
         for i, name in enumerate(TABS):
-            view_menu.addAction(self._action(f"Show {name.lower()}", lambda _=False, i=i:
-                                             self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}"))
+            view_menu.addAction(
+                self._action(
+                    f"Show {name.lower()}",
+                    lambda _=False, i=i: self.tabs.setCurrentIndex(i),
+                    f"Ctrl+{i + 1}",
+                )
+            )
         view_menu.addSeparator()
         theme_menu = view_menu.addMenu("&Theme")
         group = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
-        for choice, text in (("system", "Follow the system"), ("light", "Light"),
-                             ("dark", "Dark")):
+        for choice, text in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
             a = self._action(text, lambda _=False, c=choice: self.set_theme(c))
             a.setCheckable(True)
             group.addAction(a)
@@ -150,8 +161,14 @@ class Tools(QObject):
             self.theme_actions[choice] = a
         self.theme_actions["system"].setChecked(True)
         theme_menu.addSeparator()
-        theme_menu.addAction(self._action("Toggle light/dark", self.toggle_theme,
-                                          "Ctrl+Shift+T", "Switch between light and dark"))
+        theme_menu.addAction(
+            self._action(
+                "Toggle light/dark",
+                self.toggle_theme,
+                "Ctrl+Shift+T",
+                "Switch between light and dark",
+            )
+        )
 
     # -- theme ------------------------------------------------------------------------
     def set_theme(self, choice: str) -> None:
@@ -176,14 +193,14 @@ class Tools(QObject):
         """
         w = self.window
         if w.training:
-            w.banner.show_message("Stop or reset the run first, then open a checkpoint.",
-                                  "info")
+            w.banner.show_message("Stop or reset the run first, then open a checkpoint.", "info")
             return False
         if self._opening is not None and self._opening.is_running:
             return False
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(w, "Open checkpoint", str(w.checkpoint_dir),
-                                                  "Checkpoints (*.npz)")
+            path, _ = QFileDialog.getOpenFileName(
+                w, "Open checkpoint", str(w.checkpoint_dir), "Checkpoints (*.npz)"
+            )
             if not path:
                 return False
         try:
@@ -199,18 +216,23 @@ class Tools(QObject):
         self._dataset_pick = config.dataset
         key = dataset_key(ck.config)
         run = LoadedRun(ck, w.dataset_for(key), self)
-        run.ready.connect(lambda ds, k, started, snap: self._on_loaded(
-            Path(path), ck, ds, k, started, snap))
-        run.failed.connect(lambda msg: w.banner.show_message(
-            f"Opened {Path(path).name}, but cannot show it: {msg}", "error"))
+        run.ready.connect(
+            lambda ds, k, started, snap: self._on_loaded(Path(path), ck, ds, k, started, snap)
+        )
+        run.failed.connect(
+            lambda msg: w.banner.show_message(
+                f"Opened {Path(path).name}, but cannot show it: {msg}", "error"
+            )
+        )
         run.ended.connect(self._on_opening_ended)
         self._opening = run
         w.status.message(f"Opening {Path(path).name}…")
         run.start()
         return True
 
-    def _on_loaded(self, path: Path, ck: Checkpoint, dataset: Any, key: tuple,
-                   started: Started, snap: Snapshot) -> None:
+    def _on_loaded(
+        self, path: Path, ck: Checkpoint, dataset: Any, key: tuple, started: Started, snap: Snapshot
+    ) -> None:
         w = self.window
         if w.training:  # a run was started meanwhile: it wins
             return
@@ -223,7 +245,9 @@ class Tools(QObject):
         self._showing_loaded = True
         w.status.message(
             f"Opened {path.name}: {ck.epoch} epoch(s), best validation accuracy {best:.2%}. "
-            f"Start goes on training it.", 15000)
+            f"Start goes on training it.",
+            15000,
+        )
 
     def _on_opening_ended(self) -> None:
         self._opening = None
@@ -241,8 +265,12 @@ class Tools(QObject):
                 self.window.bus.run_reset.emit()
             return {}
         dataset, self._resume_dataset = self._resume_dataset, None
-        return {"model": ck.model, "optimizer": ck.optimizer, "history": ck.history,
-                "dataset": dataset}
+        return {
+            "model": ck.model,
+            "optimizer": ck.optimizer,
+            "history": ck.history,
+            "dataset": dataset,
+        }
 
     def shut_down(self, wait_ms: int) -> bool:
         """Stop opening a checkpoint; True when no thread of ours is left."""
@@ -255,25 +283,43 @@ class Tools(QObject):
         names = tuple(self._snapshot.class_names) if self._snapshot is not None else ()
         dataset = self._started.dataset if self._started is not None else "run"
         targets = [
-            export.Target("History, one row per epoch (CSV)", "CSV table (*.csv)",
-                          f"{dataset}-history.csv",
-                          lambda p: export.history_csv(p, w.curves.history_rows())),
-            export.Target("Confusion matrix counts (CSV)", "CSV table (*.csv)",
-                          f"{dataset}-confusion.csv",
-                          lambda p: export.confusion_csv(p, w.confusion.matrix(), names)),
-            export.Target("Gallery tiles as one sheet (PNG)", "PNG image (*.png)",
-                          f"{dataset}-gallery.png",
-                          lambda p: export.image_file(w.gallery.grab_sheet(), p)),
+            export.Target(
+                "History, one row per epoch (CSV)",
+                "CSV table (*.csv)",
+                f"{dataset}-history.csv",
+                lambda p: export.history_csv(p, w.curves.history_rows()),
+            ),
+            export.Target(
+                "Confusion matrix counts (CSV)",
+                "CSV table (*.csv)",
+                f"{dataset}-confusion.csv",
+                lambda p: export.confusion_csv(p, w.confusion.matrix(), names),
+            ),
+            export.Target(
+                "Gallery tiles as one sheet (PNG)",
+                "PNG image (*.png)",
+                f"{dataset}-gallery.png",
+                lambda p: export.image_file(w.gallery.grab_sheet(), p),
+            ),
         ]
-        for view_name, view in (("Curves", w.curves), ("W1", w.weights),
-                                ("Confusion", w.confusion), ("Health", self.health),
-                                ("Drawing", self.canvas)):
+        for view_name, view in (
+            ("Curves", w.curves),
+            ("W1", w.weights),
+            ("Confusion", w.confusion),
+            ("Health", self.health),
+            ("Drawing", self.canvas),
+        ):
             for title, plot in export.plots_in(view):
                 label = view_name if title.startswith("plot ") else f"{view_name}: {title}"
                 stem = "".join(ch if ch.isalnum() else "-" for ch in label.lower()).strip("-")
-                targets.append(export.Target(
-                    f"{label} (PNG or SVG)", export.IMAGE_FILTER, f"{dataset}-{stem}.png",
-                    _plot_writer(view, plot)))
+                targets.append(
+                    export.Target(
+                        f"{label} (PNG or SVG)",
+                        export.IMAGE_FILTER,
+                        f"{dataset}-{stem}.png",
+                        _plot_writer(view, plot),
+                    )
+                )
         dialog = export.ExportDialog(targets, w.checkpoint_dir, w)
         dialog.finished.connect(lambda _r: setattr(w, "checkpoint_dir", dialog.folder))
         return dialog
@@ -290,8 +336,9 @@ class Tools(QObject):
         self.set_theme(s.theme)
         if s.errors:
             more = f" (and {len(s.errors) - 1} more)" if len(s.errors) > 1 else ""
-            w.banner.show_message(f"Some stored settings were not usable: {s.errors[0]}{more}",
-                                  "warning")
+            w.banner.show_message(
+                f"Some stored settings were not usable: {s.errors[0]}{more}", "warning"
+            )
 
     def save_settings(self) -> None:
         """Store the run's settings, the window's layout, the folder and the theme."""

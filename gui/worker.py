@@ -315,8 +315,12 @@ class TrainingWorker(QObject):
         self.loading.emit(f"Loading {cfg.dataset}…", 0, 0)
         try:
             dataset = load_dataset(
-                cfg.dataset, cfg.data_path, val_fraction=cfg.val_fraction, seed=cfg.seed,
-                progress=self._progress, download=self._download,
+                cfg.dataset,
+                cfg.data_path,
+                val_fraction=cfg.val_fraction,
+                seed=cfg.seed,
+                progress=self._progress,
+                download=self._download,
             )
         except DataError as e:
             if not self._fallback or cfg.dataset == "digits":
@@ -387,8 +391,9 @@ class TrainingRun(QObject):
     failed = Signal(str, str, str)
     ended = Signal(object)
 
-    def __init__(self, bus: EventBus, config: Config, parent: QObject | None = None,
-                 **worker_options: Any) -> None:
+    def __init__(
+        self, bus: EventBus, config: Config, parent: QObject | None = None, **worker_options: Any
+    ) -> None:
         super().__init__(parent)
         self.bus = bus
         self.config = config
@@ -405,9 +410,14 @@ class TrainingRun(QObject):
         )
         self._thread: QThread | None = None
         self._dispatch = {
-            Started: bus.started, BatchProgress: bus.batch, EpochReport: bus.epoch,
-            HyperparameterChanged: bus.changed, Snapshot: bus.snapshot,
-            Diverged: bus.diverged, Paused: bus.paused, Resumed: bus.resumed,
+            Started: bus.started,
+            BatchProgress: bus.batch,
+            EpochReport: bus.epoch,
+            HyperparameterChanged: bus.changed,
+            Snapshot: bus.snapshot,
+            Diverged: bus.diverged,
+            Paused: bus.paused,
+            Resumed: bus.resumed,
             Finished: bus.finished,
         }
 
@@ -417,8 +427,9 @@ class TrainingRun(QObject):
         if self._thread is not None or self._worker is None:
             raise RuntimeError("a TrainingRun starts once")
         worker = self._worker
-        thread = worker_thread(worker, "training" if not self.load_only else "loading",
-                               self._on_finished)
+        thread = worker_thread(
+            worker, "training" if not self.load_only else "loading", self._on_finished
+        )
         queued = Qt.ConnectionType.QueuedConnection
         worker.event.connect(self._deliver, queued)
         worker.loading.connect(self.loading, queued)

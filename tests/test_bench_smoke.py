@@ -40,15 +40,29 @@ def test_the_floor_and_the_engine_run_every_batch_size(digits):
 
 def test_a_smoke_run_writes_results_that_the_report_reads(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(speed, "has_module", lambda name: name != "torch")
-    code = main(["--only", "speed", "--dataset", "digits", "--quick", "--reps", "1",
-                 "--results", str(tmp_path), "--name", "smoke"])
+    code = main(
+        [
+            "--only",
+            "speed",
+            "--dataset",
+            "digits",
+            "--quick",
+            "--reps",
+            "1",
+            "--results",
+            str(tmp_path),
+            "--name",
+            "smoke",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     doc = json.loads((tmp_path / "smoke.json").read_text())
     (row,) = doc["sections"]["speed"]["rows"]
     assert set(row["seconds"]) == {"trainer", "engine", "numpy", "matmul floor", "gather floor"}
     assert row["ratios"]["trainer / numpy"] == pytest.approx(
-        row["seconds"]["trainer"] / row["seconds"]["numpy"])
+        row["seconds"]["trainer"] / row["seconds"]["numpy"]
+    )
     assert "Training speed" in printed and "Targets" in printed
     targets = {t["what"]: t for t in evaluate(doc["sections"])}
     assert any(w.startswith("Trainer epoch / minimal NumPy loop") for w in targets)
@@ -62,8 +76,9 @@ def test_the_readme_table_takes_the_newest_result_of_each_section(tmp_path):
         return {"created": created, "quick": False, "dataset": "mnist", "sections": sections}
 
     older = doc("2026-01-01T00:00:00Z", {"memory": {"headless_run_mb": 1.0}, "x": {"v": 1}})
-    newer = doc("2026-01-02T00:00:00Z", {"memory": {"headless_run_mb": 2.0},
-                                         "x": {"skipped": "no data"}})
+    newer = doc(
+        "2026-01-02T00:00:00Z", {"memory": {"headless_run_mb": 2.0}, "x": {"skipped": "no data"}}
+    )
     (tmp_path / "a.json").write_text(json.dumps(newer))
     (tmp_path / "b.json").write_text(json.dumps(older))
     sections, source = merged_sections(tmp_path)

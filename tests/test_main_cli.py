@@ -17,11 +17,27 @@ SEED_LINE = re.compile(
 
 
 def test_headless_mnist_with_the_seed_settings(mnist_dir, tmp_path, capsys):
-    code = main.main([
-        "--headless", "--dataset", "mnist", "--data-path", str(mnist_dir), "--hidden", "128",
-        "--optimizer", "sgd", "--lr", "0.1", "--batch-size", "128", "--epochs", "2",
-        "-o", str(tmp_path),
-    ])
+    code = main.main(
+        [
+            "--headless",
+            "--dataset",
+            "mnist",
+            "--data-path",
+            str(mnist_dir),
+            "--hidden",
+            "128",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "0.1",
+            "--batch-size",
+            "128",
+            "--epochs",
+            "2",
+            "-o",
+            str(tmp_path),
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     lines = out.splitlines()
@@ -38,8 +54,10 @@ def test_headless_mnist_with_the_seed_settings(mnist_dir, tmp_path, capsys):
     assert ck.model.sizes == [784, 128, 10] and ck.epoch == 2
     with open(tmp_path / "history.csv", newline="") as f:
         assert [r["epoch"] for r in csv.DictReader(f)] == ["0", "1"]
-    for name, min_size in (("training_curves.png", (800, 300)),
-                           ("sample_predictions.png", (600, 400))):
+    for name, min_size in (
+        ("training_curves.png", (800, 300)),
+        ("sample_predictions.png", (600, 400)),
+    ):
         assert f"Picture: {tmp_path / name}" in lines
         assert_png(tmp_path / name, min_size)
 
@@ -53,8 +71,11 @@ def assert_png(path, min_size) -> None:
     assert not image.isNull()
     assert image.width() >= min_size[0] and image.height() >= min_size[1]
     # Not a blank page: the picture has both light background and dark ink.
-    colors = {image.pixelColor(x, y).lightness() // 64
-              for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
+    colors = {
+        image.pixelColor(x, y).lightness() // 64
+        for x in range(0, image.width(), 7)
+        for y in range(0, image.height(), 7)
+    }
     assert len(colors) >= 3
 
 

@@ -68,31 +68,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     train = sub.add_parser(
-        "train", help="train a network and report on the test set",
+        "train",
+        help="train a network and report on the test set",
         description="Train and report. Prints one line per epoch and a final report; "
         "writes model.npz, history.csv and the pictures to the output folder.",
     )
-    group = train.add_argument_group("settings (defaults: the seed's 784-128-10, sgd 0.1, "
-                                     "batch 128)")
-    group.add_argument("--preset", metavar="NAME", help="start from a named preset: "
-                       f"{', '.join(PRESETS)}; options given as well override it")
+    group = train.add_argument_group(
+        "settings (defaults: the seed's 784-128-10, sgd 0.1, batch 128)"
+    )
+    group.add_argument(
+        "--preset",
+        metavar="NAME",
+        help=f"start from a named preset: {', '.join(PRESETS)}; options given as well override it",
+    )
     for flag, metavar, name, text in OPTIONS:
         group.add_argument(flag, dest=name, metavar=metavar, help=text)
     group.add_argument("--learning-rate", dest="learning_rate", help=argparse.SUPPRESS)
     group.add_argument("--batch", dest="batch_size", help=argparse.SUPPRESS)
     out = train.add_argument_group("files")
-    out.add_argument("--resume", metavar="CHECKPOINT",
-                     help="continue the run saved in CHECKPOINT (up to --epochs in all)")
-    out.add_argument("-o", "--output", metavar="FOLDER",
-                     help="where to write model.npz, history.csv and pictures "
-                     "(default runs/<date-time>)")
+    out.add_argument(
+        "--resume",
+        metavar="CHECKPOINT",
+        help="continue the run saved in CHECKPOINT (up to --epochs in all)",
+    )
+    out.add_argument(
+        "-o",
+        "--output",
+        metavar="FOLDER",
+        help="where to write model.npz, history.csv and pictures (default runs/<date-time>)",
+    )
     out.add_argument("--no-pictures", action="store_true", help="do not draw the two PNGs")
-    ev = sub.add_parser("evaluate", help="report a checkpoint's accuracy on the test set",
-                        description="Load a checkpoint and report on its dataset's test set.")
+    ev = sub.add_parser(
+        "evaluate",
+        help="report a checkpoint's accuracy on the test set",
+        description="Load a checkpoint and report on its dataset's test set.",
+    )
     ev.add_argument("checkpoint", metavar="CHECKPOINT")
     ev.add_argument("--dataset", help="evaluate on another dataset of the same shape")
     ev.add_argument("--data-path", dest="data_path", help="folder holding the dataset's files")
     add_sweep_parser(sub)
     return parser
-
-

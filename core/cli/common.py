@@ -31,13 +31,20 @@ HISTORY_NAME = "history.csv"
 #: Exit codes: 1 a run or file failed, 2 bad arguments, 130 interrupted (as shells do).
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 #: Settings a resumed run may change; the rest define the model or its data split.
-RESUMABLE = ("learning_rate", "momentum", "batch_size", "epochs", "schedule", "min_lr_ratio",
-             "augment", "data_path")
+RESUMABLE = (
+    "learning_rate",
+    "momentum",
+    "batch_size",
+    "epochs",
+    "schedule",
+    "min_lr_ratio",
+    "augment",
+    "data_path",
+)
 #: Seconds between the safety checkpoints written while training (and always at the end).
 SAVE_EVERY_S = 5.0
 #: Test digits drawn in sample_predictions.png, and how many of them may be mistakes.
 PICTURE_SAMPLES, PICTURE_MISTAKES = 32, 8
-
 
 
 class Pictures(Protocol):
@@ -51,6 +58,7 @@ class Pictures(Protocol):
     def sweep_picture(self, path: Path, figure: SweepFigure) -> Path | None:
         """Draw a sweep's figure into ``path``; None when it could not be drawn."""
         ...
+
 
 # (flag, metavar, Config field, help); every option defaults to None so that only what was
 # typed overrides the preset or the checkpoint.
@@ -102,8 +110,7 @@ def one_line(message: str) -> str:
 
 def override(base: Config, given: dict[str, str]) -> Config:
     """``base`` with the typed options applied, each parsed and checked on its own."""
-    typed = {name: getattr(Config.from_strings({name: text}), name)
-             for name, text in given.items()}
+    typed = {name: getattr(Config.from_strings({name: text}), name) for name, text in given.items()}
     return Config.from_dict({**base.to_dict(), **typed})
 
 
@@ -113,8 +120,9 @@ def preset_config_for(name: str | None) -> Config:
     if name is None:
         return base
     if name not in PRESETS:
-        raise ConfigError(f"--preset: {name!r} is not a preset; choose one of "
-                          f"{', '.join(sorted(PRESETS))}")
+        raise ConfigError(
+            f"--preset: {name!r} is not a preset; choose one of {', '.join(sorted(PRESETS))}"
+        )
     return Config.from_dict({**base.to_dict(), **PRESETS[name].overrides})
 
 
@@ -131,8 +139,9 @@ def output_folder(given: str | None) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"--output {folder}: cannot create the folder: "
-                          f"{exc.strerror or exc}") from None
+        raise ConfigError(
+            f"--output {folder}: cannot create the folder: {exc.strerror or exc}"
+        ) from None
     return folder
 
 
@@ -146,15 +155,25 @@ def load_data(config: Config) -> Dataset:
 
         bar = bars.get(what)
         if bar is None:
-            bar = bars[what] = tqdm(total=total or None, desc=what, unit="B", unit_scale=True,
-                                    leave=False, file=sys.stderr, disable=None)
+            bar = bars[what] = tqdm(
+                total=total or None,
+                desc=what,
+                unit="B",
+                unit_scale=True,
+                leave=False,
+                file=sys.stderr,
+                disable=None,
+            )
         bar.update(done - bar.n)
 
     try:
-        return load_dataset(config.dataset, config.data_path, val_fraction=config.val_fraction,
-                            seed=config.seed, progress=progress)
+        return load_dataset(
+            config.dataset,
+            config.data_path,
+            val_fraction=config.val_fraction,
+            seed=config.seed,
+            progress=progress,
+        )
     finally:
         for bar in bars.values():
             bar.close()
-
-

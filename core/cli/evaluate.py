@@ -32,8 +32,10 @@ def evaluate_command(args: argparse.Namespace) -> int:
             f"{args.checkpoint} takes {saved.model.sizes[0]}"
         )
     arch = "-".join(map(str, saved.model.sizes))
-    print(f"Checkpoint: {args.checkpoint} ({arch} {saved.model.activation}, "
-          f"{saved.epoch} epoch(s) on {saved.config.dataset})")
+    print(
+        f"Checkpoint: {args.checkpoint} ({arch} {saved.model.activation}, "
+        f"{saved.epoch} epoch(s) on {saved.config.dataset})"
+    )
     if saved.history:
         print(_last_epoch_line(saved.history[-1]))
     report(saved.model, dataset, sys.stdout)
@@ -42,9 +44,11 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 def _last_epoch_line(row: dict[str, Any]) -> str:
     """The saved run's last validation figures; a record may lack some (a hand-made file)."""
-    figures = [f"{label}: {row[key]:.4f}" for key, label in
-               (("val_loss", "Val Loss"), ("val_acc", "Val Acc"))
-               if isinstance(row.get(key), (int, float))]
+    figures = [
+        f"{label}: {row[key]:.4f}"
+        for key, label in (("val_loss", "Val Loss"), ("val_acc", "Val Acc"))
+        if isinstance(row.get(key), (int, float))
+    ]
     return f"Last epoch: {', '.join(figures) if figures else 'no validation figures'}"
 
 
@@ -58,8 +62,12 @@ def report(model: MLP, dataset: Dataset, out: TextIO) -> dict[str, np.ndarray]:
     cm = confusion_matrix(dataset.y_test, pred, dataset.n_classes)
     names = dataset.class_names
     width = max(len(n) for n in names)
-    lines = ["=== FINAL RESULTS ===", f"Test Accuracy: {acc:.4f} ({acc * 100:.2f}%)",
-             f"Test Loss: {loss:.4f}", "Per-class accuracy:"]
+    lines = [
+        "=== FINAL RESULTS ===",
+        f"Test Accuracy: {acc:.4f} ({acc * 100:.2f}%)",
+        f"Test Loss: {loss:.4f}",
+        "Per-class accuracy:",
+    ]
     for name, a, count in zip(names, per_class_accuracy(cm), cm.sum(axis=1), strict=True):
         lines.append(f"  {name:>{width}}: {a:.4f}  ({count} images)")
     pairs = most_confused_pairs(cm, 5)
@@ -67,5 +75,3 @@ def report(model: MLP, dataset: Dataset, out: TextIO) -> dict[str, np.ndarray]:
     lines += [f"  {names[t]} -> {names[p]}: {n}" for t, p, n in pairs]
     print("\n".join(lines), file=out, flush=True)
     return {"probs": probs, "pred": pred}
-
-

@@ -52,34 +52,80 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     for flag, name, text in _AXIS_FLAGS:
         flags = (flag, "--batch-size") if name == "batch_size" else (flag,)
         what.add_argument(*flags, dest=f"axis_{name}", metavar="VALUES", help=text)
-    what.add_argument("--seeds", type=int, default=1, metavar="N",
-                      help="run every setting with N seeds (default 1)")
-    what.add_argument("--first-seed", type=int, default=0, metavar="S",
-                      help="seeds are S, S+1, ... (default 0)")
+    what.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run every setting with N seeds (default 1)",
+    )
+    what.add_argument(
+        "--first-seed", type=int, default=0, metavar="S", help="seeds are S, S+1, ... (default 0)"
+    )
     what.add_argument("--search", choices=("grid", "random"), default="grid")
-    what.add_argument("--trials", type=int, default=10, metavar="N",
-                      help="random search: number of settings to draw (default 10)")
-    what.add_argument("--search-seed", type=int, default=0, metavar="S",
-                      help="random search: seed of the draw (default 0)")
+    what.add_argument(
+        "--trials",
+        type=int,
+        default=10,
+        metavar="N",
+        help="random search: number of settings to draw (default 10)",
+    )
+    what.add_argument(
+        "--search-seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="random search: seed of the draw (default 0)",
+    )
     fixed = p.add_argument_group("fixed settings of every trial")
-    fixed.add_argument("--dataset", default="mnist",
-                       help="mnist, fashion_mnist, digits, cifar10 or a folder (mnist)")
+    fixed.add_argument(
+        "--dataset",
+        default="mnist",
+        help="mnist, fashion_mnist, digits, cifar10 or a folder (mnist)",
+    )
     fixed.add_argument("--data-path", default=None, help="explicit data folder")
     fixed.add_argument("--epochs", type=int, default=None, help="epochs per trial (10)")
-    fixed.add_argument("--set", dest="fixed", action="append", default=[], metavar="NAME=VALUE",
-                       help="any other setting, e.g. --set activation=tanh (repeatable)")
+    fixed.add_argument(
+        "--set",
+        dest="fixed",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any other setting, e.g. --set activation=tanh (repeatable)",
+    )
     run = p.add_argument_group("where and how to run")
-    run.add_argument("--jobs", type=int, default=None, metavar="N",
-                     help="trials at a time (default: one per core; dask: all workers)")
-    run.add_argument("--backend", choices=BACKENDS, default="loky",
-                     help="loky: processes here (default); dask: a Dask cluster")
-    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                     help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
+    run.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="trials at a time (default: one per core; dask: all workers)",
+    )
+    run.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="loky",
+        help="loky: processes here (default); dask: a Dask cluster",
+    )
+    run.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)",
+    )
     out = p.add_argument_group("output")
-    out.add_argument("--out", default="sweep.csv", metavar="CSV",
-                     help="results file, appended as trials finish (default sweep.csv)")
-    out.add_argument("--plot", default=None, metavar="PNG",
-                     help="heatmap or parallel-coordinates plot (default: next to the CSV)")
+    out.add_argument(
+        "--out",
+        default="sweep.csv",
+        metavar="CSV",
+        help="results file, appended as trials finish (default sweep.csv)",
+    )
+    out.add_argument(
+        "--plot",
+        default=None,
+        metavar="PNG",
+        help="heatmap or parallel-coordinates plot (default: next to the CSV)",
+    )
     out.add_argument("--no-plot", action="store_true", help="do not draw the plot")
 
 
@@ -117,8 +163,10 @@ def run_sweep_command(args: argparse.Namespace, pictures: Pictures | None = None
     sweep = Sweep(spec, args.out)
     n_settings = len(sweep.planned) // len(spec.seeds)
     where = (
-        f"Dask at {args.scheduler}" if args.backend == "dask" and args.scheduler
-        else "a local Dask cluster" if args.backend == "dask"
+        f"Dask at {args.scheduler}"
+        if args.backend == "dask" and args.scheduler
+        else "a local Dask cluster"
+        if args.backend == "dask"
         else f"{min(args.jobs or default_jobs(), max(1, len(sweep.todo)))} process(es)"
     )
     print(
@@ -135,8 +183,11 @@ def run_sweep_command(args: argparse.Namespace, pictures: Pictures | None = None
             count += 1
             print(_progress_line(count, total, result, spec.swept), flush=True)
     except KeyboardInterrupt:
-        print(f"\nInterrupted: {count} of {total} trial(s) are in {args.out}; "
-              "run the same command again to resume.", flush=True)
+        print(
+            f"\nInterrupted: {count} of {total} trial(s) are in {args.out}; "
+            "run the same command again to resume.",
+            flush=True,
+        )
         return 130
     elapsed = time.perf_counter() - start
     if sweep.todo:
@@ -163,4 +214,3 @@ def _progress_line(count: int, total: int, r: TrialResult, names: Sequence[str])
     )
     note = "" if r.status == "completed" else f"  [{r.status}: {r.message}]"
     return f"[{count:>{width}}/{total}] {setting} seed={r.seed}  {figures}{note}"
-

@@ -60,8 +60,11 @@ if TYPE_CHECKING:
 
 def train_command(args: argparse.Namespace, pictures: Pictures | None = None) -> int:
     """``train``: build the config, train with live output, write files, report."""
-    given = {name: getattr(args, name) for _, _, name, _ in OPTIONS
-             if getattr(args, name, None) is not None}
+    given = {
+        name: getattr(args, name)
+        for _, _, name, _ in OPTIONS
+        if getattr(args, name, None) is not None
+    }
     resumed = ckpt.load(args.resume) if args.resume else None
     if resumed is not None:
         fixed = sorted(set(given) - set(RESUMABLE))
@@ -78,8 +81,11 @@ def train_command(args: argparse.Namespace, pictures: Pictures | None = None) ->
     folder = output_folder(args.output)
     dataset = load_data(config)
     control = TrainingControl()
-    trainer = (resumed.trainer(dataset, control, config, snapshots=False)
-               if resumed is not None else _new_trainer(config, dataset, control))
+    trainer = (
+        resumed.trainer(dataset, control, config, snapshots=False)
+        if resumed is not None
+        else _new_trainer(config, dataset, control)
+    )
     _print_header(trainer, resumed is not None, folder)
 
     outcome = _train(trainer, control, folder)
@@ -92,13 +98,17 @@ def train_command(args: argparse.Namespace, pictures: Pictures | None = None) ->
     if pictures is not None and not args.no_pictures:
         _draw(pictures, folder, trainer, dataset, test)
     if outcome.reason == "stopped" and outcome.interrupted:
-        print(f"Stopped by Ctrl-C after {trainer.epoch} epoch(s); resume with "
-              f"--resume {path}", file=sys.stderr)
+        print(
+            f"Stopped by Ctrl-C after {trainer.epoch} epoch(s); resume with --resume {path}",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     if outcome.diverged is not None:
-        print(f"error: {outcome.diverged.message.split('. ')[0]}; the last good model is in "
-              f"{path} (continue with --resume {path} --lr {outcome.diverged.suggested_lr:g})",
-              file=sys.stderr)
+        print(
+            f"error: {outcome.diverged.message.split('. ')[0]}; the last good model is in "
+            f"{path} (continue with --resume {path} --lr {outcome.diverged.suggested_lr:g})",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     if outcome.reason == "error":
         print(f"error: {one_line(outcome.message)}", file=sys.stderr)
@@ -129,8 +139,15 @@ def _train(trainer: Trainer, control: TrainingControl, folder: Path) -> _Outcome
         for ev in trainer.run():
             if isinstance(ev, BatchProgress):
                 if bar is None:
-                    bar = tqdm(total=ev.batches, desc=f"Epoch {ev.epoch:3d}", unit="batch",
-                               leave=False, file=sys.stderr, disable=None, dynamic_ncols=True)
+                    bar = tqdm(
+                        total=ev.batches,
+                        desc=f"Epoch {ev.epoch:3d}",
+                        unit="batch",
+                        leave=False,
+                        file=sys.stderr,
+                        disable=None,
+                        dynamic_ncols=True,
+                    )
                 if bar.total != ev.batches:
                     bar.total = ev.batches
                 bar.set_postfix_str(f"loss {ev.running_loss:.4f}", refresh=False)
@@ -152,7 +169,10 @@ def _train(trainer: Trainer, control: TrainingControl, folder: Path) -> _Outcome
                 control.stop()
             elif isinstance(ev, Finished):
                 outcome.reason, outcome.message, outcome.seconds = (
-                    ev.reason, ev.message, ev.seconds)
+                    ev.reason,
+                    ev.message,
+                    ev.seconds,
+                )
     if bar is not None:
         bar.close()
     return outcome
@@ -181,8 +201,10 @@ def _stop_on_ctrl_c(control: TrainingControl, outcome: _Outcome) -> Iterator[Non
 
 def epoch_line(ev: EpochReport) -> str:
     """The seed project's per-epoch line, exactly."""
-    return (f"Epoch {ev.epoch:3d}: Train Loss: {ev.train_loss:.4f}, Train Acc: "
-            f"{ev.train_acc:.4f}, Val Loss: {ev.val_loss:.4f}, Val Acc: {ev.val_acc:.4f}")
+    return (
+        f"Epoch {ev.epoch:3d}: Train Loss: {ev.train_loss:.4f}, Train Acc: "
+        f"{ev.train_acc:.4f}, Val Loss: {ev.val_loss:.4f}, Val Acc: {ev.val_acc:.4f}"
+    )
 
 
 def _timing_line(trainer: Trainer, outcome: _Outcome) -> str:
@@ -192,19 +214,22 @@ def _timing_line(trainer: Trainer, outcome: _Outcome) -> str:
     n_train = len(trainer.dataset.y_train)
     busy = sum(n_train / e.samples_per_s for e in outcome.epochs if e.samples_per_s > 0)
     rate = n * n_train / busy if busy > 0 else 0.0
-    return (f"Training time: {outcome.seconds:.1f} s for {n} epoch(s) "
-            f"({rate:,.0f} samples/s)")
+    return f"Training time: {outcome.seconds:.1f} s for {n} epoch(s) ({rate:,.0f} samples/s)"
 
 
 def _print_header(trainer: Trainer, resumed: bool, folder: Path) -> None:
     c, ds = trainer.config, trainer.dataset
     arch = "-".join(map(str, trainer.model.sizes))
     what = f"Resuming at epoch {trainer.epoch}" if resumed else "Training"
-    print(f"{what}: {arch} {c.activation}, {c.optimizer} lr {c.learning_rate:g} "
-          f"({c.schedule}), batch {c.batch_size}, {c.epochs} epochs, seed {c.seed}"
-          + (f", augment {c.augment}" if c.augment != "none" else ""))
-    print(f"Data: {ds.name} ({len(ds.y_train)} train, {len(ds.y_val)} val, "
-          f"{len(ds.y_test)} test): {ds.source}")
+    print(
+        f"{what}: {arch} {c.activation}, {c.optimizer} lr {c.learning_rate:g} "
+        f"({c.schedule}), batch {c.batch_size}, {c.epochs} epochs, seed {c.seed}"
+        + (f", augment {c.augment}" if c.augment != "none" else "")
+    )
+    print(
+        f"Data: {ds.name} ({len(ds.y_train)} train, {len(ds.y_val)} val, "
+        f"{len(ds.y_test)} test): {ds.source}"
+    )
     print(f"Output: {folder}", flush=True)
 
 
@@ -214,8 +239,13 @@ def _new_trainer(config: Config, dataset: Dataset, control: TrainingControl) -> 
     return Trainer(config, dataset, control, snapshots=False)  # nothing here draws them
 
 
-def _draw(pictures: Pictures, folder: Path, trainer: Trainer, dataset: Dataset,
-            test: dict[str, np.ndarray]) -> None:
+def _draw(
+    pictures: Pictures,
+    folder: Path,
+    trainer: Trainer,
+    dataset: Dataset,
+    test: dict[str, np.ndarray],
+) -> None:
     """Draw the pictures; a drawing failure costs the pictures, never the run."""
     pred = test["pred"]
     rng = np.random.default_rng(trainer.config.seed)
@@ -223,14 +253,18 @@ def _draw(pictures: Pictures, folder: Path, trainer: Trainer, dataset: Dataset,
     wrong = np.flatnonzero(pred != dataset.y_test)
     mistakes = rng.permutation(wrong)[:PICTURE_MISTAKES]
     others = np.setdiff1d(np.arange(n), mistakes)
-    picked = rng.choice(others, size=min(PICTURE_SAMPLES - len(mistakes), len(others)),
-                        replace=False)
+    picked = rng.choice(
+        others, size=min(PICTURE_SAMPLES - len(mistakes), len(others)), replace=False
+    )
     idx = np.sort(np.concatenate([mistakes, picked]))
     try:
         paths = pictures.run_pictures(
-            folder, history=trainer.history, changes=trainer.changes,
+            folder,
+            history=trainer.history,
+            changes=trainer.changes,
             images=dataset.X_test[idx].reshape(len(idx), *dataset.image_shape),
-            labels=dataset.y_test[idx], predictions=pred[idx],
+            labels=dataset.y_test[idx],
+            predictions=pred[idx],
             class_names=dataset.class_names,
         )
     except Exception as exc:  # the pictures are optional; the run and its files are not

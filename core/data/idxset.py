@@ -38,8 +38,10 @@ def read_idx_set(files: dict[str, Path], class_names: tuple[str, ...] | None) ->
         top = int(max(train_labels.max(), test_labels.max()))
         if top >= MAX_CLASSES:
             where = files["train_labels" if train_labels.max() == top else "test_labels"]
-            raise DataError(f"{where}: label {top} would make {top + 1:,} classes; a folder "
-                            f"dataset may have at most {MAX_CLASSES:,}")
+            raise DataError(
+                f"{where}: label {top} would make {top + 1:,} classes; a folder "
+                f"dataset may have at most {MAX_CLASSES:,}"
+            )
         class_names = tuple(str(i) for i in range(top + 1))
     for role, labels in (("train_labels", train_labels), ("test_labels", test_labels)):
         bad = np.flatnonzero(labels >= len(class_names))

@@ -29,8 +29,22 @@ def add_outer(
     gemm = _cblas_gemm(C.dtype) if C.size >= _GEMM_MIN_SIZE else None
     if gemm is not None and _gemm_fits(C, A, B):
         (m, k), n = A.shape, B.shape[1]
-        gemm(_ROW_MAJOR, _TRANS, _NO_TRANS, k, n, m, float(alpha), A.ctypes.data, k,
-             B.ctypes.data, n, 1.0, C.ctypes.data, n)
+        gemm(
+            _ROW_MAJOR,
+            _TRANS,
+            _NO_TRANS,
+            k,
+            n,
+            m,
+            float(alpha),
+            A.ctypes.data,
+            k,
+            B.ctypes.data,
+            n,
+            1.0,
+            C.ctypes.data,
+            n,
+        )
         return
     if scratch is None:
         C += C.dtype.type(alpha) * (A.T @ B)
@@ -53,8 +67,12 @@ def _gemm_fits(C: np.ndarray, A: np.ndarray, B: np.ndarray) -> bool:
         and A.ndim == B.ndim == C.ndim == 2
         and A.shape[0] == B.shape[0]
         and C.shape == (A.shape[1], B.shape[1])
-        and A.flags.c_contiguous and B.flags.c_contiguous and C.flags.c_contiguous
-        and A.flags.aligned and B.flags.aligned and C.flags.aligned
+        and A.flags.c_contiguous
+        and B.flags.c_contiguous
+        and C.flags.c_contiguous
+        and A.flags.aligned
+        and B.flags.aligned
+        and C.flags.aligned
         and C.flags.writeable
         and not np.may_share_memory(C, A)
         and not np.may_share_memory(C, B)
@@ -98,9 +116,22 @@ def _load_gemm(code: str) -> Callable | None:
         try:
             fn = getattr(ctypes.CDLL(path), f"scipy_cblas_{code}gemm64_")
             fn.restype = None
-            fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, size, size, size, real,
-                           ctypes.c_void_p, size, ctypes.c_void_p, size, real,
-                           ctypes.c_void_p, size]
+            fn.argtypes = [
+                ctypes.c_int,
+                ctypes.c_int,
+                ctypes.c_int,
+                size,
+                size,
+                size,
+                real,
+                ctypes.c_void_p,
+                size,
+                ctypes.c_void_p,
+                size,
+                real,
+                ctypes.c_void_p,
+                size,
+            ]
             if _gemm_agrees(fn, np.float32 if code == "s" else np.float64):
                 return fn
         except (OSError, AttributeError, ctypes.ArgumentError):
@@ -112,6 +143,20 @@ def _gemm_agrees(fn: Callable, dtype: type) -> bool:
     rng = np.random.default_rng(0)
     A, B, C = (rng.random(s).astype(dtype) for s in ((5, 3), (5, 4), (3, 4)))
     expected = C - 0.5 * (A.T @ B)
-    fn(_ROW_MAJOR, _TRANS, _NO_TRANS, 3, 4, 5, -0.5, A.ctypes.data, 3, B.ctypes.data, 4,
-       1.0, C.ctypes.data, 4)
+    fn(
+        _ROW_MAJOR,
+        _TRANS,
+        _NO_TRANS,
+        3,
+        4,
+        5,
+        -0.5,
+        A.ctypes.data,
+        3,
+        B.ctypes.data,
+        4,
+        1.0,
+        C.ctypes.data,
+        4,
+    )
     return bool(np.allclose(C, expected, rtol=1e-5))

@@ -183,7 +183,10 @@ class RMSprop(Optimizer):
     slots = ("sq",)
 
     def __init__(
-        self, params: Sequence[np.ndarray], learning_rate: float, rho: float = 0.9,
+        self,
+        params: Sequence[np.ndarray],
+        learning_rate: float,
+        rho: float = 0.9,
         eps: float = 1e-8,
     ) -> None:
         super().__init__(params, learning_rate)
@@ -214,8 +217,12 @@ class Adam(Optimizer):
     slots = ("m", "v")
 
     def __init__(
-        self, params: Sequence[np.ndarray], learning_rate: float, beta1: float = 0.9,
-        beta2: float = 0.999, eps: float = 1e-8,
+        self,
+        params: Sequence[np.ndarray],
+        learning_rate: float,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
     ) -> None:
         super().__init__(params, learning_rate)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps

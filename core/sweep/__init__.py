@@ -11,5 +11,12 @@ from core.sweep.runner import Sweep, default_jobs, run_trial, run_trials
 from core.sweep.spec import Axis, SweepSpec, Trial
 
 __all__ = [
-    "Axis", "Sweep", "SweepSpec", "Trial", "default_jobs", "run_trial", "run_trials", "top_runs",
+    "Axis",
+    "Sweep",
+    "SweepSpec",
+    "Trial",
+    "default_jobs",
+    "run_trial",
+    "run_trials",
+    "top_runs",
 ]

@@ -73,9 +73,7 @@ def sweep_figure(groups: Sequence[Group]) -> SweepFigure | None:
     names = varying(groups)
     if not names:
         return None
-    if len(names) <= 2 and all(
-        len(_sorted_values(groups, n)) <= MAX_HEATMAP_VALUES for n in names
-    ):
+    if len(names) <= 2 and all(len(_sorted_values(groups, n)) <= MAX_HEATMAP_VALUES for n in names):
         return _heatmap(groups, names)
     return _parallel(groups, names)
 
@@ -157,8 +155,7 @@ def _parallel(groups: Sequence[Group], names: list[str]) -> Parallel:
     lines = []
     for g in finite:
         t = (g.val_acc - lo) / span
-        points = tuple(pos[_key(g.setting.get(n))] for n, (pos, _) in zip(names, axes,
-                                                                          strict=True))
+        points = tuple(pos[_key(g.setting.get(n))] for n, (pos, _) in zip(names, axes, strict=True))
         lines.append(((*points, t), t))
     ticks = [tuple((pos[v], _label(v)) for v in shown) for pos, shown in axes]
     ticks.append(((1.0, f"{hi:.4f}"), (0.0, f"{lo:.4f}")))

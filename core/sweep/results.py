@@ -26,8 +26,21 @@ from core.errors import DataError
 SETTING_NAMES = ("learning_rate", "hidden", "depth", "batch_size", "optimizer", "dropout")
 
 COLUMNS = (
-    "key", "dataset", *SETTING_NAMES, "seed", "status", "val_acc", "best_val_acc",
-    "val_loss", "test_acc", "test_loss", "epochs", "seconds", "message", "config", "history",
+    "key",
+    "dataset",
+    *SETTING_NAMES,
+    "seed",
+    "status",
+    "val_acc",
+    "best_val_acc",
+    "val_loss",
+    "test_acc",
+    "test_loss",
+    "epochs",
+    "seconds",
+    "message",
+    "config",
+    "history",
 )
 
 
@@ -53,11 +66,18 @@ class TrialResult:
     def to_row(self) -> dict[str, str]:
         row = {name: _text(self.setting[name]) for name in SETTING_NAMES}
         row.update(
-            key=self.key, dataset=str(self.config.get("dataset", "")), seed=str(self.seed),
-            status=self.status, val_acc=_text(self.val_acc),
-            best_val_acc=_text(self.best_val_acc), val_loss=_text(self.val_loss),
-            test_acc=_text(self.test_acc), test_loss=_text(self.test_loss),
-            epochs=str(self.epochs), seconds=f"{self.seconds:.3f}", message=self.message,
+            key=self.key,
+            dataset=str(self.config.get("dataset", "")),
+            seed=str(self.seed),
+            status=self.status,
+            val_acc=_text(self.val_acc),
+            best_val_acc=_text(self.best_val_acc),
+            val_loss=_text(self.val_loss),
+            test_acc=_text(self.test_acc),
+            test_loss=_text(self.test_loss),
+            epochs=str(self.epochs),
+            seconds=f"{self.seconds:.3f}",
+            message=self.message,
             config=json.dumps(self.config, sort_keys=True, separators=(",", ":")),
             history=json.dumps(self.history, separators=(",", ":")),
         )
@@ -68,11 +88,19 @@ class TrialResult:
         config = json.loads(row["config"])
         setting = {name: _parse_setting(name, row[name]) for name in SETTING_NAMES}
         return cls(
-            key=row["key"], setting=setting, seed=int(row["seed"]), config=config,
-            status=row["status"], val_acc=float(row["val_acc"]),
-            best_val_acc=float(row["best_val_acc"]), val_loss=float(row["val_loss"]),
-            test_acc=float(row["test_acc"]), test_loss=float(row["test_loss"]),
-            epochs=int(row["epochs"]), seconds=float(row["seconds"]), message=row["message"],
+            key=row["key"],
+            setting=setting,
+            seed=int(row["seed"]),
+            config=config,
+            status=row["status"],
+            val_acc=float(row["val_acc"]),
+            best_val_acc=float(row["best_val_acc"]),
+            val_loss=float(row["val_loss"]),
+            test_acc=float(row["test_acc"]),
+            test_loss=float(row["test_loss"]),
+            epochs=int(row["epochs"]),
+            seconds=float(row["seconds"]),
+            message=row["message"],
             history=json.loads(row["history"]),
         )
 
@@ -210,18 +238,23 @@ def summarize(results: Iterable[TrialResult]) -> list[Group]:
         members.sort(key=lambda r: r.seed)
         val = [r.val_acc for r in members]
         test = [r.test_acc for r in members]
-        out.append(Group(
-            setting=dict(members[0].setting) | _other_fields(members[0]),
-            seeds=tuple(r.seed for r in members),
-            val_acc=float(np.mean(val)), val_acc_std=_std(val),
-            best_val_acc=float(np.mean([r.best_val_acc for r in members])),
-            val_loss=_finite_mean([r.val_loss for r in members]),
-            test_acc=float(np.mean(test)), test_acc_std=_std(test),
-            seconds=float(np.mean([r.seconds for r in members])),
-            failed=sum(r.status != "completed" for r in members),
-        ))
-    out.sort(key=lambda g: (_desc(g.val_acc), _desc(g.test_acc),
-                            json.dumps(g.setting, sort_keys=True)))
+        out.append(
+            Group(
+                setting=dict(members[0].setting) | _other_fields(members[0]),
+                seeds=tuple(r.seed for r in members),
+                val_acc=float(np.mean(val)),
+                val_acc_std=_std(val),
+                best_val_acc=float(np.mean([r.best_val_acc for r in members])),
+                val_loss=_finite_mean([r.val_loss for r in members]),
+                test_acc=float(np.mean(test)),
+                test_acc_std=_std(test),
+                seconds=float(np.mean([r.seconds for r in members])),
+                failed=sum(r.status != "completed" for r in members),
+            )
+        )
+    out.sort(
+        key=lambda g: (_desc(g.val_acc), _desc(g.test_acc), json.dumps(g.setting, sort_keys=True))
+    )
     return out
 
 
@@ -255,8 +288,12 @@ def varying(groups: Sequence[Group]) -> list[str]:
 
 
 LABELS = {
-    "learning_rate": "lr", "hidden": "hidden", "depth": "depth", "batch_size": "batch",
-    "optimizer": "optimizer", "dropout": "dropout",
+    "learning_rate": "lr",
+    "hidden": "hidden",
+    "depth": "depth",
+    "batch_size": "batch",
+    "optimizer": "optimizer",
+    "dropout": "dropout",
 }
 
 
@@ -274,7 +311,12 @@ def format_table(groups: Sequence[Group]) -> str:
         return "no finished trials"
     names = varying(groups) or ["learning_rate"]
     head = [LABELS.get(n, n) for n in names] + [
-        "seeds", "val acc", "best val", "val loss", "test acc", "s/trial",
+        "seeds",
+        "val acc",
+        "best val",
+        "val loss",
+        "test acc",
+        "s/trial",
     ]
     rows = []
     for g in groups:
@@ -307,8 +349,13 @@ def top_runs(csv_path: str | os.PathLike, k: int = 5) -> list[dict[str, Any]]:
     )
     return [
         {
-            "key": r.key, "setting": dict(r.setting), "seed": r.seed, "config": dict(r.config),
-            "status": r.status, "val_acc": r.val_acc, "test_acc": r.test_acc,
+            "key": r.key,
+            "setting": dict(r.setting),
+            "seed": r.seed,
+            "config": dict(r.config),
+            "status": r.status,
+            "val_acc": r.val_acc,
+            "test_acc": r.test_acc,
             "history": list(r.history),
         }
         for r in results[: max(0, int(k))]

@@ -90,8 +90,19 @@ def run_trial(trial: Trial) -> TrialResult:
         except BackpropError as e:
             nan = math.nan
             return TrialResult(
-                trial.key, trial.setting, trial.seed, trial.config, "error",
-                nan, nan, nan, nan, nan, 0, 0.0, message=str(e),
+                trial.key,
+                trial.setting,
+                trial.seed,
+                trial.config,
+                "error",
+                nan,
+                nan,
+                nan,
+                nan,
+                nan,
+                0,
+                0.0,
+                message=str(e),
             )
 
 
@@ -121,11 +132,20 @@ def _train(trial: Trial) -> TrialResult:
         val_loss, val_acc = trainer.model.evaluate(data.X_val, data.y_val)
     test_loss, test_acc = trainer.model.evaluate(data.X_test, data.y_test)
     return TrialResult(
-        trial.key, trial.setting, trial.seed, trial.config, status,
+        trial.key,
+        trial.setting,
+        trial.seed,
+        trial.config,
+        status,
         val_acc=float(val_acc),
         best_val_acc=max([float(val_acc)] + [float(h["val_acc"]) for h in history]),
-        val_loss=float(val_loss), test_acc=float(test_acc), test_loss=float(test_loss),
-        epochs=len(history), seconds=seconds, message=message, history=history,
+        val_loss=float(val_loss),
+        test_acc=float(test_acc),
+        test_loss=float(test_loss),
+        epochs=len(history),
+        seconds=seconds,
+        message=message,
+        history=history,
     )
 
 
@@ -181,12 +201,12 @@ def run_trials(
             n_jobs = jobs or -1
         else:
             n_jobs = jobs or default_jobs()
-            stack.enter_context(
-                joblib.parallel_config(backend="loky", inner_max_num_threads=1)
-            )
+            stack.enter_context(joblib.parallel_config(backend="loky", inner_max_num_threads=1))
         parallel = joblib.Parallel(
             n_jobs=min(n_jobs, len(trials)) if n_jobs > 0 else n_jobs,
-            return_as="generator_unordered", batch_size=1, pre_dispatch="2*n_jobs",
+            return_as="generator_unordered",
+            batch_size=1,
+            pre_dispatch="2*n_jobs",
         )
         yield from parallel(joblib.delayed(run_trial)(t) for t in trials)
 
@@ -209,10 +229,14 @@ def _dask_client(scheduler: str | None, jobs: int | None) -> Iterator[Any]:
             stack.callback(client.close)
             _ship_code(client)
         else:
-            cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=jobs or default_jobs(), threads_per_worker=1, processes=True,
-                dashboard_address=None,
-            ))
+            cluster = stack.enter_context(
+                distributed.LocalCluster(
+                    n_workers=jobs or default_jobs(),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+            )
             client = distributed.Client(cluster)
             stack.callback(client.close)
         yield client
@@ -278,4 +302,3 @@ class Sweep:
         """This sweep's results in the CSV (earlier runs included)."""
         keys = {t.key for t in self.planned}
         return [r for r in self.file.read() if r.key in keys]
-

@@ -193,8 +193,9 @@ class SweepSpec:
         default = _setting_of(self.base)
         if self.search == "grid":
             combos = itertools.product(*(a.values for a in self.axes))
-            return [default | dict(zip([a.name for a in self.axes], c, strict=True))
-                    for c in combos]
+            return [
+                default | dict(zip([a.name for a in self.axes], c, strict=True)) for c in combos
+            ]
         rng = np.random.default_rng(self.search_seed)
         seen: dict[str, dict[str, Any]] = {}
         for _ in range(self.trials * 50):
@@ -217,4 +218,3 @@ class SweepSpec:
                 trial = Trial(setting, seed, config, self.data_seed)
                 trials.setdefault(trial.key, trial)
         return list(trials.values())
-

@@ -66,15 +66,24 @@ class Checkpoint:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def trainer(
-        self, dataset: Dataset, control: TrainingControl | None = None,
-        config: Config | None = None, **options: Any,
+        self,
+        dataset: Dataset,
+        control: TrainingControl | None = None,
+        config: Config | None = None,
+        **options: Any,
     ) -> Trainer:
         """A Trainer that continues this run (optionally with a changed ``config``)."""
         from core.training.trainer import Trainer
 
         return Trainer(
-            config or self.config, dataset, control, model=self.model,
-            optimizer=self.optimizer, history=self.history, changes=self.changes, **options,
+            config or self.config,
+            dataset,
+            control,
+            model=self.model,
+            optimizer=self.optimizer,
+            history=self.history,
+            changes=self.changes,
+            **options,
         )
 
 
@@ -114,12 +123,18 @@ def save(
         "epoch": len(history),
         "step": step,
         "model": {
-            "sizes": list(model.sizes), "activation": model.activation, "init": model.init,
-            "dropout": model.dropout, "l2": model.l2, "dtype": model.dtype.name,
+            "sizes": list(model.sizes),
+            "activation": model.activation,
+            "init": model.init,
+            "dropout": model.dropout,
+            "l2": model.l2,
+            "dtype": model.dtype.name,
         },
         "optimizer": {
-            "name": optimizer.name, "learning_rate": optimizer.learning_rate,
-            "t": int(optimizer.t), "slots": list(optimizer.slots),
+            "name": optimizer.name,
+            "learning_rate": optimizer.learning_rate,
+            "t": int(optimizer.t),
+            "slots": list(optimizer.slots),
         },
     }
     arrays: dict[str, np.ndarray] = {
@@ -149,8 +164,9 @@ def _write_atomic(path: Path, arrays: dict[str, np.ndarray]) -> Path:
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise CheckpointError(f"{path}: cannot write the checkpoint: {exc.strerror or exc}") \
-            from None
+        raise CheckpointError(
+            f"{path}: cannot write the checkpoint: {exc.strerror or exc}"
+        ) from None
     return path
 
 
@@ -217,8 +233,7 @@ def _read_entry(path: Path, npz: Any, key: str) -> np.ndarray:
             ) from None
         raise CheckpointError(f"{path}: entry {key!r} is corrupt ({exc})") from None
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise CheckpointError(f"{path}: entry {key!r} is truncated or corrupt ({exc})") \
-            from None
+        raise CheckpointError(f"{path}: entry {key!r} is truncated or corrupt ({exc})") from None
     except MemoryError:
         raise CheckpointError(f"{path}: entry {key!r} is too large to load") from None
     if not isinstance(entry, np.ndarray):
@@ -239,8 +254,10 @@ def _check_claimed_size(path: Path, npz: Any, key: str) -> None:
     names = npz.zip.namelist()
     info = npz.zip.getinfo(f"{key}.npy" if f"{key}.npy" in names else key)
     if info.file_size > max(info.compress_size, 1) * _MAX_INFLATION:
-        raise CheckpointError(f"{path}: entry {key!r} claims {info.file_size:,} bytes, more "
-                              f"than its {info.compress_size:,} stored bytes can hold")
+        raise CheckpointError(
+            f"{path}: entry {key!r} claims {info.file_size:,} bytes, more "
+            f"than its {info.compress_size:,} stored bytes can hold"
+        )
     try:
         with npz.zip.open(info) as f:
             if f.read(6) != b"\x93NUMPY":
@@ -252,11 +269,12 @@ def _check_claimed_size(path: Path, npz: Any, key: str) -> None:
             elif version == (2, 0):
                 shape, _, dtype = np.lib.format.read_array_header_2_0(f)
             else:
-                raise CheckpointError(f"{path}: entry {key!r} uses .npy format {version}, "
-                                      "which checkpoints are never written in")
+                raise CheckpointError(
+                    f"{path}: entry {key!r} uses .npy format {version}, "
+                    "which checkpoints are never written in"
+                )
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise CheckpointError(f"{path}: entry {key!r} is truncated or corrupt ({exc})") \
-            from None
+        raise CheckpointError(f"{path}: entry {key!r} is truncated or corrupt ({exc})") from None
     if dtype.hasobject:
         return  # refused as pickled data when it is read
     claimed = math.prod(shape) * dtype.itemsize
@@ -279,8 +297,10 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
         raise fail("entry 'format_version' is not an integer")
     version = int(version_arr)
     if version > FORMAT_VERSION:
-        raise fail(f"format version {version} is newer than this program reads "
-                   f"({FORMAT_VERSION}); update Backprop Studio to open it")
+        raise fail(
+            f"format version {version} is newer than this program reads "
+            f"({FORMAT_VERSION}); update Backprop Studio to open it"
+        )
     if version < 1:
         raise fail(f"format version {version} is not valid")
     meta = _read_meta(arrays["meta"], fail)
@@ -291,23 +311,37 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
         raise fail(f"config: {exc}") from None
     m, o = meta["model"], meta["optimizer"]
     sizes = m.get("sizes")
-    if (not isinstance(sizes, list) or len(sizes) < 2
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)):
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) < 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)
+    ):
         raise fail(f"model sizes {sizes!r} are not a list of layer widths")
     for i in range(len(sizes) - 1):  # before the model is built: its size comes from here
         w = arrays.get(f"param.W{i + 1}")
         if w is None or w.shape != (sizes[i], sizes[i + 1]):
-            raise fail(f"entry 'param.W{i + 1}' has shape {getattr(w, 'shape', None)}; the "
-                       f"model {'-'.join(map(str, sizes))} needs {(sizes[i], sizes[i + 1])}")
-    for name, value in (("optimizer t", o.get("t", 0)), ("step", meta.get("step", 0)),
-                        ("optimizer learning_rate", o.get("learning_rate", 0.0))):
+            raise fail(
+                f"entry 'param.W{i + 1}' has shape {getattr(w, 'shape', None)}; the "
+                f"model {'-'.join(map(str, sizes))} needs {(sizes[i], sizes[i + 1])}"
+            )
+    for name, value in (
+        ("optimizer t", o.get("t", 0)),
+        ("step", meta.get("step", 0)),
+        ("optimizer learning_rate", o.get("learning_rate", 0.0)),
+    ):
         if not _is_number(value) or not math.isfinite(value) or value < 0:
             raise fail(f"meta field {name!r} is {value!r}, not a number >= 0")
     try:
         dtype = np.dtype(m["dtype"])
-        model = MLP(sizes, activation=m["activation"], init=m["init"],
-                    dropout=float(m["dropout"]), l2=float(m["l2"]), dtype=dtype,
-                    seed=config.seed)
+        model = MLP(
+            sizes,
+            activation=m["activation"],
+            init=m["init"],
+            dropout=float(m["dropout"]),
+            l2=float(m["l2"]),
+            dtype=dtype,
+            seed=config.seed,
+        )
     except (ConfigError, KeyError, TypeError, ValueError, OverflowError, MemoryError) as exc:
         raise fail(f"model description is not valid ({exc})") from None
     if not isinstance(o.get("name"), str) or o["name"] not in OPTIMIZERS:
@@ -322,15 +356,18 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
             expected[f"opt.{slot}.{i}"] = p.shape
     extra = sorted(set(arrays) - set(expected) - {"format_version", "meta"})
     if extra:
-        raise fail(f"unexpected entr{'y' if len(extra) == 1 else 'ies'} "
-                   f"{', '.join(map(repr, extra))}")
+        raise fail(
+            f"unexpected entr{'y' if len(extra) == 1 else 'ies'} {', '.join(map(repr, extra))}"
+        )
     for key, shape in expected.items():
         if key not in arrays:
             raise fail(f"missing entry {key!r}")
         a = arrays[key]
         if a.shape != shape:
-            raise fail(f"entry {key!r} has shape {a.shape}; the model "
-                       f"{'-'.join(map(str, sizes))} needs {shape}")
+            raise fail(
+                f"entry {key!r} has shape {a.shape}; the model "
+                f"{'-'.join(map(str, sizes))} needs {shape}"
+            )
         if a.dtype != dtype:
             raise fail(f"entry {key!r} has dtype {a.dtype}; expected {dtype}")
         if not np.isfinite(a).all():
@@ -343,14 +380,30 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
     optimizer.learning_rate = float(o.get("learning_rate", config.learning_rate))
     history = meta["history"]
     return Checkpoint(
-        config=config, model=model, optimizer=optimizer, history=history,
-        changes=meta["changes"], epoch=len(history), step=int(meta.get("step", 0)), meta=meta,
+        config=config,
+        model=model,
+        optimizer=optimizer,
+        history=history,
+        changes=meta["changes"],
+        epoch=len(history),
+        step=int(meta.get("step", 0)),
+        meta=meta,
     )
 
 
 #: Figures of an epoch record that the views and reports compute with.
-_HISTORY_NUMBERS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "learning_rate",
-                    "batch_size", "seconds", "samples_per_s", "step")
+_HISTORY_NUMBERS = (
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "learning_rate",
+    "batch_size",
+    "seconds",
+    "samples_per_s",
+    "step",
+)
 
 
 def _read_meta(arr: np.ndarray, fail: Any) -> dict[str, Any]:
@@ -364,8 +417,13 @@ def _read_meta(arr: np.ndarray, fail: Any) -> dict[str, Any]:
         raise fail("entry 'meta' nests too deeply to be a checkpoint's description") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise fail("entry 'meta' does not describe a Backprop Studio checkpoint")
-    for key, kind in (("config", dict), ("history", list), ("changes", list),
-                      ("model", dict), ("optimizer", dict)):
+    for key, kind in (
+        ("config", dict),
+        ("history", list),
+        ("changes", list),
+        ("model", dict),
+        ("optimizer", dict),
+    ):
         if not isinstance(meta.get(key), kind):
             raise fail(f"meta field {key!r} is missing or not a {kind.__name__}")
     for i, row in enumerate(meta["history"]):

@@ -173,8 +173,9 @@ class TrainingControl:
         with self._cond:
             if self._paused and not self._stop:
                 self._cond.wait_for(
-                    lambda: not self._paused or self._stop or bool(self._calls)
-                    or bool(self._pending),
+                    lambda: (
+                        not self._paused or self._stop or bool(self._calls) or bool(self._pending)
+                    ),
                     timeout,
                 )
             return not self._stop

@@ -174,6 +174,13 @@ class Finished:
 
 
 Event = (
-    Started | BatchProgress | EpochReport | HyperparameterChanged | Snapshot | Diverged
-    | Paused | Resumed | Finished
+    Started
+    | BatchProgress
+    | EpochReport
+    | HyperparameterChanged
+    | Snapshot
+    | Diverged
+    | Paused
+    | Resumed
+    | Finished
 )

@@ -16,8 +16,17 @@ from typing import Any
 from core.errors import CheckpointError
 
 COLUMNS = (
-    "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "learning_rate", "batch_size",
-    "architecture", "seconds", "samples_per_s", "step",
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "learning_rate",
+    "batch_size",
+    "architecture",
+    "seconds",
+    "samples_per_s",
+    "step",
 )
 
 
@@ -35,6 +44,5 @@ def write_history_csv(path: str | os.PathLike, history: Sequence[dict[str, Any]]
                 writer.writerow(row)
         tmp.replace(path)
     except OSError as exc:
-        raise CheckpointError(f"{path}: cannot write the history: {exc.strerror or exc}") \
-            from None
+        raise CheckpointError(f"{path}: cannot write the history: {exc.strerror or exc}") from None
     return path

@@ -50,12 +50,15 @@ def most_confused_pairs(cm: np.ndarray, k: int = 5) -> list[tuple[int, int, int]
     np.fill_diagonal(off, 0)
     order = np.argsort(-off, axis=None, kind="stable")[:k]
     rows, cols = np.unravel_index(order, off.shape)
-    return [(int(r), int(c), int(off[r, c])) for r, c in zip(rows, cols, strict=True)
-            if off[r, c] > 0]
+    return [
+        (int(r), int(c), int(off[r, c])) for r, c in zip(rows, cols, strict=True) if off[r, c] > 0
+    ]
 
 
 def misclassified_by_confidence(
-    probs: np.ndarray, y_true: np.ndarray, limit: int | None = None,
+    probs: np.ndarray,
+    y_true: np.ndarray,
+    limit: int | None = None,
     pred: np.ndarray | None = None,
 ) -> np.ndarray:
     """Indices of the wrong predictions, most confident mistake first (at most ``limit``).
@@ -70,7 +73,9 @@ def misclassified_by_confidence(
 
 
 def least_confident_correct(
-    probs: np.ndarray, y_true: np.ndarray, per_class: int = 10,
+    probs: np.ndarray,
+    y_true: np.ndarray,
+    per_class: int = 10,
     pred: np.ndarray | None = None,
 ) -> np.ndarray:
     """For each class, the ``per_class`` right answers with the lowest probability on it.
@@ -113,8 +118,10 @@ def dead_unit_fraction(model: MLP, X: np.ndarray, tol: float = 1e-6) -> tuple[fl
     passes no information forward and gets (almost) no gradient back: it is dead.
     """
     return _dead_fractions(
-        [(A.max(axis=0), A.min(axis=0)) if A.shape[0] else None
-         for A in hidden_activations(model, X)],
+        [
+            (A.max(axis=0), A.min(axis=0)) if A.shape[0] else None
+            for A in hidden_activations(model, X)
+        ],
         tol,
     )
 
@@ -126,9 +133,7 @@ def _dead_fractions(
 
     ``None`` (no sample rows) counts every unit as dead, as a spread of 0 would.
     """
-    return tuple(
-        1.0 if r is None else float(np.mean(r[0] - r[1] <= tol)) for r in ranges
-    )
+    return tuple(1.0 if r is None else float(np.mean(r[0] - r[1] <= tol)) for r in ranges)
 
 
 @dataclass(frozen=True)
@@ -192,7 +197,11 @@ def evaluate_set(
             hidden_sample[lo:hi] = hidden[-1][sample[lo:hi] - start]
     correct = int(np.count_nonzero(pred == y))
     return SetEvaluation(
-        total / max(n, 1), correct / max(n, 1), probs, pred, _dead_fractions(ranges, tol),
+        total / max(n, 1),
+        correct / max(n, 1),
+        probs,
+        pred,
+        _dead_fractions(ranges, tol),
         hidden_sample,
     )
 

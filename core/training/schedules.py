@@ -26,8 +26,9 @@ MIN_FACTOR = 1e-6
 def lr_factor(schedule: str, epoch: int, epochs: int, min_lr_ratio: float) -> float:
     """The multiplier of the base rate at ``epoch`` (0-based) of a run of ``epochs``."""
     if schedule not in SCHEDULES:
-        raise ConfigError(f"schedule: {schedule!r} is not allowed; choose one of "
-                          f"{', '.join(SCHEDULES)}")
+        raise ConfigError(
+            f"schedule: {schedule!r} is not allowed; choose one of {', '.join(SCHEDULES)}"
+        )
     epochs = max(int(epochs), 1)
     epoch = min(max(int(epoch), 0), epochs - 1)
     if schedule == "constant":

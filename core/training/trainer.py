@@ -130,8 +130,10 @@ class _Saved:
 
 def _copy_arrays(src: list[np.ndarray], dst: list[np.ndarray] | None) -> list[np.ndarray]:
     """Copy ``src`` into ``dst`` when the shapes match (no allocation), else into new arrays."""
-    if dst is None or len(dst) != len(src) or any(
-        d.shape != s.shape or d.dtype != s.dtype for d, s in zip(dst, src, strict=True)
+    if (
+        dst is None
+        or len(dst) != len(src)
+        or any(d.shape != s.shape or d.dtype != s.dtype for d, s in zip(dst, src, strict=True))
     ):
         return [s.copy() for s in src]
     for d, s in zip(dst, src, strict=True):
@@ -166,8 +168,12 @@ class Trainer:
         if model is None:
             model = MLP(
                 (dataset.n_features, *config.hidden, dataset.n_classes),
-                activation=config.activation, init=config.init, dropout=config.dropout,
-                l2=config.l2, dtype=config.dtype, seed=config.seed,
+                activation=config.activation,
+                init=config.init,
+                dropout=config.dropout,
+                l2=config.l2,
+                dtype=config.dtype,
+                seed=config.seed,
             )
         elif model.sizes[0] != dataset.n_features or model.sizes[-1] != dataset.n_classes:
             raise ConfigError(
@@ -179,8 +185,14 @@ class Trainer:
                 config.optimizer, model.params, config.learning_rate, config.momentum
             )
         # A model or optimiser handed in (a checkpoint, the seed's API) is the truth.
-        actual = {"hidden": model.hidden, "activation": model.activation, "dtype": model.dtype.name,
-                  "dropout": model.dropout, "l2": model.l2, "optimizer": optimizer.name}
+        actual = {
+            "hidden": model.hidden,
+            "activation": model.activation,
+            "dtype": model.dtype.name,
+            "dropout": model.dropout,
+            "l2": model.l2,
+            "optimizer": optimizer.name,
+        }
         if any(getattr(config, k) != v for k, v in actual.items()):
             config = config.replace(**actual)
         self.config = config
@@ -218,8 +230,15 @@ class Trainer:
         paused_before = self._paused_s
         ds = self.dataset
         yield Started(
-            ds.name, len(ds.y_train), len(ds.y_val), len(ds.y_test), tuple(ds.image_shape),
-            tuple(ds.class_names), tuple(self.model.sizes), self.config.to_dict(), self.epoch,
+            ds.name,
+            len(ds.y_train),
+            len(ds.y_val),
+            len(ds.y_test),
+            tuple(ds.image_shape),
+            tuple(ds.class_names),
+            tuple(self.model.sizes),
+            self.config.to_dict(),
+            self.epoch,
         )
         reason, message = "completed", ""
         try:
@@ -232,8 +251,9 @@ class Trainer:
         except BackpropError as exc:
             reason, message = "error", str(exc)
         except Exception as exc:
-            yield self._finished("error", t_start, paused_before,
-                                 f"internal error: {type(exc).__name__}: {exc}")
+            yield self._finished(
+                "error", t_start, paused_before, f"internal error: {type(exc).__name__}: {exc}"
+            )
             raise
         yield self._finished(reason, t_start, paused_before, message)
 
@@ -288,8 +308,15 @@ class Trainer:
             correct += right
             busy = time.perf_counter() - t0 - (self._paused_s - paused0)
             yield BatchProgress(
-                e, batch, batch + 1 + sampler.batches_left(pos), self.step, loss,
-                loss_sum / seen, self.learning_rate, self.batch_size, tuple(model.sizes),
+                e,
+                batch,
+                batch + 1 + sampler.batches_left(pos),
+                self.step,
+                loss,
+                loss_sum / seen,
+                self.learning_rate,
+                self.batch_size,
+                tuple(model.sizes),
                 seen / busy if busy > 0 else 0.0,
             )
             batch += 1
@@ -313,9 +340,17 @@ class Trainer:
         self.history.append(row)
         self.epoch = e + 1
         yield EpochReport(
-            e, row["train_loss"], row["train_acc"], row["val_loss"], row["val_acc"],
-            self.learning_rate, self.batch_size, tuple(model.sizes), seconds,
-            row["samples_per_s"], self.step,
+            e,
+            row["train_loss"],
+            row["train_acc"],
+            row["val_loss"],
+            row["val_acc"],
+            self.learning_rate,
+            self.batch_size,
+            tuple(model.sizes),
+            seconds,
+            row["samples_per_s"],
+            self.step,
         )
         if self._snapshots:
             yield self._snapshot(e, val)
@@ -388,7 +423,7 @@ class Trainer:
 
     def _resize(self, widths: tuple[int | None, ...]) -> None:
         hidden = self.model.hidden
-        if len(widths) > len(hidden) and any(w is not None for w in widths[len(hidden):]):
+        if len(widths) > len(hidden) and any(w is not None for w in widths[len(hidden) :]):
             raise TrainingError(
                 f"hidden: the network has {len(hidden)} hidden layer(s); cannot resize layer "
                 f"{len(widths) - 1} (add layers with Reset)"
@@ -414,8 +449,7 @@ class Trainer:
 
     def _scheduled_lr(self, epoch: int) -> float:
         c = self.config
-        return schedules.learning_rate(c.learning_rate, c.schedule, epoch, c.epochs,
-                                       c.min_lr_ratio)
+        return schedules.learning_rate(c.learning_rate, c.schedule, epoch, c.epochs, c.min_lr_ratio)
 
     def _augmenter(self) -> Callable[..., np.ndarray] | None:
         if self.config.augment == "none":
@@ -449,8 +483,10 @@ class Trainer:
             self.step,
             list(self.model.sizes),
             _copy_arrays(self.model.params, spare.params if spare else None),
-            {s: _copy_arrays(a, spare.state.get(s) if spare else None)
-             for s, a in opt.state.items()},
+            {
+                s: _copy_arrays(a, spare.state.get(s) if spare else None)
+                for s, a in opt.state.items()
+            },
             opt.t,
         )
 
@@ -495,14 +531,17 @@ class Trainer:
     # -- pictures of the model ----------------------------------------------------
     def snapshot(self, epoch: int | None = None) -> Snapshot:
         """A :class:`Snapshot` of the model now, on the validation set (copies throughout)."""
-        return self._snapshot(self.epoch - 1 if epoch is None else epoch,
-                              self._evaluate_validation(for_snapshot=True))
+        return self._snapshot(
+            self.epoch - 1 if epoch is None else epoch, self._evaluate_validation(for_snapshot=True)
+        )
 
     def _evaluate_validation(self, for_snapshot: bool) -> SetEvaluation:
         """One pass over the validation set: the epoch's figures, and its Snapshot's if asked."""
         ds = self.dataset
         return evaluate_set(
-            self.model, ds.X_val, ds.y_val,
+            self.model,
+            ds.X_val,
+            ds.y_val,
             dead_rows=DEAD_UNIT_SAMPLE if for_snapshot else 0,
             sample=sample_rows(len(ds.y_val)) if for_snapshot else None,
         )
@@ -511,10 +550,12 @@ class Trainer:
         ds, model = self.dataset, self.model
         probs, pred = val.probs, val.pred
         cm = confusion_matrix(ds.y_val, pred, ds.n_classes)
-        idx = np.concatenate([
-            misclassified_by_confidence(probs, ds.y_val, SNAPSHOT_MISTAKES, pred),
-            least_confident_correct(probs, ds.y_val, SNAPSHOT_NEAR_MISSES, pred),
-        ])
+        idx = np.concatenate(
+            [
+                misclassified_by_confidence(probs, ds.y_val, SNAPSHOT_MISTAKES, pred),
+                least_confident_correct(probs, ds.y_val, SNAPSHOT_NEAR_MISSES, pred),
+            ]
+        )
         params = tuple(frozen(p) for p in model.params)
         return Snapshot(
             epoch,

@@ -45,9 +45,7 @@ class Banner(QFrame):
         self._layout.addWidget(self._close)
         self.hide()
 
-    def show_message(
-        self, text: str, level: str = "info", actions: Sequence[Action] = ()
-    ) -> None:
+    def show_message(self, text: str, level: str = "info", actions: Sequence[Action] = ()) -> None:
         """Show ``text`` (replacing any earlier message) with one button per action."""
         if level not in LEVELS:
             raise ValueError(f"banner level {level!r}: use one of {', '.join(LEVELS)}")

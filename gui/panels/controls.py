@@ -40,13 +40,20 @@ DATASETS = (
 FOLDER_ITEM = "Folder…"
 
 OPTIMIZER_NAMES = {
-    "sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "rmsprop": "RMSprop",
+    "sgd": "SGD",
+    "momentum": "Momentum",
+    "nesterov": "Nesterov",
+    "rmsprop": "RMSprop",
     "adam": "Adam",
 }
 #: A learning rate that works for each optimiser; offered when the optimiser changes.
 OPTIMIZER_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "rmsprop": 0.001, "adam": 0.001}
-ACTIVATION_NAMES = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "sigmoid": "Sigmoid",
-                    "tanh": "Tanh"}
+ACTIVATION_NAMES = {
+    "relu": "ReLU",
+    "leaky_relu": "Leaky ReLU",
+    "sigmoid": "Sigmoid",
+    "tanh": "Tanh",
+}
 AUGMENT_NAMES = {"none": "None", "shift": "Shifts (±2 px)", "affine": "Affine + elastic"}
 
 LR_MIN, LR_MAX, LR_STEPS_PER_DECADE = 1e-4, 1.0, 100
@@ -187,8 +194,9 @@ class ControlPanel(QWidget):
         self.hidden.committed.connect(lambda v: self._live("hidden", v))
         self.depth = QSpinBox()
         self.depth.setRange(1, DEPTH_MAX)
-        self.depth.setToolTip("Number of hidden layers, each as wide as the hidden size. "
-                              "Applies to the next run.")
+        self.depth.setToolTip(
+            "Number of hidden layers, each as wide as the hidden size. Applies to the next run."
+        )
         self.activation = QComboBox()
         for key in ACTIVATIONS:
             self.activation.addItem(ACTIVATION_NAMES.get(key, key), key)
@@ -243,16 +251,21 @@ class ControlPanel(QWidget):
         f.addRow("Epochs", self.epochs)
         f.addRow("Seed", self.seed)
 
-        self.start_button = self._button("Start", "Start a new run with these settings (Space)",
-                                         self.start_clicked)
-        self.pause_button = self._button("Pause", "Pause or resume the run (Space)",
-                                         self.pause_clicked)
-        self.step_button = self._button("Step", "Train exactly one more epoch, then pause (S)",
-                                        self.step_clicked)
-        self.stop_button = self._button("Stop", "End the run after the current batch",
-                                        self.stop_clicked)
+        self.start_button = self._button(
+            "Start", "Start a new run with these settings (Space)", self.start_clicked
+        )
+        self.pause_button = self._button(
+            "Pause", "Pause or resume the run (Space)", self.pause_clicked
+        )
+        self.step_button = self._button(
+            "Step", "Train exactly one more epoch, then pause (S)", self.step_clicked
+        )
+        self.stop_button = self._button(
+            "Stop", "End the run after the current batch", self.stop_clicked
+        )
         self.reset_button = self._button(
-            "Reset", "End the run, forget its network and apply every setting (R)",
+            "Reset",
+            "End the run, forget its network and apply every setting (R)",
             self.reset_clicked,
         )
         self.start_button.setObjectName("startButton")
@@ -390,15 +403,23 @@ class ControlPanel(QWidget):
         waiting = []
         if self._state in ("running", "paused", "loading") and self._valid():
             now, then = self.config(), self._applied
-            names = {"dataset": "dataset", "augment": "augmentation", "activation": "activation",
-                     "optimizer": "optimiser", "epochs": "epochs", "seed": "seed"}
-            waiting = [label for name, label in names.items()
-                       if getattr(now, name) != getattr(then, name)]
+            names = {
+                "dataset": "dataset",
+                "augment": "augmentation",
+                "activation": "activation",
+                "optimizer": "optimiser",
+                "epochs": "epochs",
+                "seed": "seed",
+            }
+            waiting = [
+                label for name, label in names.items() if getattr(now, name) != getattr(then, name)
+            ]
             if len(now.hidden) != len(then.hidden):
                 waiting.append("layers")
         self.note.setText(
             f"Next run: new {', '.join(waiting)} (press Reset or Stop, then Start)."
-            if waiting else ""
+            if waiting
+            else ""
         )
         self.note.setVisible(bool(waiting))
 

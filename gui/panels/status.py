@@ -206,9 +206,7 @@ class StatusLine:
         self.bar.showMessage(text, timeout_ms)
 
     def show_dataset(self, name: str, n_train: int, n_val: int, n_test: int) -> None:
-        self.dataset.setText(
-            f"{name}: {n_train:,} train · {n_val:,} val · {n_test:,} test"
-        )
+        self.dataset.setText(f"{name}: {n_train:,} train · {n_val:,} val · {n_test:,} test")
 
     def _on_started(self, ev: Started) -> None:
         self._best = 0.0

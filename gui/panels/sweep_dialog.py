@@ -223,8 +223,9 @@ class SweepDialog(QDialog):
 
     def spec(self) -> SweepSpec:
         """The sweep the fields describe (raises ConfigError naming a bad field)."""
-        base = self.base.replace(dataset=self.dataset.currentText().strip(),
-                                 epochs=self.epochs.value())
+        base = self.base.replace(
+            dataset=self.dataset.currentText().strip(), epochs=self.epochs.value()
+        )
         axes = tuple(Axis.parse(name, edit.text()) for name, edit in self.values.items())
         return SweepSpec(base, axes, seeds=tuple(range(self.seeds.value())))
 
@@ -245,7 +246,9 @@ class SweepDialog(QDialog):
         skipped = len(self.results)
         self.status.setText(
             f"{self.planned} trial(s); {skipped} already in {self.csv_path.name}, "
-            f"running {len(sweep.todo)}…" if skipped else f"Running {self.planned} trial(s)…"
+            f"running {len(sweep.todo)}…"
+            if skipped
+            else f"Running {self.planned} trial(s)…"
         )
         self._refresh()
         scheduler = self.scheduler.text().strip() or None
@@ -315,8 +318,8 @@ class SweepDialog(QDialog):
         finished = len(self.results)
         self.status.setText(
             f"Done: {finished} of {self.planned} trial(s) in {self.csv_path}."
-            if finished >= self.planned else
-            f"Stopped: {finished} of {self.planned} trial(s) in {self.csv_path}; "
+            if finished >= self.planned
+            else f"Stopped: {finished} of {self.planned} trial(s) in {self.csv_path}; "
             "Start again with the same CSV to resume."
         )
 
@@ -362,7 +365,13 @@ class SweepDialog(QDialog):
         groups = summarize(self.results)
         names = varying(groups) or ["learning_rate"]
         heads = [LABELS.get(n, n) for n in names] + [
-            "seeds", "val acc", "± std", "best val", "val loss", "test acc", "s/trial",
+            "seeds",
+            "val acc",
+            "± std",
+            "best val",
+            "val loss",
+            "test acc",
+            "s/trial",
         ]
         self.table.setSortingEnabled(False)
         self.table.clear()
@@ -372,8 +381,12 @@ class SweepDialog(QDialog):
         for row, g in enumerate(groups):
             cells = [format_value(g.setting.get(n)) for n in names] + [
                 f"{len(g.seeds)}" + (f" ({g.failed} failed)" if g.failed else ""),
-                f"{g.val_acc:.4f}", f"{g.val_acc_std:.4f}", f"{g.best_val_acc:.4f}",
-                f"{g.val_loss:.4f}", f"{g.test_acc:.4f}", f"{g.seconds:.2f}",
+                f"{g.val_acc:.4f}",
+                f"{g.val_acc_std:.4f}",
+                f"{g.best_val_acc:.4f}",
+                f"{g.val_loss:.4f}",
+                f"{g.test_acc:.4f}",
+                f"{g.seconds:.2f}",
             ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)

@@ -56,8 +56,9 @@ def render_run_pictures(
     folder = Path(folder)
     return [
         training_curves(folder / "training_curves.png", history, changes),
-        sample_predictions(folder / "sample_predictions.png", images, labels, predictions,
-                           class_names),
+        sample_predictions(
+            folder / "sample_predictions.png", images, labels, predictions, class_names
+        ),
     ]
 
 
@@ -81,16 +82,26 @@ def training_curves(
         step = max(1, math.ceil(len(history) / 10))  # whole epochs on the axis
         plot.getAxis("bottom").setTickSpacing(step, step)
         # Loss falls and accuracy rises, so the free corner is top-right or bottom-right.
-        legend = plot.addLegend(offset=(-10, -10) if key == "acc" else (-10, 10),
-                                labelTextColor="#222")
+        legend = plot.addLegend(
+            offset=(-10, -10) if key == "acc" else (-10, 10), labelTextColor="#222"
+        )
         legend.setBrush(pg.mkBrush(255, 255, 255, 200))
         for name, color in (("train", TRAIN_COLOR), ("val", VAL_COLOR)):
             values = np.array([r[f"{name}_{key}"] for r in history], dtype=float)
-            plot.plot(epochs, values, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
-                      symbolBrush=color, symbolPen=None, name=name)
+            plot.plot(
+                epochs,
+                values,
+                pen=pg.mkPen(color, width=2),
+                symbol="o",
+                symbolSize=5,
+                symbolBrush=color,
+                symbolPen=None,
+                name=name,
+            )
         for x in marks:
-            plot.addItem(pg.InfiniteLine(x, angle=90, pen=pg.mkPen(
-                CHANGE_COLOR, width=1, style=_dash())))
+            plot.addItem(
+                pg.InfiniteLine(x, angle=90, pen=pg.mkPen(CHANGE_COLOR, width=1, style=_dash()))
+            )
     return _export(win, path)
 
 
@@ -203,8 +214,10 @@ def _draw_heatmap(plot: Any, fig: Heatmap, ink: str, paper: str) -> None:
             label = f"{m:.4f}"
             if fig.spread and math.isfinite(float(fig.std[i, j])):
                 label += f"<br>± {float(fig.std[i, j]):.4f}"
-            text = pg.TextItem(html=f"<div style='color:{text_colour};text-align:center'>"
-                               f"{label}</div>", anchor=(0.5, 0.5))
+            text = pg.TextItem(
+                html=f"<div style='color:{text_colour};text-align:center'>{label}</div>",
+                anchor=(0.5, 0.5),
+            )
             text.setPos(j + 0.5, y + 0.5)
             plot.addItem(text)
     bottom, left = plot.getAxis("bottom"), plot.getAxis("left")
@@ -228,12 +241,15 @@ def _draw_parallel(plot: Any, fig: Parallel, ink: str, paper: str) -> None:
     xs = np.arange(n, dtype=float)
     for k, (points, t) in enumerate(fig.lines):
         best = k == len(fig.lines) - 1
-        plot.plot(xs, np.asarray(points, float),
-                  pen=pg.mkPen(_accuracy_colour(t), width=4 if best else 2))
+        plot.plot(
+            xs, np.asarray(points, float), pen=pg.mkPen(_accuracy_colour(t), width=4 if best else 2)
+        )
     for x, ticks in enumerate(fig.ticks):
         for pos, label in ticks:
-            text = pg.TextItem(html=f"<span style='color:{ink};background:{paper}'>"
-                               f"&nbsp;{label}&nbsp;</span>", anchor=(1.0, 0.5))
+            text = pg.TextItem(
+                html=f"<span style='color:{ink};background:{paper}'>&nbsp;{label}&nbsp;</span>",
+                anchor=(1.0, 0.5),
+            )
             text.setPos(x - 0.03, pos)
             plot.addItem(text)
     plot.hideAxis("left")

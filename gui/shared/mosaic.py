@@ -33,7 +33,7 @@ def mosaic(tiles: np.ndarray, rows: int, cols: int, gap: int = GAP) -> np.ndarra
     padded = np.full((rows * cols, h + gap, w + gap), np.nan, dtype=np.float32)
     padded[:n, :h, :w] = tiles
     grid = padded.reshape(rows, cols, h + gap, w + gap).transpose(0, 2, 1, 3)
-    return grid.reshape(rows * (h + gap), cols * (w + gap))[:-gap or None, :-gap or None]
+    return grid.reshape(rows * (h + gap), cols * (w + gap))[: -gap or None, : -gap or None]
 
 
 def prepare(snap: Snapshot) -> dict[str, np.ndarray]:

@@ -53,8 +53,13 @@ class DrawBudget(QObject):
     next time a view asks for the stretch.
     """
 
-    def __init__(self, share: float = BUDGET_SHARE, period_ms: int = BUDGET_PERIOD_MS,
-                 max_stretch: float = MAX_STRETCH, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        share: float = BUDGET_SHARE,
+        period_ms: int = BUDGET_PERIOD_MS,
+        max_stretch: float = MAX_STRETCH,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.share = share
         self.max_stretch = max_stretch
@@ -120,8 +125,14 @@ class Latest(QObject):
     when it is shown.
     """
 
-    def __init__(self, draw: Callable[[Any], None], delay_ms: int, min_gap_ms: int = 0,
-                 parent: QObject | None = None, budget: DrawBudget | None = None) -> None:
+    def __init__(
+        self,
+        draw: Callable[[Any], None],
+        delay_ms: int,
+        min_gap_ms: int = 0,
+        parent: QObject | None = None,
+        budget: DrawBudget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._draw = draw
         self._value: Any = _NOTHING
@@ -197,8 +208,11 @@ def cache_static_parts(plot: pg.PlotItem) -> None:
     cached, an unchanged axis costs one pixmap copy when the plot repaints. An
     export draws them afresh (``gui.export``).
     """
-    cached = [plot.getAxis(name) for name in ("left", "bottom", "right", "top")
-              if plot.getAxis(name).isVisible()]
+    cached = [
+        plot.getAxis(name)
+        for name in ("left", "bottom", "right", "top")
+        if plot.getAxis(name).isVisible()
+    ]
     if plot.legend is not None:
         cached.append(plot.legend)
     for item in cached:

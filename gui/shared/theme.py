@@ -46,7 +46,7 @@ _DARK = {
 
 
 def system_scheme() -> str:
-    """"dark" when the platform says so, else "light"."""
+    """ "dark" when the platform says so, else "light"."""
     scheme = QGuiApplication.styleHints().colorScheme()
     return "dark" if scheme == Qt.ColorScheme.Dark else "light"
 
@@ -58,8 +58,11 @@ def palette_for(scheme: str) -> QPalette:
     if scheme == "dark":
         for role, colour in _DARK.items():
             pal.setColor(QPalette.ColorGroup.All, role, colour)
-        for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText,
-                     QPalette.ColorRole.ButtonText):
+        for role in (
+            QPalette.ColorRole.Text,
+            QPalette.ColorRole.WindowText,
+            QPalette.ColorRole.ButtonText,
+        ):
             pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 120))
     return pal
 
@@ -99,7 +102,7 @@ class Theme(QObject):
 
     @property
     def scheme(self) -> str:
-        """"light" or "dark": what is on screen."""
+        """ "light" or "dark": what is on screen."""
         return self._applied
 
     def set_choice(self, choice: str) -> None:

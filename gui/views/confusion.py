@@ -90,8 +90,9 @@ class _CellCounts(pg.GraphicsObject):
                 a = to_screen.map(QPointF(c, t))
                 b = to_screen.map(QPointF(c + 1, t + 1))
                 p.setPen(light if self.light[t, c] else dark)
-                p.drawText(QRectF(a, b).normalized(), Qt.AlignmentFlag.AlignCenter,
-                           self.labels[t, c])
+                p.drawText(
+                    QRectF(a, b).normalized(), Qt.AlignmentFlag.AlignCenter, self.labels[t, c]
+                )
         p.restore()
 
 
@@ -144,8 +145,12 @@ class ConfusionView(QWidget):
         self._acc.addItem(self._acc_bars)
 
         self._scale = pg.ColorBarItem(
-            values=(0, 1), colorMap=cm.SEQUENTIAL, interactive=False, width=12,
-            colorMapMenu=False, label="count",
+            values=(0, 1),
+            colorMap=cm.SEQUENTIAL,
+            interactive=False,
+            width=12,
+            colorMapMenu=False,
+            label="count",
         )
         self._scale.setImageItem(self._image)
         self._glw.addItem(self._scale, row=0, col=2)
@@ -290,8 +295,10 @@ class ConfusionView(QWidget):
             if i < len(pairs):
                 t, p, n = pairs[i]
                 b.setText(f"{self._name(t)} → {self._name(p)} ({n})")
-                b.setToolTip(f"Show the {n} validation images of {self._name(t)} "
-                             f"predicted as {self._name(p)}")
+                b.setToolTip(
+                    f"Show the {n} validation images of {self._name(t)} "
+                    f"predicted as {self._name(p)}"
+                )
                 b.setProperty("pair", (t, p))
             b.setVisible(i < len(pairs))
 

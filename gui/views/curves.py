@@ -106,7 +106,7 @@ class _LogAxis(pg.AxisItem):
     def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:
         if not self.logMode:
             return super().tickStrings(values, scale, spacing)
-        return [f"{10.0 ** v:.3g}" for v in values]
+        return [f"{10.0**v:.3g}" for v in values]
 
 
 def step_up(v: float) -> float:
@@ -129,8 +129,14 @@ def step_down(v: float) -> float:
 
 def _epoch_line(plot: pg.PlotItem, colour: QColor, symbol: str, name: str) -> pg.PlotDataItem:
     """A per-epoch curve: a line with a marker at every epoch."""
-    return plot.plot(pen=pg.mkPen(colour, width=2), symbol=symbol, symbolSize=5,
-                     symbolBrush=colour, symbolPen=None, name=name)
+    return plot.plot(
+        pen=pg.mkPen(colour, width=2),
+        symbol=symbol,
+        symbolSize=5,
+        symbolBrush=colour,
+        symbolPen=None,
+        name=name,
+    )
 
 
 def _plot(title: str, y_label: str, log_y: bool = False) -> pg.PlotWidget:
@@ -155,7 +161,9 @@ class CurvesView(QWidget):
         self._acc_w = _plot("Accuracy", "accuracy (%)")
         # One legend serves both plots: they share colours, and the accuracy plot is short.
         self._loss_w.getPlotItem().addLegend(
-            offset=(-10, 10), labelTextSize="8pt", verSpacing=-6,
+            offset=(-10, 10),
+            labelTextSize="8pt",
+            verSpacing=-6,
             brush=pg.mkBrush(128, 128, 128, 40),
         )
         self._acc_w.getPlotItem().setXLink(self._loss_w.getPlotItem())
@@ -303,8 +311,10 @@ class CurvesView(QWidget):
             x, y = self._buffers[name].data()
             if x.size:
                 spans["x"].append(float(x[-1]))
-                spans["loss" if name.endswith("loss") else "acc"] += [float(y.min()),
-                                                                      float(y.max())]
+                spans["loss" if name.endswith("loss") else "acc"] += [
+                    float(y.min()),
+                    float(y.max()),
+                ]
         for name, x_max, y_min, y_max in self._faded_bounds:
             spans["x"].append(x_max)
             spans["loss" if name.endswith("loss") else "acc"] += [y_min, y_max]
@@ -367,8 +377,7 @@ class CurvesView(QWidget):
         self._mark(ev.epoch, ev.batch, change_label(ev), cm.MARKER)
 
     def _on_diverged(self, ev: Diverged) -> None:
-        self._mark(ev.epoch, ev.batch, f"diverged at lr {format_value(ev.learning_rate)}",
-                   cm.WRONG)
+        self._mark(ev.epoch, ev.batch, f"diverged at lr {format_value(ev.learning_rate)}", cm.WRONG)
 
     def _mark(self, epoch: int, batch: int, label: str, colour: QColor) -> None:
         """A labelled vertical line on both plots, before batch ``batch`` of ``epoch``."""
@@ -398,9 +407,16 @@ class CurvesView(QWidget):
         self._marked += 1
         lines = [
             pg.InfiniteLine(
-                pos=x, angle=90, pen=pen, label=label,
-                labelOpts={"position": height, "color": colour, "anchors": [(0, 0.5), (0, 0.5)],
-                           "fill": pg.mkBrush(128, 128, 128, 40)},
+                pos=x,
+                angle=90,
+                pen=pen,
+                label=label,
+                labelOpts={
+                    "position": height,
+                    "color": colour,
+                    "anchors": [(0, 0.5), (0, 0.5)],
+                    "fill": pg.mkBrush(128, 128, 128, 40),
+                },
             ),
             pg.InfiniteLine(pos=x, angle=90, pen=pen),
         ]
@@ -412,8 +428,12 @@ class CurvesView(QWidget):
         """Draw a run from its history rows (epoch, train/val loss and accuracy), faded."""
         x = np.array([r["epoch"] + 1.0 for r in rows])
         drawn = False
-        for name, scale in (("train_loss", 1.0), ("val_loss", 1.0),
-                            ("train_acc", 100.0), ("val_acc", 100.0)):
+        for name, scale in (
+            ("train_loss", 1.0),
+            ("val_loss", 1.0),
+            ("train_acc", 100.0),
+            ("val_acc", 100.0),
+        ):
             y = np.array([float(r[name]) * scale for r in rows])
             ok = np.isfinite(y) & ((y > 0) if scale == 1.0 else True)
             if ok.any():
@@ -426,8 +446,9 @@ class CurvesView(QWidget):
         # Added through the PlotItem so the copy follows the log axis too.
         # The first faded curve names them all in the legend.
         first = name == "train_loss" and all(b[0] != name for b in self._faded_bounds)
-        copy = pg.PlotDataItem(x, y, pen=pg.mkPen(cm.FADED, width=1.5),
-                               name="earlier runs" if first else None)
+        copy = pg.PlotDataItem(
+            x, y, pen=pg.mkPen(cm.FADED, width=1.5), name="earlier runs" if first else None
+        )
         copy.setZValue(-10)
         self._plot_of[name].addItem(copy)
         self._faded.append((self._plot_of[name], copy))

@@ -157,8 +157,9 @@ class CanvasView(QWidget):
 
         self._framed_w, self._framed_item = _image_box("what the network sees")
         self._framed_item.setLevels((0.0, 1.0))
-        self._framed_w.setToolTip("Your drawing framed like the training images: cropped, "
-                                  "scaled and centred")
+        self._framed_w.setToolTip(
+            "Your drawing framed like the training images: cropped, scaled and centred"
+        )
         self._sal_w, self._sal_item = _image_box("saliency")
         self._sal_item.setColorMap(cm.DIVERGING)
         self._sal_w.setToolTip("Gradient of the predicted class's score for each pixel")
@@ -259,8 +260,9 @@ class CanvasView(QWidget):
         self._timer.stop()
         ink = self.area.ink()
         grey = len(self._shape) == 2
-        self._framed = (to_shape(ink, self._shape) if grey
-                        else np.zeros(self._shape[:2], dtype=np.float32))
+        self._framed = (
+            to_shape(ink, self._shape) if grey else np.zeros(self._shape[:2], dtype=np.float32)
+        )
         self._framed_item.setImage(self._framed, autoLevels=False)
         self._probs, self._saliency = None, None
         model = self._inference_model()
@@ -277,9 +279,7 @@ class CanvasView(QWidget):
             if self.saliency_button.isChecked():
                 grad = model.input_gradient(x, best)[0]
                 self._saliency = grad.reshape(self._framed.shape)
-            self._show_answer(
-                f"It reads <b>{self._names[best]}</b> ({self._probs[best]:.0%} sure)"
-            )
+            self._show_answer(f"It reads <b>{self._names[best]}</b> ({self._probs[best]:.0%} sure)")
         self._draw_bars()
         self._draw_saliency()
         if self._probs is not None:

@@ -134,8 +134,9 @@ def paint_tile(
         colour = cm.CORRECT if c == t else cm.WRONG if c == pr else cm.NEUTRAL
         h = max(1, round(float(probs[c]) * bars.height()))
         p.setBrush(colour)
-        p.drawRect(round(bars.x() + c * step + 1), bars.bottom() - h + 1,
-                   max(1, round(step) - 2), h)
+        p.drawRect(
+            round(bars.x() + c * step + 1), bars.bottom() - h + 1, max(1, round(step) - 2), h
+        )
     p.setPen(pal.color(QPalette.ColorRole.Mid))
     p.drawLine(bars.x(), bars.bottom() + 1, bars.right(), bars.bottom() + 1)
     # Underline the true and predicted classes' slots: visible even at probability ~0.
@@ -169,8 +170,10 @@ class _TileModel(QAbstractListModel):
             return i
         if role == Qt.ItemDataRole.ToolTipRole:
             s = self.samples
-            return (f"validation #{int(s.snap.sample_index[i])}\n{s.caption(i)}\n"
-                    f"{s.conf[i]:.1%} sure of {s.name(int(s.pred[i]))}")
+            return (
+                f"validation #{int(s.snap.sample_index[i])}\n{s.caption(i)}\n"
+                f"{s.conf[i]:.1%} sure of {s.name(int(s.pred[i]))}"
+            )
         return None
 
 
@@ -184,8 +187,14 @@ class _TileDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        paint_tile(painter, option.rect, self._model.samples, index.data(Qt.ItemDataRole.UserRole),
-                   option.palette, selected)
+        paint_tile(
+            painter,
+            option.rect,
+            self._model.samples,
+            index.data(Qt.ItemDataRole.UserRole),
+            option.palette,
+            selected,
+        )
 
 
 class _Picture(QLabel):
@@ -229,10 +238,14 @@ class _Picture(QLabel):
         if self._image is None:
             return
         side = max(1, min(self.width(), self.height()))
-        self.setPixmap(QPixmap.fromImage(self._image).scaled(
-            side, side, Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.FastTransformation,
-        ))
+        self.setPixmap(
+            QPixmap.fromImage(self._image).scaled(
+                side,
+                side,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation,
+            )
+        )
 
 
 class GalleryView(QWidget):
@@ -361,8 +374,9 @@ class GalleryView(QWidget):
         try:
             for k, i in enumerate(self._samples.order.tolist()):
                 r, c = divmod(k, cols)
-                paint_tile(p, QRect(c * TILE_W, r * TILE_H, TILE_W, TILE_H), self._samples, i,
-                           pal, False)
+                paint_tile(
+                    p, QRect(c * TILE_W, r * TILE_H, TILE_W, TILE_H), self._samples, i, pal, False
+                )
             if n == 0:
                 p.setPen(pal.color(QPalette.ColorRole.Text))
                 p.drawText(sheet.rect(), Qt.AlignmentFlag.AlignCenter, "no tiles")
@@ -441,7 +455,8 @@ class GalleryView(QWidget):
         self._big.set_image(s.qimage(i))
         top = np.argsort(-s.probs[i])[:3]
         self._detail_text.setText(
-            "probabilities: " + " · ".join(f"{s.name(int(c))} {s.probs[i][c]:.1%}" for c in top)
+            "probabilities: "
+            + " · ".join(f"{s.name(int(c))} {s.probs[i][c]:.1%}" for c in top)
             + f"<br>saliency: how each pixel moves the score of “{s.name(p)}”: red pixels "
             "raise it, blue ones lower it."
         )

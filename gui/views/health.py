@@ -37,8 +37,21 @@ from gui.shared.bus import EventBus
 from gui.shared.pacing import Latest, cache_static_parts
 
 #: One colour per class (and per layer): ten well-separated hues.
-PALETTE = [QColor(c) for c in ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                               "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")]
+PALETTE = [
+    QColor(c)
+    for c in (
+        "#1f77b4",
+        "#ff7f0e",
+        "#2ca02c",
+        "#d62728",
+        "#9467bd",
+        "#8c564b",
+        "#e377c2",
+        "#7f7f7f",
+        "#bcbd22",
+        "#17becf",
+    )
+]
 HOVER_PX = 8  # how near the mouse a point must be to count as hovered, in pixels
 INSET = 84  # side of the hovered digit's picture
 #: Delay between a snapshot's arrival and its drawing (the last of the snapshot views).
@@ -61,8 +74,10 @@ def _plot(title: str, left: str, log_y: bool = False) -> pg.PlotWidget:
 
 def colour_key(names: list[str]) -> str:
     """HTML: a coloured square before each name, in the palette's order."""
-    return " ".join(f"<span style='color:{PALETTE[i % len(PALETTE)].name()}'>■</span>&nbsp;{n}"
-                    for i, n in enumerate(names))
+    return " ".join(
+        f"<span style='color:{PALETTE[i % len(PALETTE)].name()}'>■</span>&nbsp;{n}"
+        for i, n in enumerate(names)
+    )
 
 
 class HealthView(QWidget):
@@ -70,8 +85,9 @@ class HealthView(QWidget):
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._norms_w = _plot("Weight ‖W‖ (solid) and gradient (dashed) norms", "L2 norm",
-                              log_y=True)
+        self._norms_w = _plot(
+            "Weight ‖W‖ (solid) and gradient (dashed) norms", "L2 norm", log_y=True
+        )
         self._norms_w.setLabel("bottom", "epoch")
         self._dead_w = _plot("Dead units per hidden layer (constant output)", "dead (%)")
         self._dead_w.setLabel("bottom", "epoch")
@@ -80,20 +96,29 @@ class HealthView(QWidget):
         self._hist_w.setLabel("bottom", "weight value")
         self._pca_w = _plot("Last hidden layer, PCA of validation digits", "PC 2")
         self._pca_w.setLabel("bottom", "PC 1")
-        self._hist_w.getPlotItem().addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-8,
-                                             brush=pg.mkBrush(128, 128, 128, 40))
+        self._hist_w.getPlotItem().addLegend(
+            offset=(-5, 5), labelTextSize="8pt", verSpacing=-8, brush=pg.mkBrush(128, 128, 128, 40)
+        )
         self._layer_key = QLabel("")
-        self._layer_key.setToolTip("Colour of each layer in the norm and dead-unit plots "
-                                   "(hidden layer n is the output of layer n)")
+        self._layer_key.setToolTip(
+            "Colour of each layer in the norm and dead-unit plots "
+            "(hidden layer n is the output of layer n)"
+        )
         self._class_key = QLabel(colour_key([str(c) for c in range(len(PALETTE))]))
         self._class_key.setToolTip("Colour of each class in the PCA map")
-        self._norms_w.setToolTip("A layer whose gradient norm is far below the others' "
-                                 "learns slowly (vanishing gradients)")
-        self._dead_w.setToolTip("Units whose output is the same for every validation image "
-                                "pass nothing on and get no gradient back")
+        self._norms_w.setToolTip(
+            "A layer whose gradient norm is far below the others' "
+            "learns slowly (vanishing gradients)"
+        )
+        self._dead_w.setToolTip(
+            "Units whose output is the same for every validation image "
+            "pass nothing on and get no gradient back"
+        )
         self._hist_w.setToolTip("How far the weights have moved from where they started")
-        self._pca_w.setToolTip("Each dot is a validation digit, placed by what the last hidden "
-                               "layer makes of it. Hover a dot to see the digit.")
+        self._pca_w.setToolTip(
+            "Each dot is a validation digit, placed by what the last hidden "
+            "layer makes of it. Hover a dot to see the digit."
+        )
 
         self.layer_box = QComboBox()
         self.layer_box.setToolTip("Which layer's weights the histogram shows")
@@ -118,12 +143,18 @@ class HealthView(QWidget):
         self._inset.hide()
         self._pca_w.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
-        self._hist_now = self._hist_w.plot(stepMode="center", fillLevel=0, name="now",
-                                           pen=pg.mkPen(cm.TRAIN, width=1.5),
-                                           brush=pg.mkBrush(31, 119, 180, 70))
-        self._hist_first = self._hist_w.plot(stepMode="center", name="first snapshot",
-                                             pen=pg.mkPen(cm.VAL, width=1.5,
-                                                          style=Qt.PenStyle.DashLine))
+        self._hist_now = self._hist_w.plot(
+            stepMode="center",
+            fillLevel=0,
+            name="now",
+            pen=pg.mkPen(cm.TRAIN, width=1.5),
+            brush=pg.mkBrush(31, 119, 180, 70),
+        )
+        self._hist_first = self._hist_w.plot(
+            stepMode="center",
+            name="first snapshot",
+            pen=pg.mkPen(cm.VAL, width=1.5, style=Qt.PenStyle.DashLine),
+        )
 
         hist_box = QVBoxLayout()
         row = QHBoxLayout()
@@ -216,8 +247,11 @@ class HealthView(QWidget):
             return
         image = np.asarray(self._images[i]).reshape(self._shape)
         pix = QPixmap.fromImage(cm.to_qimage(image)).scaled(
-            INSET, INSET, Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.FastTransformation)
+            INSET,
+            INSET,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.FastTransformation,
+        )
         self._inset_picture.setPixmap(pix)
         self._inset_text.setText(f"label {self._name(int(self._labels[i]))}")
         self._inset.adjustSize()
@@ -242,12 +276,16 @@ class HealthView(QWidget):
         for l in range(len(self._dead)):
             self._dead[l].append(snap.dead_fraction[l] if l < len(snap.dead_fraction) else np.nan)
         ex = snap.extras
-        now = [(ex[f"hist_counts_{l}"], ex[f"hist_edges_{l}"]) for l in range(1, n_layers + 1)
-               if f"hist_counts_{l}" in ex]
+        now = [
+            (ex[f"hist_counts_{l}"], ex[f"hist_edges_{l}"])
+            for l in range(1, n_layers + 1)
+            if f"hist_counts_{l}" in ex
+        ]
         if len(now) == n_layers:
             self._hists_now = now
             if not self._hists_first or any(
-                    a[0].size != b[0].size for a, b in zip(now, self._hists_first, strict=False)):
+                a[0].size != b[0].size for a, b in zip(now, self._hists_first, strict=False)
+            ):
                 self._hists_first = now
                 self._first_epoch = snap.epoch + 1
         if "pca" in ex:
@@ -293,14 +331,29 @@ class HealthView(QWidget):
         norms, dead = self._norms_w.getPlotItem(), self._dead_w.getPlotItem()
         for l in range(n_layers):
             c = PALETTE[l % len(PALETTE)]
-            self._weight_items.append(norms.plot(pen=pg.mkPen(c, width=2), symbol="o",
-                                                 symbolSize=4, symbolBrush=c, symbolPen=None))
-            self._grad_items.append(norms.plot(pen=pg.mkPen(c, width=1.5,
-                                                            style=Qt.PenStyle.DashLine)))
+            self._weight_items.append(
+                norms.plot(
+                    pen=pg.mkPen(c, width=2),
+                    symbol="o",
+                    symbolSize=4,
+                    symbolBrush=c,
+                    symbolPen=None,
+                )
+            )
+            self._grad_items.append(
+                norms.plot(pen=pg.mkPen(c, width=1.5, style=Qt.PenStyle.DashLine))
+            )
         for l in range(n_hidden):
             c = PALETTE[l % len(PALETTE)]
-            self._dead_items.append(dead.plot(pen=pg.mkPen(c, width=2), symbol="o", symbolSize=4,
-                                              symbolBrush=c, symbolPen=None))
+            self._dead_items.append(
+                dead.plot(
+                    pen=pg.mkPen(c, width=2),
+                    symbol="o",
+                    symbolSize=4,
+                    symbolBrush=c,
+                    symbolPen=None,
+                )
+            )
         self._layer_key.setText(colour_key([f"layer {l + 1}" for l in range(n_layers)]))
         self.layer_box.blockSignals(True)
         self.layer_box.clear()

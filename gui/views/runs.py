@@ -34,8 +34,18 @@ from core.training.events import EpochReport, Finished, Started
 from gui.shared.bus import EventBus
 from gui.views.curves import CurvesView, format_value
 
-COLUMNS = ("Run", "Data", "Network", "Activation", "Optimiser", "Learn rate", "Batch",
-           "Epochs", "Best val acc", "Ended")
+COLUMNS = (
+    "Run",
+    "Data",
+    "Network",
+    "Activation",
+    "Optimiser",
+    "Learn rate",
+    "Batch",
+    "Epochs",
+    "Best val acc",
+    "Ended",
+)
 
 
 @dataclass
@@ -60,22 +70,33 @@ class RunRecord:
     network: str = ""
 
     def cells(self) -> list[str]:
-        best = ("—" if self.best_epoch < 0
-                else f"{self.best_val_acc:.2%} (epoch {self.best_epoch + 1})")
+        best = (
+            "—" if self.best_epoch < 0 else f"{self.best_val_acc:.2%} (epoch {self.best_epoch + 1})"
+        )
         run = self.label or (
             f"{self.number}" + (f" (from epoch {self.first_epoch})" if self.first_epoch else "")
         )
         network = self.network or format_value(self.architecture)
-        return [run, self.dataset, network, self.activation,
-                self.optimizer, format_value(float(self.learning_rate)), str(self.batch_size),
-                str(self.epochs), best, self.ended]
+        return [
+            run,
+            self.dataset,
+            network,
+            self.activation,
+            self.optimizer,
+            format_value(float(self.learning_rate)),
+            str(self.batch_size),
+            str(self.epochs),
+            best,
+            self.ended,
+        ]
 
 
 class CompareView(QWidget):
     """The runs of this session: their settings, best accuracy and curves."""
 
-    def __init__(self, bus: EventBus, curves: CurvesView | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, bus: EventBus, curves: CurvesView | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.curves = curves if curves is not None else CurvesView(bus)
         self._runs: list[RunRecord] = []
@@ -92,13 +113,17 @@ class CompareView(QWidget):
         header.setStretchLastSection(False)
         rows = self.table.verticalHeader().defaultSectionSize()
         self.table.setMinimumHeight(header.sizeHint().height() + 4 * rows + 6)
-        self.table.setToolTip("Every run of this session: its settings (learning rate and batch "
-                              "as they are now) and its best validation accuracy")
+        self.table.setToolTip(
+            "Every run of this session: its settings (learning rate and batch "
+            "as they are now) and its best validation accuracy"
+        )
         self.clear_button = QPushButton("Clear earlier runs")
         self.clear_button.setToolTip("Forget the earlier runs: their rows and faded curves")
         self.clear_button.clicked.connect(self.clear_earlier)
-        self._summary = QLabel("No runs yet: press Start. Each new run keeps the earlier "
-                               "ones here, faded, until cleared.")
+        self._summary = QLabel(
+            "No runs yet: press Start. Each new run keeps the earlier "
+            "ones here, faded, until cleared."
+        )
         self._summary.setWordWrap(True)
 
         top = QHBoxLayout()
@@ -156,16 +181,24 @@ class CompareView(QWidget):
             c, history = run["config"], run["history"]
             best = max(range(len(history)), key=lambda i: history[i]["val_acc"], default=-1)
             hidden = c.get("hidden", ())
-            self._runs.append(RunRecord(
-                0, str(c.get("dataset", "?")), tuple(hidden), str(c.get("activation", "?")),
-                str(c.get("optimizer", "?")), float(c.get("learning_rate", float("nan"))),
-                int(c.get("batch_size", 0)), epochs=len(history),
-                best_val_acc=history[best]["val_acc"] if best >= 0 else float("nan"),
-                best_epoch=best, ended=f"sweep: {run.get('status', '?')}",
-                val_acc=[h["val_acc"] for h in history],
-                label=label,
-                network="hidden " + (format_value(tuple(hidden)) if hidden else "none"),
-            ))
+            self._runs.append(
+                RunRecord(
+                    0,
+                    str(c.get("dataset", "?")),
+                    tuple(hidden),
+                    str(c.get("activation", "?")),
+                    str(c.get("optimizer", "?")),
+                    float(c.get("learning_rate", float("nan"))),
+                    int(c.get("batch_size", 0)),
+                    epochs=len(history),
+                    best_val_acc=history[best]["val_acc"] if best >= 0 else float("nan"),
+                    best_epoch=best,
+                    ended=f"sweep: {run.get('status', '?')}",
+                    val_acc=[h["val_acc"] for h in history],
+                    label=label,
+                    network="hidden " + (format_value(tuple(hidden)) if hidden else "none"),
+                )
+            )
             self.curves.add_faded_run(history)
         self._refresh()
 
@@ -174,12 +207,19 @@ class CompareView(QWidget):
         c = ev.config
         self._count += 1
         self._current = len(self._runs)
-        self._runs.append(RunRecord(
-            self._count, ev.dataset, tuple(ev.architecture), str(c.get("activation", "?")),
-            str(c.get("optimizer", "?")), float(c.get("learning_rate", float("nan"))),
-            int(c.get("batch_size", 0)), first_epoch=int(ev.first_epoch),
-            epochs=int(ev.first_epoch),
-        ))
+        self._runs.append(
+            RunRecord(
+                self._count,
+                ev.dataset,
+                tuple(ev.architecture),
+                str(c.get("activation", "?")),
+                str(c.get("optimizer", "?")),
+                float(c.get("learning_rate", float("nan"))),
+                int(c.get("batch_size", 0)),
+                first_epoch=int(ev.first_epoch),
+                epochs=int(ev.first_epoch),
+            )
+        )
         self._refresh()
 
     def _on_epoch(self, ev: EpochReport) -> None:

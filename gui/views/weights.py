@@ -64,7 +64,10 @@ class WeightsView(QWidget):
         self._frame.setVisible(False)
         self._vb.addItem(self._frame)
         self._bar = pg.ColorBarItem(
-            values=(-1, 1), colorMap=cm.DIVERGING, interactive=False, width=12,
+            values=(-1, 1),
+            colorMap=cm.DIVERGING,
+            interactive=False,
+            width=12,
             colorMapMenu=False,
         )
         self._bar.setImageItem(self._image)

@@ -22,8 +22,17 @@ from core.training.events import EpochReport
 from core.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[2]
-CFG = Config(hidden=(24,), epochs=4, batch_size=32, optimizer="adam", learning_rate=0.01,
-             dropout=0.1, schedule="cosine", min_lr_ratio=0.1, seed=3)
+CFG = Config(
+    hidden=(24,),
+    epochs=4,
+    batch_size=32,
+    optimizer="adam",
+    learning_rate=0.01,
+    dropout=0.1,
+    schedule="cosine",
+    min_lr_ratio=0.1,
+    seed=3,
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +47,9 @@ def saved(digits, tmp_path_factory):
 def test_round_trip_keeps_predictions_state_and_records(saved, digits):
     path, trainer = saved
     ck = checkpoint.load(path)
-    assert np.array_equal(ck.model.predict_proba(digits.X_test),
-                          trainer.model.predict_proba(digits.X_test))
+    assert np.array_equal(
+        ck.model.predict_proba(digits.X_test), trainer.model.predict_proba(digits.X_test)
+    )
     assert ck.model.sizes == trainer.model.sizes and ck.model.dropout == 0.1
     assert ck.optimizer.name == "adam" and ck.optimizer.t == trainer.optimizer.t
     for slot in ("m", "v"):
@@ -66,7 +76,8 @@ def test_a_resumed_run_repeats_an_uninterrupted_one_epoch_for_epoch(digits, tmp_
     assert events[0].first_epoch == 2 and events[-1].reason == "completed"
     keys = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "learning_rate", "step")
     assert [{k: r[k] for k in keys} for r in resumed.history] == [
-        {k: r[k] for k in keys} for r in straight.history]
+        {k: r[k] for k in keys} for r in straight.history
+    ]
     for a, b in zip(resumed.model.params, straight.model.params, strict=True):
         assert np.array_equal(a, b)
 
@@ -113,22 +124,27 @@ def test_an_extra_pickled_object_is_refused_without_unpickling(saved, tmp_path):
 
 
 def test_wrong_shapes_and_dtypes_are_named(saved, tmp_path):
-    bad = _rewrite(saved[0], tmp_path / "shape.npz",
-                   lambda a: a.update({"param.W1": a["param.W1"].T.copy()}))
+    bad = _rewrite(
+        saved[0], tmp_path / "shape.npz", lambda a: a.update({"param.W1": a["param.W1"].T.copy()})
+    )
     with pytest.raises(CheckpointError, match=r"'param\.W1' has shape \(24, 64\).*\(64, 24\)"):
         checkpoint.load(bad)
     bad = _rewrite(saved[0], tmp_path / "opt.npz", lambda a: a.pop("opt.m.1"))
     with pytest.raises(CheckpointError, match=r"missing entry 'opt\.m\.1'"):
         checkpoint.load(bad)
-    bad = _rewrite(saved[0], tmp_path / "dtype.npz",
-                   lambda a: a.update({"param.b2": a["param.b2"].astype(np.float64)}))
+    bad = _rewrite(
+        saved[0],
+        tmp_path / "dtype.npz",
+        lambda a: a.update({"param.b2": a["param.b2"].astype(np.float64)}),
+    )
     with pytest.raises(CheckpointError, match=r"'param\.b2' has dtype float64"):
         checkpoint.load(bad)
 
 
 def test_future_version_and_bad_metadata_are_explained(saved, tmp_path):
-    bad = _rewrite(saved[0], tmp_path / "future.npz",
-                   lambda a: a.update({"format_version": np.asarray(99)}))
+    bad = _rewrite(
+        saved[0], tmp_path / "future.npz", lambda a: a.update({"format_version": np.asarray(99)})
+    )
     with pytest.raises(CheckpointError, match="format version 99 is newer"):
         checkpoint.load(bad)
 
@@ -140,8 +156,11 @@ def test_future_version_and_bad_metadata_are_explained(saved, tmp_path):
     bad = _rewrite(saved[0], tmp_path / "cfg.npz", bad_config)
     with pytest.raises(CheckpointError, match="config: learning_rate"):
         checkpoint.load(bad)
-    bad = _rewrite(saved[0], tmp_path / "json.npz",
-                   lambda a: a.update({"meta": np.frombuffer(b"{not json", dtype=np.uint8)}))
+    bad = _rewrite(
+        saved[0],
+        tmp_path / "json.npz",
+        lambda a: a.update({"meta": np.frombuffer(b"{not json", dtype=np.uint8)}),
+    )
     with pytest.raises(CheckpointError, match="not valid JSON"):
         checkpoint.load(bad)
 
@@ -160,8 +179,9 @@ HUGE = 10**400  # a valid JSON integer that no float can hold
         ("meta", "extra", "deep", "nests too deeply"),
     ],
 )
-def test_numbers_no_float_holds_and_deep_nesting_are_refused(saved, tmp_path, where, key,
-                                                             value, problem):
+def test_numbers_no_float_holds_and_deep_nesting_are_refused(
+    saved, tmp_path, where, key, value, problem
+):
     def change(arrays):
         meta = json.loads(arrays["meta"].tobytes())
         target = {"meta": meta, "history": meta["history"][0]}.get(where) or meta[where]
@@ -213,8 +233,9 @@ while True:
 def test_sigkill_while_saving_leaves_the_previous_checkpoint_loadable(tmp_path):
     path = tmp_path / "model.npz"
     for delay in (0.05, 0.17, 0.31):
-        proc = subprocess.Popen([sys.executable, "-c", _SAVER, str(path)], cwd=ROOT,
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _SAVER, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
         try:
             assert proc.stdout.readline().strip() == "0"  # one complete save exists
             time.sleep(delay)  # then kill it somewhere in a later save

@@ -58,8 +58,9 @@ def trained(tmp_path_factory):
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["--headless", *DIGITS, "--epochs", "3", "-o", str(folder)],
-                    pictures=Pictures())
+        code = main(
+            ["--headless", *DIGITS, "--epochs", "3", "-o", str(folder)], pictures=Pictures()
+        )
     return code, out.getvalue(), err.getvalue(), folder, calls
 
 
@@ -73,8 +74,12 @@ def test_train_prints_the_seed_lines_and_the_final_report(trained, digits):
         rows = list(csv.DictReader(f))
     assert len(rows) == 3 and rows[0]["architecture"] == "64-32-10"
     for m, row in zip(epochs, rows, strict=True):
-        for key, col in (("tl", "train_loss"), ("ta", "train_acc"), ("vl", "val_loss"),
-                         ("va", "val_acc")):
+        for key, col in (
+            ("tl", "train_loss"),
+            ("ta", "train_acc"),
+            ("vl", "val_loss"),
+            ("va", "val_acc"),
+        ):
             assert m[key] == f"{float(row[col]):.4f}"
 
     ck = checkpoint.load(folder / "model.npz")
@@ -83,8 +88,10 @@ def test_train_prints_the_seed_lines_and_the_final_report(trained, digits):
     assert lines[start + 1] == f"Test Accuracy: {acc:.4f} ({acc * 100:.2f}%)"
     assert lines[start + 2] == f"Test Loss: {loss:.4f}"
     assert lines[start + 3] == "Per-class accuracy:"
-    assert all(re.match(r"^  \d: \d\.\d{4}  \(\d+ images\)$", line)
-               for line in lines[start + 4 : start + 14])
+    assert all(
+        re.match(r"^  \d: \d\.\d{4}  \(\d+ images\)$", line)
+        for line in lines[start + 4 : start + 14]
+    )
     assert lines[start + 14] == "Most confused (true -> predicted):"
     assert re.search(r"^Training time: [\d.]+ s for 3 epoch\(s\) \([\d,]+ samples/s\)$", out, re.M)
     assert ck.epoch == 3 and len(ck.history) == 3
@@ -107,8 +114,10 @@ def test_the_pictures_get_the_history_and_test_predictions(trained, digits):
 def test_evaluate_reports_the_same_test_accuracy(trained, capsys):
     folder = trained[3]
     accuracy = next(line for line in trained[1].splitlines() if line.startswith("Test Acc"))
-    for argv in (["evaluate", str(folder / "model.npz")],
-                 ["--headless", "--evaluate", str(folder / "model.npz")]):
+    for argv in (
+        ["evaluate", str(folder / "model.npz")],
+        ["--headless", "--evaluate", str(folder / "model.npz")],
+    ):
         code, out, err = run(argv, capsys)
         assert code == 0, err
         assert accuracy in out.splitlines() and "=== FINAL RESULTS ===" in out
@@ -116,8 +125,10 @@ def test_evaluate_reports_the_same_test_accuracy(trained, capsys):
 
 def test_resume_continues_the_run_with_its_history(trained, tmp_path, capsys):
     folder = trained[3]
-    code, out, err = run(["--headless", "--resume", str(folder / "model.npz"), "--epochs", "4",
-                          "-o", str(tmp_path)], capsys)
+    code, out, err = run(
+        ["--headless", "--resume", str(folder / "model.npz"), "--epochs", "4", "-o", str(tmp_path)],
+        capsys,
+    )
     assert code == 0, err
     assert [line[:9] for line in out.splitlines() if line.startswith("Epoch")] == ["Epoch   3"]
     before = checkpoint.load(folder / "model.npz").history
@@ -126,8 +137,9 @@ def test_resume_continues_the_run_with_its_history(trained, tmp_path, capsys):
 
 
 def test_resume_refuses_to_change_the_model(trained, capsys):
-    code, _, err = run(["--headless", "--resume", str(trained[3] / "model.npz"),
-                        "--hidden", "64"], capsys)
+    code, _, err = run(
+        ["--headless", "--resume", str(trained[3] / "model.npz"), "--hidden", "64"], capsys
+    )
     assert code == 2
     assert one_error_line(err).startswith("error: --resume: hidden cannot change")
 
@@ -155,8 +167,22 @@ def test_a_preset_is_the_starting_point_and_options_override_it(tmp_path, capsys
     from core.training.presets import PRESETS
 
     preset = PRESETS["seed"]
-    code, _, err = run(["train", "--preset", "seed", "--dataset", "digits", "--epochs", "1",
-                          "--hidden", "16", "-o", str(tmp_path)], capsys)
+    code, _, err = run(
+        [
+            "train",
+            "--preset",
+            "seed",
+            "--dataset",
+            "digits",
+            "--epochs",
+            "1",
+            "--hidden",
+            "16",
+            "-o",
+            str(tmp_path),
+        ],
+        capsys,
+    )
     assert code == 0, err
     config = checkpoint.load(tmp_path / "model.npz").config
     assert (config.dataset, config.epochs, config.hidden) == ("digits", 1, (16,))
@@ -168,8 +194,9 @@ def test_a_file_that_is_not_a_checkpoint(tmp_path, capsys):
     bad = tmp_path / "model.npz"
     bad.write_text("not a model")
     code, _, err = run(["evaluate", str(bad)], capsys)
-    assert code == 1 and one_error_line(err) == f"error: {bad}: not a checkpoint (not an .npz " \
-        "archive)"
+    assert (
+        code == 1 and one_error_line(err) == f"error: {bad}: not a checkpoint (not an .npz archive)"
+    )
 
 
 def test_unknown_option_is_an_argparse_usage_error(capsys):
@@ -178,13 +205,17 @@ def test_unknown_option_is_an_argparse_usage_error(capsys):
 
 
 def test_divergence_stops_with_the_good_model_saved(tmp_path, capsys):
-    code, out, err = run(["--headless", *DIGITS[:4], "--lr", "100", "--epochs", "2",
-                          "-o", str(tmp_path)], capsys)
+    code, out, err = run(
+        ["--headless", *DIGITS[:4], "--lr", "100", "--epochs", "2", "-o", str(tmp_path)], capsys
+    )
     assert code == 1
     line = one_error_line(err)
-    assert re.match(r"^error: learning rate 100 diverged at epoch 0, batch \d+ \(loss .*\); "
-                    r"try <= 10; the last good model is in .*model\.npz \(continue with "
-                    r"--resume .* --lr 10\)$", line), line
+    assert re.match(
+        r"^error: learning rate 100 diverged at epoch 0, batch \d+ \(loss .*\); "
+        r"try <= 10; the last good model is in .*model\.npz \(continue with "
+        r"--resume .* --lr 10\)$",
+        line,
+    ), line
     ck = checkpoint.load(tmp_path / "model.npz")  # finite, loadable: nothing lost
     assert all(np.isfinite(p).all() for p in ck.model.params)
     assert "=== FINAL RESULTS ===" in out
@@ -192,9 +223,23 @@ def test_divergence_stops_with_the_good_model_saved(tmp_path, capsys):
 
 def test_ctrl_c_stops_cleanly_saves_and_exits_130(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "main.py", "--headless", *DIGITS, "--batch-size", "8", "--epochs",
-         "5000", "--no-pictures", "-o", str(tmp_path)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "main.py",
+            "--headless",
+            *DIGITS,
+            "--batch-size",
+            "8",
+            "--epochs",
+            "5000",
+            "--no-pictures",
+            "-o",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         for line in proc.stdout:
@@ -221,17 +266,19 @@ def test_evaluate_a_checkpoint_whose_history_lacks_a_figure(tmp_path, capsys):
     from core.training.config import Config
 
     model = MLP([64, 8, 10], seed=0)
-    path = checkpoint.save(tmp_path / "hand made.npz", model=model,
-                           optimizer=make_optimizer("sgd", model.params, 0.1),
-                           config=Config(dataset="digits", hidden=(8,)),
-                           history=[{"epoch": 0, "val_acc": 0.25}])
+    path = checkpoint.save(
+        tmp_path / "hand made.npz",
+        model=model,
+        optimizer=make_optimizer("sgd", model.params, 0.1),
+        config=Config(dataset="digits", hidden=(8,)),
+        history=[{"epoch": 0, "val_acc": 0.25}],
+    )
     code, out, err = run(["evaluate", str(path)], capsys)
     assert code == 0 and "Traceback" not in err, err
     assert "Last epoch: Val Acc: 0.2500" in out.splitlines() and "Test Accuracy:" in out
 
 
-def test_a_dataset_not_found_anywhere_is_one_line_naming_every_place(tmp_path, monkeypatch,
-                                                                     capsys):
+def test_a_dataset_not_found_anywhere_is_one_line_naming_every_place(tmp_path, monkeypatch, capsys):
     from data_fakes import closed_port_url, isolate_data
 
     url = closed_port_url()

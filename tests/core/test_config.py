@@ -64,15 +64,26 @@ def test_bad_value_names_field_value_and_range(name, value, allowed):
 def test_defaults_are_the_seed_network():
     c = Config()
     assert (c.hidden, c.activation, c.optimizer, c.learning_rate, c.batch_size) == (
-        (128,), "relu", "sgd", 0.1, 128
+        (128,),
+        "relu",
+        "sgd",
+        0.1,
+        128,
     )
     assert c.depth == 1
     assert Config(hidden=()).depth == 0
 
 
 def test_from_strings_parses_and_refuses():
-    c = Config.from_strings({"hidden": "256x128", "learning_rate": "0.05", "optimizer": "Adam",
-                             "epochs": "3", "activation": "leaky-relu"})
+    c = Config.from_strings(
+        {
+            "hidden": "256x128",
+            "learning_rate": "0.05",
+            "optimizer": "Adam",
+            "epochs": "3",
+            "activation": "leaky-relu",
+        }
+    )
     assert c.hidden == (256, 128) and c.learning_rate == 0.05 and c.optimizer == "adam"
     assert c.activation == "leaky_relu" and c.epochs == 3
     with pytest.raises(ConfigError, match=r"learning_rate: 'fast' is not a number in \(0, 100\]"):

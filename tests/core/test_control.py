@@ -69,8 +69,15 @@ def test_step_epoch_runs_until_the_next_boundary_then_pauses():
 def test_every_command_raises_the_flag_the_loop_polls():
     c = TrainingControl()
     assert not c.needs_attention
-    commands = [c.pause, c.resume, c.step_epoch, lambda: c.set_learning_rate(0.2),
-                lambda: c.set_hidden_size(20), lambda: c.submit(lambda trainer: None), c.stop]
+    commands = [
+        c.pause,
+        c.resume,
+        c.step_epoch,
+        lambda: c.set_learning_rate(0.2),
+        lambda: c.set_hidden_size(20),
+        lambda: c.submit(lambda trainer: None),
+        c.stop,
+    ]
     for command in commands:
         c.acknowledge()
         assert not c.needs_attention

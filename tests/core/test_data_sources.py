@@ -204,8 +204,11 @@ def test_a_folder_whose_labels_would_make_billions_of_classes_is_refused(env, tm
     arrays["test_labels"] = arrays["test_labels"].astype(">i4")
     arrays["test_labels"][5] = 2_000_000_000
     folder = write_files(tmp_path / "wide", idx_files(arrays))
-    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz: label 2000000000 would "
-                       r"make 2,000,000,001 classes"):
+    with pytest.raises(
+        DataError,
+        match=r"t10k-labels-idx1-ubyte\.gz: label 2000000000 would "
+        r"make 2,000,000,001 classes",
+    ):
         load_dataset(str(folder))
 
 

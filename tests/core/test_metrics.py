@@ -44,14 +44,16 @@ def test_per_class_accuracy_of_an_absent_class_is_nan_and_pairs_are_ranked():
 
 
 def test_mistakes_ranked_by_confidence_and_near_misses_per_class():
-    probs = np.array([
-        [0.9, 0.1],   # true 1: confident mistake
-        [0.6, 0.4],   # true 1: mild mistake
-        [0.55, 0.45],  # true 0: right, barely
-        [0.99, 0.01],  # true 0: right, sure
-        [0.3, 0.7],   # true 1: right
-        [0.2, 0.8],   # true 1: right, surer
-    ])
+    probs = np.array(
+        [
+            [0.9, 0.1],  # true 1: confident mistake
+            [0.6, 0.4],  # true 1: mild mistake
+            [0.55, 0.45],  # true 0: right, barely
+            [0.99, 0.01],  # true 0: right, sure
+            [0.3, 0.7],  # true 1: right
+            [0.2, 0.8],  # true 1: right, surer
+        ]
+    )
     y = np.array([1, 1, 0, 0, 1, 1])
     assert misclassified_by_confidence(probs, y).tolist() == [0, 1]
     assert misclassified_by_confidence(probs, y, limit=1).tolist() == [0]
@@ -110,7 +112,8 @@ def test_one_pass_over_a_set_gives_the_figures_of_the_separate_ones(digits, hidd
     assert np.array_equal(ev.pred, model.forward(X).argmax(axis=1))
     assert ev.dead_fraction == pytest.approx(dead_unit_fraction(model, X[:70]))
     inside = hidden_activations(model, X[sample])
-    np.testing.assert_allclose(ev.hidden_sample, inside[-1] if hidden else X[sample], rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        ev.hidden_sample, inside[-1] if hidden else X[sample], rtol=1e-5, atol=1e-6
+    )
     if hidden:
         assert ev.dead_fraction[0] >= 5 / 20

@@ -23,8 +23,13 @@ def small(digits):
 
 
 def _net(**kw) -> NeuralNetwork:
-    return NeuralNetwork(input_size=64, hidden_size=32, output_size=10,
-                         learning_rate=kw.pop("learning_rate", 0.1), **kw)
+    return NeuralNetwork(
+        input_size=64,
+        hidden_size=32,
+        output_size=10,
+        learning_rate=kw.pop("learning_rate", 0.1),
+        **kw,
+    )
 
 
 def test_seed_usage_prints_its_lines_and_learns(small, capsys):
@@ -48,8 +53,7 @@ def test_pixels_0_255_and_0_1_give_the_same_model(small):
     d, X_train, X_val = small
     a, b = _net(seed=3), _net(seed=3)
     a.train(X_train, d.y_train, X_val, d.y_val, epochs=2, batch_size=32, verbose=False)
-    b.train(X_train / 255, d.y_train, X_val / 255, d.y_val, epochs=2, batch_size=32,
-            verbose=False)
+    b.train(X_train / 255, d.y_train, X_val / 255, d.y_val, epochs=2, batch_size=32, verbose=False)
     for p, q in zip(a.model.params, b.model.params, strict=True):
         np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(a.predict_proba(X_val), b.predict_proba(X_val / 255), atol=1e-6)
@@ -58,10 +62,24 @@ def test_pixels_0_255_and_0_1_give_the_same_model(small):
 def test_one_hot_labels_equal_int_labels(digits):
     a, b = _net(seed=1), _net(seed=1)
     onehot = np.eye(10)[digits.y_train]
-    a.train(digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=1,
-            batch_size=64, verbose=False)
-    b.train(digits.X_train, onehot, digits.X_val, np.eye(10)[digits.y_val], epochs=1,
-            batch_size=64, verbose=False)
+    a.train(
+        digits.X_train,
+        digits.y_train,
+        digits.X_val,
+        digits.y_val,
+        epochs=1,
+        batch_size=64,
+        verbose=False,
+    )
+    b.train(
+        digits.X_train,
+        onehot,
+        digits.X_val,
+        np.eye(10)[digits.y_val],
+        epochs=1,
+        batch_size=64,
+        verbose=False,
+    )
     for p, q in zip(a.model.params, b.model.params, strict=True):
         np.testing.assert_array_equal(p, q)
     assert a.evaluate(digits.X_test, np.eye(10)[digits.y_test]) == a.evaluate(
@@ -71,26 +89,40 @@ def test_one_hot_labels_equal_int_labels(digits):
 
 def test_learning_rate_set_between_calls_takes_effect(digits, capsys):
     nn = _net()
-    nn.train(digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=1,
-             batch_size=64)
+    nn.train(digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=1, batch_size=64)
     nn.learning_rate = 0.01
     assert nn.learning_rate == 0.01
     before = [p.copy() for p in nn.model.params]
-    history = nn.train(digits.X_train, digits.y_train, digits.X_val, digits.y_val,
-                       epochs=1, batch_size=64)
+    history = nn.train(
+        digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=1, batch_size=64
+    )
     assert history["learning_rate"] == [0.1, 0.01]
     # Epoch numbers go on from the first call.
     assert capsys.readouterr().out.splitlines()[-1].startswith("Epoch   1:")
-    moved = max(float(np.abs(p - q).max()) for p, q in zip(nn.model.params, before,
-                                                           strict=True))
+    moved = max(float(np.abs(p - q).max()) for p, q in zip(nn.model.params, before, strict=True))
     nn_fast = _net()
-    nn_fast.train(digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=1,
-                  batch_size=64, verbose=False)
+    nn_fast.train(
+        digits.X_train,
+        digits.y_train,
+        digits.X_val,
+        digits.y_val,
+        epochs=1,
+        batch_size=64,
+        verbose=False,
+    )
     first = [p.copy() for p in nn_fast.model.params]
-    nn_fast.train(digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=1,
-                  batch_size=64, verbose=False)
-    moved_fast = max(float(np.abs(p - q).max()) for p, q in zip(nn_fast.model.params, first,
-                                                                strict=True))
+    nn_fast.train(
+        digits.X_train,
+        digits.y_train,
+        digits.X_val,
+        digits.y_val,
+        epochs=1,
+        batch_size=64,
+        verbose=False,
+    )
+    moved_fast = max(
+        float(np.abs(p - q).max()) for p, q in zip(nn_fast.model.params, first, strict=True)
+    )
     assert moved < moved_fast / 3
     with pytest.raises(ConfigError, match="learning_rate"):
         nn.learning_rate = -1
@@ -98,19 +130,40 @@ def test_learning_rate_set_between_calls_takes_effect(digits, capsys):
 
 def test_print_every_and_quiet(digits, capsys):
     nn = _net()
-    nn.train(digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=5,
-             batch_size=64, print_every=2)
+    nn.train(
+        digits.X_train,
+        digits.y_train,
+        digits.X_val,
+        digits.y_val,
+        epochs=5,
+        batch_size=64,
+        print_every=2,
+    )
     shown = [int(LINE.match(x).group(1)) for x in capsys.readouterr().out.splitlines()]
     assert shown == [0, 2, 4]
-    nn.train(digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=1,
-             batch_size=64, verbose=False)
+    nn.train(
+        digits.X_train,
+        digits.y_train,
+        digits.X_val,
+        digits.y_val,
+        epochs=1,
+        batch_size=64,
+        verbose=False,
+    )
     assert capsys.readouterr().out == ""
 
 
 def test_predictions_and_the_seed_attributes(digits):
     nn = _net(hidden_sizes=(24, 16), activation="tanh", optimizer="adam", learning_rate=0.01)
-    nn.train(digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=3,
-             batch_size=32, verbose=False)
+    nn.train(
+        digits.X_train,
+        digits.y_train,
+        digits.X_val,
+        digits.y_val,
+        epochs=3,
+        batch_size=32,
+        verbose=False,
+    )
     P = nn.predict_proba(digits.X_test)
     assert P.shape == (len(digits.X_test), 10)
     np.testing.assert_allclose(P.sum(axis=1), 1, rtol=1e-5)
@@ -126,8 +179,15 @@ def test_predictions_and_the_seed_attributes(digits):
 def test_depth_zero_is_softmax_regression(digits):
     nn = _net(depth=0, learning_rate=0.5)
     assert nn.W1.shape == (64, 10) and nn.hidden_size == 0
-    nn.train(digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=10,
-             batch_size=32, verbose=False)
+    nn.train(
+        digits.X_train,
+        digits.y_train,
+        digits.X_val,
+        digits.y_val,
+        epochs=10,
+        batch_size=32,
+        verbose=False,
+    )
     assert nn.evaluate(digits.X_test, digits.y_test)[1] > 0.9
 
 
@@ -165,8 +225,9 @@ def test_bad_settings_are_config_errors(digits):
 
 def test_divergence_stops_with_the_last_good_parameters(digits, capsys):
     nn = _net(learning_rate=100.0, optimizer="momentum")
-    history = nn.train(digits.X_train, digits.y_train, digits.X_val, digits.y_val,
-                       epochs=5, batch_size=32)
+    history = nn.train(
+        digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=5, batch_size=32
+    )
     out = capsys.readouterr().out
     assert "diverged" in out
     assert len(history["train_loss"]) < 5

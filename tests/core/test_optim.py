@@ -156,8 +156,12 @@ def test_add_outer_on_large_arrays_matches_numpy(dtype, layout):
         A, B = np.asfortranarray(A), np.repeat(B, 2, axis=1)[:, 1::2]
     expected = C.astype(np.float64) - 0.7 * (A.T.astype(np.float64) @ B)
     add_outer(C, A, B, -0.7)
-    np.testing.assert_allclose(C, expected, rtol=1e-4 if dtype == np.float32 else 1e-12,
-                               atol=1e-4 if dtype == np.float32 else 1e-12)
+    np.testing.assert_allclose(
+        C,
+        expected,
+        rtol=1e-4 if dtype == np.float32 else 1e-12,
+        atol=1e-4 if dtype == np.float32 else 1e-12,
+    )
 
 
 def test_add_outer_refuses_shapes_that_do_not_agree_instead_of_writing_past_them():

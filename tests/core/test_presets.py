@@ -34,7 +34,12 @@ def test_every_preset_is_a_valid_config(name):
 def test_seed_preset_is_the_seed_network():
     c = preset_config("seed")
     assert (c.hidden, c.activation, c.optimizer, c.learning_rate, c.batch_size, c.epochs) == (
-        (128,), "relu", "sgd", 0.1, 128, 20
+        (128,),
+        "relu",
+        "sgd",
+        0.1,
+        128,
+        20,
     )
     assert preset_config("seed-adam").hidden == (128,)
     assert get_preset("SEED_ADAM") is get_preset("seed-adam")
@@ -52,14 +57,17 @@ def test_changes_go_on_top_and_are_validated():
 def test_seed_preset_reaches_97_3_percent_on_mnist(mnist):
     """The seed's own network and settings, trained as the engine trains them."""
     c = preset_config("seed")
-    model = MLP((784, *c.hidden, 10), activation=c.activation, init=c.init, dtype=c.dtype,
-                seed=c.seed)
+    model = MLP(
+        (784, *c.hidden, 10), activation=c.activation, init=c.init, dtype=c.dtype, seed=c.seed
+    )
     opt = make_optimizer(c.optimizer, model.params, c.learning_rate, c.momentum)
-    sampler = BatchSampler(mnist.X_train, mnist.y_train, c.batch_size,
-                           np.random.default_rng(c.seed))
+    sampler = BatchSampler(
+        mnist.X_train, mnist.y_train, c.batch_size, np.random.default_rng(c.seed)
+    )
     for epoch in range(c.epochs):
-        opt.learning_rate = learning_rate(c.learning_rate, c.schedule, epoch, c.epochs,
-                                          c.min_lr_ratio)
+        opt.learning_rate = learning_rate(
+            c.learning_rate, c.schedule, epoch, c.epochs, c.min_lr_ratio
+        )
         for Xb, yb in sampler.epoch():
             train_step(model, opt, Xb, yb)
     _, test_acc = model.evaluate(mnist.X_test, mnist.y_test)

@@ -36,8 +36,8 @@ def test_widening_leaves_predictions_unchanged(layer):
     index = model.resize_hidden(layer, 40)
     opt.remap(layer, index)
     assert model.hidden[layer] == 40
-    assert list(index[:12 if layer == 0 else 9]) == list(range(12 if layer == 0 else 9))
-    assert np.all(index[12 if layer == 0 else 9:] == -1)
+    assert list(index[: 12 if layer == 0 else 9]) == list(range(12 if layer == 0 else 9))
+    assert np.all(index[12 if layer == 0 else 9 :] == -1)
     assert np.abs(model.predict_proba(X) - before).max() < 1e-6
     # The new units have fresh incoming weights, so they can learn.
     assert np.any(model.params[2 * layer][:, -1] != 0)
@@ -69,8 +69,9 @@ def test_resize_keeps_the_parameter_list_and_training_goes_on():
         assert np.isfinite(loss)
 
 
-@pytest.mark.parametrize(("layer", "width", "field"), [(1, 4, "layer"), (0, 0, "hidden"),
-                                                       (0, 10**6, "hidden")])
+@pytest.mark.parametrize(
+    ("layer", "width", "field"), [(1, 4, "layer"), (0, 0, "hidden"), (0, 10**6, "hidden")]
+)
 def test_bad_resizes_are_config_errors(layer, width, field):
     model = MLP((8, 6, 3), seed=0)
     with pytest.raises(ConfigError, match=field):

@@ -32,8 +32,14 @@ def test_constant_cosine_and_step_shapes():
 
 
 def test_trainer_follows_the_schedule_and_a_live_change_rescales_it(digits):
-    cfg = Config(hidden=(16,), epochs=4, batch_size=64, learning_rate=0.2, schedule="cosine",
-                 min_lr_ratio=0.1)
+    cfg = Config(
+        hidden=(16,),
+        epochs=4,
+        batch_size=64,
+        learning_rate=0.2,
+        schedule="cosine",
+        min_lr_ratio=0.1,
+    )
     control = TrainingControl()
     trainer = Trainer(cfg, digits, control)
     lrs = []

@@ -35,8 +35,17 @@ def spec_2x2(**kw) -> SweepSpec:
 def table(results) -> list[tuple]:
     """The summary without wall-clock times, which no two runs share."""
     return [
-        (sorted(g.setting.items()), g.seeds, g.val_acc, g.val_acc_std, g.best_val_acc,
-         g.val_loss, g.test_acc, g.test_acc_std, g.failed)
+        (
+            sorted(g.setting.items()),
+            g.seeds,
+            g.val_acc,
+            g.val_acc_std,
+            g.best_val_acc,
+            g.val_loss,
+            g.test_acc,
+            g.test_acc_std,
+            g.failed,
+        )
         for g in summarize(results)
     ]
 
@@ -74,8 +83,11 @@ def test_depth_and_width_make_the_hidden_layers():
 
 
 def test_random_search_is_reproducible_and_stays_in_range():
-    axes = (Axis.parse("learning_rate", "0.001:0.5"), Axis.parse("hidden", "16:256"),
-            Axis.parse("optimizer", "sgd,adam"))
+    axes = (
+        Axis.parse("learning_rate", "0.001:0.5"),
+        Axis.parse("hidden", "16:256"),
+        Axis.parse("optimizer", "sgd,adam"),
+    )
     spec = SweepSpec(BASE, axes, seeds=(3,), search="random", trials=12, search_seed=7)
     settings = spec.settings()
     assert settings == spec.settings()
@@ -169,8 +181,9 @@ def test_dask_cluster_gives_the_same_table_as_local_processes(local_sweep, tmp_p
 
 def printed(path) -> list[str]:
     """The printed table without its last column (seconds per trial)."""
-    return [line.rsplit(None, 1)[0] for line in format_table(summarize(read_results(path)))
-            .splitlines()]
+    return [
+        line.rsplit(None, 1)[0] for line in format_table(summarize(read_results(path))).splitlines()
+    ]
 
 
 def test_dask_backend_without_dask_says_what_to_install(monkeypatch):
@@ -222,13 +235,33 @@ def test_a_csv_that_is_not_a_sweep_is_refused(tmp_path):
 
 
 def fake(lr: float, hidden: int, seed: int, acc: float, optimizer: str = "sgd") -> TrialResult:
-    setting = {"learning_rate": lr, "hidden": hidden, "depth": 1, "batch_size": 64,
-               "optimizer": optimizer, "dropout": 0.0}
-    config = BASE.replace(learning_rate=lr, hidden=(hidden,), optimizer=optimizer,
-                          seed=seed).to_dict()
+    setting = {
+        "learning_rate": lr,
+        "hidden": hidden,
+        "depth": 1,
+        "batch_size": 64,
+        "optimizer": optimizer,
+        "dropout": 0.0,
+    }
+    config = BASE.replace(
+        learning_rate=lr, hidden=(hidden,), optimizer=optimizer, seed=seed
+    ).to_dict()
     history = [{"epoch": e, "val_acc": acc * (e + 1) / 3} for e in range(3)]
-    return TrialResult(f"k{lr}{hidden}{seed}{optimizer}", setting, seed, config, "completed",
-                       acc, acc, 1 - acc, acc - 0.01, 1 - acc, 3, 0.5, history=history)
+    return TrialResult(
+        f"k{lr}{hidden}{seed}{optimizer}",
+        setting,
+        seed,
+        config,
+        "completed",
+        acc,
+        acc,
+        1 - acc,
+        acc - 0.01,
+        1 - acc,
+        3,
+        0.5,
+        history=history,
+    )
 
 
 def test_summary_groups_seeds_and_sorts_by_mean_validation_accuracy():
@@ -236,7 +269,9 @@ def test_summary_groups_seeds_and_sorts_by_mean_validation_accuracy():
     results = [fake(lr, h, s, a) for (lr, h), v in accs.items() for s, a in enumerate(v)]
     groups = summarize(results)
     assert [(g.setting["learning_rate"], g.setting["hidden"]) for g in groups] == [
-        (0.1, 16), (0.1, 8), (0.3, 8),
+        (0.1, 16),
+        (0.1, 8),
+        (0.3, 8),
     ]
     assert groups[0].val_acc == pytest.approx(np.mean([0.90, 0.86]))
     assert groups[0].val_acc_std == pytest.approx(np.std([0.90, 0.86], ddof=1))
@@ -247,8 +282,9 @@ def test_summary_groups_seeds_and_sorts_by_mean_validation_accuracy():
 
 
 def test_two_swept_settings_make_a_heatmap_of_the_mean_accuracy():
-    results = [fake(lr, h, s, 0.5 + lr + h / 100) for lr in (0.1, 0.3) for h in (8, 16, 32)
-               for s in (0, 1)]
+    results = [
+        fake(lr, h, s, 0.5 + lr + h / 100) for lr in (0.1, 0.3) for h in (8, 16, 32) for s in (0, 1)
+    ]
     figure = sweep_figure(summarize(results))
     assert isinstance(figure, Heatmap)
     assert (figure.row_name, figure.col_name) == ("learning_rate", "hidden")
@@ -258,8 +294,9 @@ def test_two_swept_settings_make_a_heatmap_of_the_mean_accuracy():
 
 
 def test_three_swept_settings_make_parallel_coordinates_best_line_last():
-    results = [fake(lr, h, 0, 0.5 + lr, o) for lr in (0.1, 0.3) for h in (8, 16)
-               for o in ("sgd", "adam")]
+    results = [
+        fake(lr, h, 0, 0.5 + lr, o) for lr in (0.1, 0.3) for h in (8, 16) for o in ("sgd", "adam")
+    ]
     figure = sweep_figure(summarize(results))
     assert isinstance(figure, Parallel)
     assert figure.axis_labels == ("lr", "hidden", "optimizer", "val acc")
@@ -306,9 +343,23 @@ class RecordingPictures:
 def test_sweep_command_prints_the_table_writes_csv_and_plot_and_resumes(tmp_path, capsys):
     out = tmp_path / "cli.csv"
     pictures = RecordingPictures()
-    argv = ["sweep", "--dataset", "digits", "--lr", "0.05,0.3", "--hidden", "8,16", "--epochs", "1",
-            "--jobs", "1",
-            "--set", "batch_size=64", "--out", str(out)]
+    argv = [
+        "sweep",
+        "--dataset",
+        "digits",
+        "--lr",
+        "0.05,0.3",
+        "--hidden",
+        "8,16",
+        "--epochs",
+        "1",
+        "--jobs",
+        "1",
+        "--set",
+        "batch_size=64",
+        "--out",
+        str(out),
+    ]
     assert run_sweep_command(parse(argv), pictures) == 0
     text = capsys.readouterr().out
     assert "4 setting(s) x 1 seed(s) = 4 trial(s)" in text

@@ -65,7 +65,7 @@ def drain(q: queue.Queue, t: threading.Thread) -> list:
 
 
 def following(events: list, i: int, kind: type):
-    return next(ev for ev in events[i + 1:] if isinstance(ev, kind))
+    return next(ev for ev in events[i + 1 :] if isinstance(ev, kind))
 
 
 def check_stream(events: list, epochs: int) -> None:
@@ -120,7 +120,10 @@ def test_live_changes_from_another_thread_show_in_the_very_next_events(digits):
     assert [c["name"] for c in trainer.changes] == ["learning_rate", "batch_size", "hidden"]
     assert trainer.changes[2]["new"] == [48]
     assert (trainer.config.learning_rate, trainer.config.batch_size, trainer.config.hidden) == (
-        0.1, 16, (48,))
+        0.1,
+        16,
+        (48,),
+    )
 
     reports = [ev for ev in events if isinstance(ev, EpochReport)]
     assert reports[-1].train_acc > reports[2].train_acc > reports[0].train_acc
@@ -144,7 +147,9 @@ def test_pause_holds_step_runs_one_epoch_stop_ends_within_a_batch(digits, monkey
     assert q.empty() and trainer.step == 0  # no batch while paused
     # Calls submitted while paused run in the training thread.
     assert control.submit(lambda tr: (tr.step, threading.current_thread() is t)).result(5) == (
-        0, True)
+        0,
+        True,
+    )
 
     # A change asked for while paused is applied at once, still paused.
     control.set_learning_rate(0.2)
@@ -202,8 +207,10 @@ def test_divergence_restores_parameters_and_optimiser_state_then_pauses(digits):
     for ev in trainer.run():
         if isinstance(ev, (Started, BatchProgress)):
             step = 0 if isinstance(ev, Started) else ev.step
-            saved[step] = (_record(trainer.model.params),
-                           _record(trainer.optimizer.state["velocity"]))
+            saved[step] = (
+                _record(trainer.model.params),
+                _record(trainer.optimizer.state["velocity"]),
+            )
         elif isinstance(ev, Diverged):
             diverged.append(ev)
             params, velocity = saved[ev.restored_step]
@@ -213,8 +220,11 @@ def test_divergence_restores_parameters_and_optimiser_state_then_pauses(digits):
                 assert np.array_equal(a, b)
             assert control.paused
             assert ev.suggested_lr == suggest_learning_rate(60) == 5
-            assert f"learning rate {ev.learning_rate:g} diverged at epoch {ev.epoch}, " \
-                   f"batch {ev.batch}" in ev.message and "try <=" in ev.message
+            assert (
+                f"learning rate {ev.learning_rate:g} diverged at epoch {ev.epoch}, batch {ev.batch}"
+                in ev.message
+                and "try <=" in ev.message
+            )
             control.set_learning_rate(0.05)  # the person picks a sane rate
             control.resume()
     assert len(diverged) == 1
@@ -222,8 +232,9 @@ def test_divergence_restores_parameters_and_optimiser_state_then_pauses(digits):
 
 
 def test_divergence_without_a_control_stops_instead_of_waiting_forever(digits):
-    trainer = Trainer(Config(hidden=(32,), epochs=3, optimizer="momentum", learning_rate=60),
-                      digits)
+    trainer = Trainer(
+        Config(hidden=(32,), epochs=3, optimizer="momentum", learning_rate=60), digits
+    )
     events = list(trainer.run())
     diverged = [ev for ev in events if isinstance(ev, Diverged)]
     assert len(diverged) == 1 and not any(isinstance(ev, Paused) for ev in events)

@@ -88,9 +88,16 @@ def batch_progress(epoch: int, batch: int, batches: int = 20) -> BatchProgress:
     """Batch ``batch`` (0-based) of ``batches`` in ``epoch`` done; the running loss decreases."""
     t = epoch + (batch + 1) / batches
     return BatchProgress(
-        epoch=epoch, batch=batch, batches=batches, step=epoch * batches + batch + 1,
-        loss=2.0 / (t + 1.0), running_loss=2.0 / (t + 1.1), learning_rate=0.1,
-        batch_size=64, architecture=(64, 16, 10), samples_per_s=3000.0,
+        epoch=epoch,
+        batch=batch,
+        batches=batches,
+        step=epoch * batches + batch + 1,
+        loss=2.0 / (t + 1.0),
+        running_loss=2.0 / (t + 1.1),
+        learning_rate=0.1,
+        batch_size=64,
+        architecture=(64, 16, 10),
+        samples_per_s=3000.0,
     )
 
 
@@ -102,9 +109,15 @@ def lr_change(epoch: int, batch: int, old: float, new: float) -> HyperparameterC
 
 
 SIGNALS = {
-    "Started": "started", "BatchProgress": "batch", "EpochReport": "epoch",
-    "HyperparameterChanged": "changed", "Snapshot": "snapshot", "Diverged": "diverged",
-    "Paused": "paused", "Resumed": "resumed", "Finished": "finished",
+    "Started": "started",
+    "BatchProgress": "batch",
+    "EpochReport": "epoch",
+    "HyperparameterChanged": "changed",
+    "Snapshot": "snapshot",
+    "Diverged": "diverged",
+    "Paused": "paused",
+    "Resumed": "resumed",
+    "Finished": "finished",
 }
 
 

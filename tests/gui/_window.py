@@ -11,8 +11,9 @@ from core.training.config import Config
 
 def window_config(**changes) -> Config:
     """Small and quick: the 8x8 digits, a narrow network, many epochs (stopped by the test)."""
-    base = Config(dataset="digits", hidden=(32,), learning_rate=0.1, batch_size=8,
-                  epochs=10_000, seed=0)
+    base = Config(
+        dataset="digits", hidden=(32,), learning_rate=0.1, batch_size=8, epochs=10_000, seed=0
+    )
     return base.replace(**changes)
 
 
@@ -36,5 +37,4 @@ def open_windows(qtbot, default: Config, close_timeout_ms: int) -> Iterator[Call
     for w in made:
         w.on_unsaved_close = "discard"
         w.close()
-        qtbot.waitUntil(lambda w=w: not w.isVisible() and not w.training,
-                        timeout=close_timeout_ms)
+        qtbot.waitUntil(lambda w=w: not w.isVisible() and not w.training, timeout=close_timeout_ms)

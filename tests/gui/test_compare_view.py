@@ -63,12 +63,34 @@ def test_a_sweep_trial_added_mid_run_does_not_take_the_live_run_s_reports(qtbot,
     qtbot.addWidget(view)
     events = trainer_events(digits, epochs=3, hidden=8)
     emit_all(bus, events[:3])  # Started and the first reports, no Finished yet
-    history = [{"epoch": e, "train_loss": 1.0 / (e + 1), "val_loss": 1.2 / (e + 1),
-                "train_acc": 0.5 + 0.1 * e, "val_acc": 0.45 + 0.1 * e} for e in range(4)]
-    view.add_sweep_runs([{"key": "lr=0.3", "seed": 1, "status": "done", "history": history,
-                          "config": {"dataset": "digits", "hidden": [16], "optimizer": "sgd",
-                                     "activation": "relu", "learning_rate": 0.3,
-                                     "batch_size": 32}}])
+    history = [
+        {
+            "epoch": e,
+            "train_loss": 1.0 / (e + 1),
+            "val_loss": 1.2 / (e + 1),
+            "train_acc": 0.5 + 0.1 * e,
+            "val_acc": 0.45 + 0.1 * e,
+        }
+        for e in range(4)
+    ]
+    view.add_sweep_runs(
+        [
+            {
+                "key": "lr=0.3",
+                "seed": 1,
+                "status": "done",
+                "history": history,
+                "config": {
+                    "dataset": "digits",
+                    "hidden": [16],
+                    "optimizer": "sgd",
+                    "activation": "relu",
+                    "learning_rate": 0.3,
+                    "batch_size": 32,
+                },
+            }
+        ]
+    )
     emit_all(bus, events[3:])
     live, trial = view.runs()
     assert live.epochs == len(reports(events)) and live.ended == "completed"
@@ -76,8 +98,9 @@ def test_a_sweep_trial_added_mid_run_does_not_take_the_live_run_s_reports(qtbot,
     assert view.cell_text(1, "Run") == "sweep lr=0.3 (seed 1)"
     assert view.cell_text(1, "Ended") == "sweep: done"
     assert view.curves.faded_runs() == 1
-    view.add_sweep_runs([{"key": "lr=0.3", "seed": 1, "status": "done", "history": history,
-                          "config": {}}])  # compared again: not added twice
+    view.add_sweep_runs(
+        [{"key": "lr=0.3", "seed": 1, "status": "done", "history": history, "config": {}}]
+    )  # compared again: not added twice
     assert len(view.runs()) == 2 and view.curves.faded_runs() == 1
     view.clear_earlier()
     assert view.runs() == [live]
@@ -93,8 +116,12 @@ def test_the_window_menu_clears_earlier_runs_in_both_tabs(make_window, qtbot):
         qtbot.waitUntil(lambda: w.controls.state == "idle", timeout=20_000)
     compare = w.tools.compare
     assert len(compare.runs()) == 2 and compare.curves.faded_runs() == 1
-    clear = next(a for m in w.menuBar().actions() for a in m.menu().actions()
-                 if a.text().replace("&", "") == "Clear earlier runs")
+    clear = next(
+        a
+        for m in w.menuBar().actions()
+        for a in m.menu().actions()
+        if a.text().replace("&", "") == "Clear earlier runs"
+    )
     clear.trigger()
     assert w.curves.faded_runs() == 0 and compare.curves.faded_runs() == 0
     assert [r.number for r in compare.runs()] == [2]

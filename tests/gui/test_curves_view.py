@@ -117,8 +117,17 @@ def test_ranges_shrink_back_when_earlier_runs_are_cleared_or_a_is_pressed(view, 
 def test_a_faded_run_with_nothing_to_draw_is_not_counted(view):
     _, v = view
     v.add_faded_run([])
-    v.add_faded_run([{"epoch": 0, "train_loss": float("nan"), "val_loss": float("nan"),
-                      "train_acc": float("nan"), "val_acc": float("nan")}])
+    v.add_faded_run(
+        [
+            {
+                "epoch": 0,
+                "train_loss": float("nan"),
+                "val_loss": float("nan"),
+                "train_acc": float("nan"),
+                "val_acc": float("nan"),
+            }
+        ]
+    )
     assert v.faded_runs() == 0
 
 

@@ -96,10 +96,18 @@ def test_gallery_sheet_png(views, tmp_path):
 def test_dialog_writes_the_chosen_item_and_reports_failures(views, tmp_path, qtbot):
     curves, confusion, _, _ = views
     targets = [
-        export.Target("History (CSV)", "CSV (*.csv)", "history.csv",
-                      lambda p: export.history_csv(p, curves.history_rows())),
-        export.Target("Confusion matrix (CSV)", "CSV (*.csv)", "cm.csv",
-                      lambda p: export.confusion_csv(p, confusion.matrix())),
+        export.Target(
+            "History (CSV)",
+            "CSV (*.csv)",
+            "history.csv",
+            lambda p: export.history_csv(p, curves.history_rows()),
+        ),
+        export.Target(
+            "Confusion matrix (CSV)",
+            "CSV (*.csv)",
+            "cm.csv",
+            lambda p: export.confusion_csv(p, confusion.matrix()),
+        ),
     ]
     dialog = export.ExportDialog(targets, tmp_path)
     qtbot.addWidget(dialog)
@@ -129,8 +137,9 @@ def test_the_window_exports_a_finished_run(make_window, qtbot, tmp_path):
     dialog.list.setCurrentRow(names.index("Confusion matrix counts (CSV)"))
     with open(dialog.export_current(tmp_path / "cm.csv"), newline="") as f:
         rows = list(csv.reader(f))
-    assert np.array_equal(np.array([[int(v) for v in r[1:]] for r in rows[1:]]),
-                          w.confusion.matrix())
+    assert np.array_equal(
+        np.array([[int(v) for v in r[1:]] for r in rows[1:]]), w.confusion.matrix()
+    )
     # The Health tab was never shown: exporting its PCA map draws the map first.
     assert w.tools.health.dots_drawn() == 0
     pca = next(n for n in names if n.startswith("Health: Last hidden layer"))

@@ -12,12 +12,36 @@ from gui.shared.figures import sweep_picture
 
 
 def result(lr: float, hidden: int, seed: int, acc: float, optimizer: str = "sgd") -> TrialResult:
-    setting = {"learning_rate": lr, "hidden": hidden, "depth": 1, "batch_size": 64,
-               "optimizer": optimizer, "dropout": 0.0}
-    config = Config(dataset="digits", learning_rate=lr, hidden=(hidden,), batch_size=64,
-                    optimizer=optimizer, seed=seed).to_dict()
-    return TrialResult(f"{lr}-{hidden}-{seed}-{optimizer}", setting, seed, config,
-                       "completed", acc, acc, 1 - acc, acc, 1 - acc, 3, 0.5)
+    setting = {
+        "learning_rate": lr,
+        "hidden": hidden,
+        "depth": 1,
+        "batch_size": 64,
+        "optimizer": optimizer,
+        "dropout": 0.0,
+    }
+    config = Config(
+        dataset="digits",
+        learning_rate=lr,
+        hidden=(hidden,),
+        batch_size=64,
+        optimizer=optimizer,
+        seed=seed,
+    ).to_dict()
+    return TrialResult(
+        f"{lr}-{hidden}-{seed}-{optimizer}",
+        setting,
+        seed,
+        config,
+        "completed",
+        acc,
+        acc,
+        1 - acc,
+        acc,
+        1 - acc,
+        3,
+        0.5,
+    )
 
 
 def colours(path) -> set[int]:
@@ -29,15 +53,20 @@ def colours(path) -> set[int]:
 
 
 def test_a_heatmap_png_has_a_colour_per_cell(tmp_path):
-    results = [result(lr, h, s, 0.5 + lr + h / 100) for lr in (0.1, 0.3) for h in (8, 16, 32)
-               for s in (0, 1)]
+    results = [
+        result(lr, h, s, 0.5 + lr + h / 100)
+        for lr in (0.1, 0.3)
+        for h in (8, 16, 32)
+        for s in (0, 1)
+    ]
     path = sweep_picture(tmp_path / "heat.png", sweep_figure(summarize(results)))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(colours(path)) >= 8  # six cells of the accuracy scale, text and paper
 
 
 def test_parallel_coordinates_png_is_drawn(tmp_path):
-    results = [result(lr, h, 0, 0.5 + lr, o) for lr in (0.1, 0.3) for h in (8, 16)
-               for o in ("sgd", "adam")]
+    results = [
+        result(lr, h, 0, 0.5 + lr, o) for lr in (0.1, 0.3) for h in (8, 16) for o in ("sgd", "adam")
+    ]
     path = sweep_picture(tmp_path / "lines.png", sweep_figure(summarize(results)))
     assert len(colours(path)) >= 8

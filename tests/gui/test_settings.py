@@ -20,9 +20,17 @@ def ini(tmp_path: Path) -> QSettings:
 
 
 def test_run_settings_round_trip_through_the_file(tmp_path):
-    chosen = DEFAULT.replace(dataset="digits", hidden=(256, 64), optimizer="adam",
-                             learning_rate=0.0031, batch_size=32, epochs=7, seed=12,
-                             augment="shift", activation="tanh")
+    chosen = DEFAULT.replace(
+        dataset="digits",
+        hidden=(256, 64),
+        optimizer="adam",
+        learning_rate=0.0031,
+        batch_size=32,
+        epochs=7,
+        seed=12,
+        augment="shift",
+        activation="tanh",
+    )
     s = Settings(ini(tmp_path))
     s.save_config(chosen)
     s.sync()
@@ -54,9 +62,11 @@ def test_bad_values_fall_back_one_by_one_with_named_errors(tmp_path):
 
 def test_a_hand_mangled_file_is_read_without_raising(qtbot, tmp_path):
     path = tmp_path / "studio.ini"
-    path.write_bytes(b"[run]\nhidden=\xff\xfe,,x\nunknown=1\n[window]\ngeometry=12\n"
-                     b"state=@ByteArray(garbage)\n[files]\nlast_folder=/no/such/place\n"
-                     b"[view]\ntheme=purple\n")
+    path.write_bytes(
+        b"[run]\nhidden=\xff\xfe,,x\nunknown=1\n[window]\ngeometry=12\n"
+        b"state=@ByteArray(garbage)\n[files]\nlast_folder=/no/such/place\n"
+        b"[view]\ntheme=purple\n"
+    )
     s = Settings(QSettings(str(path), QSettings.Format.IniFormat))
     assert s.load_config(DEFAULT).hidden == DEFAULT.hidden
     w = QMainWindow()
@@ -64,8 +74,7 @@ def test_a_hand_mangled_file_is_read_without_raising(qtbot, tmp_path):
     assert s.restore_window(w) is False
     assert s.last_folder == Path.home() and s.theme == "system"
     keys = " ".join(str(e).split(":")[1] for e in s.errors)
-    for key in ("run/hidden", "window/geometry", "window/state", "files/last_folder",
-                "view/theme"):
+    for key in ("run/hidden", "window/geometry", "window/state", "files/last_folder", "view/theme"):
         assert key in keys
 
 

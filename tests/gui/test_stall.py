@@ -59,16 +59,17 @@ def test_tiny_fast_epochs_do_not_starve_the_gui_thread(make_window, qtbot):
     meter.start()
     qtbot.wait(2000)
     stall = meter.stop()
-    print(f"\nGUI thread's longest stall, 8x8 digits: {stall * 1000:.0f} ms "
-          f"over {len(epochs)} epochs")
+    print(
+        f"\nGUI thread's longest stall, 8x8 digits: {stall * 1000:.0f} ms over {len(epochs)} epochs"
+    )
     assert len(epochs) >= 10 and meter.ticks > 50
     assert stall < LIMIT_S
 
 
-def test_longest_stall_while_training_mnist_with_512_hidden_units(make_window, qtbot,
-                                                                  mnist_dir):
-    config = window_config(dataset="mnist", data_path=str(mnist_dir), hidden=(512,),
-                           batch_size=128, epochs=3)
+def test_longest_stall_while_training_mnist_with_512_hidden_units(make_window, qtbot, mnist_dir):
+    config = window_config(
+        dataset="mnist", data_path=str(mnist_dir), hidden=(512,), batch_size=128, epochs=3
+    )
     w = make_window(config)
     qtbot.waitUntil(lambda: w._dataset is not None and w._loader is None, timeout=60_000)
     snapshots, batches = [], []
@@ -82,9 +83,11 @@ def test_longest_stall_while_training_mnist_with_512_hidden_units(make_window, q
     qtbot.wait(1000)  # and the drawing of that snapshot, and training after it
     stall = meter.stop()
     w.stop()
-    print(f"\nGUI thread's longest stall, MNIST 784-512-10: {stall * 1000:.0f} ms "
-          f"({meter.ticks} ticks, {len(batches)} progress updates, "
-          f"{len(snapshots)} snapshot(s))")
+    print(
+        f"\nGUI thread's longest stall, MNIST 784-512-10: {stall * 1000:.0f} ms "
+        f"({meter.ticks} ticks, {len(batches)} progress updates, "
+        f"{len(snapshots)} snapshot(s))"
+    )
     assert snapshots[0].weights.shape == (784, 512)
     assert stall < LIMIT_S
 

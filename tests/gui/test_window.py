@@ -39,8 +39,11 @@ def test_sliders_change_the_run_while_it_trains(window, qtbot):
 
     c.learning_rate.slider.setValue(lr_to_position(0.01))
     assert c.learning_rate.label.text() == "0.01"
-    with qtbot.waitSignal(window.bus.epoch, timeout=LONG,
-                          check_params_cb=lambda ev: ev.learning_rate == pytest.approx(0.01)):
+    with qtbot.waitSignal(
+        window.bus.epoch,
+        timeout=LONG,
+        check_params_cb=lambda ev: ev.learning_rate == pytest.approx(0.01),
+    ):
         pass
     assert "lr 0.1→0.01" in window.curves.marker_labels()
 
@@ -73,12 +76,10 @@ def test_a_confusion_cell_filters_the_gallery(make_window, qtbot):
 
 def test_step_pause_resume_and_stop(window, qtbot):
     c, reports, bus = window.controls, reports_of(window), window.bus
-    with qtbot.waitSignal(bus.paused, timeout=LONG,
-                          check_params_cb=lambda ev: ev.reason == "step"):
+    with qtbot.waitSignal(bus.paused, timeout=LONG, check_params_cb=lambda ev: ev.reason == "step"):
         click(qtbot, c.step_button)  # from idle: a run that trains one epoch, then waits
     assert len(reports) == 1 and c.state == "paused" and c.pause_button.text() == "Resume"
-    with qtbot.waitSignal(bus.paused, timeout=LONG,
-                          check_params_cb=lambda ev: ev.reason == "step"):
+    with qtbot.waitSignal(bus.paused, timeout=LONG, check_params_cb=lambda ev: ev.reason == "step"):
         click(qtbot, c.step_button)
     assert len(reports) == 2
 
@@ -92,8 +93,9 @@ def test_step_pause_resume_and_stop(window, qtbot):
     qtbot.wait(300)
     assert len(reports) == held  # paused means paused
 
-    with qtbot.waitSignal(bus.finished, timeout=LONG,
-                          check_params_cb=lambda ev: ev.reason == "stopped"):
+    with qtbot.waitSignal(
+        bus.finished, timeout=LONG, check_params_cb=lambda ev: ev.reason == "stopped"
+    ):
         click(qtbot, c.stop_button)
     qtbot.waitUntil(lambda: c.state == "idle", timeout=LONG)
     assert not window.training and live_threads() == []
@@ -106,8 +108,9 @@ def test_keyboard_shortcuts_reach_the_run(window, qtbot):
         qtbot.keyClick(window, Qt.Key.Key_Space)
     with qtbot.waitSignal(window.bus.paused, timeout=LONG):
         qtbot.keyClick(window, Qt.Key.Key_Space)
-    with qtbot.waitSignal(window.bus.paused, timeout=LONG,
-                          check_params_cb=lambda ev: ev.reason == "step"):
+    with qtbot.waitSignal(
+        window.bus.paused, timeout=LONG, check_params_cb=lambda ev: ev.reason == "step"
+    ):
         qtbot.keyClick(window, Qt.Key.Key_S)
     with qtbot.waitSignal(window.bus.run_reset, timeout=LONG):
         qtbot.keyClick(window, Qt.Key.Key_R)
@@ -147,8 +150,9 @@ def test_close_mid_epoch_stops_the_thread(make_window, qtbot):
     w = make_window(window_config(batch_size=8, hidden=(256,)))
     with qtbot.waitSignal(w.bus.epoch, timeout=LONG):
         w.start()
-    with qtbot.waitSignal(w.bus.batch, timeout=LONG,
-                          check_params_cb=lambda ev: 0 < ev.batch < ev.batches - 2):
+    with qtbot.waitSignal(
+        w.bus.batch, timeout=LONG, check_params_cb=lambda ev: 0 < ev.batch < ev.batches - 2
+    ):
         pass
     w.on_unsaved_close = "cancel"
     w.close()
@@ -175,8 +179,7 @@ def test_a_saved_run_closes_without_asking(window, qtbot, tmp_path):
     assert not window.isVisible() and live_threads() == []
 
 
-def test_first_launch_without_mnist_trains_on_the_digits(make_window, qtbot, tmp_path,
-                                                          monkeypatch):
+def test_first_launch_without_mnist_trains_on_the_digits(make_window, qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("BACKPROP_DATA", str(tmp_path / "no-data"))
     w = make_window(default_config())
     qtbot.waitUntil(lambda: "MNIST not found" in w.banner.text(), timeout=LONG)
@@ -201,15 +204,15 @@ def test_an_unknown_folder_offers_the_bundled_digits(make_window, qtbot, tmp_pat
     assert started.args[0].dataset == "digits"
 
 
-def test_an_unexpected_error_shows_a_dialog_not_a_traceback(qtbot, monkeypatch, capsys,
-                                                            tmp_path):
+def test_an_unexpected_error_shows_a_dialog_not_a_traceback(qtbot, monkeypatch, capsys, tmp_path):
     from PySide6.QtWidgets import QMessageBox
 
     from gui import app
 
     shown = []
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(
-        (box.text(), box.detailedText())))
+    monkeypatch.setattr(
+        QMessageBox, "exec", lambda box: shown.append((box.text(), box.detailedText()))
+    )
     monkeypatch.setattr(app, "log_path", lambda: tmp_path / "logs" / "errors.log")
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     app.install_excepthook()
@@ -217,7 +220,7 @@ def test_an_unexpected_error_shows_a_dialog_not_a_traceback(qtbot, monkeypatch, 
         raise KeyError("no such thing")
     except KeyError:
         sys.excepthook(*sys.exc_info())
-    (text, details), = shown
+    ((text, details),) = shown
     assert "KeyError" in text and "not lost" in text
     assert "Traceback" in details and "no such thing" in details
     assert str(tmp_path / "logs" / "errors.log") in text
@@ -234,8 +237,15 @@ def test_a_bad_command_line_value_is_one_line_not_a_traceback(capsys):
 
 
 def test_the_window_module_does_not_import_scikit_learn():
-    code = ("import sys, gui.app, gui.main_window; "
-            "print(sorted(m for m in ('sklearn', 'pooch', 'scipy') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=str(Path(__file__).parents[2]))
+    code = (
+        "import sys, gui.app, gui.main_window; "
+        "print(sorted(m for m in ('sklearn', 'pooch', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(Path(__file__).parents[2]),
+    )
     assert out.stdout.strip() == "[]"

@@ -72,14 +72,20 @@ def test_throttle_flush_hands_over_the_newest_held_event():
 
 
 def _collect(bus: EventBus) -> dict[str, list]:
-    seen: dict[str, list] = {"batch": [], "epoch": [], "snapshot": [], "finished": [],
-                             "threads": set()}
+    seen: dict[str, list] = {
+        "batch": [],
+        "epoch": [],
+        "snapshot": [],
+        "finished": [],
+        "threads": set(),
+    }
     app_thread = QApplication.instance().thread()
 
     def keep(name):
         def slot(ev):
             seen[name].append((time.monotonic(), ev))
             seen["threads"].add(QThread.currentThread() is app_thread)
+
         return slot
 
     for name in ("batch", "epoch", "snapshot", "finished"):
@@ -165,15 +171,16 @@ def test_missing_mnist_falls_back_to_digits(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("BACKPROP_DATA", str(tmp_path / "nothing"))
     monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))
     bus = EventBus()
-    run = TrainingRun(bus, window_config(dataset="mnist"), load_only=True, fallback=True,
-                      download=False)
+    run = TrainingRun(
+        bus, window_config(dataset="mnist"), load_only=True, fallback=True, download=False
+    )
     why, ready = [], []
     run.fell_back.connect(why.append)
     run.dataset_ready.connect(lambda *args: ready.append(args))
     with qtbot.waitSignal(run.ended, timeout=30_000):
         run.start()
     assert len(why) == 1 and "MNIST" in why[0] and str(tmp_path / "nothing") in why[0]
-    (dataset, key), = ready
+    ((dataset, key),) = ready
     assert dataset.name == "digits" and key[0] == "digits"
 
 

@@ -57,8 +57,9 @@ def save_forever(path: str, first_marker: int, started: Any) -> None:
         checkpoint.save(path, **p)
 
 
-def save_limited(path: str, marker: int, limit_bytes: int | None, uid: int | None,
-                 answer: Any) -> None:
+def save_limited(
+    path: str, marker: int, limit_bytes: int | None, uid: int | None, answer: Any
+) -> None:
     """Try one save under a file-size limit and/or as another user; report the outcome."""
     # Built before dropping privileges: the model's imports come from the checkout, which
     # an unprivileged user may not be able to read; only the save itself runs as ``uid``.

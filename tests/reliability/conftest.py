@@ -30,8 +30,12 @@ def fuzz_settings(slow: bool, normal: int = NORMAL_EXAMPLES) -> settings:
         deadline=None,
         derandomize=not slow,
         database=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                               HealthCheck.data_too_large, HealthCheck.filter_too_much],
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+        ],
     )
 
 
@@ -42,8 +46,10 @@ def small_checkpoint(tmp_path_factory, digits) -> Path:
     from core.training.config import Config
     from core.training.trainer import Trainer
 
-    trainer = Trainer(Config(hidden=(12,), epochs=1, batch_size=64, optimizer="adam",
-                             learning_rate=0.01, seed=1), digits)
+    trainer = Trainer(
+        Config(hidden=(12,), epochs=1, batch_size=64, optimizer="adam", learning_rate=0.01, seed=1),
+        digits,
+    )
     list(trainer.run())
     return checkpoint.save(tmp_path_factory.mktemp("ckpt") / "small.npz", trainer)
 
@@ -55,8 +61,9 @@ def make_window(qtbot, monkeypatch, tmp_path):
     from tests.gui._window import open_windows
 
     monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))
-    default = Config(dataset="digits", hidden=(32,), learning_rate=0.1, batch_size=32,
-                     epochs=10_000, seed=0)
+    default = Config(
+        dataset="digits", hidden=(32,), learning_rate=0.1, batch_size=32, epochs=10_000, seed=0
+    )
     with open_windows(qtbot, default, close_timeout_ms=20_000) as make:
         yield make
 

@@ -35,18 +35,24 @@ NON_ASCII = "données d'entrée ü 数字"
 
 def write_checkpoint(path: Path, sizes: list[int], dataset: str) -> Path:
     model = MLP(sizes, seed=0)
-    return checkpoint.save(path, model=model,
-                           optimizer=make_optimizer("sgd", model.params, 0.1),
-                           config=Config(dataset=dataset, hidden=tuple(sizes[1:-1])),
-                           history=[{"epoch": 0, "val_acc": 0.1, "val_loss": 2.3}])
+    return checkpoint.save(
+        path,
+        model=model,
+        optimizer=make_optimizer("sgd", model.params, 0.1),
+        config=Config(dataset=dataset, hidden=tuple(sizes[1:-1])),
+        history=[{"epoch": 0, "val_acc": 0.1, "val_loss": 2.3}],
+    )
 
 
 def partials(folder: Path) -> list[str]:
     """Anything in a cache folder that is not a whole, verified file."""
     if not folder.exists():
         return []
-    return sorted(p.name for p in folder.iterdir()
-                  if p.name.startswith((".", "tmp")) or p.name.endswith((".part", ".tmp")))
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name.startswith((".", "tmp")) or p.name.endswith((".part", ".tmp"))
+    )
 
 
 # -- the command line, in child processes ---------------------------------------------
@@ -55,25 +61,41 @@ def cli(tmp_path_factory):
     """Every bad-input command line, run at once; name -> (exit code, stdout, stderr)."""
     tmp = tmp_path_factory.mktemp("cli")
     fake = idx_files(fake_mnist(seed=4))
-    garbage = write_files(tmp / "wrong files", {name: b"these are not images\n" * 40
-                                                for name in fake})
+    garbage = write_files(
+        tmp / "wrong files", {name: b"these are not images\n" * 40 for name in fake}
+    )
     good = write_files(tmp / NON_ASCII / "mnist copy", fake)
     wide = write_checkpoint(tmp / "mnist model.npz", [784, 16, 10], "mnist")
     out = tmp / "sortie é" / "run 1"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
-    env.update(BACKPROP_CACHE=str(tmp / "cache"), NO_PROXY="127.0.0.1,localhost",
-               no_proxy="127.0.0.1,localhost", QT_QPA_PLATFORM="offscreen")
+    env.update(
+        BACKPROP_CACHE=str(tmp / "cache"),
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        QT_QPA_PLATFORM="offscreen",
+    )
     cut = LoopbackServer(fake)
     cut.cut.update(fake)
     wrong = LoopbackServer(fake)  # whole files, but not the official ones
     runs = {
         "wrong files": ["--headless", "--dataset", "mnist", "--data-path", str(garbage)],
         "other architecture": ["--evaluate", str(wide), "--dataset", "digits"],
-        "non-ascii": ["--headless", "--dataset", "mnist", "--data-path", str(good),
-                      "--epochs", "1", "--hidden", "16", "-o", str(out), "--no-pictures"],
+        "non-ascii": [
+            "--headless",
+            "--dataset",
+            "mnist",
+            "--data-path",
+            str(good),
+            "--epochs",
+            "1",
+            "--hidden",
+            "16",
+            "-o",
+            str(out),
+            "--no-pictures",
+        ],
         "cut download": ["--headless", "--dataset", "mnist", "-o", str(tmp / "cut run")],
-        "wrong download": ["--headless", "--dataset", "mnist",
-                           "-o", str(tmp / "wrong run")],
+        "wrong download": ["--headless", "--dataset", "mnist", "-o", str(tmp / "wrong run")],
     }
     mirrors = {"cut download": cut, "wrong download": wrong}
     results, procs = {}, {}
@@ -84,8 +106,13 @@ def cli(tmp_path_factory):
                 run_env["BACKPROP_MIRROR"] = mirrors[name].url
                 run_env["BACKPROP_CACHE"] = str(tmp / f"cache {name}")
             procs[name] = subprocess.Popen(
-                [sys.executable, "main.py", *argv], cwd=ROOT, env=run_env, text=True,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                [sys.executable, "main.py", *argv],
+                cwd=ROOT,
+                env=run_env,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
         for name, proc in procs.items():
             stdout, stderr = proc.communicate(timeout=180)
             results[name] = (proc.returncode, stdout, stderr)
@@ -109,8 +136,9 @@ def test_cli_a_folder_of_the_wrong_files(cli):
 def test_cli_a_folder_of_pictures_in_process(tmp_path, capsys):
     from core.cli import main
 
-    pictures = write_files(tmp_path / "my digits", {f"digit {i}.png": b"\x89PNG\r\n"
-                                                    for i in range(3)})
+    pictures = write_files(
+        tmp_path / "my digits", {f"digit {i}.png": b"\x89PNG\r\n" for i in range(3)}
+    )
     assert main(["--headless", "--dataset", str(pictures), "-o", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"error: {pictures}") and "train-images-idx3-ubyte" in err
@@ -127,8 +155,10 @@ def test_cli_resuming_a_checkpoint_that_does_not_fit_its_data(tmp_path, capsys):
     from core.cli import main
 
     misfit = write_checkpoint(tmp_path / "misfit.npz", [784, 16, 10], "digits")
-    assert main(["--headless", "--resume", str(misfit), "--epochs", "3",
-                 "-o", str(tmp_path / "o")]) == 2
+    assert (
+        main(["--headless", "--resume", str(misfit), "--epochs", "3", "-o", str(tmp_path / "o")])
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "784-16-10 does not fit" in err and "64 inputs" in err
 
@@ -175,8 +205,9 @@ class _Bomb:
 
 
 @pytest.mark.parametrize("entry", ["payload", "meta", "param.W1", "format_version"])
-def test_a_pickled_object_in_a_checkpoint_is_refused_and_never_runs(small_checkpoint, tmp_path,
-                                                                    entry):
+def test_a_pickled_object_in_a_checkpoint_is_refused_and_never_runs(
+    small_checkpoint, tmp_path, entry
+):
     marker = tmp_path / "ran"
     with np.load(small_checkpoint, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
@@ -204,22 +235,24 @@ def refused_within_8_mb(path, match: str) -> None:
     assert peak < 8 << 20
 
 
-def test_an_entry_claiming_terabytes_is_refused_before_numpy_allocates_it(small_checkpoint,
-                                                                          tmp_path):
+def test_an_entry_claiming_terabytes_is_refused_before_numpy_allocates_it(
+    small_checkpoint, tmp_path
+):
     raw = io.BytesIO()
     np.lib.format.write_array_header_1_0(
-        raw, {"descr": "<f8", "fortran_order": False, "shape": (2**40,)})
+        raw, {"descr": "<f8", "fortran_order": False, "shape": (2**40,)}
+    )
     bad = tmp_path / "claims.npz"
     with zipfile.ZipFile(small_checkpoint) as src, zipfile.ZipFile(bad, "w") as dst:
         for info in src.infolist():
-            data = raw.getvalue() + bytes(64) if info.filename == "param.b1.npy" else src.read(
-                info)
+            data = raw.getvalue() + bytes(64) if info.filename == "param.b1.npy" else src.read(info)
             dst.writestr(info.filename, data)
     refused_within_8_mb(bad, r"'param\.b1' claims shape \(1099511627776,\)")
 
 
-def test_json_sizes_are_checked_against_the_arrays_before_a_model_is_built(small_checkpoint,
-                                                                           tmp_path):
+def test_json_sizes_are_checked_against_the_arrays_before_a_model_is_built(
+    small_checkpoint, tmp_path
+):
     with np.load(small_checkpoint, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
     meta = json.loads(arrays["meta"].tobytes())
@@ -244,14 +277,17 @@ WINDOW_WAIT = 30_000
 
 
 def banner_error(window, qtbot) -> str:
-    qtbot.waitUntil(lambda: window.banner.level == "error" and bool(window.banner.text()),
-                    timeout=WINDOW_WAIT)
+    qtbot.waitUntil(
+        lambda: window.banner.level == "error" and bool(window.banner.text()), timeout=WINDOW_WAIT
+    )
     return window.banner.text()
 
 
 def test_window_a_folder_of_the_wrong_files(make_window, qtbot, tmp_path):
-    garbage = write_files(tmp_path / "wrong files", {
-        name: b"these are not images\n" * 40 for name in idx_files(fake_mnist())})
+    garbage = write_files(
+        tmp_path / "wrong files",
+        {name: b"these are not images\n" * 40 for name in idx_files(fake_mnist())},
+    )
     w = make_window(preload=False)
     w.controls.set_dataset(str(garbage))
     w.start()

@@ -36,8 +36,7 @@ def temporaries(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
 
 
-def test_fifty_kills_at_random_moments_of_a_save_always_leave_a_whole_checkpoint(
-        forks, tmp_path):
+def test_fifty_kills_at_random_moments_of_a_save_always_leave_a_whole_checkpoint(forks, tmp_path):
     path = tmp_path / "model.npz"
     checkpoint.save(path, **_children.parts(256, 0))
     rng = random.Random(9)
@@ -45,8 +44,7 @@ def test_fifty_kills_at_random_moments_of_a_save_always_leave_a_whole_checkpoint
     t0 = time.monotonic()
     for k in range(1, KILLS + 1):
         started = forks.Event()
-        child = forks.Process(target=_children.save_forever,
-                              args=(str(path), k * 100_000, started))
+        child = forks.Process(target=_children.save_forever, args=(str(path), k * 100_000, started))
         child.start()
         assert started.wait(30), "the saving child did not start"
         time.sleep(rng.uniform(0.0, 0.06))
@@ -69,8 +67,7 @@ def test_fifty_kills_at_random_moments_of_a_save_always_leave_a_whole_checkpoint
 
 def _try_save(forks, path: Path, *, limit: int | None = None, uid: int | None = None):
     answer = forks.Queue()
-    child = forks.Process(target=_children.save_limited,
-                          args=(str(path), 7, limit, uid, answer))
+    child = forks.Process(target=_children.save_limited, args=(str(path), 7, limit, uid, answer))
     child.start()
     kind, message = answer.get(timeout=60)
     child.join(10)
@@ -114,7 +111,8 @@ def read_only_folder():
 
 
 def test_a_read_only_folder_fails_with_a_clear_message_and_keeps_the_old_checkpoint(
-        forks, read_only_folder):
+    forks, read_only_folder
+):
     folder, uid = read_only_folder
     path = folder / "model.npz"
     before = path.read_bytes()
@@ -130,5 +128,4 @@ def test_a_folder_that_is_a_file_fails_with_a_clear_message(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(CheckpointError, match="cannot write the checkpoint"):
         checkpoint.save(blocker / "model.npz", **_children.parts(16, 1))
-    assert blocker.read_text() == "not a folder" and sorted(os.listdir(tmp_path)) == [
-        "notes.txt"]
+    assert blocker.read_text() == "not a folder" and sorted(os.listdir(tmp_path)) == ["notes.txt"]

@@ -39,7 +39,8 @@ from tests.reliability.conftest import ROOT, fuzz_settings
 # -- IDX --------------------------------------------------------------------------
 # Sizes a hostile or damaged header may hold: small true ones, and ones far too large.
 _DIM = st.one_of(
-    st.integers(0, 9), st.integers(0, 2**32 - 1),
+    st.integers(0, 9),
+    st.integers(0, 2**32 - 1),
     st.sampled_from([10**9, 2**31, 2**32 - 1, 60_000, 784]),
 )
 _CODE = st.one_of(st.sampled_from(sorted(TYPES)), st.integers(0, 255))
@@ -177,16 +178,24 @@ print(json.dumps(out))
 def test_a_billion_image_header_is_refused_without_allocating_under_a_memory_limit(tmp_path):
     """In a child whose address space has 64 MB to spare, each claim is refused by reasoning
     about the file's size, not by running out of memory."""
-    out = subprocess.run([sys.executable, "-c", _HUGE_CHILD, str(tmp_path)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", _HUGE_CHILD, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     assert len(results) == 8
     for name, message in results.items():
         assert not message.startswith("ESCAPED"), f"{name}: {message}"
         assert "too large to load into memory" not in message, f"{name} was allocated: {message}"
-        assert ("truncated at byte" in message) if name.endswith(".raw") else (
-            "refusing to read it" in message), f"{name}: {message}"
+        assert (
+            ("truncated at byte" in message)
+            if name.endswith(".raw")
+            else ("refusing to read it" in message)
+        ), f"{name}: {message}"
 
 
 # -- checkpoints --------------------------------------------------------------------
@@ -196,16 +205,24 @@ def _arrays(path: Path) -> dict[str, np.ndarray]:
 
 
 _JSON = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70),
-              st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12)),
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**70), 2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=12),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 _WEIRD_ARRAYS = st.one_of(
-    st.builds(lambda s, d: np.zeros(s, dtype=d),
-              st.lists(st.integers(0, 70), max_size=3).map(tuple),
-              st.sampled_from(["f4", "f8", "f2", "i8", "u1", "?", "c8", "U3", "S2", "V4"])),
+    st.builds(
+        lambda s, d: np.zeros(s, dtype=d),
+        st.lists(st.integers(0, 70), max_size=3).map(tuple),
+        st.sampled_from(["f4", "f8", "f2", "i8", "u1", "?", "c8", "U3", "S2", "V4"]),
+    ),
     st.builds(lambda v: np.asarray(v), st.integers(-(2**63), 2**63 - 1)),
     st.builds(lambda v: np.asarray(v), st.floats()),
     st.just(np.array([[np.nan]], dtype=np.float32)),
@@ -235,16 +252,16 @@ def checkpoint_files(draw, base: dict[str, np.ndarray], raw: bytes) -> bytes:
     level = draw(st.sampled_from(["bytes", "arrays", "meta", "zip"]))
     if level == "bytes":
         data = bytearray(raw[: draw(st.integers(0, len(raw)))])
-        for at, mask in draw(st.lists(st.tuples(st.integers(0, 10**7), st.integers(1, 255)),
-                                      max_size=4)):
+        for at, mask in draw(
+            st.lists(st.tuples(st.integers(0, 10**7), st.integers(1, 255)), max_size=4)
+        ):
             if data:
                 data[at % len(data)] ^= mask
         return bytes(data)
     arrays = dict(base)
     if level == "arrays":
         for _ in range(draw(st.integers(1, 3))):
-            key = draw(st.one_of(st.sampled_from(sorted(arrays)), st.text(min_size=1,
-                                                                          max_size=8)))
+            key = draw(st.one_of(st.sampled_from(sorted(arrays)), st.text(min_size=1, max_size=8)))
             if key in arrays and draw(st.booleans()):
                 del arrays[key]
             else:
@@ -269,8 +286,7 @@ def _zip_level(draw, arrays: dict[str, np.ndarray]) -> bytes:
             buf = io.BytesIO()
             np.lib.format.write_array(buf, a, allow_pickle=False)
             member = buf.getvalue()
-            how = draw(st.sampled_from(["plain", "plain", "deflate", "nosuffix", "lying",
-                                        "bytes"]))
+            how = draw(st.sampled_from(["plain", "plain", "deflate", "nosuffix", "lying", "bytes"]))
             if how == "lying":  # the header claims a far larger array than the member holds
                 claim = draw(st.sampled_from([10**6, 10**9, 2**40]))
                 head = {"descr": "<f8", "fortran_order": False, "shape": (claim,)}
@@ -323,17 +339,42 @@ def test_checkpoint_loader_fuzz_long(tmp_path, ckpt_base, data):
 # -- settings from strings ------------------------------------------------------------
 _FIELDS = [f for f in Config.__dataclass_fields__]
 _NUMBERISH = st.one_of(
-    st.sampled_from(["nan", "inf", "-inf", "1e999", "-0", "0x10", "1_000", "１２", "٣",
-                     "1e-400", "9" * 5000, "", " ", "128,", ",,", "64x64", "3.0",
-                     "1,2,3,4,5,6,7,8,9",
-                     "0.5 ", "\x00", "true", "None", "ADAM", "Leaky-ReLU"]),
+    st.sampled_from(
+        [
+            "nan",
+            "inf",
+            "-inf",
+            "1e999",
+            "-0",
+            "0x10",
+            "1_000",
+            "１２",
+            "٣",
+            "1e-400",
+            "9" * 5000,
+            "",
+            " ",
+            "128,",
+            ",,",
+            "64x64",
+            "3.0",
+            "1,2,3,4,5,6,7,8,9",
+            "0.5 ",
+            "\x00",
+            "true",
+            "None",
+            "ADAM",
+            "Leaky-ReLU",
+        ]
+    ),
     st.integers(-(2**70), 2**70).map(str),
     st.floats().map(repr),
     st.lists(st.integers(-5, 10**5), max_size=10).map(lambda v: ",".join(map(str, v))),
     st.text(max_size=20),
 )
-_SETTINGS = st.dictionaries(st.one_of(st.sampled_from(_FIELDS), st.text(max_size=10)),
-                            _NUMBERISH, max_size=6)
+_SETTINGS = st.dictionaries(
+    st.one_of(st.sampled_from(_FIELDS), st.text(max_size=10)), _NUMBERISH, max_size=6
+)
 
 
 def check_from_strings(values: dict[str, str]) -> None:
@@ -372,15 +413,59 @@ def test_config_from_dict_fuzz(values):
 
 
 # -- the command lines ---------------------------------------------------------------------
-_FLAGS = ["--dataset", "--data-path", "--hidden", "--activation", "--init", "--optimizer",
-          "--lr", "--learning-rate", "--momentum", "--batch-size", "--batch", "--epochs",
-          "--seed", "--augment", "--l2", "--dropout", "--schedule", "--min-lr-ratio",
-          "--val-fraction", "--dtype", "--preset", "--resume", "--evaluate", "--headless",
-          "--no-pictures", "-o", "--output", "evaluate", "train", "--", "-x"]
-_TOKENS = st.lists(st.one_of(st.sampled_from(_FLAGS), _NUMBERISH,
-                             st.sampled_from(["adam", "relu", "affine", "seed-adam", "cosine",
-                                              "float64", "=", "--lr=0.1", "--hidden=0"])),
-                   max_size=10)
+_FLAGS = [
+    "--dataset",
+    "--data-path",
+    "--hidden",
+    "--activation",
+    "--init",
+    "--optimizer",
+    "--lr",
+    "--learning-rate",
+    "--momentum",
+    "--batch-size",
+    "--batch",
+    "--epochs",
+    "--seed",
+    "--augment",
+    "--l2",
+    "--dropout",
+    "--schedule",
+    "--min-lr-ratio",
+    "--val-fraction",
+    "--dtype",
+    "--preset",
+    "--resume",
+    "--evaluate",
+    "--headless",
+    "--no-pictures",
+    "-o",
+    "--output",
+    "evaluate",
+    "train",
+    "--",
+    "-x",
+]
+_TOKENS = st.lists(
+    st.one_of(
+        st.sampled_from(_FLAGS),
+        _NUMBERISH,
+        st.sampled_from(
+            [
+                "adam",
+                "relu",
+                "affine",
+                "seed-adam",
+                "cosine",
+                "float64",
+                "=",
+                "--lr=0.1",
+                "--hidden=0",
+            ]
+        ),
+    ),
+    max_size=10,
+)
 
 
 def check_cli(folder: Path, tokens: list[str]) -> None:
@@ -389,8 +474,7 @@ def check_cli(folder: Path, tokens: list[str]) -> None:
     # Whatever was typed, the data cannot be found and the output stays in our folder:
     # the run ends at the door (exit 1 or 2) without training or writing elsewhere.
     missing = str(folder / "no such data")
-    argv = [*tokens, "--dataset", missing, "--data-path", missing,
-            "--output", str(folder / "out")]
+    argv = [*tokens, "--dataset", missing, "--data-path", missing, "--output", str(folder / "out")]
     if tokens[:1] == ["evaluate"] or "--evaluate" in tokens:
         argv = tokens  # evaluate takes its checkpoint from the command line
     err, out = io.StringIO(), io.StringIO()
@@ -447,9 +531,13 @@ def test_window_command_line_fuzz_long(tokens):
 
 
 # -- the window's settings file (QSettings, INI) ---------------------------------------------
-_INI_VALUE = st.one_of(_NUMBERISH, st.text(alphabet=st.characters(codec="utf-8"), max_size=20),
-                       st.binary(max_size=40).map(lambda b: "@ByteArray(" + b.hex() + ")"),
-                       st.just("@Variant(\\0\\0\\0\\x7f\\0\\0\\0\\x1d)"), st.just("a, b, c"))
+_INI_VALUE = st.one_of(
+    _NUMBERISH,
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=20),
+    st.binary(max_size=40).map(lambda b: "@ByteArray(" + b.hex() + ")"),
+    st.just("@Variant(\\0\\0\\0\\x7f\\0\\0\\0\\x1d)"),
+    st.just("a, b, c"),
+)
 _INI_KEYS = {
     "run": st.one_of(st.sampled_from(_FIELDS), st.text(max_size=8)),
     "window": st.sampled_from(["geometry", "state"]),

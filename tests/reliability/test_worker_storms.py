@@ -82,10 +82,11 @@ def slider_storm(make_window, qtbot, qtlog, seconds: float) -> dict:
     c = w.controls
     rng = random.Random(3)
     # Learning rates up to 0.3 keep the small network from diverging (which would pause it).
-    sliders = [(c.learning_rate.slider, lr_to_position(1e-3), lr_to_position(0.3)),
-               (c.batch_size.slider, c.batch_size.slider.minimum(),
-                c.batch_size.slider.maximum()),
-               (c.hidden.slider, c.hidden.slider.minimum(), c.hidden.slider.maximum())]
+    sliders = [
+        (c.learning_rate.slider, lr_to_position(1e-3), lr_to_position(0.3)),
+        (c.batch_size.slider, c.batch_size.slider.minimum(), c.batch_size.slider.maximum()),
+        (c.hidden.slider, c.hidden.slider.minimum(), c.hidden.slider.maximum()),
+    ]
     moves, remote = [0], [0]
 
     def move() -> None:  # a hand on the sliders between every turn of the event loop
@@ -129,9 +130,13 @@ def slider_storm(make_window, qtbot, qtlog, seconds: float) -> dict:
     assert len(reports) == len(w.run.trainer.history)
     assert changes, "no change reached the training loop"
     assert qt_thread_complaints(qtlog) == []
-    return {"slider_moves_per_s": moves[0] / elapsed, "control_changes_per_s": remote[0] / elapsed,
-            "changes_applied": len(changes), "epochs": len(reports),
-            "worst_gap_ms": worst_gap * 1000}
+    return {
+        "slider_moves_per_s": moves[0] / elapsed,
+        "control_changes_per_s": remote[0] / elapsed,
+        "changes_applied": len(changes),
+        "epochs": len(reports),
+        "worst_gap_ms": worst_gap * 1000,
+    }
 
 
 def test_slider_storm_while_training(make_window, qtbot, qtlog):
@@ -154,8 +159,13 @@ def button_mashing(make_window, qtbot, qtlog, presses: int, seed: int, seconds: 
     w.bus.epoch.connect(lambda ev: segments[-1].append(ev) if segments else None)
     runs = []
     c = w.controls
-    buttons = {"start": c.start_button, "pause": c.pause_button, "step": c.step_button,
-               "stop": c.stop_button, "reset": c.reset_button}
+    buttons = {
+        "start": c.start_button,
+        "pause": c.pause_button,
+        "step": c.step_button,
+        "stop": c.stop_button,
+        "reset": c.reset_button,
+    }
     keys = {"space": w.start_pause_action, "S": w.step_action, "R": w.reset_action}
     rng = random.Random(seed)
     pressed = []
@@ -182,8 +192,7 @@ def button_mashing(make_window, qtbot, qtlog, presses: int, seed: int, seconds: 
             check_trainer(run.trainer)
             assert run.epochs_seen == len(run.trainer.history) or run._muted
     assert qt_thread_complaints(qtlog) == []
-    return {"presses": len(pressed), "runs": len(runs),
-            "epochs": sum(len(s) - 1 for s in segments)}
+    return {"presses": len(pressed), "runs": len(runs), "epochs": sum(len(s) - 1 for s in segments)}
 
 
 def test_buttons_pressed_in_random_order(make_window, qtbot, qtlog):
@@ -198,8 +207,9 @@ def test_buttons_pressed_in_random_order_long(make_window, qtbot, qtlog, seed):
     button_mashing(make_window, qtbot, qtlog, presses=400, seed=seed, seconds=60)
 
 
-@pytest.mark.parametrize("moment", ["loading", "first batches", "mid-epoch", "paused",
-                                    "stepping", "stopping"])
+@pytest.mark.parametrize(
+    "moment", ["loading", "first batches", "mid-epoch", "paused", "stepping", "stopping"]
+)
 def test_closing_the_window_at_any_moment(make_window, qtbot, qtlog, moment):
     from gui.worker import live_threads
 
