@@ -43,14 +43,14 @@ run: install apt-window
 		xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) main.py $(ARGS); \
 	fi
 
-test: install apt-test
-	$(PY) -m ruff check .
-	$(VENV)/bin/lint-imports --no-cache
+test: lint apt-test
 	$(PY) -m pytest
 
 lint: install
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m mypy
 
 bench: install
 	$(PY) -m pip install --quiet -r requirements-bench.txt

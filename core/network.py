@@ -27,6 +27,7 @@ from core.nn.optim import make_optimizer
 from core.training.config import Config
 from core.training.control import TrainingControl
 from core.training.events import Diverged, EpochReport, Finished
+from core.training.history import HistoryRow
 
 #: The seed's per-epoch line.
 EPOCH_LINE = "Epoch %3d: Train Loss: %.4f, Train Acc: %.4f, Val Loss: %.4f, Val Acc: %.4f"
@@ -120,7 +121,7 @@ class NeuralNetwork:
         self.optimizer = make_optimizer(c.optimizer, self.model.params, c.learning_rate, c.momentum)
         #: Per-epoch figures of every ``train`` call so far: lists under HISTORY_KEYS.
         self.history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
-        self._epoch_rows: list[dict[str, Any]] = []
+        self._epoch_rows: list[HistoryRow] = []
 
     # -- settings -------------------------------------------------------------
     @property

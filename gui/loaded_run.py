@@ -93,17 +93,7 @@ class _Worker(QObject):
                 history=ck.history,
                 changes=ck.changes,
             )
-            started = Started(
-                ds.name,
-                len(ds.y_train),
-                len(ds.y_val),
-                len(ds.y_test),
-                tuple(ds.image_shape),
-                tuple(ds.class_names),
-                tuple(ck.model.sizes),
-                trainer.config.to_dict(),
-                0,
-            )
+            started = trainer.started(first_epoch=0)
             self.ready.emit(ds, dataset_key(cfg), started, trainer.snapshot(ck.epoch - 1))
         except _Cancelled:
             pass

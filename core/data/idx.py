@@ -15,11 +15,11 @@ the file and what is wrong with it.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import zlib
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -109,7 +109,7 @@ def _parse(stream: _Plain | _Inflater, ndim: int | tuple[int, ...] | None) -> np
     stream.check_fits(total, described)
 
     data = np.empty(n_bytes, dtype=np.uint8)
-    got = stream.readinto(memoryview(data))
+    got = stream.readinto(data.data)
     if got < n_bytes:
         raise _Problem(
             f"truncated at byte {header_len + got:,}{stream.where}: expected {total:,} bytes "
@@ -126,7 +126,7 @@ class _Plain:
     where = ""
     why_short = ""
 
-    def __init__(self, f: BinaryIO, size: int) -> None:
+    def __init__(self, f: io.BufferedIOBase, size: int) -> None:
         self._f = f
         self._size = size
 
@@ -166,7 +166,7 @@ class _Inflater:
 
     where = " of the uncompressed data"
 
-    def __init__(self, f: BinaryIO, size: int) -> None:
+    def __init__(self, f: io.BufferedIOBase, size: int) -> None:
         self._f = f
         self._size = size
         self._z = zlib.decompressobj(wbits=31)

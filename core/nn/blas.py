@@ -141,7 +141,9 @@ def _load_gemm(code: str) -> Callable | None:
 
 def _gemm_agrees(fn: Callable, dtype: type) -> bool:
     rng = np.random.default_rng(0)
-    A, B, C = (rng.random(s).astype(dtype) for s in ((5, 3), (5, 4), (3, 4)))
+    A: np.ndarray = rng.random((5, 3)).astype(dtype)
+    B: np.ndarray = rng.random((5, 4)).astype(dtype)
+    C: np.ndarray = rng.random((3, 4)).astype(dtype)
     expected = C - 0.5 * (A.T @ B)
     fn(
         _ROW_MAJOR,

@@ -13,6 +13,8 @@ faster than along ``k = 10``-long rows.
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import numpy as np
 
 
@@ -31,6 +33,21 @@ def _exp_shifted(z: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[float,
     per_sample = np.log(sums)
     per_sample -= picked
     return float(np.add.reduce(per_sample, dtype=np.float64)) / m, sums
+
+
+@overload
+def softmax_cross_entropy(
+    logits: np.ndarray,
+    y: np.ndarray,
+    want_grad: Literal[True] = ...,
+    rows: np.ndarray | None = ...,
+) -> tuple[float, np.ndarray]: ...
+
+
+@overload
+def softmax_cross_entropy(
+    logits: np.ndarray, y: np.ndarray, want_grad: Literal[False], rows: np.ndarray | None = ...
+) -> tuple[float, None]: ...
 
 
 def softmax_cross_entropy(

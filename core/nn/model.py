@@ -291,7 +291,7 @@ class MLP:
         """
         logits = self.forward(X, training=True, reuse=True)
         correct = int(np.count_nonzero(logits.argmax(axis=1) == y))
-        loss, dZ = softmax_cross_entropy(logits, y, rows=self._ws.rows)
+        loss, dZ = softmax_cross_entropy(logits, y, rows=self._batch_rows())
         return loss, correct, dZ
 
     def train_batch(self, X: np.ndarray, y: np.ndarray, optimizer: Optimizer) -> float:
@@ -302,10 +302,14 @@ class MLP:
         L2 penalty) before the step.
         """
         logits = self.forward(X, training=True, reuse=True)
-        loss, dZ = softmax_cross_entropy(logits, y, rows=self._ws.rows)
+        loss, dZ = softmax_cross_entropy(logits, y, rows=self._batch_rows())
         loss += self.l2_penalty()
         self.backward_step(dZ, optimizer)
         return loss
+
+    def _batch_rows(self) -> np.ndarray | None:
+        """``arange(m)`` of the workspace the last reusing forward filled."""
+        return self._ws.rows if self._ws is not None else None
 
     def l2_penalty(self) -> float:
         """0.5 * l2 * sum of squared weights (biases are not decayed)."""
@@ -361,6 +365,7 @@ class MLP:
         finally:
             self.dropout = saved
             self._cache = None
+        assert dX is not None  # asked for above
         return dX
 
     # -- growing and shrinking ----------------------------------------------

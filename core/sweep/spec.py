@@ -65,13 +65,14 @@ class Axis:
         """One value for a random search."""
         if not self.is_range:
             return self.values[int(rng.integers(len(self.values)))]
+        assert self.low is not None and self.high is not None  # a range has both ends
         lo, hi = float(self.low), float(self.high)
         if self.name in LOG_SCALE:
             x = math.exp(rng.uniform(math.log(lo), math.log(hi)))
         else:
             x = rng.uniform(lo, hi)
         if self.name in INTEGER_SETTINGS:
-            return int(min(max(round(x), self.low), self.high))
+            return int(min(max(round(x), lo), hi))
         return float(f"{x:.3g}")
 
 

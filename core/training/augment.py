@@ -264,7 +264,7 @@ def warp_images(
         # q = M p + e, plus one to count from the frame's corner
         np.add(M[:, 0, 0] * rows, M[:, 0, 1] * cols + (e[:, 0] + 1.0), out=qy)
         np.add(M[:, 1, 0] * rows, M[:, 1, 1] * cols + (e[:, 1] + 1.0), out=qx)
-        if field is not None:
+        if field is not None and bend is not None:
             spread = bend_field(np.asarray(bend[a : a + k], dtype=np.float32), H, W, field[:k])
             qy += spread[:, 0]
             qx += spread[:, 1]

@@ -31,6 +31,7 @@ import math
 import os
 import time
 import zipfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,7 +96,7 @@ def save(
     model: MLP | None = None,
     optimizer: Optimizer | None = None,
     config: Config | None = None,
-    history: list[dict[str, Any]] | None = None,
+    history: Sequence[Mapping[str, Any]] | None = None,
     changes: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write a checkpoint of ``trainer`` (or of the parts given) atomically; returns the path.
@@ -105,22 +106,23 @@ def save(
     """
     if trainer is not None:
         model, optimizer, config = trainer.model, trainer.optimizer, trainer.config
-        history, changes = trainer.history, trainer.changes
+        rows: list[Mapping[str, Any]] = list(trainer.history)
+        changes = trainer.changes
         step = trainer.step
     else:
         if model is None or optimizer is None or config is None:
             raise TypeError("save() needs a trainer or model, optimizer and config")
-        history, changes = list(history or ()), list(changes or ())
-        step = int(history[-1].get("step", 0)) if history else 0
+        rows, changes = list(history or ()), list(changes or ())
+        step = int(rows[-1].get("step", 0)) if rows else 0
     config = config.replace(hidden=model.hidden) if config.hidden != model.hidden else config
     meta = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "config": config.to_dict(),
-        "history": history,
+        "history": rows,
         "changes": changes,
-        "epoch": len(history),
+        "epoch": len(rows),
         "step": step,
         "model": {
             "sizes": list(model.sizes),
@@ -155,7 +157,7 @@ def _write_atomic(path: Path, arrays: dict[str, np.ndarray]) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **arrays)  # type: ignore[arg-type]  # names are keys, not flags
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -2,15 +2,15 @@
 
 The Trainer runs in whatever thread its consumer chooses (the command line's main
 thread, the window's worker thread). What it reports crosses threads, so every
-event is a frozen, slotted dataclass and every array inside one is a private copy
-marked read-only: a consumer can keep an event for as long as it likes and the
-training loop can never change it underneath.
+event is a frozen, slotted dataclass built with keywords, and every array inside
+one is a private copy marked read-only: a consumer can keep an event for as long
+as it likes and the training loop can never change it underneath.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -22,7 +22,11 @@ def frozen(a: np.ndarray) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True, slots=True)
+#: How a run ends: every epoch done, stopped by a person or a program, or an error.
+FinishReason = Literal["completed", "stopped", "error"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Started:
     """A run begins (or resumes): what it trains, on what."""
 
@@ -37,7 +41,7 @@ class Started:
     first_epoch: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BatchProgress:
     """One mini-batch done. Sent often: consumers throttle what they draw.
 
@@ -60,7 +64,7 @@ class BatchProgress:
     samples_per_s: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EpochReport:
     """One epoch done, with its figures on the training and validation sets.
 
@@ -81,7 +85,7 @@ class EpochReport:
     step: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HyperparameterChanged:
     """A live change took effect at a batch boundary (``step`` is the global batch count)."""
 
@@ -93,7 +97,7 @@ class HyperparameterChanged:
     new: Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Snapshot:
     """A picture of the model at the end of an epoch, computed in the training thread.
 
@@ -128,7 +132,7 @@ class Snapshot:
     extras: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Diverged:
     """The loss blew up. The last good parameters are back and the run is paused.
 
@@ -145,7 +149,7 @@ class Diverged:
     restored_step: int = -1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Paused:
     """The loop is holding between batches (asked for, after a Step, or after divergence)."""
 
@@ -154,7 +158,7 @@ class Paused:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Resumed:
     """The loop goes on after a pause."""
 
@@ -162,11 +166,11 @@ class Resumed:
     batch: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Finished:
-    """The run is over: ``reason`` is "completed", "stopped" or "error"."""
+    """The run is over: ``reason`` says how (all epochs done, a stop, or an error)."""
 
-    reason: str
+    reason: FinishReason
     epochs_run: int
     best_val_acc: float
     seconds: float

@@ -11,26 +11,32 @@ import csv
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from core.errors import CheckpointError
 
-COLUMNS = (
-    "epoch",
-    "train_loss",
-    "train_acc",
-    "val_loss",
-    "val_acc",
-    "learning_rate",
-    "batch_size",
-    "architecture",
-    "seconds",
-    "samples_per_s",
-    "step",
-)
+
+class HistoryRow(TypedDict):
+    """One epoch of a run, as the Trainer records it and a checkpoint stores it."""
+
+    epoch: int
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    learning_rate: float
+    batch_size: int
+    architecture: list[int]
+    seconds: float
+    samples_per_s: float
+    step: int
 
 
-def write_history_csv(path: str | os.PathLike, history: Sequence[dict[str, Any]]) -> Path:
+#: The CSV's columns: a history row's fields, in order.
+COLUMNS = tuple(HistoryRow.__annotations__)
+
+
+def write_history_csv(path: str | os.PathLike, history: Sequence[HistoryRow]) -> Path:
     """Write ``history`` to ``path`` (columns :data:`COLUMNS`); returns the path."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -39,9 +45,9 @@ def write_history_csv(path: str | os.PathLike, history: Sequence[dict[str, Any]]
             writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
             writer.writeheader()
             for row in history:
-                row = dict(row)
-                row["architecture"] = "-".join(map(str, row.get("architecture", ())))
-                writer.writerow(row)
+                text = dict(row)
+                text["architecture"] = "-".join(map(str, row.get("architecture", ())))
+                writer.writerow(text)
         tmp.replace(path)
     except OSError as exc:
         raise CheckpointError(f"{path}: cannot write the history: {exc.strerror or exc}") from None

@@ -44,8 +44,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
 
@@ -63,6 +63,7 @@ from core.training.events import (
     EpochReport,
     Event,
     Finished,
+    FinishReason,
     HyperparameterChanged,
     Paused,
     Resumed,
@@ -71,6 +72,7 @@ from core.training.events import (
     frozen,
 )
 from core.training.health import sample_rows, snapshot_extras
+from core.training.history import HistoryRow
 from core.training.metrics import (
     SetEvaluation,
     confusion_matrix,
@@ -161,7 +163,7 @@ class Trainer:
         *,
         model: MLP | None = None,
         optimizer: Optimizer | None = None,
-        history: list[dict[str, Any]] | None = None,
+        history: Sequence[Mapping[str, Any]] | None = None,
         changes: list[dict[str, Any]] | None = None,
         snapshots: bool = True,
     ) -> None:
@@ -202,7 +204,7 @@ class Trainer:
         self._unattended = control is None
         self.model = model
         self.optimizer = optimizer
-        self.history: list[dict[str, Any]] = [dict(r) for r in history or ()]
+        self.history: list[HistoryRow] = [cast(HistoryRow, dict(r)) for r in history or ()]
         self.changes: list[dict[str, Any]] = [dict(c) for c in changes or ()]
         self.epoch = len(self.history)
         self.step = int(self.history[-1].get("step", 0)) if self.history else 0
@@ -228,19 +230,9 @@ class Trainer:
         """Train up to ``config.epochs`` epochs, yielding events; ends with ``Finished``."""
         t_start = time.perf_counter()
         paused_before = self._paused_s
-        ds = self.dataset
-        yield Started(
-            ds.name,
-            len(ds.y_train),
-            len(ds.y_val),
-            len(ds.y_test),
-            tuple(ds.image_shape),
-            tuple(ds.class_names),
-            tuple(self.model.sizes),
-            self.config.to_dict(),
-            self.epoch,
-        )
-        reason, message = "completed", ""
+        yield self.started()
+        reason: FinishReason = "completed"
+        message = ""
         try:
             self._augment = self._augmenter()
             while self.epoch < self.config.epochs:
@@ -257,14 +249,39 @@ class Trainer:
             raise
         yield self._finished(reason, t_start, paused_before, message)
 
+    def started(self, first_epoch: int | None = None) -> Started:
+        """The event that opens a run: its data, network and settings, from ``first_epoch``.
+
+        A replay of a saved run (the window opening a checkpoint) starts at epoch 0
+        and then shows the recorded epochs; training starts where the run stands.
+        """
+        ds = self.dataset
+        return Started(
+            dataset=ds.name,
+            n_train=len(ds.y_train),
+            n_val=len(ds.y_val),
+            n_test=len(ds.y_test),
+            image_shape=tuple(ds.image_shape),
+            class_names=tuple(ds.class_names),
+            architecture=tuple(self.model.sizes),
+            config=self.config.to_dict(),
+            first_epoch=self.epoch if first_epoch is None else first_epoch,
+        )
+
     def _finished(
-        self, reason: str, t_start: float, paused_before: float, message: str
+        self, reason: FinishReason, t_start: float, paused_before: float, message: str
     ) -> Finished:
         best = max((r["val_acc"] for r in self.history), default=0.0)
         seconds = time.perf_counter() - t_start - (self._paused_s - paused_before)
-        return Finished(reason, self.epoch, float(best), seconds, message)
+        return Finished(
+            reason=reason,
+            epochs_run=self.epoch,
+            best_val_acc=float(best),
+            seconds=seconds,
+            message=message,
+        )
 
-    def _run_epoch(self) -> Iterator[Event]:
+    def _run_epoch(self) -> Generator[Event, None, bool]:
         """One epoch; returns False (through StopIteration) when a stop ends it early."""
         e, cfg, ds, model = self.epoch, self.config, self.dataset, self.model
         self.learning_rate = self._scheduled_lr(e)
@@ -308,49 +325,49 @@ class Trainer:
             correct += right
             busy = time.perf_counter() - t0 - (self._paused_s - paused0)
             yield BatchProgress(
-                e,
-                batch,
-                batch + 1 + sampler.batches_left(pos),
-                self.step,
-                loss,
-                loss_sum / seen,
-                self.learning_rate,
-                self.batch_size,
-                tuple(model.sizes),
-                seen / busy if busy > 0 else 0.0,
+                epoch=e,
+                batch=batch,
+                batches=batch + 1 + sampler.batches_left(pos),
+                step=self.step,
+                loss=loss,
+                running_loss=loss_sum / seen,
+                learning_rate=self.learning_rate,
+                batch_size=self.batch_size,
+                architecture=tuple(model.sizes),
+                samples_per_s=seen / busy if busy > 0 else 0.0,
             )
             batch += 1
         train_s = time.perf_counter() - t0 - (self._paused_s - paused0)
         val = self._evaluate_validation(for_snapshot=self._snapshots)
         val_loss, val_acc = val.loss, val.accuracy
         seconds = time.perf_counter() - t0 - (self._paused_s - paused0)
-        row = {
-            "epoch": e,
-            "train_loss": loss_sum / seen if seen else float("nan"),
-            "train_acc": correct / seen if seen else float("nan"),
-            "val_loss": float(val_loss),
-            "val_acc": float(val_acc),
-            "learning_rate": self.learning_rate,
-            "batch_size": self.batch_size,
-            "architecture": list(model.sizes),
-            "seconds": seconds,
-            "samples_per_s": seen / train_s if train_s > 0 else 0.0,
-            "step": self.step,
-        }
+        row = HistoryRow(
+            epoch=e,
+            train_loss=loss_sum / seen if seen else float("nan"),
+            train_acc=correct / seen if seen else float("nan"),
+            val_loss=float(val_loss),
+            val_acc=float(val_acc),
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            architecture=list(model.sizes),
+            seconds=seconds,
+            samples_per_s=seen / train_s if train_s > 0 else 0.0,
+            step=self.step,
+        )
         self.history.append(row)
         self.epoch = e + 1
         yield EpochReport(
-            e,
-            row["train_loss"],
-            row["train_acc"],
-            row["val_loss"],
-            row["val_acc"],
-            self.learning_rate,
-            self.batch_size,
-            tuple(model.sizes),
-            seconds,
-            row["samples_per_s"],
-            self.step,
+            epoch=e,
+            train_loss=row["train_loss"],
+            train_acc=row["train_acc"],
+            val_loss=row["val_loss"],
+            val_acc=row["val_acc"],
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            architecture=tuple(model.sizes),
+            seconds=seconds,
+            samples_per_s=row["samples_per_s"],
+            step=self.step,
         )
         if self._snapshots:
             yield self._snapshot(e, val)
@@ -359,7 +376,7 @@ class Trainer:
         return True
 
     # -- between batches --------------------------------------------------------
-    def _between_batches(self, epoch: int, batch: int) -> Iterator[Event]:
+    def _between_batches(self, epoch: int, batch: int) -> Generator[Event, None, bool]:
         """Run calls, apply changes, hold while paused; returns False on stop.
 
         The loop comes here only when the control says a command came.
@@ -371,7 +388,7 @@ class Trainer:
             return False
         if not ctl.paused:
             return True
-        yield Paused(epoch, batch, self._pause_reason)
+        yield Paused(epoch=epoch, batch=batch, reason=self._pause_reason)
         self._pause_reason = "paused"
         t0 = time.perf_counter()
         while ctl.paused and not ctl.stopped:
@@ -380,7 +397,7 @@ class Trainer:
         self._paused_s += time.perf_counter() - t0
         if ctl.stopped:
             return False
-        yield Resumed(epoch, batch)
+        yield Resumed(epoch=epoch, batch=batch)
         return True
 
     def _service(self, epoch: int, batch: int) -> Iterator[Event]:
@@ -396,6 +413,8 @@ class Trainer:
             yield from self._apply(name, value, epoch, batch)
 
     def _apply(self, name: str, value: Any, epoch: int, batch: int) -> Iterator[Event]:
+        old: Any
+        new: Any
         if name == "learning_rate":
             old, new = self.learning_rate, float(value)
             self.learning_rate = self.optimizer.learning_rate = new
@@ -439,7 +458,9 @@ class Trainer:
     def _record_change(
         self, epoch: int, batch: int, name: str, old: Any, new: Any
     ) -> HyperparameterChanged:
-        event = HyperparameterChanged(epoch, batch, self.step, name, old, new)
+        event = HyperparameterChanged(
+            epoch=epoch, batch=batch, step=self.step, name=name, old=old, new=new
+        )
         record = dataclasses.asdict(event)
         for key in ("old", "new"):
             if isinstance(record[key], tuple):
@@ -526,7 +547,15 @@ class Trainer:
         else:
             self.control.pause()
             self._pause_reason = "diverged"
-        yield Diverged(epoch, batch, lr, float(loss), suggested, message, good.step)
+        yield Diverged(
+            epoch=epoch,
+            batch=batch,
+            learning_rate=lr,
+            loss=float(loss),
+            suggested_lr=suggested,
+            message=message,
+            restored_step=good.step,
+        )
 
     # -- pictures of the model ----------------------------------------------------
     def snapshot(self, epoch: int | None = None) -> Snapshot:
@@ -558,16 +587,16 @@ class Trainer:
         )
         params = tuple(frozen(p) for p in model.params)
         return Snapshot(
-            epoch,
-            params[0],  # W1, read-only like every copy here: one copy serves both fields
-            tuple(ds.image_shape),
-            tuple(ds.class_names),
-            frozen(cm),
-            frozen(ds.X_val[idx]),
-            frozen(ds.y_val[idx]),
-            frozen(pred[idx]),
-            frozen(probs[idx]),
-            frozen(idx),
+            epoch=epoch,
+            weights=params[0],  # W1, read-only like every copy: one copy serves both fields
+            image_shape=tuple(ds.image_shape),
+            class_names=tuple(ds.class_names),
+            confusion=frozen(cm),
+            sample_images=frozen(ds.X_val[idx]),
+            sample_true=frozen(ds.y_val[idx]),
+            sample_pred=frozen(pred[idx]),
+            sample_probs=frozen(probs[idx]),
+            sample_index=frozen(idx),
             params=params,
             activation=model.activation,
             weight_norms=layer_norms(model.params),

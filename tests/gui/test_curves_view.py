@@ -186,7 +186,17 @@ def test_a_divergence_is_marked(view):
 
     bus, v = view
     bus.batch.emit(batch_progress(0, 3, 20))
-    bus.diverged.emit(Diverged(0, 4, 5.0, float("inf"), 0.5, "diverged", 3))
+    bus.diverged.emit(
+        Diverged(
+            epoch=0,
+            batch=4,
+            learning_rate=5.0,
+            loss=float("inf"),
+            suggested_lr=0.5,
+            message="diverged",
+            restored_step=3,
+        )
+    )
     assert v.marker_labels() == ["diverged at lr 5"]
 
 

@@ -22,7 +22,18 @@ from tests.gui._window import window_config
 
 
 def progress(epoch: int, batch: int, batches: int) -> BatchProgress:
-    return BatchProgress(epoch, batch, batches, batch, 1.0, 1.0, 0.1, 32, (64, 32, 10), 1e4)
+    return BatchProgress(
+        epoch=epoch,
+        batch=batch,
+        batches=batches,
+        step=batch,
+        loss=1.0,
+        running_loss=1.0,
+        learning_rate=0.1,
+        batch_size=32,
+        architecture=(64, 32, 10),
+        samples_per_s=1e4,
+    )
 
 
 class FakeClock:

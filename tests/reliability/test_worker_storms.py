@@ -253,7 +253,11 @@ def test_a_storm_of_changes_does_not_pile_up_markers_on_the_curves(qtbot):
     view = CurvesView(bus)
     qtbot.addWidget(view)
     for i in range(500):
-        bus.changed.emit(HyperparameterChanged(i // 50, i % 50, i, "batch_size", 32, 64))
+        bus.changed.emit(
+            HyperparameterChanged(
+                epoch=i // 50, batch=i % 50, step=i, name="batch_size", old=32, new=64
+            )
+        )
     labels = view.marker_labels()
     assert len(labels) == MAX_MARKERS and labels[-1] == "batch 32→64"
     items = view._loss_w.getPlotItem().items
