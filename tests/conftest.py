@@ -61,6 +61,31 @@ def digits():
     return load_dataset("digits", seed=0)
 
 
+def _checkout_entries() -> set[str]:
+    """What the checkout holds at its top and in the folders a run could write into."""
+    entries = {p.name for p in ROOT.iterdir()}
+    for folder in ("runs", "docs", "resources", "tests"):
+        if (ROOT / folder).is_dir():
+            entries |= {f"{folder}/{p.name}" for p in (ROOT / folder).iterdir()}
+    return entries - {".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache", ".venv"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _checkout_left_as_found():
+    """Fail the session if any test wrote into the checkout (a ``runs/`` folder, a file)."""
+    before = _checkout_entries()
+    yield
+    added = sorted(_checkout_entries() - before - {"tests/__pycache__"})
+    if added:
+        pytest.fail(f"tests wrote into the checkout: {', '.join(added)}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _work_in_a_temporary_folder(tmp_path, monkeypatch):
+    """Every test runs in its own folder: a default output path lands there, not here."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(autouse=True)
 def _no_thread_left_running(request):
     """Fail any test that leaves a QThread running (only where Qt is in use)."""

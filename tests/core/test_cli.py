@@ -225,7 +225,7 @@ def test_ctrl_c_stops_cleanly_saves_and_exits_130(tmp_path):
     proc = subprocess.Popen(
         [
             sys.executable,
-            "main.py",
+            str(ROOT / "main.py"),
             "--headless",
             *DIGITS,
             "--batch-size",
@@ -236,7 +236,7 @@ def test_ctrl_c_stops_cleanly_saves_and_exits_130(tmp_path):
             "-o",
             str(tmp_path),
         ],
-        cwd=ROOT,
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

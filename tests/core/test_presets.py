@@ -53,6 +53,7 @@ def test_changes_go_on_top_and_are_validated():
         get_preset("huge")
 
 
+@pytest.mark.slow
 @ONE_BLAS_THREAD
 def test_seed_preset_reaches_97_3_percent_on_mnist(mnist):
     """The seed's own network and settings, trained as the engine trains them."""

@@ -143,7 +143,8 @@ def test_pause_holds_step_runs_one_epoch_stop_ends_within_a_batch(digits, monkey
     assert isinstance(take(q), Started)
     paused = take(q)
     assert isinstance(paused, Paused) and (paused.epoch, paused.batch) == (0, 0)
-    time.sleep(0.3)
+    # A call runs in the training thread only between batches: answered means holding.
+    assert control.submit(lambda tr: tr.step).result(5) == 0
     assert q.empty() and trainer.step == 0  # no batch while paused
     # Calls submitted while paused run in the training thread.
     assert control.submit(lambda tr: (tr.step, threading.current_thread() is t)).result(5) == (
@@ -167,7 +168,7 @@ def test_pause_holds_step_runs_one_epoch_stop_ends_within_a_batch(digits, monkey
     assert sum(isinstance(ev, EpochReport) for ev in events) == 1
     n_batches = sum(isinstance(ev, BatchProgress) for ev in events)
     assert n_batches == -(-len(digits.y_train) // 32) == trainer.step
-    time.sleep(0.3)
+    assert control.submit(lambda tr: tr.step).result(5) == n_batches
     assert q.empty() and trainer.step == n_batches  # holding again after one epoch
 
     control.resume()

@@ -45,16 +45,20 @@ def test_flush_draws_at_once_and_drop_forgets(qtbot, make_latest):
     assert drawn == ["a"]
 
 
-def test_drawings_are_at_least_the_minimum_gap_apart(qtbot, make_latest):
-    times = []
-    latest = make_latest(lambda _v: times.append(time.monotonic()), delay_ms=0, min_gap_ms=150)
+def test_a_value_offered_right_after_a_drawing_waits_for_the_gap(qtbot, make_latest):
+    drawn = []
+    latest = make_latest(drawn.append, delay_ms=0, min_gap_ms=60_000)
     latest.offer(1)
-    qtbot.waitUntil(lambda: len(times) == 1, timeout=2000)
+    qtbot.waitUntil(lambda: drawn == [1], timeout=2000)  # after a quiet spell: at once
     latest.offer(2)
-    qtbot.waitUntil(lambda: len(times) == 2, timeout=2000)
-    assert times[1] - times[0] >= 0.14
+    latest.offer(3)
+    qtbot.wait(20)
+    assert drawn == [1] and latest.pending  # held back until the gap has passed
+    latest.flush()
+    assert drawn == [1, 3]
 
 
+@pytest.mark.slow
 def test_budget_stretches_gaps_while_the_gui_thread_is_busy_and_relaxes_after(qtbot):
     from PySide6.QtCore import QTimer
 
@@ -92,6 +96,7 @@ def test_a_hidden_widget_draws_its_latest_value_once_shown(qtbot, make_latest):
     qtbot.waitUntil(lambda: drawn == ["b"], timeout=2000)
 
 
+@pytest.mark.slow
 def test_views_with_the_same_gap_draw_on_the_same_clock_tick(qtbot, make_latest):
     first, second = [], []
     a = make_latest(lambda _v: first.append(time.monotonic()), delay_ms=0, min_gap_ms=300)

@@ -106,8 +106,8 @@ def cli(tmp_path_factory):
                 run_env["BACKPROP_MIRROR"] = mirrors[name].url
                 run_env["BACKPROP_CACHE"] = str(tmp / f"cache {name}")
             procs[name] = subprocess.Popen(
-                [sys.executable, "main.py", *argv],
-                cwd=ROOT,
+                [sys.executable, str(ROOT / "main.py"), *argv],
+                cwd=tmp,
                 env=run_env,
                 text=True,
                 stdout=subprocess.PIPE,
