@@ -20,12 +20,14 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from core.data.catalog import DATASET_CHOICES
+
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 APP_NAME = "Backprop Studio"
 
 #: Command-line options that set the controls (Config field names).
 OPTIONS = {
-    "dataset": "dataset name (mnist, fashion_mnist, digits, cifar10) or IDX folder",
+    "dataset": f"dataset: {DATASET_CHOICES}",
     "data_path": "folder holding the dataset's files",
     "hidden": "hidden layer widths, e.g. 128 or 256,128",
     "learning_rate": "learning rate",

@@ -19,7 +19,8 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from core.errors import BackpropError
 from core.training.checkpoint import Checkpoint
 from core.training.events import EpochReport, HyperparameterChanged, Snapshot, Started
-from gui.worker import dataset_key, worker_thread
+from gui.shared.threads import worker_thread
+from gui.worker import dataset_key
 
 
 class _Cancelled(Exception):

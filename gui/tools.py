@@ -27,6 +27,7 @@ from PySide6.QtCore import QEvent, QObject, QSettings
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QTabWidget
 
+from core.data.catalog import SOURCES
 from core.errors import BackpropError
 from core.training import checkpoint
 from core.training.checkpoint import Checkpoint
@@ -42,7 +43,7 @@ from gui.views.runs import CompareView
 from gui.worker import dataset_key
 
 #: Datasets the window replaces by the bundled digits when they cannot be found.
-FALLS_BACK = ("mnist", "fashion_mnist", "cifar10")
+FALLS_BACK = tuple(SOURCES)  # the datasets that may be missing from this machine
 #: Epochs a finished run trains on when it is continued.
 MORE_EPOCHS = 10
 TABS = ("Training", "Draw", "Health", "Runs")

@@ -49,6 +49,7 @@ from core.training.events import (
     frozen,
 )
 from gui.shared.bus import EventBus
+from gui.shared.threads import forget, worker_thread
 
 #: Seconds between two progress updates sent to the GUI (~10 per second).
 BATCH_INTERVAL = 0.1
@@ -63,43 +64,6 @@ MAX_REST_S = 0.25
 #: (a nice increment, Linux): on a busy machine the window must get the CPU first
 #: when it has something to do; when it is idle, training still gets all of it.
 TRAINING_NICE = 5
-
-#: Threads started here that have not finished yet (see :func:`live_threads`).
-_THREADS: set[QThread] = set()
-
-
-def track(thread: QThread) -> None:
-    """Count ``thread`` among those :func:`live_threads` watches (it prunes finished ones)."""
-    _THREADS.add(thread)
-
-
-def live_threads() -> list[QThread]:
-    """The training threads still running: none may be left when a window is gone."""
-    alive = []
-    for thread in list(_THREADS):
-        if shiboken6.isValid(thread) and thread.isRunning():
-            alive.append(thread)
-        else:
-            _THREADS.discard(thread)
-    return alive
-
-
-def worker_thread(worker: QObject, name: str, on_finished: Callable[[], None]) -> QThread:
-    """A new, tracked QThread that runs ``worker.run``: the window's one threading pattern.
-
-    ``worker`` moves to it; once the thread has finished, worker and thread are
-    deleted later and ``on_finished`` runs (queued: in the caller's thread). The
-    caller connects the worker's own signals, then starts the thread.
-    """
-    thread = QThread()
-    thread.setObjectName(name)
-    worker.moveToThread(thread)
-    thread.started.connect(worker.run)
-    thread.finished.connect(worker.deleteLater)
-    thread.finished.connect(thread.deleteLater)
-    thread.finished.connect(on_finished, Qt.ConnectionType.QueuedConnection)
-    track(thread)
-    return thread
 
 
 def dataset_key(config: Config) -> tuple:
@@ -505,7 +469,7 @@ class TrainingRun(QObject):
 
     @Slot()
     def _on_finished(self) -> None:
-        _THREADS.discard(self._thread)
+        forget(self._thread)
         self._thread = None
         self._worker = None
         self.ended.emit(self.trainer)

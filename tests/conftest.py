@@ -109,7 +109,7 @@ def _no_thread_left_running(request):
 
 def _tracked_threads():
     try:
-        from gui.worker import live_threads
+        from gui.shared.threads import live_threads
     except ImportError:
         return []
     return live_threads()

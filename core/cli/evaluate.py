@@ -10,6 +10,7 @@ import numpy as np
 
 from core.cli.common import load_data
 from core.errors import ConfigError
+from core.text import sizes
 from core.training import checkpoint as ckpt
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
             f"dataset {dataset.name!r} has {dataset.n_features} inputs; the model in "
             f"{args.checkpoint} takes {saved.model.sizes[0]}"
         )
-    arch = "-".join(map(str, saved.model.sizes))
+    arch = sizes(saved.model.sizes)
     print(
         f"Checkpoint: {args.checkpoint} ({arch} {saved.model.activation}, "
         f"{saved.epoch} epoch(s) on {saved.config.dataset})"

@@ -41,6 +41,7 @@ from core.cli.common import (
 )
 from core.cli.evaluate import report
 from core.errors import ConfigError
+from core.text import sizes
 from core.training import checkpoint as ckpt
 from core.training.control import TrainingControl
 from core.training.events import (
@@ -219,7 +220,7 @@ def _timing_line(trainer: Trainer, outcome: _Outcome) -> str:
 
 def _print_header(trainer: Trainer, resumed: bool, folder: Path) -> None:
     c, ds = trainer.config, trainer.dataset
-    arch = "-".join(map(str, trainer.model.sizes))
+    arch = sizes(trainer.model.sizes)
     what = f"Resuming at epoch {trainer.epoch}" if resumed else "Training"
     print(
         f"{what}: {arch} {c.activation}, {c.optimizer} lr {c.learning_rate:g} "

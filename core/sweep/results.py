@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from core import text
 from core.errors import DataError
 
 #: The swept settings, in table order. ``hidden`` is the width of every hidden layer.
@@ -298,11 +299,8 @@ LABELS = {
 
 
 def format_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list):
-        return "x".join(map(str, value))
-    return str(value)
+    """A setting's value in the table and the figure: as the person typed it."""
+    return text.value(value)
 
 
 def format_table(groups: Sequence[Group]) -> str:

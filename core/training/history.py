@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from core.errors import CheckpointError
+from core.text import sizes
 
 
 class HistoryRow(TypedDict):
@@ -46,7 +47,7 @@ def write_history_csv(path: str | os.PathLike, history: Sequence[HistoryRow]) ->
             writer.writeheader()
             for row in history:
                 text = dict(row)
-                text["architecture"] = "-".join(map(str, row.get("architecture", ())))
+                text["architecture"] = sizes(row.get("architecture", ()))
                 writer.writerow(text)
         tmp.replace(path)
     except OSError as exc:

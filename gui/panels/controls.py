@@ -29,14 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.data.catalog import DATASETS
 from core.training.config import ACTIVATIONS, AUGMENTATIONS, OPTIMIZERS, Config
 
-DATASETS = (
-    ("MNIST", "mnist"),
-    ("Fashion-MNIST", "fashion_mnist"),
-    ("8×8 digits (bundled)", "digits"),
-    ("CIFAR-10", "cifar10"),
-)
 FOLDER_ITEM = "Folder…"
 
 OPTIMIZER_NAMES = {
@@ -169,7 +164,7 @@ class ControlPanel(QWidget):
     # -- construction ---------------------------------------------------------
     def _build(self) -> None:
         self.dataset = QComboBox()
-        for text, key in DATASETS:
+        for key, text in DATASETS.items():
             self.dataset.addItem(text, key)
         self.dataset.addItem(FOLDER_ITEM, "")
         self.dataset.setToolTip(

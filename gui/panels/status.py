@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QVBoxLayout, QWidget
 
+from core.text import sizes
 from core.training.events import BatchProgress, EpochReport, Finished, Paused, Resumed, Started
 from gui.shared.bus import EventBus
 
@@ -211,13 +212,13 @@ class StatusLine:
     def _on_started(self, ev: Started) -> None:
         self._best = 0.0
         self.show_dataset(ev.dataset, ev.n_train, ev.n_val, ev.n_test)
-        self.network.setText("-".join(map(str, ev.architecture)))
+        self.network.setText(sizes(ev.architecture))
         self.best.setText("")
 
     def _on_batch(self, ev: BatchProgress) -> None:
-        self.network.setText("-".join(map(str, ev.architecture)))
+        self.network.setText(sizes(ev.architecture))
 
     def _on_epoch(self, ev: EpochReport) -> None:
         self._best = max(self._best, ev.val_acc)
-        self.network.setText("-".join(map(str, ev.architecture)))
+        self.network.setText(sizes(ev.architecture))
         self.best.setText(f"val acc {ev.val_acc:.2%} (best {self._best:.2%})")

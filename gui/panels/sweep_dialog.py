@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.data.catalog import DATASETS
 from core.errors import BackpropError
 from core.sweep import Axis, Sweep, SweepSpec, default_jobs
 from core.sweep.results import (
@@ -48,6 +49,7 @@ from core.sweep.results import (
     varying,
 )
 from core.training.config import Config
+from gui.shared.threads import worker_thread
 from gui.views.sweep_plot import SweepPlot
 
 #: The fields of the dialog: (setting, label, how its default is written from a Config).
@@ -59,7 +61,6 @@ FIELDS = (
     ("optimizer", "Optimisers", lambda c: c.optimizer),
     ("dropout", "Dropout rates", lambda c: f"{c.dropout:g}"),
 )
-DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10")
 #: How long closing the dialog waits for the running trials to be abandoned.
 CLOSE_WAIT_MS = 30000
 
@@ -125,7 +126,7 @@ class SweepDialog(QDialog):
         form = QFormLayout()
         self.dataset = QComboBox()
         self.dataset.setEditable(True)
-        self.dataset.addItems(DATASETS)
+        self.dataset.addItems(list(DATASETS))
         self.dataset.setCurrentText(base.dataset)
         form.addRow("Dataset", self.dataset)
         self.epochs = QSpinBox()
@@ -252,14 +253,11 @@ class SweepDialog(QDialog):
         )
         self._refresh()
         scheduler = self.scheduler.text().strip() or None
-        thread = QThread(self)
         worker = SweepWorker(sweep, self.jobs.value(), scheduler)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
+        thread = worker_thread(worker, "sweep", self._on_finished)
         worker.result.connect(self._on_result)
         worker.failed.connect(self._on_failed)
         worker.done.connect(thread.quit)
-        thread.finished.connect(self._on_finished)
         self._thread, self._worker = thread, worker
         self._set_running(True)
         thread.start()
@@ -312,8 +310,7 @@ class SweepDialog(QDialog):
     def _on_finished(self) -> None:
         if self._thread is None:
             return
-        thread, self._thread, self._worker = self._thread, None, None
-        thread.deleteLater()
+        self._thread, self._worker = None, None  # both are deleted once the thread ends
         self._set_running(False)
         finished = len(self.results)
         self.status.setText(

@@ -34,6 +34,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from core import text
 from core.training.events import BatchProgress, Diverged, EpochReport, HyperparameterChanged
 from gui.shared import colormaps as cm
 from gui.shared.bus import EventBus
@@ -75,11 +76,7 @@ class _Buffer:
 
 def format_value(v: object) -> str:
     """A hyperparameter value as a short label: ``0.01``, ``128``, ``784-128-10``."""
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    if isinstance(v, (tuple, list)):
-        return "-".join(format_value(x) for x in v)
-    return str(v)
+    return text.value(v, digits=3)
 
 
 def change_label(ev: HyperparameterChanged) -> str:

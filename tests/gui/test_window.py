@@ -14,7 +14,7 @@ from core.training import checkpoint
 from core.training.events import Diverged, EpochReport
 from core.training.presets import default_config
 from gui.panels.controls import hidden_to_position, lr_to_position, position_to_hidden
-from gui.worker import live_threads
+from gui.shared.threads import live_threads
 from tests.gui._window import window_config
 
 LONG = 20_000  # ms: generous, for a busy 2-core machine

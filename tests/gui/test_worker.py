@@ -11,12 +11,12 @@ from PySide6.QtWidgets import QApplication
 
 from core.training.events import BatchProgress, EpochReport, Snapshot
 from gui.shared.bus import EventBus
+from gui.shared.threads import live_threads
 from gui.worker import (
     BATCH_INTERVAL,
     MAX_BACKLOG,
     BatchThrottle,
     TrainingRun,
-    live_threads,
 )
 from tests.gui._window import window_config
 

@@ -182,7 +182,7 @@ def button_mashing(make_window, qtbot, qtlog, presses: int, seed: int, seconds: 
         spin(rng.uniform(0, 0.04))
     w.stop()
     qtbot.waitUntil(lambda: not w.training and all(r.finished for r in runs), timeout=LONG)
-    from gui.worker import live_threads
+    from gui.shared.threads import live_threads
 
     assert live_threads() == []
     for segment in segments:
@@ -211,7 +211,7 @@ def test_buttons_pressed_in_random_order_long(make_window, qtbot, qtlog, seed):
     "moment", ["loading", "first batches", "mid-epoch", "paused", "stepping", "stopping"]
 )
 def test_closing_the_window_at_any_moment(make_window, qtbot, qtlog, moment):
-    from gui.worker import live_threads
+    from gui.shared.threads import live_threads
 
     w = make_window(preload=moment != "loading")
     if moment == "loading":

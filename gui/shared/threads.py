@@ -1,0 +1,57 @@
+"""The window's one threading pattern: a QObject worker on a tracked QThread.
+
+Every background job of the window (training, opening a checkpoint, a sweep) runs
+as ``worker.run`` on a thread made by :func:`worker_thread`: finished -> quit ->
+deleteLater, and :func:`live_threads` lists those still running, so a test (and
+closing the window) can check that none is left behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QThread
+
+#: Threads started here that have not finished yet (see :func:`live_threads`).
+_THREADS: set[QThread] = set()
+
+
+def track(thread: QThread) -> None:
+    """Count ``thread`` among those :func:`live_threads` watches (it prunes finished ones)."""
+    _THREADS.add(thread)
+
+
+def forget(thread: QThread | None) -> None:
+    """Stop watching ``thread`` (its owner has seen it finish)."""
+    if thread is not None:
+        _THREADS.discard(thread)
+
+
+def live_threads() -> list[QThread]:
+    """The training threads still running: none may be left when a window is gone."""
+    alive = []
+    for thread in list(_THREADS):
+        if shiboken6.isValid(thread) and thread.isRunning():
+            alive.append(thread)
+        else:
+            _THREADS.discard(thread)
+    return alive
+
+
+def worker_thread(worker: QObject, name: str, on_finished: Callable[[], None]) -> QThread:
+    """A new, tracked QThread that runs ``worker.run``: the window's one threading pattern.
+
+    ``worker`` moves to it; once the thread has finished, worker and thread are
+    deleted later and ``on_finished`` runs (queued: in the caller's thread). The
+    caller connects the worker's own signals, then starts the thread.
+    """
+    thread = QThread()
+    thread.setObjectName(name)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    thread.finished.connect(worker.deleteLater)
+    thread.finished.connect(thread.deleteLater)
+    thread.finished.connect(on_finished, Qt.ConnectionType.QueuedConnection)
+    track(thread)
+    return thread
