@@ -19,7 +19,11 @@ endif
 # What the offscreen tests need from the system (Qt's offscreen plugin).
 APT_TEST := libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3
 
-.PHONY: install run test lint bench clean apt-window apt-test
+# macOS draws windows through Quartz, which sets no DISPLAY: a window opens directly there.
+UNAME_S := $(shell uname -s)
+XVFB_RUN := xvfb-run -a -s "-screen 0 1920x1080x24"
+
+.PHONY: install run launch test lint bench clean apt-window apt-test
 
 install: $(STAMP)
 
@@ -36,11 +40,15 @@ apt-test:
 	@bash .ci/apt-ensure $(APT_TEST)
 
 run: install apt-window
-	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	@$(MAKE) --no-print-directory launch
+
+# Open the window: on the screen there is (macOS, or a DISPLAY / Wayland session), else Xvfb.
+launch:
+	@if [ "$(UNAME_S)" = Darwin ] || [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 		$(PY) main.py $(ARGS); \
 	else \
 		echo "No display found: opening the window on a virtual screen (Xvfb)."; \
-		xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) main.py $(ARGS); \
+		$(XVFB_RUN) $(PY) main.py $(ARGS); \
 	fi
 
 test: lint apt-test
