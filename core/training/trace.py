@@ -225,6 +225,11 @@ class Trace:
         copy (``MLP.from_params``): the model or Snapshot that was traced never
         changes, nor does this trace. ``learning_rate`` is checked like the
         config's, in (0, 100].
+
+        Training averages the gradients of a batch of m examples, so this example's
+        share of one batch step is ``apply(learning_rate / m)``; the run's full rate
+        on one example is a far larger step, which can win this example and lose
+        validation accuracy (:meth:`learn` shows both).
         """
         lr = Config.check_value("learning_rate", learning_rate)
         model = self.model()
