@@ -393,19 +393,20 @@ def trace(model: MLP | Snapshot, x: np.ndarray, label: int) -> Trace:
     Y[y] = 1
 
     # Backward: dZL = P - Y, then each layer's gradients and the error one layer down.
-    dZ: list[np.ndarray] = [P] * L
-    dW: list[np.ndarray] = [P] * L
-    dA: list[np.ndarray] = [P] * (L - 1)
-    fprime: list[np.ndarray] = [P] * (L - 1)
+    # The lists fill from the output down and are reversed into layer order below.
+    dZ: list[np.ndarray] = []
+    dW: list[np.ndarray] = []
+    dA: list[np.ndarray] = []
+    fprime: list[np.ndarray] = []
     dz = P - Y
     for l in range(L - 1, -1, -1):
-        dZ[l] = dz
-        dW[l] = np.outer(X if l == 0 else A[l - 1], dz)  # A(l-1)ᵀ dZl for a single row
+        dZ.append(dz)
+        dW.append(np.outer(X if l == 0 else A[l - 1], dz))  # A(l-1)ᵀ dZl for a single row
         da = dz @ params[2 * l].T  # dA(l-1) = dZl Wlᵀ
         if l == 0:
             break
-        dA[l - 1] = da
-        fprime[l - 1] = act.backward(np.ones_like(da), A[l - 1])  # f'(Z) from A = f(Z)
+        dA.append(da)
+        fprime.append(act.backward(np.ones_like(da), A[l - 1]))  # f'(Z) from A = f(Z)
         dz = act.backward(da.copy(), A[l - 1])  # dZ(l-1) = dA(l-1) ⊙ f'(Z(l-1))
     return Trace(
         x=X,
@@ -419,11 +420,11 @@ def trace(model: MLP | Snapshot, x: np.ndarray, label: int) -> Trace:
         exp_sum=float(exp_sum),
         loss=loss,
         target=_sealed(Y),
-        dZ=tuple(_sealed(a) for a in dZ),
-        dW=tuple(_sealed(a) for a in dW),
-        db=tuple(dZ),  # db = dZ for one example: no rows to sum
-        dA=tuple(_sealed(a) for a in dA),
-        fprime=tuple(_sealed(a) for a in fprime),
+        dZ=tuple(_sealed(a) for a in reversed(dZ)),
+        dW=tuple(_sealed(a) for a in reversed(dW)),
+        db=tuple(reversed(dZ)),  # db = dZ for one example: no rows to sum
+        dA=tuple(_sealed(a) for a in reversed(dA)),
+        fprime=tuple(_sealed(a) for a in reversed(fprime)),
         dX=_sealed(da),
     )
 
