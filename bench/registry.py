@@ -22,6 +22,7 @@ SECTION_MODULES = (
     "bench.environment",
     "bench.speed",
     "bench.inference",
+    "bench.trace_section",
     "bench.gui_overhead",
     "bench.startup",
     "bench.memory",

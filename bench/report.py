@@ -55,6 +55,12 @@ def merged_sections(folder: Path = RESULTS_DIR) -> tuple[dict[str, Any], dict[st
 
     Smoke runs (``--quick`` or the digits) never count.
     """
+    sections, source, _ = _merge(folder)
+    return sections, source
+
+
+def _merge(folder: Path) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """:func:`merged_sections`, plus the machine each section was measured on, in words."""
     docs = []
     for path in sorted(folder.glob("*.json")):
         doc = json.loads(path.read_text())
@@ -62,13 +68,19 @@ def merged_sections(folder: Path = RESULTS_DIR) -> tuple[dict[str, Any], dict[st
             docs.append((doc.get("created", ""), path.name, doc))
     sections: dict[str, Any] = {}
     source: dict[str, str] = {}
+    machine: dict[str, str] = {}
     for _, name, doc in sorted(docs, key=lambda d: d[0]):
+        m = doc.get("sections", {}).get("environment", {}).get("machine", {})
+        where = (
+            f"{m.get('cpu', 'an unknown CPU')}, {m.get('cores', '?')} cores, {m.get('system', '')}"
+        )
         for key, value in doc.get("sections", {}).items():
             if "skipped" in value or "error" in value:
                 continue
             sections[key] = value
             source[key] = f"{name} ({doc.get('created', '?')})"
-    return sections, source
+            machine[key] = where
+    return sections, source, machine
 
 
 # -- numbers ------------------------------------------------------------------------
@@ -183,6 +195,38 @@ def inference_tables(inf: dict[str, Any]) -> list[Table]:
             f"augmenting one epoch ({aug['n']:,} images, batch {aug['batch']}): "
             + ", ".join(f"{k} {secs(v)}" for k, v in aug["seconds"].items())
         )
+    return [t]
+
+
+TRACE_COLUMNS = ("trace", "own gradients", "apply", "learn + validation", "trace while training")
+
+
+def trace_tables(tr: dict[str, Any]) -> list[Table]:
+    rows = tr["rows"]
+    t = Table(
+        f"Backprop, one example at a time ({tr['dtype']}, median of interleaved rounds)",
+        [
+            "network",
+            "trace one example",
+            "model's own gradients, batch of one",
+            "apply (copy + one SGD step)",
+            f"learn + score {tr['n_val']:,} validation images",
+            "trace while the same network trains (b128)",
+        ],
+    )
+    for r in rows:
+        t.rows.append(
+            ["-".join(map(str, r["sizes"])), *(secs(r["seconds"][k]) for k in TRACE_COLUMNS)]
+        )
+    t.notes.append(
+        "trace: core.trace, forward and backward with read-only copies of every quantity and "
+        "of the parameters; own gradients: MLP.loss_and_grads on the same image; learn: "
+        "Trace.learn, the step, a second trace and both models scored on the validation set; "
+        "while training: another thread runs training steps of the same network meanwhile, "
+        "as in the window (rounds: "
+        + ", ".join(f"{k} {n}" for k, n in rows[0]["rounds"].items())
+        + ")"
+    )
     return [t]
 
 
@@ -321,6 +365,7 @@ FORMATTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "environment": environment_tables,
     "speed": speed_tables,
     "inference": inference_tables,
+    "trace": trace_tables,
     "gui": gui_tables,
     "startup": startup_tables,
     "memory": memory_tables,
@@ -340,7 +385,7 @@ def target_table(sections: dict[str, Any]) -> Table:
         elif unit == "":
             shown = f"{value:.2%}"
         else:
-            shown = f"{value:.2f} {unit}" if unit == "s" else f"{value:.0f} {unit}"
+            shown = f"{value:.2f} {unit}" if unit == "s" or value < 10 else f"{value:.0f} {unit}"
         limit = f"{row['limit']:.2%}" if unit == "" else f"{row['limit']:g}{unit}"
         t.rows.append([row["what"], shown, f"{row['op']} {limit}", "yes" if row["holds"] else "NO"])
     return t
@@ -397,13 +442,22 @@ def render_markdown(t: Table) -> str:
 
 def markdown(folder: Path = RESULTS_DIR) -> str:
     """The README's performance section from the newest stored result of every section."""
-    sections, source = merged_sections(folder)
+    sections, source, machine = _merge(folder)
     if not sections:
         return "No benchmark results yet: run `make bench`."
-    env = sections.get("environment", {}).get("machine", {})
+    files_on: dict[str, set[str]] = {}
+    for key, where in machine.items():
+        files_on.setdefault(where, set()).add(source[key].split(" (")[0])
+    if len(files_on) == 1:
+        where = f"Measured on {next(iter(files_on))}, shared with other work while it ran."
+    else:
+        where = (
+            "Measured on more than one machine, each shared with other work while it ran: "
+            + "; ".join(f"{', '.join(sorted(f))} on {m}" for m, f in files_on.items())
+            + ". The machine table describes the newest run; compare figures within one file."
+        )
     intro = (
-        f"Measured on {env.get('cpu', 'an unknown CPU')}, {env.get('cores', '?')} cores, "
-        f"{env.get('system', '')}, shared with other work while it ran. Every time is the "
+        f"{where} Every time is the "
         "median of interleaved repetitions and every ratio compares runs made side by side, "
         "so load from other programs mostly cancels; absolute figures move from run to run. "
         "Results: " + "; ".join(sorted(set(source.values()))) + "."

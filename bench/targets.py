@@ -43,6 +43,19 @@ def gui_figure(key: str, hidden: int) -> Callable[[Sections], Any]:
     return get
 
 
+def trace_ms(hidden: tuple[int, ...], key: str = "trace") -> Callable[[Sections], Any]:
+    """Milliseconds of one ``key`` call at the network with these hidden widths."""
+
+    def get(s: Sections) -> float | None:
+        for row in s.get("trace", {}).get("rows", []):
+            if tuple(row["hidden"]) == hidden:
+                seconds = row["seconds"].get(key)
+                return None if seconds is None else 1000 * seconds
+        return None
+
+    return get
+
+
 def path(*keys: str) -> Callable[[Sections], Any]:
     def get(s: Sections) -> Any:
         node: Any = s
@@ -102,6 +115,20 @@ TARGETS = (
         True,
         "ms",
         gui_figure("worst_stall_ms", 1024),
+    ),
+    Target(
+        "Trace one example (784-1024-1024-10, float32)",
+        50.0,
+        True,
+        "ms",
+        trace_ms((1024, 1024)),
+    ),
+    Target(
+        "Trace one example while that network trains in another thread",
+        50.0,
+        True,
+        "ms",
+        trace_ms((1024, 1024), "trace while training"),
     ),
     Target("python main.py to window painted", 1.5, True, "s", path("startup", "window_painted_s")),
     Target(

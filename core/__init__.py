@@ -1,6 +1,7 @@
 """The engine of Backprop Studio: pure NumPy, no Qt.
 
-``from core import NeuralNetwork`` gives the seed project's API. Names are imported
+``from core import NeuralNetwork`` gives the seed project's API; ``from core import
+trace`` follows one example forward and backward through a model. Names are imported
 lazily so that ``import core`` stays cheap for the window's start-up.
 """
 
@@ -17,6 +18,8 @@ _EXPORTS = {
     "load_dataset": "core.data",
     "Trainer": "core.training.trainer",
     "TrainingControl": "core.training.control",
+    "trace": "core.training.trace",
+    "Trace": "core.training.trace",
     "BackpropError": "core.errors",
     "ConfigError": "core.errors",
     "DataError": "core.errors",

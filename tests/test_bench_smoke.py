@@ -85,3 +85,54 @@ def test_the_readme_table_takes_the_newest_result_of_each_section(tmp_path):
     assert sections["memory"]["headless_run_mb"] == 2.0
     assert sections["x"] == {"v": 1}  # a skipped section does not hide an earlier result
     assert source["memory"].startswith("a.json")
+
+
+def test_the_trace_section_times_every_call_and_reaches_the_report(tmp_path, capsys):
+    argv = ["--only", "trace", "--dataset", "digits", "--quick", "--reps", "1"]
+    code = main([*argv, "--results", str(tmp_path), "--name", "smoke"])
+    assert code == 0
+    doc = json.loads((tmp_path / "smoke.json").read_text())
+    (row,) = doc["sections"]["trace"]["rows"]
+    assert row["sizes"] == [64, 128, 10]
+    assert set(row["seconds"]) == {
+        "trace",
+        "own gradients",
+        "apply",
+        "learn + validation",
+        "trace while training",
+    }
+    assert row["training_steps_meanwhile"] >= 1
+    assert all(s > 0 for s in row["seconds"].values())
+    assert "Backprop, one example at a time" in capsys.readouterr().out
+    # the target is read at 784-1024-1024-10 only, which a quick run leaves out
+    assert not any(t["what"].startswith("Trace one example") for t in evaluate(doc["sections"]))
+    full = {"trace": {"rows": [{**row, "hidden": [1024, 1024]}]}}
+    quiet, busy = [t for t in evaluate(full) if t["what"].startswith("Trace one example")]
+    assert quiet["value"] == pytest.approx(1000 * row["seconds"]["trace"])
+    assert busy["value"] == pytest.approx(1000 * row["seconds"]["trace while training"])
+    for target in (quiet, busy):
+        assert target["limit"] == 50.0 and target["holds"] == (target["value"] <= 50.0)
+
+
+def test_the_readme_section_says_when_results_come_from_different_machines(tmp_path):
+    def doc(created, cpu, sections):
+        machine = {"cpu": cpu, "cores": 2, "affinity": 2, "system": "Linux", "load_avg_1m": 0.5}
+        env = {"machine": machine, "versions": {}, "blas": [], "env": {}}
+        return {
+            "created": created,
+            "quick": False,
+            "dataset": "mnist",
+            "sections": {"environment": env, **sections},
+        }
+
+    (tmp_path / "old.json").write_text(
+        json.dumps(doc("2026-01-01T00:00:00Z", "CPU A", {"y": {"v": 1}}))
+    )
+    (tmp_path / "new.json").write_text(
+        json.dumps(doc("2026-01-02T00:00:00Z", "CPU B", {"x": {"v": 2}}))
+    )
+    intro = markdown(tmp_path).split("\n\n")[1]
+    assert intro.startswith("Measured on more than one machine")
+    assert "new.json on CPU B, 2 cores, Linux" in intro and "old.json on CPU A" in intro
+    (tmp_path / "new.json").unlink()
+    assert markdown(tmp_path).split("\n\n")[1].startswith("Measured on CPU A, 2 cores, Linux,")

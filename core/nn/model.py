@@ -79,6 +79,24 @@ class MLP:
         dtype: str | np.dtype = "float32",
         seed: int | np.random.Generator = 0,
     ) -> None:
+        self._configure(sizes, activation, init, dropout, l2, dtype, seed)
+        draw = INITIALIZERS[self.init]
+        self.params: list[np.ndarray] = []
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=True):
+            self.params.append(draw(self.rng, fan_in, fan_out, self.dtype))
+            self.params.append(np.zeros(fan_out, dtype=self.dtype))
+
+    def _configure(
+        self,
+        sizes: Sequence[int],
+        activation: str,
+        init: str,
+        dropout: float,
+        l2: float,
+        dtype: str | np.dtype,
+        seed: int | np.random.Generator,
+    ) -> None:
+        """Check and store every setting; the parameters are left to the caller."""
         if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
             raise ConfigError(f"sizes: {tuple(sizes)!r} needs an input and an output size >= 1")
         self.sizes = [int(s) for s in sizes]
@@ -101,20 +119,20 @@ class MLP:
         if self.dtype not in (np.float32, np.float64):
             raise ConfigError(f"dtype: {dtype!r} is not allowed; choose one of float32, float64")
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        draw = INITIALIZERS[self.init]
-        self.params: list[np.ndarray] = []
-        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:], strict=True):
-            self.params.append(draw(self.rng, fan_in, fan_out, self.dtype))
-            self.params.append(np.zeros(fan_out, dtype=self.dtype))
         self._cache: tuple[list, list, list] | None = None
         self._workspaces: dict[tuple, _Workspace] = {}
         self._ws: _Workspace | None = None  # the buffers of the last forward(reuse=True)
 
     @classmethod
     def from_params(cls, params: Sequence[np.ndarray], activation: str = "relu") -> MLP:
-        """An inference model around copies of ``params`` ``[W1, b1, ...]``."""
+        """An inference model around copies of ``params`` ``[W1, b1, ...]``.
+
+        Nothing is drawn: a random initialisation thrown away at once would cost
+        many times the copy (one normal draw per weight).
+        """
         sizes = [params[0].shape[0]] + [W.shape[1] for W in params[0::2]]
-        model = cls(sizes, activation=activation, dtype=params[0].dtype, seed=0)
+        model = cls.__new__(cls)
+        model._configure(sizes, activation, "auto", 0.0, 0.0, params[0].dtype, 0)
         model.params = [np.array(p, copy=True) for p in params]
         return model
 
