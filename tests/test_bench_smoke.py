@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -85,3 +86,23 @@ def test_the_readme_table_takes_the_newest_result_of_each_section(tmp_path):
     assert sections["memory"]["headless_run_mb"] == 2.0
     assert sections["x"] == {"v": 1}  # a skipped section does not hide an earlier result
     assert source["memory"].startswith("a.json")
+
+
+def test_the_image_folder_and_robustness_sections_run_and_report(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the folders it writes go here
+    monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))
+    argv = ["--only", "imagefolder,robustness", "--dataset", "digits", "--quick", "--reps", "1"]
+    assert main([*argv, "--results", str(tmp_path), "--name", "smoke"]) == 0
+    printed = capsys.readouterr().out
+    sections = json.loads((tmp_path / "smoke.json").read_text())["sections"]
+    rows = {r["kind"]: r for r in sections["imagefolder"]["rows"]}
+    assert rows["digits"]["image_shape"] == [8, 8] and rows["photos"]["image_shape"] == [24, 32, 3]
+    assert all(r["first_s"] > 0 and r["cached_s"] > 0 for r in rows.values())
+    robustness = sections["robustness"]
+    assert set(robustness["per_kind_s"]) == {"noise", "rotation", "shift", "thicken", "thin"}
+    assert robustness["attack"]["n"] == 5
+    assert "Image folders: load_dataset(folder)" in printed and "Test-set evaluation" in printed
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("bench-")] == []
+    assert os.environ["BACKPROP_CACHE"] == str(tmp_path / "cache")
