@@ -17,6 +17,8 @@ _EXPORTS = {
     "load_dataset": "core.data",
     "Trainer": "core.training.trainer",
     "TrainingControl": "core.training.control",
+    "evaluate_test_set": "core.training.robustness",
+    "make_it_read_as": "core.training.adversarial",
     "BackpropError": "core.errors",
     "ConfigError": "core.errors",
     "DataError": "core.errors",
