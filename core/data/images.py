@@ -18,9 +18,11 @@ JPEGs are decoded straight at a reduced scale when that is big enough).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +69,7 @@ def check_file(path: Path) -> os.stat_result:
 
 def header_size(path: Path) -> tuple[int, int]:
     """``(rows, cols)`` of the image upright, read from its header alone (nothing decoded)."""
-    with _open(path) as im:
+    with _quiet(), _open(path) as im:
         rows, cols = im.height, im.width
         if _orientation(im) in _QUARTER_TURNS:
             rows, cols = cols, rows
@@ -83,7 +85,7 @@ def read_image(path: Path, size: tuple[int, int], colour: str) -> np.ndarray:
     Raises :class:`BadImage` for anything that cannot be used.
     """
     rows, cols = size
-    with _open(path) as im:
+    with _quiet(), _open(path) as im:
         try:
             if im.format == "JPEG":
                 side = max(rows, cols)
@@ -103,13 +105,19 @@ def read_image(path: Path, size: tuple[int, int], colour: str) -> np.ndarray:
     return pixels
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Pillow's warnings about one file (corrupt EXIF, a size between one and two times
+    the pixel limit, which is refused anyway) are not shown: the report says its fate."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def _open(path: Path) -> Image.Image:
     """Pillow's lazy open (header only), with the size checked against :func:`pixel_limit`."""
     try:
-        with warnings.catch_warnings():
-            # Between one and two times the limit Pillow only warns; it is refused below.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(path)
+        im = Image.open(path)
     except Image.UnidentifiedImageError:
         raise BadImage("not an image") from None
     except Image.DecompressionBombError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -185,9 +186,17 @@ def _truncated_jpeg(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
+def _truncated_tiff(path: Path) -> None:
+    """Cut short, which makes Pillow warn as it gives up."""
+    buf = io.BytesIO()
+    Image.fromarray(grey(np.random.default_rng(9))).save(buf, format="TIFF", dpi=(72, 72))
+    path.write_bytes(buf.getvalue()[:120])
+
+
 BAD_IMAGES = {
     "truncated PNG": ("bad.png", _truncated_png, "cannot be decoded"),
     "truncated JPEG": ("bad.jpg", _truncated_jpeg, "cannot be decoded"),
+    "truncated TIFF": ("bad.tif", _truncated_tiff, "cannot be decoded"),
     "not an image": ("bad.png", lambda p: p.write_text("hello, not pixels"), "not an image"),
     "zero bytes": ("bad.jpg", lambda p: p.write_bytes(b""), "empty file"),
     "dangling link": ("bad.png", lambda p: os.symlink(p.parent / "gone.png", p), "cannot read"),
@@ -211,7 +220,10 @@ def test_each_kind_of_bad_image_is_skipped_counted_and_named(cache, tmp_path, ki
     name, make, reason = BAD_IMAGES[kind]
     root = make_folder(tmp_path / "f")
     make(root / "a" / name)
-    d = load_dataset(root)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        d = load_dataset(root)
+    assert [str(w.message) for w in caught] == []  # the report tells, not a warning
     report = d.image_folder
     assert report is not None and report.images == 10 and report.skipped == 1
     ((path, why),) = report.skipped_files
