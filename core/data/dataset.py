@@ -158,7 +158,7 @@ def load_dataset(
             images = read_image_folder(
                 folder, image_size=image_size, colour=colour, progress=progress
             )
-            label = folder.resolve().name or name
+            label = Path(images.report.folder).name or name
             return _from_image_folder(images, label, val_fraction, test_fraction, seed)
         label, class_names = folder.name or name, None
     else:

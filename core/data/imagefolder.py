@@ -45,6 +45,7 @@ import numpy as np
 
 from core.data import imagecache
 from core.data.catalog import COLOURS, IDX_FILES, MAX_IMAGE_SIDE
+from core.data.idxset import MAX_CLASSES
 from core.data.locate import SUGGESTION
 from core.errors import ConfigError, DataError, DatasetUnavailable
 
@@ -180,7 +181,7 @@ def read_image_folder(
         raise ConfigError(f"colour: {colour!r} is not allowed; choose one of {', '.join(COLOURS)}")
     root = Path(folder).expanduser()
     if not root.is_dir():
-        raise DataError(f"{root}: {'not a folder' if root.exists() else 'no such folder'}")
+        raise DataError(f"{_shown(root)}: {'not a folder' if root.exists() else 'no such folder'}")
     root = root.resolve()
     listing = _list(root, progress)
     files = listing.files
@@ -200,7 +201,7 @@ def read_image_folder(
         raise DataError(_too_little(root, listing, decoded))
     rows, cols = decoded.images.shape[1:3]
     report = ImageFolderReport(
-        folder=str(root),
+        folder=_shown(root),
         layout=listing.layout,
         images=len(decoded.labels),
         image_size=(int(rows), int(cols)),
@@ -253,14 +254,19 @@ def _list(root: Path, progress: Progress | None) -> _Listing:
             walker.enter(base)
             ignored += walker.loose_files(base, IMAGE_SUFFIXES)
         class_dirs += [(name, split, path) for name, path in walker.subfolders(base)]
-    class_names = tuple(sorted({name for name, _, _ in class_dirs}, key=_natural))
-    index = {name: i for i, name in enumerate(class_names)}
+    names = sorted({name for name, _, _ in class_dirs}, key=_natural)
+    if len(names) > MAX_CLASSES:
+        raise DataError(
+            f"{_shown(root)}: {len(names):,} class folders; a dataset may have at most "
+            f"{MAX_CLASSES:,} classes. Give the folder whose subfolders are the classes"
+        )
+    index = {name: i for i, name in enumerate(names)}
     files: list[_File] = []
     for name, split, path in class_dirs:
         for file in walker.files(path):
             rel = file.relative_to(root).as_posix()
             if file.suffix.lower() not in IMAGE_SUFFIXES:
-                ignored.append((rel, "not an image file"))
+                ignored.append((_shown(rel), "not an image file"))
                 continue
             try:
                 st = check_file(file)
@@ -269,7 +275,7 @@ def _list(root: Path, progress: Progress | None) -> _Listing:
                 continue
             files.append(_File(rel, file, index[name], split, st.st_size, st.st_mtime_ns))
     layout: Literal["classes", "splits"] = "splits" if split_layout else "classes"
-    return _Listing(layout, class_names, tuple(files), tuple(ignored))
+    return _Listing(layout, tuple(_shown(n) for n in names), tuple(files), tuple(ignored))
 
 
 class _Walker:
@@ -316,7 +322,8 @@ class _Walker:
             if _visible(e.name) and not _is_dir(e):
                 rel = Path(e.path).relative_to(self.root).as_posix()
                 image = Path(e.name).suffix.lower() in suffixes
-                out.append((rel, "not in a class folder" if image else "not an image file"))
+                why = "not in a class folder" if image else "not an image file"
+                out.append((_shown(rel), why))
         return sorted(out)
 
     def files(self, top: Path) -> Iterator[Path]:
@@ -346,7 +353,7 @@ class _Walker:
         self.count += len(entries)
         if self.count > MAX_ENTRIES:
             raise DataError(
-                f"{self.root}: more than {MAX_ENTRIES:,} files and folders inside; is it "
+                f"{_shown(self.root)}: more than {MAX_ENTRIES:,} files and folders inside; is it "
                 "really a folder of pictures? Give the folder whose subfolders are the classes"
             )
         if self.progress is not None and self.count - self.reported >= 2048:
@@ -398,13 +405,13 @@ def _decode(
     sizes: Counter[tuple[int, int]] = Counter()
     for i, f in enumerate(listing.files):
         if f.bad:
-            skipped.append((f.rel, f.bad))
+            skipped.append((_shown(f.rel), f.bad))
             continue
         if size is None:  # a first pass over the headers chooses the size
             try:
                 sizes[header_size(f.path)] += 1
             except BadImage as e:
-                skipped.append((f.rel, str(e)))
+                skipped.append((_shown(f.rel), str(e)))
                 continue
             if progress is not None and i % _EVERY == 0:
                 progress(_what(root, "reading image sizes"), i, total)
@@ -413,8 +420,9 @@ def _decode(
     channels = 1 if colour == "grey" else 3
     if len(usable) * target[0] * target[1] * channels > MAX_BYTES:
         raise DataError(
-            f"{root}: {len(usable):,} images of {target[0]}x{target[1]} would take more than "
-            f"{MAX_BYTES / 2**30:.0f} GiB; choose a smaller image size (--image-size) or grey"
+            f"{_shown(root)}: {len(usable):,} images of {target[0]}x{target[1]} would take "
+            f"more than {MAX_BYTES / 2**30:.0f} GiB; choose a smaller image size "
+            "(--image-size) or grey"
         )
     pixels: np.ndarray | None = None
     labels = np.empty(len(usable), dtype=np.int64)
@@ -426,7 +434,7 @@ def _decode(
         try:
             image = read_image(f.path, target, colour)
         except BadImage as e:
-            skipped.append((f.rel, str(e)))
+            skipped.append((_shown(f.rel), str(e)))
             continue
         if pixels is None:
             pixels = np.empty((len(usable), *image.shape), dtype=np.uint8)
@@ -472,14 +480,15 @@ def _nothing_found(root: Path, listing: _Listing) -> str:
     loose = [p for p, why in listing.ignored if why == "not in a class folder"]
     if loose and not listing.class_names:
         return (
-            f"{root}: its {_count(len(loose), 'image')} are not in class subfolders: put the "
-            "images of each class in a subfolder named after it (cats/, dogs/, ...)"
+            f"{_shown(root)}: its {_count(len(loose), 'image')} are not in class subfolders: "
+            "put the images of each class in a subfolder named after it (cats/, dogs/, ...)"
         )
     idx = ", ".join(f"{stem}[.gz]" for stem in IDX_FILES.values())
     found = f"; found only {_count(len(listing.ignored), 'other file')}" if listing.ignored else ""
     return (
-        f"{root}: holds neither the four IDX files ({idx}), nor CIFAR-10 binary batches, nor "
-        f"images in one subfolder per class (cats/*.jpg, dogs/*.jpg, ...){found}.\n{SUGGESTION}"
+        f"{_shown(root)}: holds neither the four IDX files ({idx}), nor CIFAR-10 binary "
+        f"batches, nor images in one subfolder per class (cats/*.jpg, dogs/*.jpg, ...){found}."
+        f"\n{SUGGESTION}"
     )
 
 
@@ -487,19 +496,25 @@ def _too_little(root: Path, listing: _Listing, decoded: Decoded) -> str:
     if len(decoded.labels) == 0:
         shown = ", ".join(f"{p} ({why})" for p, why in decoded.skipped[:SHOWN])
         return (
-            f"{root}: none of its {_count(len(decoded.skipped), 'image file')} could be "
+            f"{_shown(root)}: none of its {_count(len(decoded.skipped), 'image file')} could be "
             f"used: {shown}{', ...' if len(decoded.skipped) > SHOWN else ''}"
         )
     (name,) = decoded.class_names
     hint = f" (if {name}/ holds the class folders, give that folder instead)"
     return (
-        f"{root}: only one class ({name}) has usable images; a classifier needs images "
+        f"{_shown(root)}: only one class ({name}) has usable images; a classifier needs images "
         f"in at least two class subfolders{hint if listing.layout == 'classes' else ''}"
     )
 
 
+def _shown(text: object) -> str:
+    """``text`` (a path or name) fit to print: bytes that are not UTF-8 in a file name
+    (which Python keeps as lone surrogates) become U+FFFD."""
+    return str(text).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _what(root: Path, step: str) -> str:
-    return f"{PROGRESS}{root.name}: {step}"
+    return f"{PROGRESS}{_shown(root.name)}: {step}"
 
 
 def _count(n: int, noun: str) -> str:

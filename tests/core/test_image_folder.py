@@ -164,6 +164,25 @@ def test_nothing_usable_is_refused_with_what_was_found(cache, tmp_path):
         load_dataset(broken)
 
 
+def test_too_many_class_folders_are_refused_before_decoding(cache, tmp_path, monkeypatch):
+    import core.data.imagefolder as imagefolder
+
+    monkeypatch.setattr(imagefolder, "MAX_CLASSES", 3)
+    root = make_folder(tmp_path / "home", classes=("a", "b", "c", "d"), per_class=1)
+    with pytest.raises(DataError, match="4 class folders; a dataset may have at most 3"):
+        load_dataset(root)
+
+
+def test_names_that_are_not_utf8_are_shown_with_a_replacement_character(cache, tmp_path):
+    root = make_folder(tmp_path / "f")
+    os.rename(root / "a", os.path.join(os.fsencode(root), b"caf\xe9"))
+    (root / "b" / os.fsdecode(b"scan\xff.png")).write_bytes(b"junk")
+    d = load_dataset(root)
+    assert d.class_names == ("b", "caf\ufffd")
+    assert d.image_folder is not None and d.image_folder.skipped_files[0][0] == "b/scan\ufffd.png"
+    d.source.encode("utf-8")  # printable on a strict UTF-8 terminal
+
+
 def test_bad_options_name_the_option(cache, tmp_path):
     root = make_folder(tmp_path / "f")
     with pytest.raises(ConfigError, match="image_size"):
