@@ -80,11 +80,12 @@ def test_folder_options_are_kept_in_the_checkpoint(folder, tmp_path, capsys):
 def test_bad_folders_and_options_are_one_error_line(folder, tmp_path, capsys):
     empty = tmp_path / "empty"
     (empty / "a").mkdir(parents=True)
-    code, _, err = run(["train", "--dataset", str(empty), "--epochs", "1", *FAST], capsys)
+    out = ["-o", str(tmp_path / "out"), *FAST]
+    code, _, err = run(["train", "--dataset", str(empty), "--epochs", "1", *out], capsys)
     assert code == 1 and err.count("\n") == 1 and "nor images in one subfolder per class" in err
-    code, _, err = run(["train", "--dataset", str(folder), "--colour", "sepia", *FAST], capsys)
+    code, _, err = run(["train", "--dataset", str(folder), "--colour", "sepia", *out], capsys)
     assert code == 2 and err.startswith("error: colour: 'sepia' is not allowed")
-    code, _, err = run(["train", "--dataset", str(folder), "--image-size", "999", *FAST], capsys)
+    code, _, err = run(["train", "--dataset", str(folder), "--image-size", "999", *out], capsys)
     assert code == 2 and err.startswith("error: image_size: 999 is out of range")
 
 
