@@ -27,6 +27,8 @@ SECTION_MODULES = (
     "bench.startup",
     "bench.memory",
     "bench.sweep_section",
+    "bench.imagefolder",
+    "bench.robustness",
     "bench.accuracy",
     "bench.reliability",
 )

@@ -361,6 +361,56 @@ def accuracy_tables(acc: dict[str, Any]) -> list[Table]:
     return [t]
 
 
+def imagefolder_tables(f: dict[str, Any]) -> list[Table]:
+    reps = len(f["rows"][0]["times"]["first"]) if f["rows"] else 0
+    t = Table(
+        f"Image folders: load_dataset(folder) of {f['n']:,} files (median of {reps} rounds)",
+        ["folder", "files", "becomes", "first load", "from the cache"],
+    )
+    for r in f["rows"]:
+        t.rows.append(
+            [
+                r["what"],
+                f"{r['files_mb']:.1f} MB",
+                "x".join(map(str, r["image_shape"])),
+                secs(r["first_s"]),
+                secs(r["cached_s"]),
+            ]
+        )
+    t.notes.append(
+        "first load: list, decode with Pillow, write the cache, split and scale; from the "
+        "cache: list, check sizes and times, read one .npz, split and scale. The files are "
+        "in the system's file cache both times."
+    )
+    return [t]
+
+
+def robustness_tables(r: dict[str, Any]) -> list[Table]:
+    arch = "-".join(map(str, r["architecture"]))
+    t = Table(
+        f"Test-set evaluation at {arch} on {r['n_test']:,} test images "
+        f"(median of {len(r['times'])} rounds)",
+        ["what", "time"],
+    )
+    whole = f"evaluate_test_set: plain pass, five curves ({r['strengths']} strengths)"
+    t.rows.append([whole, secs(r["seconds"])])
+    for kind, seconds in r["per_kind_s"].items():
+        t.rows.append([f"  {kind} alone (with the plain pass)", secs(seconds)])
+    a = r["attack"]
+    t.rows.append(
+        [
+            f"make_it_read_as, one digit (median of {a['n']}, worst)",
+            f"{secs(a['median_s'])} ({secs(a['max_s'])})",
+        ]
+    )
+    t.notes.append(
+        f"model trained one epoch (test accuracy {r['test_accuracy']:.2%}); "
+        f"{a['succeeded']} of {a['n']} digits read as the next digit, median bound "
+        f"{a['median_epsilon']:.3f} per pixel"
+    )
+    return [t]
+
+
 FORMATTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "environment": environment_tables,
     "speed": speed_tables,
@@ -370,6 +420,8 @@ FORMATTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "startup": startup_tables,
     "memory": memory_tables,
     "sweep": sweep_tables,
+    "imagefolder": imagefolder_tables,
+    "robustness": robustness_tables,
     "accuracy": accuracy_tables,
 }
 

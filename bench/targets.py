@@ -68,6 +68,16 @@ def path(*keys: str) -> Callable[[Sections], Any]:
     return get
 
 
+def folder_figure(key: str, kind: str = "digits") -> Callable[[Sections], Any]:
+    def get(s: Sections) -> float | None:
+        for row in s.get("imagefolder", {}).get("rows", []):
+            if row["kind"] == kind and row["n"] >= 5000:
+                return row.get(key)
+        return None
+
+    return get
+
+
 def _reached(acc: dict[str, Any] | None) -> float | None:
     """Seconds to the target accuracy; infinite when the run never got there."""
     if not acc or "fast" not in acc:
@@ -131,6 +141,8 @@ TARGETS = (
         trace_ms((1024, 1024), "trace while training"),
     ),
     Target("python main.py to window painted", 1.5, True, "s", path("startup", "window_painted_s")),
+    Target("Image folder of 5,000 PNGs: first load", 10.0, True, "s", folder_figure("first_s")),
+    Target("Image folder of 5,000 PNGs: from the cache", 1.0, True, "s", folder_figure("cached_s")),
     Target(
         "Training time to 97% test accuracy (preset fast)",
         5.0,

@@ -20,6 +20,8 @@ _EXPORTS = {
     "TrainingControl": "core.training.control",
     "trace": "core.training.trace",
     "Trace": "core.training.trace",
+    "evaluate_test_set": "core.training.robustness",
+    "make_it_read_as": "core.training.adversarial",
     "BackpropError": "core.errors",
     "ConfigError": "core.errors",
     "DataError": "core.errors",

@@ -85,6 +85,8 @@ class _Worker(QObject):
                     seed=cfg.seed,
                     progress=self._progress,
                     download=False,
+                    image_size=cfg.image_size,
+                    colour=cfg.colour,
                 )
             trainer = Trainer(
                 cfg,

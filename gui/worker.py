@@ -68,7 +68,14 @@ TRAINING_NICE = 5
 
 def dataset_key(config: Config) -> tuple:
     """What decides which dataset (and split) a run trains on: equal keys, same arrays."""
-    return (config.dataset, config.data_path, config.val_fraction, config.seed)
+    return (
+        config.dataset,
+        config.data_path,
+        config.val_fraction,
+        config.seed,
+        config.image_size,
+        config.colour,
+    )
 
 
 def lower_priority(increment: int) -> None:
@@ -285,6 +292,8 @@ class TrainingWorker(QObject):
                 seed=cfg.seed,
                 progress=self._progress,
                 download=self._download,
+                image_size=cfg.image_size,
+                colour=cfg.colour,
             )
         except DataError as e:
             if not self._fallback or cfg.dataset == "digits":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -136,3 +137,23 @@ def test_the_readme_section_says_when_results_come_from_different_machines(tmp_p
     assert "new.json on CPU B, 2 cores, Linux" in intro and "old.json on CPU A" in intro
     (tmp_path / "new.json").unlink()
     assert markdown(tmp_path).split("\n\n")[1].startswith("Measured on CPU A, 2 cores, Linux,")
+
+
+def test_the_image_folder_and_robustness_sections_run_and_report(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the folders it writes go here
+    monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path / "cache"))
+    argv = ["--only", "imagefolder,robustness", "--dataset", "digits", "--quick", "--reps", "1"]
+    assert main([*argv, "--results", str(tmp_path), "--name", "smoke"]) == 0
+    printed = capsys.readouterr().out
+    sections = json.loads((tmp_path / "smoke.json").read_text())["sections"]
+    rows = {r["kind"]: r for r in sections["imagefolder"]["rows"]}
+    assert rows["digits"]["image_shape"] == [8, 8] and rows["photos"]["image_shape"] == [24, 32, 3]
+    assert all(r["first_s"] > 0 and r["cached_s"] > 0 for r in rows.values())
+    robustness = sections["robustness"]
+    assert set(robustness["per_kind_s"]) == {"noise", "rotation", "shift", "thicken", "thin"}
+    assert robustness["attack"]["n"] == 5
+    assert "Image folders: load_dataset(folder)" in printed and "Test-set evaluation" in printed
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("bench-")] == []
+    assert os.environ["BACKPROP_CACHE"] == str(tmp_path / "cache")

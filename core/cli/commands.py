@@ -106,5 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("checkpoint", metavar="CHECKPOINT")
     ev.add_argument("--dataset", help="evaluate on another dataset of the same shape")
     ev.add_argument("--data-path", dest="data_path", help="folder holding the dataset's files")
+    ev.add_argument(
+        "--robustness",
+        action="store_true",
+        help="also test under noise, rotation, shift and stroke thickness, and report "
+        "coverage against accuracy for confidence thresholds",
+    )
     add_sweep_parser(sub)
     return parser

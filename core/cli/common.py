@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from core.data.catalog import DATASET_CHOICES
+from core.data.catalog import COLOURS, DATASET_CHOICES
 from core.errors import ConfigError
 from core.training.config import (
     ACTIVATIONS,
@@ -65,6 +65,8 @@ class Pictures(Protocol):
 OPTIONS = (
     ("--dataset", "NAME", "dataset", f"{DATASET_CHOICES} (mnist)"),
     ("--data-path", "DIR", "data_path", "folder holding the dataset's files"),
+    ("--image-size", "N", "image_size", "image folders: images become N x N (0: usual size, <=32)"),
+    ("--colour", "MODE", "colour", f"image folders: {', '.join(COLOURS)} (auto: grey if all are)"),
     ("--hidden", "WIDTHS", "hidden", "hidden layer widths, e.g. 128 or 512,256 (128)"),
     ("--activation", "NAME", "activation", f"one of {', '.join(ACTIVATIONS)} (relu)"),
     ("--init", "NAME", "init", f"weight initialisation: {', '.join(INITS)} (auto)"),
@@ -147,6 +149,7 @@ def output_folder(given: str | None) -> Path:
 
 def load_data(config: Config) -> Dataset:
     from core.data import load_dataset
+    from core.data.imagefolder import PROGRESS
 
     bars: dict[str, Any] = {}
 
@@ -155,11 +158,12 @@ def load_data(config: Config) -> Dataset:
 
         bar = bars.get(what)
         if bar is None:
+            files = what.startswith(PROGRESS)  # an image folder counts files, not bytes
             bar = bars[what] = tqdm(
                 total=total or None,
                 desc=what,
-                unit="B",
-                unit_scale=True,
+                unit="file" if files else "B",
+                unit_scale=not files,
                 leave=False,
                 file=sys.stderr,
                 disable=None,
@@ -173,6 +177,8 @@ def load_data(config: Config) -> Dataset:
             val_fraction=config.val_fraction,
             seed=config.seed,
             progress=progress,
+            image_size=config.image_size,
+            colour=config.colour,
         )
     finally:
         for bar in bars.values():

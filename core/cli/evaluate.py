@@ -16,6 +16,10 @@ from core.training import checkpoint as ckpt
 if TYPE_CHECKING:
     from core.data import Dataset
     from core.nn.model import MLP
+    from core.training.robustness import Evaluation
+
+#: Confidence thresholds of the coverage table (answer only when at least this sure).
+THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
@@ -40,6 +44,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if saved.history:
         print(_last_epoch_line(saved.history[-1]))
     report(saved.model, dataset, sys.stdout)
+    if args.robustness:
+        robustness_report(_evaluate_with_progress(saved.model, dataset), sys.stdout)
     return 0
 
 
@@ -76,3 +82,34 @@ def report(model: MLP, dataset: Dataset, out: TextIO) -> dict[str, np.ndarray]:
     lines += [f"  {names[t]} -> {names[p]}: {n}" for t, p, n in pairs]
     print("\n".join(lines), file=out, flush=True)
     return {"probs": probs, "pred": pred}
+
+
+def _evaluate_with_progress(model: MLP, dataset: Dataset) -> Evaluation:
+    """The test-set evaluation (seed 0), with a progress bar on stderr when it is a terminal."""
+    from tqdm import tqdm
+
+    from core.training.robustness import evaluate_test_set
+
+    with tqdm(unit="chunk", leave=False, file=sys.stderr, disable=None) as bar:
+
+        def progress(what: str, done: int, total: int) -> None:
+            bar.total = total
+            bar.set_description(what, refresh=False)
+            bar.update(done - bar.n)
+
+        return evaluate_test_set(model, dataset, seed=0, progress=progress)
+
+
+def robustness_report(ev: Evaluation, out: TextIO) -> None:
+    """Print each perturbation's accuracy curve and the coverage table."""
+    lines = [f"=== ROBUSTNESS ({ev.n:,} test images, seed {ev.seed}) ==="]
+    for c in ev.curves:
+        lines.append(f"{c.label} ({c.unit}):")
+        lines.append("  strength " + "".join(f"{s:>8.4g}" for s in c.strengths))
+        lines.append("  accuracy " + "".join(f"{a:>8.4f}" for a in c.accuracy))
+    lines.append("Answer only when the top probability reaches a threshold:")
+    at = [ev.coverage.at(t) for t in THRESHOLDS]
+    lines.append("  threshold" + "".join(f"{t:>8g}" for t in THRESHOLDS))
+    lines.append("  answered " + "".join(f"{share:>8.4f}" for share, _ in at))
+    lines.append("  accuracy " + "".join(f"{acc:>8.4f}" for _, acc in at))
+    print("\n".join(lines), file=out, flush=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from core.cli.common import Pictures
+from core.data.catalog import DATASET_CHOICES
 from core.errors import ConfigError
 from core.sweep import Axis, Sweep, SweepSpec, default_jobs
 from core.sweep.figure import sweep_figure
@@ -81,7 +82,7 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     fixed.add_argument(
         "--dataset",
         default="mnist",
-        help="mnist, fashion_mnist, digits, cifar10 or a folder (mnist)",
+        help=f"{DATASET_CHOICES} (mnist)",
     )
     fixed.add_argument("--data-path", default=None, help="explicit data folder")
     fixed.add_argument("--epochs", type=int, default=None, help="epochs per trial (10)")

@@ -20,6 +20,11 @@ DATASETS = {
 #: How help texts and errors name what ``--dataset`` accepts.
 DATASET_CHOICES = f"{', '.join(DATASETS)} or a folder"
 
+#: Colour modes of an image folder: "auto" is grey when every image is grey, else RGB.
+COLOURS = ("auto", "grey", "rgb")
+#: Largest side of an image folder's images (``image_size``; 0 lets the data choose).
+MAX_IMAGE_SIDE = 256
+
 DIGIT_NAMES = tuple(str(i) for i in range(10))
 FASHION_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,9 +12,17 @@ import numpy as np
 from core.data.catalog import DATASET_CHOICES, DIGIT_NAMES, source_for
 from core.data.cifar import read_cifar
 from core.data.idxset import read_idx_set
-from core.data.locate import SUGGESTION, Found, locate, probe_folder
+from core.data.imagefolder import (
+    TEST,
+    VAL,
+    ImageFolder,
+    ImageFolderReport,
+    Progress,
+    read_image_folder,
+)
+from core.data.locate import locate, probe_folder
 from core.data.raw import RawData
-from core.errors import ConfigError, DataError, DatasetUnavailable
+from core.errors import ConfigError, DataError
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,9 @@ class Dataset:
     Images are flattened: ``X_*`` is ``(n, prod(image_shape))`` float32 in [0, 1];
     ``y_*`` is ``(n,)`` int64 class indices into ``class_names``. ``image_shape`` is
     ``(rows, cols)`` for grey images and ``(rows, cols, 3)`` for colour ones, so
-    views and augmentation can put a row of ``X`` back into an image.
+    views and augmentation can put a row of ``X`` back into an image. ``source`` says
+    where the data came from in a sentence or two; for an image folder it includes
+    what was skipped and why, and ``image_folder`` holds the same as values.
     """
 
     name: str
@@ -37,6 +47,7 @@ class Dataset:
     image_shape: tuple[int, ...]
     class_names: tuple[str, ...]
     source: str
+    image_folder: ImageFolderReport | None = None
 
     @property
     def n_features(self) -> int:
@@ -102,33 +113,54 @@ def load_dataset(
     *,
     val_fraction: float = 1 / 12,
     seed: int = 0,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress | None = None,
     download: bool = True,
     mirror: str | None = None,
     pins: Mapping[str, str] | None = None,
+    image_size: int | tuple[int, int] | None = None,
+    colour: str = "auto",
+    test_fraction: float = 0.2,
 ) -> Dataset:
-    """Load ``name`` ("mnist", "fashion_mnist", "digits", "cifar10" or a folder of files).
+    """Load ``name`` ("mnist", "fashion_mnist", "digits", "cifar10" or a folder).
 
     ``path`` is an explicit folder for a named dataset (the only place then looked
     at). Otherwise the files are looked for in ``BACKPROP_DATA``, the cache and system
-    folders, then downloaded when ``download`` is true; ``progress(file, done, total)``
-    follows the downloads. ``mirror`` replaces the official download sites (as
-    ``BACKPROP_MIRROR`` does) and ``pins`` replaces some pinned SHA-256 values, by
-    file name, for a mirror that serves recompressed files. The validation set is
-    ``val_fraction`` of the official training set, stratified and seeded.
+    folders, then downloaded when ``download`` is true; ``progress(what, done, total)``
+    follows the downloads (in bytes) and the reading of an image folder (in files,
+    ``what`` starting with "image folder "), and may raise to cancel. ``mirror``
+    replaces the official download sites (as ``BACKPROP_MIRROR`` does) and ``pins``
+    replaces some pinned SHA-256 values, by file name, for a mirror that serves
+    recompressed files. The validation set is ``val_fraction`` of the training set,
+    stratified and seeded.
+
+    A folder holds the four IDX files, CIFAR-10 batches, or images in one subfolder
+    per class (see :mod:`core.data.imagefolder`): for those, ``image_size`` (a side,
+    ``(rows, cols)``, or None for the images' own) and ``colour`` ("auto", "grey",
+    "rgb") say what every image becomes, and without a ``test/`` subfolder
+    ``test_fraction`` of the images is set aside as the test set, stratified and seeded.
 
     Raises :class:`~core.errors.DatasetUnavailable` when no copy can be found or
-    fetched, and :class:`~core.errors.DataError` when the files are damaged.
+    fetched, and :class:`~core.errors.DataError` when the files are damaged or the
+    folder holds no usable images.
     """
     if not 0.0 < val_fraction < 1.0:
         raise ConfigError(f"val_fraction: {val_fraction!r} is not between 0 and 1 (exclusive)")
+    if not 0.0 < test_fraction < 1.0:
+        raise ConfigError(f"test_fraction: {test_fraction!r} is not between 0 and 1 (exclusive)")
     name = os.fspath(name)
     if name.strip().lower() == "digits":
         return load_digits_dataset(val_fraction, seed)
     source = source_for(name)
     if source is None:
-        found, label = _named_folder(name), Path(name).name or name
-        class_names = None
+        folder = _named_folder(name)
+        found = probe_folder(folder)
+        if found is None:
+            images = read_image_folder(
+                folder, image_size=image_size, colour=colour, progress=progress
+            )
+            label = Path(images.report.folder).name or name
+            return _from_image_folder(images, label, val_fraction, test_fraction, seed)
+        label, class_names = folder.name or name, None
     else:
         found = locate(source, path, download=download, mirror=mirror, progress=progress, pins=pins)
         label, class_names = source.key, source.class_names
@@ -141,18 +173,45 @@ def load_dataset(
     return _assemble(label, raw, description, val_fraction, seed)
 
 
-def _named_folder(name: str) -> Found:
+def _named_folder(name: str) -> Path:
     folder = Path(name).expanduser()
     if not folder.exists():
         raise DataError(f"unknown dataset {name!r}: choose {DATASET_CHOICES}")
-    found = probe_folder(folder)
-    if found is None:
-        raise DatasetUnavailable(
-            f"{folder}: holds neither the four IDX files (train-images-idx3-ubyte[.gz], "
-            "train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], "
-            f"t10k-labels-idx1-ubyte[.gz]) nor CIFAR-10 binary batches.\n{SUGGESTION}"
-        )
-    return found
+    return folder
+
+
+def _from_image_folder(
+    images: ImageFolder, name: str, val_fraction: float, test_fraction: float, seed: int
+) -> Dataset:
+    """Train / validation / test from the folder's own split, the rest carved out, seeded.
+
+    The test set is the ``test/`` images when there are any, else ``test_fraction``
+    of the others; the validation set likewise from ``val/`` or ``val_fraction`` of
+    what is left for training. Each carving is stratified by class when the counts allow.
+    """
+    X, y, splits = images.images, images.labels, images.splits
+    notes = []
+    test, val = splits == TEST, splits == VAL
+    pool = ~(test | val)
+    if test.any():
+        X_test, y_test = X[test], y[test]
+        X_pool, y_pool = X[pool], y[pool]
+    else:
+        X_pool, y_pool, X_test, y_test = split_validation(X[pool], y[pool], test_fraction, seed)
+        notes.append(f"test set: {test_fraction:.0%} of the images (stratified, seed {seed})")
+    if val.any():
+        X_tr, y_tr, X_val, y_val = X_pool, y_pool, X[val], y[val]
+    else:
+        X_tr, y_tr, X_val, y_val = split_validation(X_pool, y_pool, val_fraction, seed)
+    report = images.report
+    return Dataset(
+        name,
+        to_unit_float(X_tr), y_tr,
+        to_unit_float(X_val), y_val,
+        to_unit_float(X_test), y_test,
+        tuple(X.shape[1:]), images.class_names,
+        "; ".join([report.summary(), *notes]), report,
+    )  # fmt: skip
 
 
 def _assemble(name: str, raw: RawData, source: str, val_fraction: float, seed: int) -> Dataset:

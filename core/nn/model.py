@@ -373,18 +373,37 @@ class MLP:
         Dropout is off; the gradient flows through the same backward pass used
         for training, so it is exact.
         """
+        return self._to_input(X, target, log_prob=False)[1]
+
+    def log_prob_gradient(
+        self, X: np.ndarray, target: np.ndarray | int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities ``(n, k)`` at ``X`` and d log P(``target`` | x)/dX ``(n, n_in)``.
+
+        ``d log softmax(z)_t / dz = onehot(t) - P``, sent back through the layers
+        like a training gradient (dropout off). A step along it makes the network
+        surer that the input is ``target`` while lowering every other class.
+        """
+        return self._to_input(X, target, log_prob=True)
+
+    def _to_input(
+        self, X: np.ndarray, target: np.ndarray | int, log_prob: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and the input gradient of a logit (or of its log-probability)."""
         saved, self.dropout = self.dropout, 0.0
         try:
             logits = self.forward(X, training=True)
-            dZ = np.zeros_like(logits)
+            rows = np.arange(logits.shape[0])
             idx = np.broadcast_to(np.asarray(target), (logits.shape[0],))
-            dZ[np.arange(logits.shape[0]), idx] = 1
+            probs = softmax(logits.copy())
+            dZ = -probs if log_prob else np.zeros_like(logits)
+            dZ[rows, idx] += 1
             _, dX = self._backward(dZ, want_input_grad=True)
         finally:
             self.dropout = saved
             self._cache = None
         assert dX is not None  # asked for above
-        return dX
+        return probs, dX
 
     # -- growing and shrinking ----------------------------------------------
     def resize_hidden(self, layer: int, new_size: int) -> np.ndarray:

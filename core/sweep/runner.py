@@ -39,16 +39,27 @@ BACKENDS = ("loky", "dask")
 
 
 @functools.lru_cache(maxsize=2)
-def _dataset(name: str, path: str | None, val_fraction: float, seed: int) -> Dataset:
+def _dataset(
+    name: str, path: str | None, val_fraction: float, seed: int, image_size: int, colour: str
+) -> Dataset:
     """The dataset, loaded once per worker process and shared by its trials.
 
     Workers never download: several at once would race for the same cache files.
     A local sweep fetches the files once beforehand (:func:`fetch_dataset`); on a
     cluster they must already be on the workers (``BACKPROP_DATA`` or a data path).
+    An image folder is decoded once beforehand too, so the workers read its cache.
     """
     from core.data import load_dataset
 
-    return load_dataset(name, path, val_fraction=val_fraction, seed=seed, download=False)
+    return load_dataset(
+        name,
+        path,
+        val_fraction=val_fraction,
+        seed=seed,
+        download=False,
+        image_size=image_size,
+        colour=colour,
+    )
 
 
 def fetch_dataset(trial: Trial, *, keep: bool = False) -> None:
@@ -63,15 +74,29 @@ def fetch_dataset(trial: Trial, *, keep: bool = False) -> None:
     from core.data.catalog import source_for
     from core.data.locate import locate
 
-    c = trial.config
-    args = (c["dataset"], c["data_path"], c["val_fraction"], trial.data_seed)
-    source = source_for(c["dataset"])
+    c = Config.from_dict(trial.config)
+    args = _data_args(c, trial.data_seed)
+    source = source_for(c.dataset)
     if source is not None:
-        locate(source, c["data_path"], download=True)
-    elif not keep:  # the bundled digits or a folder: cheap to load, and checked here
-        load_dataset(args[0], args[1], val_fraction=args[2], seed=args[3], download=False)
+        locate(source, c.data_path, download=True)
+    elif not keep:  # the bundled digits or a folder: checked here (and an image folder cached)
+        name, path, val_fraction, seed, image_size, colour = args
+        load_dataset(
+            name,
+            path,
+            val_fraction=val_fraction,
+            seed=seed,
+            download=False,
+            image_size=image_size,
+            colour=colour,
+        )
     if keep:
         _dataset(*args)
+
+
+def _data_args(c: Config, data_seed: int) -> tuple[str, str | None, float, int, int, str]:
+    """What :func:`_dataset` needs from a trial's settings."""
+    return c.dataset, c.data_path, c.val_fraction, data_seed, c.image_size, c.colour
 
 
 def run_trial(trial: Trial) -> TrialResult:
@@ -112,7 +137,7 @@ def _train(trial: Trial) -> TrialResult:
     from core.training.trainer import Trainer
 
     config = Config.from_dict(trial.config)
-    data = _dataset(config.dataset, config.data_path, config.val_fraction, trial.data_seed)
+    data = _dataset(*_data_args(config, trial.data_seed))
     control = TrainingControl()
     trainer = Trainer(config, data, control)
     start = time.perf_counter()

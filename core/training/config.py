@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from core.data.catalog import COLOURS, MAX_IMAGE_SIDE
 from core.errors import ConfigError
 
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
@@ -40,11 +41,15 @@ class Config:
 
     ``hidden`` lists the hidden layer widths, so ``(128,)`` is the seed's
     784-128-10 network and ``(512, 256)`` a deeper one. ``depth`` is ``len(hidden)``.
+    ``image_size`` (a square side, 0 for the images' own size) and ``colour`` say what
+    the images of an image-folder dataset become; other datasets ignore them.
     """
 
     dataset: str = field(default="digits", metadata={"doc": "dataset name or folder"})
     data_path: str | None = field(default=None, metadata={"doc": "explicit data folder"})
     val_fraction: float = field(default=1 / 12, metadata=_num(0.0, 0.5, lo_open=True))
+    image_size: int = field(default=0, metadata=_num(0, MAX_IMAGE_SIDE, integer=True))
+    colour: str = field(default="auto", metadata=_choice(COLOURS))
     hidden: tuple[int, ...] = field(default=(128,), metadata=_num(1, 8192, integer=True))
     activation: str = field(default="relu", metadata=_choice(ACTIVATIONS))
     init: str = field(default="auto", metadata=_choice(INITS))

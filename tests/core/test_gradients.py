@@ -84,6 +84,32 @@ def test_input_gradient_is_the_derivative_of_a_logit(activation):
     assert _relative_error(dX, numeric) < 1e-6
 
 
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_log_prob_gradient_is_the_derivative_of_a_log_probability(activation):
+    model, X, _ = _problem(2, activation, 0.0, seed=5)
+    target = np.arange(len(X)) % model.sizes[-1]  # one target per row
+
+    def log_p(inputs):
+        z = model.forward(inputs)
+        z = z - z.max(axis=1, keepdims=True)
+        log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return log_probs[np.arange(len(inputs)), target].sum()
+
+    probs, dX = model.log_prob_gradient(X, target)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(probs.argmax(axis=1), model.predict(X))
+    numeric = np.zeros_like(X)
+    for idx in np.ndindex(*X.shape):
+        old = X[idx]
+        X[idx] = old + EPS
+        up = log_p(X)
+        X[idx] = old - EPS
+        down = log_p(X)
+        X[idx] = old
+        numeric[idx] = (up - down) / (2 * EPS)
+    assert _relative_error(dX, numeric) < 1e-6
+
+
 def test_l2_decays_weights_but_not_biases():
     model, X, y = _problem(2, "tanh", 0.0)
     _, plain = model.loss_and_grads(X, y)

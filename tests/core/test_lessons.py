@@ -106,7 +106,7 @@ def test_placeholders_are_filled_with_each_runs_figures():
         (('choices = ["this", "that"]', 'choices = ["only"]'), "choices: give 2 to 6"),
         (("title = ", "titel = "), "unknown key"),
         (("epochs = 2 }", "epochs = 0 }"), "epochs"),
-        (("hidden = [8], epochs = 2", "hidden = [8], epochs = 2, colour = 3"), "unknown setting"),
+        (("hidden = [8], epochs = 2", "hidden = [8], epochs = 2, flavour = 3"), "unknown setting"),
         (("{val_acc_2}", "{val_acc_7}"), "unknown placeholder {val_acc_7}"),
         (("{val_acc_2}", "{val_acc.__class__}"), "unknown placeholder"),
         (("{val_acc_2}", "{val_acc[0]}"), "unknown placeholder"),

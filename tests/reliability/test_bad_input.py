@@ -141,7 +141,8 @@ def test_cli_a_folder_of_pictures_in_process(tmp_path, capsys):
     )
     assert main(["--headless", "--dataset", str(pictures), "-o", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {pictures}") and "train-images-idx3-ubyte" in err
+    assert err.startswith(f"error: {pictures}") and "not in class subfolders" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_cli_a_checkpoint_of_another_architecture(cli):
