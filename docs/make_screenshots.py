@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     from core.training.presets import default_config
     from gui.app import load_style
     from gui.main_window import MainWindow
+    from gui.session import RunState
 
     load_style(app)
     window = MainWindow(default_config().replace(epochs=20))
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     epochs, snapshots = [], []
     window.bus.epoch.connect(epochs.append)
     window.bus.snapshot.connect(snapshots.append)
-    settle(60, lambda: window._dataset is not None and window._loader is None)
+    settle(60, lambda: window.session.state is RunState.READY)
     if window.config().dataset != "mnist":
         print("MNIST not found: set BACKPROP_DATA to the folder holding it", file=sys.stderr)
         return 1
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     shot("window-mnist-1920.png", args.extra, (1920, 1080))
 
     window.toggle_pause()
-    settle(10, lambda: window.controls.state == "paused")
+    settle(10, lambda: window.session.state is RunState.PAUSED)
     m = window.confusion.matrix()
     off = m - np.diag(np.diag(m))
     true, pred = np.unravel_index(int(off.argmax()), off.shape)
