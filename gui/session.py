@@ -677,6 +677,7 @@ class Session(QObject):
         self._step = None
         self._notice = None
         self._state = RunState.LOADED
+        self.bus.settled.emit()
         best = f", best validation accuracy {self._best:.2%}" if self._best is not None else ""
         self._message = f"Opened {path.name}: {ck.epoch} epoch(s){best}. Start goes on training it."
         self._emit()
@@ -981,7 +982,10 @@ class Session(QObject):
         self._emit()
 
     def _on_paused(self, ev: Paused) -> None:
-        if self._replaying or self._state is RunState.DIVERGED:
+        if self._replaying:
+            return
+        self.bus.settled.emit()  # the snapshot of where it holds (restored ones too) came first
+        if self._state is RunState.DIVERGED:
             return
         self._state = RunState.PAUSED
         if ev.reason == "step" and ev.batch == 0:
@@ -1018,6 +1022,7 @@ class Session(QObject):
     def _on_finished(self, ev: Finished) -> None:
         if self._replaying:
             return
+        self.bus.settled.emit()
         self._step = None
         if ev.reason == "error":
             self._state = RunState.ERROR

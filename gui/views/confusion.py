@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QGraphicsRectItem,
@@ -191,9 +191,8 @@ class ConfusionView(QWidget):
         self._latest = Latest(self._draw_snapshot, DRAW_DELAY_MS, MIN_GAP_MS, self)
         bus.snapshot.connect(self._latest.offer)
         bus.run_reset.connect(self._on_run_reset)
-        # Where a run stops, the picture of where it stopped is drawn at once.
-        for signal in (bus.paused, bus.diverged, bus.finished):
-            signal.connect(lambda _ev: self._latest.flush())
+        # Where a run stands still, the picture of where it stopped is drawn at once.
+        bus.settled.connect(self._latest.flush)
 
     # -- public ---------------------------------------------------------------
     def draw_now(self) -> None:
@@ -225,8 +224,7 @@ class ConfusionView(QWidget):
         return self._selected
 
     def shown_epoch(self) -> int | None:
-        """The epoch (1-based) of the snapshot drawn, None before one."""
-        self._latest.flush()
+        """The epoch (1-based) of the snapshot drawn now (one waiting is not), None before one."""
         return self._epoch
 
     def class_names(self) -> tuple[str, ...]:
@@ -339,6 +337,19 @@ class ConfusionView(QWidget):
     def _on_pair_link(self, href: str) -> None:
         t, p = (int(v) for v in href.split(","))
         self.click_cell(t, p)
+
+    def scene_pos_of(self, true: int, pred: int) -> QPointF:
+        """The middle of cell ``(true, pred)`` in scene coordinates."""
+        self._latest.flush()
+        return self._image.mapToScene(QPointF(pred + 0.5, true + 0.5))
+
+    def hover_at(self, scene_pos: QPointF) -> None:
+        """The mouse moved to ``scene_pos`` (what the scene reports as it moves)."""
+        self._glw.scene().sigMouseMoved.emit(scene_pos)
+
+    def leave(self) -> None:
+        """The mouse left the matrix (what the view is told when it does)."""
+        QCoreApplication.sendEvent(self._glw.viewport(), QEvent(QEvent.Type.Leave))
 
     def hover_text(self) -> str:
         """What the read-out under the matrix says: the cell under the mouse, else the

@@ -326,9 +326,8 @@ class GalleryView(QWidget):
         self._latest = Latest(self._on_snapshot, DRAW_DELAY_MS, MIN_GAP_MS, self)
         bus.snapshot.connect(self._latest.offer)
         bus.run_reset.connect(self._on_run_reset)
-        # Where a run stops, the picture of where it stopped is drawn at once.
-        for signal in (bus.paused, bus.diverged, bus.finished):
-            signal.connect(lambda _ev: self._latest.flush())
+        # Where a run stands still, the picture of where it stopped is drawn at once.
+        bus.settled.connect(self._latest.flush)
 
     # -- public ---------------------------------------------------------------
     def set_filter(self, true: int | None, pred: int | None) -> None:
@@ -363,8 +362,7 @@ class GalleryView(QWidget):
         self._list.setCurrentIndex(self._tiles.index(row))
 
     def shown_epoch(self) -> int | None:
-        """The epoch (1-based) of the snapshot shown, None before one."""
-        self._latest.flush()
+        """The epoch (1-based) of the snapshot shown now (one waiting is not), None before one."""
         snap = self._samples.snap
         return None if snap is None else snap.epoch + 1
 

@@ -220,9 +220,8 @@ class HealthView(QWidget):
         bus.run_reset.connect(self._on_run_reset)
         bus.batch.connect(self._on_batch)
         bus.changed.connect(self._on_changed)
-        # Where a run stops, the picture of where it stopped is drawn at once (when shown).
-        for signal in (bus.paused, bus.diverged, bus.finished):
-            signal.connect(lambda _ev: self._latest.flush())
+        # Where a run stands still, the picture of where it stopped is drawn at once.
+        bus.settled.connect(self._latest.flush)
 
     # -- public ---------------------------------------------------------------
     def draw_now(self) -> None:
@@ -247,14 +246,16 @@ class HealthView(QWidget):
         """Counts of ``layer``'s weight histogram: ``(now, first snapshot)``."""
         return (np.asarray(self._hists_now[layer][0]), np.asarray(self._hists_first[layer][0]))
 
-    def drawn_histograms(self) -> tuple[np.ndarray, np.ndarray]:
-        """The y values drawn for the chosen layer: densities ``(now, first)`` (empty when
-        the first snapshot is now's: nothing to compare with)."""
+    def drawn_histograms(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The chosen layer's histograms as drawn: ``(edges, density)`` for now and, unless
+        the first snapshot is now's (nothing to compare with), for the first."""
         self.draw_now()
-        return (
-            np.asarray(self._hist_now.yData if self._hist_now.yData is not None else []),
-            np.asarray(self._hist_first.yData if self._hist_first.yData is not None else []),
-        )
+        drawn = []
+        for item in (self._hist_now, self._hist_first):
+            x, y = item.xData, item.yData
+            if x is not None and len(x):
+                drawn.append((np.asarray(x), np.asarray(y)))
+        return drawn
 
     def histogram_legend(self) -> list[str]:
         """The histogram's legend entries, as they read."""

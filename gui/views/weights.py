@@ -95,9 +95,8 @@ class WeightsView(QWidget):
         self._latest = Latest(self._draw_snapshot, DRAW_DELAY_MS, MIN_GAP_MS, self)
         bus.snapshot.connect(self._latest.offer)
         bus.run_reset.connect(self._on_run_reset)
-        # Where a run stops, the picture of where it stopped is drawn at once.
-        for signal in (bus.paused, bus.diverged, bus.finished):
-            signal.connect(lambda _ev: self._latest.flush())
+        # Where a run stands still, the picture of where it stopped is drawn at once.
+        bus.settled.connect(self._latest.flush)
 
     # -- public ---------------------------------------------------------------
     def draw_now(self) -> None:
@@ -105,8 +104,7 @@ class WeightsView(QWidget):
         self._latest.flush()
 
     def shown_epoch(self) -> int | None:
-        """The epoch (1-based) of the snapshot drawn, None before one."""
-        self._latest.flush()
+        """The epoch (1-based) of the snapshot drawn now (one waiting is not), None before one."""
         return self._epoch
 
     def title(self) -> str:
