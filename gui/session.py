@@ -1091,8 +1091,13 @@ class Session(QObject):
 
     def _make_view(self) -> SessionView:
         settings = self._settings
-        shown = self._state.live or self._state in (RunState.LOADED, RunState.STOPPING)
-        waiting = waiting_settings(self._draft, settings) if settings is not None and shown else ()
+        over = self._state in (RunState.FINISHED, RunState.ERROR)
+        shown = over or self._state.live or self._state in (RunState.LOADED, RunState.STOPPING)
+        waiting = (
+            waiting_settings(self._draft, settings, live=over)
+            if settings is not None and shown
+            else ()
+        )
         run = self.run
         return SessionView(
             state=self._state,

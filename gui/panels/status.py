@@ -111,27 +111,27 @@ class RunProgress:
         return self.active_s * (1.0 - f) / f
 
     def text(self) -> str:
-        """One line: ``Epoch 3/20 · batch 12/150 · 41,230 samples/s · ETA 0:42``.
+        """Where the run is, then its pace: ``Epoch 3/20 · batch 12/150`` and
+        ``41,230 samples/s · ETA 0:42`` on a second line.
 
         Between two epochs: ``Epoch 3/20 done`` (three finished).
         """
         if self.batch == 0 and self.epoch > 0:
-            parts = [f"Epoch {min(self.epoch, self.last_epoch)}/{self.last_epoch} done"]
+            where = f"Epoch {min(self.epoch, self.last_epoch)}/{self.last_epoch} done"
         elif self.batch == 0:
-            parts = [f"Epoch 1/{self.last_epoch}"]
+            where = f"Epoch 1/{self.last_epoch}"
         else:
-            parts = [
-                f"Epoch {self.epoch + 1}/{self.last_epoch} · batch {self.batch}/{self.batches}"
-            ]
+            where = f"Epoch {self.epoch + 1}/{self.last_epoch} · batch {self.batch}/{self.batches}"
+        pace = []
         if self.samples_per_s > 0:
-            parts.append(format_rate(self.samples_per_s))
+            pace.append(format_rate(self.samples_per_s))
         if not self.finished:
-            parts.append(f"ETA {format_duration(self.eta_s)}")
-        return " · ".join(parts)
+            pace.append(f"ETA {format_duration(self.eta_s)}")
+        return "\n".join([where, " · ".join(pace)]) if pace else where
 
 
 class ProgressBox(QWidget):
-    """A progress bar over the whole run and a line with epoch, samples/s and ETA.
+    """A progress bar over the whole run and two lines: epoch and batch, samples/s and ETA.
 
     The bar's label says the session's state (Ready, Loading, Paused, Diverged,
     Done, Stopped, Opened); the fraction and the line follow the run's events.
@@ -148,7 +148,9 @@ class ProgressBox(QWidget):
         self.line = QLabel("")
         self.line.setObjectName("progressLine")
         self.line.setToolTip("Epoch, batch, training throughput and estimated time left")
-        self.line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        # Two lines always: the panel does not jump as the text comes and goes.
+        self.line.setFixedHeight(2 * self.line.fontMetrics().lineSpacing() + 4)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.bar)
@@ -194,6 +196,7 @@ class ProgressBox(QWidget):
                 self.progress.last_epoch = view.total_epochs
                 self.progress.epoch = view.epochs_done
                 self.progress.done_fraction = view.epochs_done / max(view.total_epochs, 1)
+                self.progress.finished = True  # nothing runs: no time left to guess
             self._show()
 
     def _idle(self, label: str, line: str) -> None:

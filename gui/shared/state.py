@@ -83,13 +83,18 @@ def setting_text(name: str, config: Config) -> str:
     return text.value(v, digits=3)
 
 
-def waiting_settings(draft: Config, run: Config) -> tuple[str, ...]:
-    """The settings of ``draft`` that differ from ``run`` and cannot change it live."""
+def waiting_settings(draft: Config, run: Config, live: bool = False) -> tuple[str, ...]:
+    """The settings of ``draft`` that differ from ``run``: those that cannot change it
+    live, or (``live`` True, the run being over) every one."""
     names = [
         n
         for n in SETTING_NAMES
-        if n not in LIVE and n not in ("depth", "hidden") and getattr(draft, n) != getattr(run, n)
+        if (live or n not in LIVE)
+        and n not in ("depth", "hidden")
+        and getattr(draft, n) != getattr(run, n)
     ]
+    if live and draft.hidden[:1] != run.hidden[:1]:
+        names.append("hidden")
     if draft.depth != run.depth:
         names.append("depth")
     return tuple(names)
@@ -218,12 +223,16 @@ def waiting_note(view: SessionView) -> str:
     """The note under the buttons: which settings wait for the next run ("" if none)."""
     if not view.waiting or view.settings is None:
         return ""
+    over = view.state in (RunState.FINISHED, RunState.ERROR)
+    was = "this run" if over else "now"
     parts = ", ".join(
-        f"{SETTING_NAMES[n]} {setting_text(n, view.draft)} (now {setting_text(n, view.settings)})"
+        f"{SETTING_NAMES[n]} {setting_text(n, view.draft)} ({was} {setting_text(n, view.settings)})"
         for n in view.waiting
     )
+    if over:
+        return f"The next Start trains a new network with {parts}."
     if view.state is RunState.LOADED:
         if any(n in view.waiting for n in ("dataset", "seed")):
             return f"Changed: {parts}. Start trains a new network with these settings."
-        return f"Next run: {parts}. Start goes on with the opened run; Reset to use them."
+        return f"Next run: {parts}. Continue goes on with the opened run; Reset to use them."
     return f"Next run: {parts}. Reset, then Start, to use them."

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QLabel,
@@ -36,6 +36,8 @@ TOP_PAIRS = 5
 #: Shortest time between two drawings: a few a second, however fast snapshots come.
 MIN_GAP_MS = 250
 DRAW_DELAY_MS = 40
+#: Smallest readable count, in pixels; smaller cells show their colour only.
+MIN_COUNT_PX = 6
 COUNT_TICKS = (0, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000)
 
 
@@ -53,11 +55,13 @@ class _ClickableImage(pg.ImageItem):
 
 
 class _CellCounts(pg.GraphicsObject):
-    """Every cell's count, painted in one pass at a fixed font size.
+    """Every cell's count, painted in one pass.
 
     One item for the whole matrix rather than a text item per cell: creating a
     hundred text items costs a visible stall on the first snapshot, painting a
-    hundred strings costs almost nothing.
+    hundred strings costs almost nothing. The text is as large as the class count
+    allows but never wider than a cell: four-digit counts in a small panel shrink,
+    and when they would be unreadable the colours and the read-out say it alone.
     """
 
     def __init__(self) -> None:
@@ -82,9 +86,18 @@ class _CellCounts(pg.GraphicsObject):
         if not k:
             return
         to_screen = p.transform()
+        corner, far = to_screen.map(QPointF(0, 0)), to_screen.map(QPointF(1, 1))
+        cell_w, cell_h = abs(far.x() - corner.x()), abs(far.y() - corner.y())
+        longest = max((len(str(v)) for v in self.labels.flat), default=1)
+        font = QFont(self.font)
+        size = QFontMetricsF(font).height()
+        fit = min(size, 0.7 * cell_h, cell_w / (0.62 * max(longest, 1)))
+        if fit < MIN_COUNT_PX:
+            return
+        font.setPixelSize(round(fit))
         p.save()
         p.resetTransform()  # draw text in pixels so it does not stretch with the cells
-        p.setFont(self.font)
+        p.setFont(font)
         dark, light = QColor(30, 30, 30), QColor(255, 255, 255)
         for t in range(k):
             for c in range(k):

@@ -103,6 +103,7 @@ def _plot(title: str, left: str, log_y: bool = False) -> pg.PlotWidget:
     p.setLabel("left", left)
     p.showGrid(x=True, y=True, alpha=0.2)
     p.setLogMode(y=log_y)
+    p.getViewBox().setDefaultPadding(0.1)  # a lone point sits inside the frame, not on it
     cache_static_parts(p)
     return w
 
@@ -127,6 +128,7 @@ class HealthView(QWidget):
         self._dead_w.setYRange(0, 100, padding=0.02)
         self._hist_w = _plot("Weights now vs first snapshot", "density")
         self._hist_w.setLabel("bottom", "weight value")
+        self._hist_w.getPlotItem().getAxis("bottom").enableAutoSIPrefix(False)
         self._pca_w = _plot("Last hidden layer, PCA of validation digits", "PC 2")
         self._pca_w.setLabel("bottom", "PC 1")
         self._hist_w.getPlotItem().addLegend(
@@ -445,10 +447,12 @@ class HealthView(QWidget):
                     angle=90,
                     pen=pen,
                     label=label if i == 0 else None,
+                    # Left of the line: the newest change sits at the axis's right end.
                     labelOpts={
                         "position": 0.9,
                         "color": cm.MARKER,
-                        "anchors": [(0, 0.5), (0, 0.5)],
+                        "fill": pg.mkBrush(128, 128, 128, 40),
+                        "anchors": [(1, 0.5), (1, 0.5)],
                     },
                 )
                 w.getPlotItem().addItem(line, ignoreBounds=True)

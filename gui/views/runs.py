@@ -43,6 +43,7 @@ from core import text
 from gui.shared import colormaps as cm
 from gui.shared.pacing import cache_static_parts
 from gui.shared.state import RunRecord, RunSettings
+from gui.views.curves import LogAxis
 
 COLUMNS = (
     "Run",
@@ -97,9 +98,10 @@ def _key(r: RunRecord) -> tuple[str, int, str]:
 
 
 def _plot(title: str, y_label: str, log_y: bool = False) -> pg.PlotWidget:
-    w = pg.PlotWidget()
+    w = pg.PlotWidget(axisItems={"left": LogAxis("left")} if log_y else None)
     w.setBackground(None)
     p = w.getPlotItem()
+    p.getAxis("left").enableAutoSIPrefix(False)
     p.setTitle(title, size="10pt")
     p.setLabel("bottom", "epoch")
     p.setLabel("left", y_label)
@@ -125,6 +127,7 @@ class RunsView(QWidget):
         self._hovered: tuple[RunRecord, int] | None = None
 
         self.dataset_box = QComboBox()
+        self.dataset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.dataset_box.setToolTip("Runs on different data are not comparable: one at a time")
         self.dataset_box.currentIndexChanged.connect(self._on_dataset_chosen)
         self.table = QTableWidget(0, len(COLUMNS))

@@ -53,7 +53,8 @@ class WeightsView(QWidget):
         )
         self._per_unit.toggled.connect(self._redraw)
         self._hover = QLabel(HOVER_HINT)
-        for label in (self._title, self._hover):  # long texts must not widen the window
+        for label in (self._title, self._hover):  # long texts wrap, never widen the window
+            label.setWordWrap(True)
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self._glw = pg.GraphicsLayoutWidget()
