@@ -106,9 +106,9 @@ def main() -> None:
 
     load_style(app)
     Theme(app, "light")  # as the studio starts on a light desktop: dark text on the plots
+    from gui.session import Session
     from gui.views.draw import CanvasView
     from gui.views.health import HealthView
-    from gui.session import Session
     from gui.views.runs import RunsView
 
     ds = load_dataset("mnist", mnist_path(), seed=0)

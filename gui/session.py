@@ -65,8 +65,6 @@ from gui.shared.state import (
 )
 from gui.worker import TrainingRun, dataset_key
 
-__all__ = ["MORE_EPOCHS", "RunState", "Session"]
-
 #: Epochs an opened checkpoint that had finished trains on when it is continued.
 MORE_EPOCHS = 10
 #: Datasets the window replaces by the bundled digits when they cannot be found.

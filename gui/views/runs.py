@@ -23,7 +23,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -125,6 +125,8 @@ class RunsView(QWidget):
         self._shown: list[RunRecord] = []
         self._items: dict[tuple, tuple[pg.PlotDataItem, pg.PlotDataItem, int]] = {}
         self._hovered: tuple[RunRecord, int] | None = None
+        self._stale = False  # runs came while hidden: drawn when shown (or asked about)
+        self._applied_current: int | None = None  # the current run when last drawn
 
         self.dataset_box = QComboBox()
         self.dataset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -198,43 +200,53 @@ class RunsView(QWidget):
     # -- public ---------------------------------------------------------------
     def runs(self) -> list[RunRecord]:
         """The runs in the table (those on the dataset shown), oldest first."""
+        self._catch_up()
         return list(self._shown)
 
     def datasets(self) -> list[str]:
         """The datasets the choice offers."""
+        self._catch_up()
         return [self.dataset_box.itemData(i) for i in range(self.dataset_box.count())]
 
     def dataset(self) -> str | None:
         """The dataset whose runs are shown."""
+        self._catch_up()
         return self._dataset
 
     def show_dataset(self, name: str) -> None:
         """Show the runs on ``name`` (if there are any)."""
+        self._catch_up()
         i = self.dataset_box.findData(name)
         if i >= 0:
             self.dataset_box.setCurrentIndex(i)
 
     def cell_text(self, row: int, column: str) -> str:
+        self._catch_up()
         return self.table.item(row, COLUMNS.index(column)).text()
 
     def row_tooltip(self, row: int) -> str:
+        self._catch_up()
         return self.table.item(row, 0).toolTip()
 
     def curve_colours(self) -> list[str]:
         """The colour of each shown run's curves, in table order (``#rrggbb``)."""
+        self._catch_up()
         return [cm.run_colour(r.colour).name() for r in self._shown]
 
     def legend_names(self) -> list[str]:
+        self._catch_up()
         return [label.text for _sample, label in self._legend.items]
 
     def curve(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """The accuracy curve of the run in table row ``row``: epochs and percent."""
+        self._catch_up()
         item = self._items[_key(self._shown[row])][1]
         x, y = item.getData()
         return (np.asarray(x), np.asarray(y)) if x is not None else (np.zeros(0), np.zeros(0))
 
     def scene_pos_of(self, row: int, epoch: int) -> QPointF:
         """Where run ``row``'s accuracy at ``epoch`` (0-based) is drawn, in scene coordinates."""
+        self._catch_up()
         r = self._shown[row]
         point = next(p for p in r.history if p.epoch == epoch)
         vb = self._acc_w.getPlotItem().vb
@@ -249,9 +261,26 @@ class RunsView(QWidget):
 
     # -- from the session -------------------------------------------------------
     def show_runs(self, runs: tuple[RunRecord, ...], current: int | None) -> None:
-        """Show the session's runs; ``current`` is the number of the current run's."""
-        old_current = self._current
+        """Show the session's runs; ``current`` is the number of the current run's.
+
+        While the tab is hidden they are only kept: a run's every epoch must not cost
+        the window a table and two plots nobody sees.
+        """
         self._runs, self._current = runs, current
+        self._stale = True
+        if self.isVisible():
+            self._catch_up()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._catch_up()
+
+    def _catch_up(self) -> None:
+        if not self._stale:
+            return
+        self._stale = False
+        runs, current = self._runs, self._current
+        old_current, self._applied_current = self._applied_current, current
         names = sorted({r.dataset for r in runs})
         counts = {d: sum(r.dataset == d for r in runs) for d in names}
         box = self.dataset_box
