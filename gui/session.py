@@ -677,7 +677,9 @@ class Session(QObject):
         self._state = RunState.LOADED
         self.bus.settled.emit()
         best = f", best validation accuracy {self._best:.2%}" if self._best is not None else ""
-        self._message = f"Opened {path.name}: {ck.epoch} epoch(s){best}. Start goes on training it."
+        self._message = (
+            f"Opened {path.name}: {ck.epoch} epoch(s){best}. Continue goes on training it."
+        )
         self._emit()
 
     def _on_open_failed(self, path: Path, message: str) -> None:

@@ -394,6 +394,9 @@ class HealthView(QWidget):
     def _redraw(self) -> None:
         self._stale = False
         x = np.asarray(self._x)
+        dots = 8 if len(x) <= 2 else 4  # a lone snapshot (an opened checkpoint) shows plainly
+        for item in (*self._weight_items, *self._dead_items):
+            item.setSymbolSize(dots)
         for l in range(len(self._weight_items)):
             self._weight_items[l].setData(x, np.asarray(self._weight[l]))
             self._grad_items[l].setData(x, np.asarray(self._grad[l]), connect="finite")
@@ -449,7 +452,7 @@ class HealthView(QWidget):
                     label=label if i == 0 else None,
                     # Left of the line: the newest change sits at the axis's right end.
                     labelOpts={
-                        "position": 0.9,
+                        "position": 0.5,
                         "color": cm.MARKER,
                         "fill": pg.mkBrush(128, 128, 128, 40),
                         "anchors": [(1, 0.5), (1, 0.5)],
