@@ -904,11 +904,20 @@ class Session(QObject):
         self._emit()
 
     def _on_batch(self, ev: BatchProgress) -> None:
-        if self._replaying or not self._saved:
+        if self._replaying:
             return
-        self._saved = False  # the first batch since Start or a save: now there is something
-        self._has_network = True
-        self._emit()
+        changed = False
+        if self._state in (RunState.PAUSED, RunState.DIVERGED):
+            # Resumed before the loop got to hold (a quick "Set lr and resume"): it never
+            # paused, so no Resumed comes; a batch says training goes on.
+            self._to_running()
+            changed = True
+        if self._saved:
+            self._saved = False  # the first batch since Start or a save: something to save
+            self._has_network = True
+            changed = True
+        if changed:
+            self._emit()
 
     def _on_epoch(self, ev: EpochReport) -> None:
         if self._replaying:
@@ -1007,17 +1016,14 @@ class Session(QObject):
         if self._replaying:
             return
         if self._state in (RunState.PAUSED, RunState.DIVERGED):
-            if self._state is RunState.DIVERGED:
-                self._notice = None  # what it said is over: training goes on
-            self._state = self._running_state()
-            self._message = (
-                "Training one more epoch…"
-                if self._step == "epoch"
-                else "Training one more batch…"
-                if self._step == "batch"
-                else "Training…"
-            )
+            self._to_running()
             self._emit()
+
+    def _to_running(self) -> None:
+        if self._state is RunState.DIVERGED:
+            self._notice = None  # what it said is over: training goes on
+        self._state = self._running_state()
+        self._message = f"Training one more {self._step}…" if self._step else "Training…"
 
     def _on_finished(self, ev: Finished) -> None:
         if self._replaying:
