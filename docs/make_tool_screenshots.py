@@ -6,7 +6,7 @@ worker would, and saves::
 
     docs/canvas.png    a digit drawn on the canvas, the framed image, the probabilities
     docs/health.png    the health panel after a few epochs of a two-hidden-layer network
-    docs/compare.png   the runs table and the curves of both runs
+    docs/compare.png   the Runs tab: both runs' rows (started → ended settings) and curves
 
 Run it from the repository root: ``python docs/make_tool_screenshots.py`` (offscreen
 by default; under ``xvfb-run -a -s "-screen 0 1920x1080x24"`` it uses the X server).
@@ -106,13 +106,19 @@ def main() -> None:
 
     load_style(app)
     Theme(app, "light")  # as the studio starts on a light desktop: dark text on the plots
+    from gui.session import Session
     from gui.views.draw import CanvasView
     from gui.views.health import HealthView
-    from gui.views.runs import CompareView
+    from gui.views.runs import RunsView
 
     ds = load_dataset("mnist", mnist_path(), seed=0)
     bus = EventBus()
-    compare = CompareView(bus)
+    first = Config(dataset="mnist", hidden=(64,), learning_rate=0.1, batch_size=128, epochs=6)
+    # The window's session keeps the run records the Runs tab shows; here it reads them off
+    # the same events.
+    session = Session(bus, first)
+    compare = RunsView()
+    session.changed.connect(lambda view: compare.show_runs(view.runs, view.current))
     compare.resize(1280, 800)
     health = HealthView(bus)
     health.resize(1280, 820)
@@ -121,7 +127,6 @@ def main() -> None:
     for w in (compare, health, canvas):
         w.show()
 
-    first = Config(dataset="mnist", hidden=(64,), learning_rate=0.1, batch_size=128, epochs=6)
     train(bus, app, first, ds)
     bus.run_reset.emit()
     second = Config(

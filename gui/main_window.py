@@ -1,63 +1,86 @@
 """The studio window: controls on the left, the network learning on the right.
 
 Layout: the control panel (with the run's progress) in a dock on the left; a
-message banner across the top; curves and W1 side by side above, the confusion
-matrix and the gallery of mistakes below, in splitters a person can drag.
+message banner across the top; tabs for Training (curves and W1 above, the
+confusion matrix and the gallery of mistakes below, in splitters a person can
+drag), Draw, Health and Runs; a status line at the bottom. The window opens as
+large as it usefully can on the screen it is on, never larger than the room the
+screen leaves it.
 
-The window owns the runs. A :class:`~gui.worker.TrainingRun` per Start drives
-the core's Trainer in its own thread; the views only subscribe to the
-:class:`~gui.shared.bus.EventBus`. At launch the default dataset is loaded ahead of
-Start (in a thread too): MNIST when it is on disk, else the bundled 8x8 digits,
-with a banner that says so and offers the download.
+The window is wiring. The :class:`~gui.session.Session` owns the run and every
+transition of it; the window builds the widgets, connects each one's commands
+to the session and the session's :attr:`~gui.session.Session.changed` to each
+one's display, and answers the session's questions (save before a run is
+forgotten, which file, which folder) with dialogs. The views draw the core's
+events from the :class:`~gui.shared.bus.EventBus`. At launch the default dataset
+is loaded ahead of Start (in a thread): MNIST when it is on disk, else the
+bundled 8x8 digits, with a banner that says so and offers the download.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QMainWindow,
     QMessageBox,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from core.errors import BackpropError
 from core.training.config import Config
-from core.training.events import Diverged, EpochReport, Finished, Paused, Started
 from core.training.presets import default_config
+from gui import export
 from gui.actions import window_action
 from gui.panels.banner import Banner
 from gui.panels.controls import ControlPanel
 from gui.panels.status import ProgressBox, StatusLine
+from gui.session import FALLS_BACK, Session
+from gui.settings import Settings
 from gui.shared.bus import EventBus
-from gui.tools import Tools
+from gui.shared.state import RunState, SessionView
+from gui.shared.theme import Theme
 from gui.views.confusion import ConfusionView
 from gui.views.curves import CurvesView
+from gui.views.draw import CanvasView
 from gui.views.gallery import GalleryView
+from gui.views.health import HealthView
+from gui.views.runs import RunsView
 from gui.views.weights import WeightsView
-from gui.worker import TrainingRun, dataset_key
+from gui.worker import TrainingRun
 
 #: How long closing the window waits for the training thread before hiding instead.
 CLOSE_WAIT_MS = 3000
-#: Environment variable that answers the "save the run?" question on close
-#: ("save", "discard" or "cancel"); unattended sessions set it, people get a dialog.
+#: Environment variable that answers the "save the run?" question ("save", "discard" or
+#: "cancel"), asked before an unsaved run is forgotten (Reset, a new run, opening a
+#: checkpoint, closing); unattended sessions set it, people get a dialog.
 ON_CLOSE_ENV = "BACKPROP_ON_UNSAVED_CLOSE"
+#: The window's size on a large screen; on a smaller one, the room the screen leaves.
+PREFERRED_SIZE = (1400, 900)
+#: Share of a large screen's room the window takes at most.
+SCREEN_SHARE = 0.9
+TABS = ("Training", "Draw", "Health", "Runs")
 
 SHORTCUTS = (
     ("Space", "Start, pause or resume"),
     ("S", "Step: train one more epoch, then pause"),
+    ("B", "Step: train one more batch, then pause"),
     ("R", "Reset: end the run and apply every setting"),
     ("Ctrl+S", "Save a checkpoint of the run"),
-    ("Ctrl+O", "Open a checkpoint: look at it, Start goes on training it"),
+    ("Ctrl+O", "Open a checkpoint: look at it, Continue goes on training it"),
     ("Ctrl+E", "Export the history, the confusion matrix, the gallery or a plot"),
     ("Ctrl+1 … Ctrl+4", "Show the Training, Draw, Health or Runs tab"),
     ("Delete", "Clear the drawing (Draw tab)"),
@@ -66,14 +89,24 @@ SHORTCUTS = (
 )
 
 
-def places_tried(message: str) -> str:
-    """The places a "not available" message lists, on one line (else its first line)."""
-    places = [
-        line.strip()[2:]
-        for line in message.splitlines()
-        if line.strip().startswith("- ") and "turned off" not in line
-    ]
-    return "; ".join(places) if places else message.splitlines()[0] if message else "?"
+def fitted_size(available: tuple[int, int]) -> tuple[int, int]:
+    """The window's opening size on a screen leaving ``available`` (width, height) pixels:
+    :data:`PREFERRED_SIZE`, or more of a large screen, never more than there is."""
+    w, h = available
+    return (
+        min(w, max(PREFERRED_SIZE[0], round(SCREEN_SHARE * w))),
+        min(h, max(PREFERRED_SIZE[1], round(SCREEN_SHARE * h))),
+    )
+
+
+def _plot_writer(view: Any, plot: Any) -> Callable[[str], Any]:
+    """Writes ``plot`` as it would look now: a view in a hidden tab first draws what waits."""
+
+    def write(path: str) -> Any:
+        view.draw_now()
+        return export.plot_image(plot, path)
+
+    return write
 
 
 class MainWindow(QMainWindow):
@@ -81,7 +114,7 @@ class MainWindow(QMainWindow):
 
     ``config`` fills the controls (the default trains on MNIST); ``preload``
     starts loading that dataset right away so Start can begin at once.
-    ``on_unsaved_close`` answers the close question without a dialog when set to
+    ``on_unsaved_close`` answers the save question without a dialog when set to
     "save", "discard" or "cancel" ("ask" shows the dialog). ``settings`` is where
     the window's layout and the last run's settings are kept (none: nothing is
     kept); with ``config`` None the stored run settings fill the controls.
@@ -99,29 +132,36 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Backprop Studio")
         self.setObjectName("mainWindow")
         self.bus = EventBus(self)
-        self.run: TrainingRun | None = None
-        self._loader: TrainingRun | None = None
-        self._retiring: list[TrainingRun] = []
-        self._dataset: Any = None
-        self._dataset_key: tuple | None = None
-        self._after_load: str | None = None
-        self._views_hold_run = False
-        self._saved = True
-        self._closing = False
+        self.settings = Settings(settings) if settings is not None else None
+        draft = config or default_config()
+        if self.settings is not None and config is None:
+            draft = self.settings.load_config(default_config())
+        self.session = Session(self.bus, draft, self)
+        s = self.session
+        s.ask_unsaved = self._ask_unsaved
+        s.choose_save_path = self._choose_save_path
+        s.choose_folder = self._choose_folder
+        s.show_details = self._show_details
+        s.all_ended.connect(self.close)
         self.on_unsaved_close = os.environ.get(ON_CLOSE_ENV, "ask")
-        self.checkpoint_dir = Path.home()
-        self._build(config or default_config())
+        self.theme: Theme | None = None
+        self._sweep_dialog: Any = None
+        self._closing = False
+        self._build()
         self._build_actions()
-        self._connect_bus()
-        self.resize(1400, 900)
-        self.tools = Tools(self, settings, restore_config=config is None)
+        self._connect()
+        self._fit_to_screen()
+        if self.settings is not None:
+            self._restore()
+        s.changed.connect(self._show_session)
+        self._show_session(s.view)
         if preload:
-            QTimer.singleShot(0, self._preload)
+            QTimer.singleShot(0, s.preload)
 
     # -- construction ---------------------------------------------------------
-    def _build(self, config: Config) -> None:
-        bus = self.bus
-        self.controls = ControlPanel(config)
+    def _build(self) -> None:
+        bus, s = self.bus, self.session
+        self.controls = ControlPanel(s.view)
         self.progress = ProgressBox(bus)
         self.controls.add_run_widget(self.progress)
         scroll = QScrollArea()
@@ -143,7 +183,9 @@ class MainWindow(QMainWindow):
         self.weights = WeightsView(bus)
         self.confusion = ConfusionView(bus)
         self.gallery = GalleryView(bus)
-        self.confusion.cellClicked.connect(self.gallery.set_filter)
+        self.canvas = CanvasView(bus)
+        self.health = HealthView(bus)
+        self.runs = RunsView()
 
         self.top_split = QSplitter(Qt.Orientation.Horizontal)
         self.top_split.addWidget(self.curves)
@@ -160,59 +202,87 @@ class MainWindow(QMainWindow):
         self.main_split.addWidget(self.bottom_split)
         self.main_split.setStretchFactor(0, 1)
         self.main_split.setStretchFactor(1, 1)
-        for s, name in (
+        for split, name in (
             (self.top_split, "topSplit"),
             (self.bottom_split, "bottomSplit"),
             (self.main_split, "mainSplit"),
         ):
-            s.setObjectName(name)
-            s.setChildrenCollapsible(False)
+            split.setObjectName(name)
+            split.setChildrenCollapsible(False)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("toolTabs")
+        self.tabs.setDocumentMode(True)
+        for widget, name, tip in (
+            (self.main_split, "Training", "Curves, W1, confusion matrix and mistakes (Ctrl+1)"),
+            (self.canvas, "Draw", "Draw a digit and see what the network reads (Ctrl+2)"),
+            (self.health, "Health", "Norms, dead units, weight histograms, PCA map (Ctrl+3)"),
+            (self.runs, "Runs", "This session's runs side by side (Ctrl+4)"),
+        ):
+            self.tabs.setTabToolTip(self.tabs.addTab(widget, name), tip)
 
         self.banner = Banner()
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
         layout.addWidget(self.banner)
-        layout.addWidget(self.main_split, 1)
+        layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.status = StatusLine(self.statusBar(), bus)
-        self.status.message("Ready")
+        self.status = StatusLine(self.statusBar())
 
-        c = self.controls
-        c.start_clicked.connect(self.start)
-        c.pause_clicked.connect(self.toggle_pause)
-        c.step_clicked.connect(self.step)
-        c.stop_clicked.connect(self.stop)
-        c.reset_clicked.connect(self.reset)
-        c.live_changed.connect(self._on_live_changed)
+    def _action(
+        self, text: str, slot: Callable[..., Any], shortcut: str | None = None, tip: str = ""
+    ) -> QAction:
+        return window_action(self, text, slot, shortcut, tip)
 
     def _build_actions(self) -> None:
-        def action(text: str, slot, shortcut: str | None = None, tip: str = "") -> QAction:
-            return window_action(self, text, slot, shortcut, tip)
-
+        action = self._action
         file_menu = self.menuBar().addMenu("&File")
+        self.open_action = action(
+            "&Open checkpoint…",
+            lambda: self.open_checkpoint(),
+            "Ctrl+O",
+            "Open a saved run: look at it or go on training",
+        )
         self.save_action = action(
             "&Save checkpoint…",
             lambda: self.save_checkpoint(),
             "Ctrl+S",
             "Save the network, optimiser and history (.npz)",
         )
-        file_menu.addAction(self.save_action)
+        self.export_action = action(
+            "&Export…",
+            lambda: self.export_dialog().exec(),
+            "Ctrl+E",
+            "Save the history, the confusion matrix, the gallery or any plot as a file",
+        )
+        for a in (self.open_action, self.save_action, self.export_action):
+            file_menu.addAction(a)
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", self.close, "Ctrl+Q", "Close the window"))
 
+        s = self.session
         run_menu = self.menuBar().addMenu("&Run")
         self.start_pause_action = action(
-            "Start / &Pause", self.toggle_run, "Space", "Start a run, or pause and resume it"
+            "Start / &Pause", s.toggle, "Space", "Start a run, or pause and resume it"
         )
         self.step_action = action(
-            "S&tep one epoch", self.step, "S", "Train one more epoch, then pause"
+            "S&tep one epoch", s.step_epoch, "S", "Train one more epoch, then pause"
         )
-        self.stop_action = action("St&op", self.stop, None, "End the run after this batch")
+        self.step_batch_action = action(
+            "Step one &batch", s.step_batch, "B", "Train one more mini-batch, then pause"
+        )
+        self.stop_action = action("St&op", s.stop, None, "End the run after this batch")
         self.reset_action = action(
             "&Reset", self.reset, "R", "End the run, forget its network and apply every setting"
         )
-        for a in (self.start_pause_action, self.step_action, self.stop_action, self.reset_action):
+        for a in (
+            self.start_pause_action,
+            self.step_action,
+            self.step_batch_action,
+            self.stop_action,
+            self.reset_action,
+        ):
             run_menu.addAction(a)
         run_menu.addSeparator()
         run_menu.addAction(
@@ -226,9 +296,42 @@ class MainWindow(QMainWindow):
         view_menu.addAction(
             action(
                 "Clear &earlier runs",
-                self.curves.clear_history,
+                self.clear_earlier_runs,
                 None,
-                "Remove the faded curves of earlier runs",
+                "Remove the earlier runs: their faded curves and their rows in Runs",
+            )
+        )
+        view_menu.addSeparator()
+        for i, name in enumerate(TABS):
+            view_menu.addAction(
+                action(
+                    f"Show {name.lower()}",
+                    lambda _=False, i=i: self.tabs.setCurrentIndex(i),
+                    f"Ctrl+{i + 1}",
+                )
+            )
+        view_menu.addSeparator()
+        theme_menu = view_menu.addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for choice, label in (
+            ("system", "Follow the system"),
+            ("light", "Light"),
+            ("dark", "Dark"),
+        ):
+            a = action(label, lambda _=False, c=choice: self.set_theme(c))
+            a.setCheckable(True)
+            group.addAction(a)
+            theme_menu.addAction(a)
+            self.theme_actions[choice] = a
+        self.theme_actions["system"].setChecked(True)
+        theme_menu.addSeparator()
+        theme_menu.addAction(
+            action(
+                "Toggle light/dark",
+                self.toggle_theme,
+                "Ctrl+Shift+T",
+                "Switch between light and dark",
             )
         )
 
@@ -236,178 +339,137 @@ class MainWindow(QMainWindow):
         help_menu.addAction(action("&Keyboard shortcuts", self._show_shortcuts))
         help_menu.addAction(action("&About Backprop Studio", self._show_about))
 
-    def _connect_bus(self) -> None:
-        bus = self.bus
-        bus.started.connect(self._on_started)
-        bus.epoch.connect(self._on_epoch)
-        bus.paused.connect(self._on_paused)
-        bus.resumed.connect(lambda _ev: self._set_state("running"))
-        bus.diverged.connect(self._on_diverged)
-        bus.finished.connect(self._on_finished)
-        bus.error.connect(lambda text: self.banner.show_message(text, "error"))
+    def _connect(self) -> None:
+        s, c = self.session, self.controls
+        c.edited.connect(s.edit)
+        c.start_clicked.connect(s.start)
+        c.pause_clicked.connect(s.pause)
+        c.resume_clicked.connect(s.resume)
+        c.step_clicked.connect(s.step_epoch)
+        c.step_batch_clicked.connect(s.step_batch)
+        c.stop_clicked.connect(s.stop)
+        c.reset_clicked.connect(self.reset)
+        self.banner.dismissed.connect(s.dismiss_notice)
+        self.confusion.cellClicked.connect(self.gallery.set_filter)
+        self.runs.clear_requested.connect(self.clear_earlier_runs)
 
-    # -- settings -------------------------------------------------------------
-    def config(self) -> Config:
-        """The settings of the next run, as the controls show them."""
-        return self.controls.config()
+    def _fit_to_screen(self) -> None:
+        """Open as large as the screen usefully allows, and on it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        room = screen.availableGeometry()
+        w, h = fitted_size((room.width(), room.height()))
+        self.resize(w, h)
+        frame = self.frameGeometry()
+        frame.moveCenter(room.center())
+        self.move(max(frame.left(), room.left()), max(frame.top(), room.top()))
 
-    def set_config(self, config: Config) -> None:
-        self.controls.set_config(config)
+    # -- the session's picture ----------------------------------------------------------
+    def _show_session(self, view: SessionView) -> None:
+        self.controls.show_session(view)
+        self.progress.show_session(view)
+        self.status.show_session(view)
+        self.banner.show_notice(view.notice)
+        self.runs.show_runs(view.runs, view.current)
+        self.save_action.setEnabled(view.can_save)
+        self.open_action.setEnabled(not view.state.live and view.state is not RunState.STOPPING)
 
-    # -- commands -------------------------------------------------------------
+    # -- commands (the public actions, as the menus and buttons give them) ---------------
     @property
     def training(self) -> bool:
         """A run's thread is alive (loading, training or paused)."""
-        return self.run is not None and self.run.is_running
+        return self.session.training
+
+    @property
+    def run(self) -> TrainingRun | None:
+        """The current run's thread and control (None without one)."""
+        return self.session.run
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """The folder last used for a checkpoint or an export."""
+        return self.session.checkpoint_dir
+
+    @checkpoint_dir.setter
+    def checkpoint_dir(self, folder: str | os.PathLike) -> None:
+        self.session.checkpoint_dir = Path(folder)
+
+    def config(self) -> Config:
+        """The settings of the next run, as the controls show them."""
+        return self.session.draft
+
+    def set_config(self, config: Config) -> None:
+        self.session.set_draft(config)
+
+    def start(self) -> None:
+        """Start a run with the controls' settings (or resume a held one)."""
+        self.session.start()
 
     def toggle_run(self) -> None:
-        """Space: start when idle, pause when running, resume when paused."""
-        state = self.controls.state
-        if state == "idle":
-            self.start()
-        elif state in ("running", "paused"):
-            self.toggle_pause()
-
-    def start(self, *, step: bool = False) -> None:
-        """Start a new run with the controls' settings (or resume a paused one)."""
-        if self.training:
-            if self.controls.state == "paused":
-                self.run.control.resume()
-            return
-        if self._loader is not None and self._loader.is_running:
-            self._after_load = "step" if step else "start"
-            self.status.message("Loading the dataset; training starts when it is ready")
-            return
-        try:
-            config = self.controls.config()
-        except BackpropError as e:
-            self.banner.show_message(str(e), "error")
-            return
-        key = dataset_key(config)
-        resume = self.tools.take_resume(key)  # an opened checkpoint goes on training
-        opened = resume.pop("dataset", None)
-        dataset = self._dataset if key == self._dataset_key else opened
-        if self._views_hold_run and not resume:
-            self.bus.run_reset.emit()
-        self._views_hold_run = True
-        self._saved = True
-        run = TrainingRun(self.bus, config, self, dataset=dataset, download=True, **resume)
-        if step:
-            run.control.step_epoch()
-        self._watch(run)
-        self.run = run
-        self._set_state("loading" if dataset is None else "running")
-        self.status.message(f"Starting: {config.dataset}, hidden {config.hidden}")
-        run.start()
+        """Space: start when idle, pause when running, resume when held."""
+        self.session.toggle()
 
     def toggle_pause(self) -> None:
-        if not self.training:
-            return
-        if self.controls.state == "paused":
-            self.run.control.resume()
+        """Pause a running run, resume a held one."""
+        if self.session.state in (RunState.PAUSED, RunState.DIVERGED):
+            self.session.resume()
         else:
-            self.run.control.pause()
-            self.status.message("Pausing at the next batch…")
+            self.session.pause()
 
     def step(self) -> None:
-        """Train exactly one more epoch, then pause (starts a run when idle)."""
-        if self.training:
-            self.run.control.step_epoch()
-            self.status.message("Training one more epoch…")
-        elif self.controls.state == "idle":
-            self.start(step=True)
+        """Train exactly one more epoch, then pause (starts a run when none is going)."""
+        self.session.step_epoch()
+
+    def step_batch(self) -> None:
+        """Train exactly one more mini-batch, then pause."""
+        self.session.step_batch()
 
     def stop(self) -> None:
         """End the run at the next batch boundary (its network stays, for saving)."""
-        if self._loader is not None and self._loader.is_running:
-            self._after_load = None
-        if self.training:
-            self.run.control.stop()
-            self._set_state("stopping")
-            self.status.message("Stopping after this batch…")
+        self.session.stop()
 
     def reset(self) -> None:
-        """End the run, forget its network, clear the views and apply every setting."""
-        run, self.run = self.run, None
-        if run is not None:
-            run.mute()
-            if run.is_running:
-                run.stop()
-                self._retiring.append(run)
-        self.bus.run_reset.emit()
-        self._views_hold_run = False
-        self._saved = True
-        self.banner.dismiss()
-        if not self._retiring:
-            self._set_state("idle")
-        self.status.message("Reset: the next Start trains a new network", 5000)
+        """End the run (asking first if it is unsaved), clear the views, apply every setting."""
+        self.session.reset()
 
     def download_mnist(self) -> None:
-        """Fetch MNIST (with progress), then select it."""
-        self._load_ahead(
-            self.config().replace(dataset="mnist", data_path=None), download=True, select=True
-        )
+        self.session.download_mnist()
 
     def use_digits(self) -> None:
-        """Switch to the bundled 8x8 digits and start training on them."""
-        self.controls.set_dataset("digits")
-        self.start()
+        self.session.use_digits()
 
-    # -- checkpoints ------------------------------------------------------------
     def has_unsaved_run(self) -> bool:
-        """A run has trained at least one epoch since it was last saved."""
-        return self.run is not None and self.run.epochs_seen > 0 and not self._saved
+        """A run has trained at least one batch since it started or was saved."""
+        return self.session.unsaved
 
     def save_checkpoint(self, path: str | os.PathLike | None = None) -> bool:
         """Save the current run (asks for a file when ``path`` is None); True when saved."""
-        run = self.run
-        if run is None or run.epochs_seen == 0:
-            self.banner.show_message("Nothing to save yet: train at least one epoch.", "info")
-            return False
+        return self.session.save(path)
+
+    def open_checkpoint(self, path: str | os.PathLike | None = None) -> bool:
+        """Open a checkpoint (asks for a file when ``path`` is None) and show it."""
         if path is None:
-            suggested = self.checkpoint_dir / f"{run.config.dataset}-epoch{run.epochs_seen}.npz"
-            path, _ = QFileDialog.getSaveFileName(
-                self, "Save checkpoint", str(suggested), "Checkpoints (*.npz)"
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Open checkpoint", str(self.checkpoint_dir), "Checkpoints (*.npz)"
             )
             if not path:
                 return False
-        from core.training import checkpoint
+        return self.session.open_checkpoint(path)
 
-        try:
-            saved = run.submit(lambda trainer: checkpoint.save(path, trainer))
-        except (BackpropError, OSError, TimeoutError) as e:
-            self.banner.show_message(f"Could not save the checkpoint: {e}", "error")
-            return False
-        self._saved = True
-        self.checkpoint_dir = Path(saved).parent
-        self.status.message(f"Saved {saved}", 8000)
-        return True
+    def clear_earlier_runs(self) -> None:
+        """Forget the earlier runs: the faded curves and the rows of the Runs tab."""
+        self.curves.clear_history()
+        self.session.clear_earlier_runs()
 
-    # -- closing --------------------------------------------------------------
-    def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._closing:
-            if self.has_unsaved_run():
-                answer = self._ask_unsaved()
-                if answer == "cancel" or (answer == "save" and not self.save_checkpoint()):
-                    event.ignore()
-                    return
-            self._closing = True
-        if self._shut_down():
-            event.accept()
-            return
-        # A thread is still finishing a batch: hide now and close when it has ended.
-        self.hide()
-        event.ignore()
-
-    def _ask_unsaved(self) -> str:
+    # -- the session's questions ----------------------------------------------------------
+    def _ask_unsaved(self, text: str) -> str:
         answer = self.on_unsaved_close
         if answer in ("save", "discard", "cancel"):
             return answer
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Save the run?")
-        box.setText(f"This run has trained {self.run.epochs_seen} epoch(s) and is not saved.")
-        box.setInformativeText("Save a checkpoint before closing?")
+        box.setText(text)
+        box.setInformativeText("Save a checkpoint first?")
         box.setStandardButtons(
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard
@@ -420,119 +482,15 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.Discard: "discard",
         }.get(QMessageBox.StandardButton(choice), "cancel")
 
-    def _shut_down(self) -> bool:
-        """Stop every thread; True when all have finished within the wait."""
-        done = True
-        for run in [self.run, self._loader, *self._retiring]:
-            if run is None:
-                continue
-            run.mute()
-            if not run.stop(wait_ms=CLOSE_WAIT_MS):
-                done = False
-                run.ended.connect(lambda _t: self.close())
-        return self.tools.shut_down(CLOSE_WAIT_MS) and done
-
-    # -- loading ahead of Start -------------------------------------------------
-    def _preload(self) -> None:
-        if self._closing:
-            return  # closed before the event loop got here: no thread may start now
-        try:
-            config = self.controls.config()
-        except BackpropError:
-            return
-        self._load_ahead(config, download=False, fallback=config.dataset == "mnist")
-
-    def _load_ahead(
-        self, config: Config, *, download: bool, fallback: bool = False, select: bool = False
-    ) -> None:
-        if self._loader is not None and self._loader.is_running:
-            return
-        loader = TrainingRun(
-            self.bus, config, self, load_only=True, download=download, fallback=fallback
+    def _choose_save_path(self, suggested: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save checkpoint", suggested, "Checkpoints (*.npz)"
         )
-        loader.loading.connect(self.progress.show_loading)
-        loader.dataset_ready.connect(self._on_dataset_ready)
-        loader.fell_back.connect(self._on_fell_back)
-        loader.failed.connect(self._on_failed)
-        if select:
-            loader.dataset_ready.connect(lambda ds, key: self._on_downloaded(ds))
-        loader.ended.connect(self._on_loader_ended)
-        self._loader = loader
-        self.status.message(f"Loading {config.dataset}…")
-        loader.start()
+        return path or None
 
-    def _on_loader_ended(self, _trainer: object) -> None:
-        self._loader = None
-        after, self._after_load = self._after_load, None
-        if self._closing:
-            return
-        if self.controls.state == "idle":
-            self.progress.line.setText("Press Start to train")
-            self.progress.bar.setRange(0, 1000)
-            self.progress.bar.setValue(0)
-            self.progress.bar.setFormat("Ready")
-        if after is not None:
-            self.start(step=after == "step")
-
-    def dataset_for(self, key: tuple) -> Any:
-        """The dataset already loaded for ``key`` (a ``dataset_key``), or None."""
-        return self._dataset if key == self._dataset_key else None
-
-    def _on_dataset_ready(self, dataset: Any, key: tuple) -> None:
-        self._dataset, self._dataset_key = dataset, key
-        self.status.show_dataset(
-            dataset.name, len(dataset.y_train), len(dataset.y_val), len(dataset.y_test)
-        )
-        self.status.message(f"{dataset.name} ready ({dataset.source})", 8000)
-
-    def _on_fell_back(self, why: str) -> None:
-        self.controls.set_dataset("digits")
-        self.banner.show_message(
-            f"MNIST not found (looked in {places_tried(why)}): training on the bundled 8×8 digits.",
-            "warning",
-            [("Download MNIST", self.download_mnist), ("Choose folder…", self._choose_folder)],
-        )
-
-    def _on_downloaded(self, dataset: Any) -> None:
-        self.controls.set_dataset(dataset.name)
-        self.banner.show_message(f"{dataset.name} is ready: press Start to train on it.", "info")
-
-    def _choose_folder(self) -> None:
+    def _choose_folder(self) -> str | None:
         folder = QFileDialog.getExistingDirectory(self, "Folder holding the MNIST IDX files")
-        if folder:
-            self._load_ahead(
-                self.config().replace(dataset="mnist", data_path=folder),
-                download=False,
-                select=True,
-            )
-
-    # -- from the runs ----------------------------------------------------------
-    def _watch(self, run: TrainingRun) -> None:
-        run.loading.connect(self.progress.show_loading)
-        run.dataset_ready.connect(self._on_dataset_ready)
-        run.failed.connect(self._on_failed)
-        run.ended.connect(lambda _t, run=run: self._on_run_ended(run))
-
-    def _on_run_ended(self, run: TrainingRun) -> None:
-        if run in self._retiring:
-            self._retiring.remove(run)
-            if not self._retiring and self.run is None and not self._closing:
-                self._set_state("idle")
-            return
-        if run is self.run and not self._closing:
-            self._set_state("idle")
-
-    def _on_failed(self, kind: str, message: str, details: str) -> None:
-        actions: list[tuple[str, Any]] = []
-        if kind in ("DataError", "DatasetUnavailable"):
-            actions = [
-                ("Use the bundled 8×8 digits", self.use_digits),
-                ("Choose folder…", self._choose_folder),
-            ]
-        elif details:
-            actions = [("Details…", lambda: self._show_details(message, details))]
-        self.banner.show_message(message, "error", actions)
-        self.status.message("Something went wrong: see the message above", 8000)
+        return folder or None
 
     def _show_details(self, message: str, details: str) -> None:
         box = QMessageBox(
@@ -545,61 +503,111 @@ class MainWindow(QMainWindow):
         box.setDetailedText(details)
         box.exec()
 
-    def _on_live_changed(self, name: str, value: object) -> None:
-        if not self.training or self.run.control.stopped:
+    # -- closing --------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing:
+            if not self.session.confirm_close():
+                event.ignore()
+                return
+            self._closing = True
+            self.save_settings()
+        if self.session.shut_down(CLOSE_WAIT_MS):
+            event.accept()
             return
-        try:
-            if name == "hidden":
-                self.run.control.set_hidden_size(int(value), layer=0)
-            else:
-                self.run.control.set(name, value)
-        except BackpropError as e:
-            self.banner.show_message(str(e), "error")
+        # A thread is still finishing a batch: hide now, close when it has ended.
+        self.hide()
+        event.ignore()
 
-    # -- from the bus -----------------------------------------------------------
-    def _set_state(self, state: str) -> None:
-        self.controls.set_state(state)
-        self.save_action.setEnabled(self.run is not None)
+    # -- settings -----------------------------------------------------------------------
+    def _restore(self) -> None:
+        s = self.settings
+        s.restore_window(self)
+        self.checkpoint_dir = s.last_folder
+        self.set_theme(s.theme)
+        if s.errors:
+            more = f" (and {len(s.errors) - 1} more)" if len(s.errors) > 1 else ""
+            self.session.tell(
+                f"Some stored settings were not usable: {s.errors[0]}{more}", "warning"
+            )
 
-    def _on_started(self, ev: Started) -> None:
-        self._set_state("running")
-        self.status.message(f"Training on {ev.dataset}: {'-'.join(map(str, ev.architecture))}")
-
-    def _on_epoch(self, ev: EpochReport) -> None:
-        self._saved = False
-
-    def _on_paused(self, ev: Paused) -> None:
-        self._set_state("paused")
-        text = {
-            "step": "Paused after one epoch (Step for another, Space to go on)",
-            "diverged": "Paused: the loss diverged",
-        }.get(ev.reason, "Paused")
-        self.status.message(f"{text} at epoch {ev.epoch + 1}, batch {ev.batch}")
-
-    def _on_diverged(self, ev: Diverged) -> None:
-        def lower_and_resume() -> None:
-            self.controls.set_learning_rate(ev.suggested_lr)
-            if self.training:
-                self.run.control.resume()
-
-        self.banner.show_message(
-            f"Training diverged: {ev.message}",
-            "warning",
-            [
-                (f"Set lr to {ev.suggested_lr:g} and resume", lower_and_resume),
-                ("Resume as it is", lambda: self.training and self.run.control.resume()),
-            ],
-        )
-
-    def _on_finished(self, ev: Finished) -> None:
-        if ev.reason == "error":
-            self.banner.show_message(ev.message or "Training ended with an error.", "error")
+    def save_settings(self) -> None:
+        """Store the run's settings, the window's layout, the folder and the theme."""
+        s = self.settings
+        if s is None:
             return
-        how = "Finished" if ev.reason == "completed" else "Stopped"
-        self.status.message(
-            f"{how}: {ev.epochs_run} epoch(s) in {ev.seconds:.1f} s, "
-            f"best validation accuracy {ev.best_val_acc:.2%}"
-        )
+        with contextlib.suppress(BackpropError):  # a half-typed setting is not worth keeping
+            config = self.config()
+            chosen = self.session.chosen_dataset
+            if config.dataset == "digits" and chosen in FALLS_BACK:
+                config = config.replace(dataset=chosen, data_path=None)
+            s.save_config(config)
+        s.save_window(self)
+        s.last_folder = self.checkpoint_dir
+        if self.theme is not None:
+            s.theme = self.theme.choice
+        s.sync()
+
+    # -- theme ------------------------------------------------------------------------
+    def set_theme(self, choice: str) -> None:
+        if self.theme is None:
+            self.theme = Theme(QApplication.instance(), choice)
+        else:
+            self.theme.set_choice(choice)
+        self.theme_actions[choice].setChecked(True)
+
+    def toggle_theme(self) -> None:
+        if self.theme is None:
+            self.set_theme("system")
+        self.theme.toggle()
+        self.theme_actions[self.theme.choice].setChecked(True)
+
+    # -- export -----------------------------------------------------------------------
+    def export_dialog(self) -> export.ExportDialog:
+        """The Export dialog, offering the history, the matrix, the gallery and every plot."""
+        names = self.confusion.class_names()
+        info = self.session.view.dataset
+        dataset = Path(info.name).name if info is not None else "run"
+        targets = [
+            export.Target(
+                "History, one row per epoch (CSV)",
+                "CSV table (*.csv)",
+                f"{dataset}-history.csv",
+                lambda p: export.history_csv(p, self.curves.history_rows()),
+            ),
+            export.Target(
+                "Confusion matrix counts (CSV)",
+                "CSV table (*.csv)",
+                f"{dataset}-confusion.csv",
+                lambda p: export.confusion_csv(p, self.confusion.matrix(), names),
+            ),
+            export.Target(
+                "Gallery tiles as one sheet (PNG)",
+                "PNG image (*.png)",
+                f"{dataset}-gallery.png",
+                lambda p: export.image_file(self.gallery.grab_sheet(), p),
+            ),
+        ]
+        for view_name, view in (
+            ("Curves", self.curves),
+            ("W1", self.weights),
+            ("Confusion", self.confusion),
+            ("Health", self.health),
+            ("Drawing", self.canvas),
+        ):
+            for title, plot in export.plots_in(view):
+                label = view_name if title.startswith("plot ") else f"{view_name}: {title}"
+                stem = "".join(ch if ch.isalnum() else "-" for ch in label.lower()).strip("-")
+                targets.append(
+                    export.Target(
+                        f"{label} (PNG or SVG)",
+                        export.IMAGE_FILTER,
+                        f"{dataset}-{stem}.png",
+                        _plot_writer(view, plot),
+                    )
+                )
+        dialog = export.ExportDialog(targets, self.checkpoint_dir, self)
+        dialog.finished.connect(lambda _r: setattr(self, "checkpoint_dir", dialog.folder))
+        return dialog
 
     # -- help -------------------------------------------------------------------
     def _show_shortcuts(self) -> None:
@@ -616,15 +624,17 @@ class MainWindow(QMainWindow):
         """The sweep dialog, starting from the current settings; one per window, reused."""
         from gui.panels.sweep_dialog import SweepDialog
 
-        if getattr(self, "_sweep_dialog", None) is None:
+        if self._sweep_dialog is None:
             self._sweep_dialog = SweepDialog(self.config(), self)
             self._sweep_dialog.compare_requested.connect(self._on_compare_requested)
         self._sweep_dialog.show()
         self._sweep_dialog.raise_()
 
     def _on_compare_requested(self, runs: list[dict]) -> None:
-        """A sweep's best trials join the Runs tab, which is brought forward."""
-        self.tools.compare.add_sweep_runs(runs)
-        self.tools.tabs.setCurrentWidget(self.tools.compare)
+        """A sweep's best trials join the Runs tab, which is brought forward on their data."""
+        self.session.add_sweep_trials(runs)
+        if runs:
+            self.runs.show_dataset(str(dict(runs[0]["config"]).get("dataset", "")))
+        self.tabs.setCurrentWidget(self.runs)
         self.raise_()
         self.activateWindow()

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from core.errors import BackpropError, DataError
 from core.training.config import Config
@@ -217,8 +217,10 @@ class TrainingWorker(QObject):
     ``fallback`` trains on the bundled 8x8 digits when the wanted dataset is not
     available (and says so through ``fell_back``); ``download`` lets the loader
     fetch missing files. ``load_only`` stops after loading, which
-    is how the window gets a dataset ready before Start. ``model``, ``optimizer``
-    and ``history`` continue an earlier run.
+    is how the window gets a dataset ready before Start. ``model``, ``optimizer``,
+    ``history`` and ``changes`` continue an earlier run. After a divergence it
+    also sends a Snapshot of the restored weights (labelled with the epoch in
+    progress), so the pictures show the network the run goes on from.
     """
 
     event = Signal(object)  # a core.training.events value
@@ -240,6 +242,7 @@ class TrainingWorker(QObject):
         model: Any = None,
         optimizer: Any = None,
         history: Any = None,
+        changes: Any = None,
         backlog: Backlog | None = None,
     ) -> None:
         super().__init__()
@@ -249,7 +252,12 @@ class TrainingWorker(QObject):
         self._fallback = fallback
         self._download = download
         self._load_only = load_only
-        self._resume = {"model": model, "optimizer": optimizer, "history": history}
+        self._resume = {
+            "model": model,
+            "optimizer": optimizer,
+            "history": history,
+            "changes": changes,
+        }
         self._backlog = backlog or Backlog()
         self._throttle = BatchThrottle()
         self._held_snapshot: Snapshot | None = None
@@ -267,6 +275,10 @@ class TrainingWorker(QObject):
                 trainer = Trainer(self.config, dataset, self.control, **self._resume)
                 for ev in trainer.run():
                     self._send(ev)
+                    if isinstance(ev, Diverged):
+                        # The weights are restored: the pictures show them, not an older
+                        # epoch (or nothing, when it diverged in the first one).
+                        self._send(trainer.snapshot(ev.epoch))
                 self._send_held()
         except _Cancelled:
             pass
@@ -376,6 +388,7 @@ class TrainingRun(QObject):
         self.epochs_seen = 0
         self.last_epoch: EpochReport | None = None
         self.started_event: Started | None = None
+        self.loop_over = False  # the Trainer sent Finished: no call will be serviced now
         self._muted = False
         self.backlog = Backlog()
         self._worker: TrainingWorker | None = TrainingWorker(
@@ -446,9 +459,17 @@ class TrainingRun(QObject):
 
     def submit(self, fn: Callable[[Any], Any], timeout: float = 10.0) -> Any:
         """Run ``fn(trainer)`` where it is safe: in the training thread while it runs,
-        here once it is over. Blocks up to ``timeout`` seconds for the result."""
-        if self.is_running and not self.control.stopped:
+        here once it is over. Blocks up to ``timeout`` seconds for the result.
+
+        Between the run's ``Finished`` and the thread's end nobody services calls any
+        more: it waits for the thread, then takes the Trainer it handed over.
+        """
+        if self.is_running and not self.control.stopped and not self.loop_over:
             return self.control.submit(fn).result(timeout)
+        t = self._thread
+        if self.trainer is None and t is not None and shiboken6.isValid(t):
+            t.wait(int(timeout * 1000))
+            QCoreApplication.sendPostedEvents(self, 0)  # the Trainer, queued to us
         if self.trainer is None:
             raise BackpropError("nothing to save yet: no epoch has been trained")
         return fn(self.trainer)
@@ -461,6 +482,8 @@ class TrainingRun(QObject):
             if isinstance(ev, EpochReport):
                 self.epochs_seen += 1
                 self.last_epoch = ev
+            elif isinstance(ev, Finished):
+                self.loop_over = True
             elif isinstance(ev, Started):
                 self.started_event = ev
             if not self._muted:

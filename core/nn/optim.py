@@ -251,6 +251,17 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 }
 
 
+#: A learning rate that usually works for each optimiser on these datasets: where the
+#: window starts when the optimiser is chosen, and the most a divergence suggests.
+TYPICAL_LR: dict[str, float] = {
+    "sgd": 0.1,
+    "momentum": 0.05,
+    "nesterov": 0.05,
+    "rmsprop": 0.001,
+    "adam": 0.001,
+}
+
+
 def make_optimizer(
     name: str, params: Sequence[np.ndarray], learning_rate: float, momentum: float = 0.9
 ) -> Optimizer:

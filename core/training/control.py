@@ -26,13 +26,14 @@ LIVE_SETTINGS = ("learning_rate", "batch_size", "hidden")
 
 
 class TrainingControl:
-    """Thread-safe pause / resume / step / stop and live hyperparameter changes."""
+    """Thread-safe pause / resume / step (an epoch or a batch) / stop and live changes."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._paused = False
         self._stop = False
         self._step = False
+        self._step_batch = False
         self._pending: dict[str, Any] = {}
         self._calls: list[tuple[Callable[[Any], Any], Future]] = []
         #: Raised (under the lock) by every command; lowered by :meth:`acknowledge`.
@@ -51,6 +52,7 @@ class TrainingControl:
         with self._cond:
             self._paused = False
             self._step = False
+            self._step_batch = False
             self._attention = True
             self._cond.notify_all()
 
@@ -58,6 +60,16 @@ class TrainingControl:
         """Run exactly one more epoch, then pause."""
         with self._cond:
             self._step = True
+            self._step_batch = False
+            self._paused = False
+            self._attention = True
+            self._cond.notify_all()
+
+    def step_batch(self) -> None:
+        """Run exactly one more mini-batch, then pause."""
+        with self._cond:
+            self._step_batch = True
+            self._step = False
             self._paused = False
             self._attention = True
             self._cond.notify_all()
@@ -179,6 +191,20 @@ class TrainingControl:
                     timeout,
                 )
             return not self._stop
+
+    def take_batch_step(self) -> bool:
+        """Called by the Trainer before a batch; True when a one-batch Step starts with it.
+
+        The loop then runs that batch and holds before the next one: the control is
+        paused already and raises :attr:`needs_attention` so the loop looks again.
+        """
+        with self._cond:
+            if not self._step_batch:
+                return False
+            self._step_batch = False
+            self._paused = True
+            self._attention = True
+            return True
 
     def epoch_boundary(self) -> bool:
         """Called by the Trainer after each epoch; True when a Step just finished (now paused)."""

@@ -53,7 +53,7 @@ from core.data import Dataset
 from core.errors import BackpropError, ConfigError, TrainingError
 from core.nn.batches import BatchSampler
 from core.nn.model import MLP
-from core.nn.optim import Optimizer, make_optimizer
+from core.nn.optim import TYPICAL_LR, Optimizer, make_optimizer
 from core.training import schedules
 from core.training.config import Config
 from core.training.control import TrainingControl
@@ -108,9 +108,16 @@ def divergence_limit(n_classes: int) -> float:
     return max(10.0, 4.0 * math.log(max(n_classes, 2)))
 
 
-def suggest_learning_rate(lr: float) -> float:
-    """A tenth of ``lr``, rounded down to 1, 2 or 5 times a power of ten."""
+def suggest_learning_rate(lr: float, optimizer: str | None = None) -> float:
+    """A tenth of ``lr``, rounded down to 1, 2 or 5 times a power of ten.
+
+    With ``optimizer``, never above the rate that usually works for it
+    (:data:`~core.nn.optim.TYPICAL_LR`): Adam at 1.0 is offered 0.001, not a 0.1
+    that diverges again.
+    """
     target = lr / 10.0
+    if optimizer in TYPICAL_LR:
+        target = min(target, TYPICAL_LR[optimizer])
     exponent = math.floor(math.log10(target))
     for mantissa in (5.0, 2.0, 1.0):
         value = mantissa * 10.0**exponent
@@ -386,6 +393,9 @@ class Trainer:
         yield from self._service(epoch, batch)
         if ctl.stopped:
             return False
+        if ctl.take_batch_step():  # run this one batch; the loop holds before the next
+            self._pause_reason = "step"
+            return True
         if not ctl.paused:
             return True
         yield Paused(epoch=epoch, batch=batch, reason=self._pause_reason)
@@ -398,6 +408,8 @@ class Trainer:
         if ctl.stopped:
             return False
         yield Resumed(epoch=epoch, batch=batch)
+        if ctl.take_batch_step():  # resumed by a one-batch Step
+            self._pause_reason = "step"
         return True
 
     def _service(self, epoch: int, batch: int) -> Iterator[Event]:
@@ -534,7 +546,7 @@ class Trainer:
         if self.model.hidden != old_hidden:
             self.config = self.config.replace(hidden=self.model.hidden)
             yield self._record_change(epoch, batch, "hidden", old_hidden, self.model.hidden)
-        suggested = suggest_learning_rate(lr)
+        suggested = suggest_learning_rate(lr, self.optimizer.name)
         shown = "not finite" if not math.isfinite(loss) else f"{loss:.3g}"
         message = (
             f"learning rate {lr:g} diverged at epoch {epoch}, batch {batch} (loss {shown}); "

@@ -4,17 +4,23 @@ Things that go wrong (a dataset that is not there, a learning rate that blew up,
 a file that cannot be read) are told here in words, each with buttons that do
 the obvious next thing ("Use the bundled 8x8 digits", "Set lr to 0.01 and
 resume"). A banner does not block: training and the rest of the window go on.
+
+The banner shows the session's :class:`~gui.shared.state.Notice`; closing it (or
+pressing one of its buttons) emits ``dismissed``, so the session forgets the
+notice and the next picture of it does not bring the message back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
+from gui.shared.state import Notice
+
 LEVELS = ("info", "warning", "error")
-Action = tuple[str, Callable[[], None]]
+Action = tuple[str, Callable[[], object]]
 
 
 class Banner(QFrame):
@@ -24,8 +30,11 @@ class Banner(QFrame):
     message, say) is what the person sees next.
     """
 
+    dismissed = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._notice: Notice | None = None
         self.setObjectName("banner")
         self.setProperty("level", "info")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -38,7 +47,7 @@ class Banner(QFrame):
         self._close.setText("✕")
         self._close.setAutoRaise(True)
         self._close.setToolTip("Dismiss this message")
-        self._close.clicked.connect(self.dismiss)
+        self._close.clicked.connect(self._on_close)
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(10, 6, 6, 6)
         self._layout.addWidget(self._text, 1)
@@ -65,9 +74,23 @@ class Banner(QFrame):
         self.style().polish(self)
         self.show()
 
+    def show_notice(self, notice: Notice | None) -> None:
+        """Show the session's notice (None hides the banner); the same one is left as it is."""
+        if notice is self._notice:
+            return
+        self._notice = notice
+        if notice is None:
+            self.dismiss()
+        else:
+            self.show_message(notice.text, notice.level, notice.actions)
+
     def dismiss(self) -> None:
         self.hide()
         self._text.setText("")
+
+    def _on_close(self) -> None:
+        self.dismiss()
+        self.dismissed.emit()
 
     def text(self) -> str:
         """The message shown now ("" when hidden)."""
@@ -88,6 +111,7 @@ class Banner(QFrame):
                 return
         raise KeyError(f"no banner action {label!r}; there are {self.action_labels()}")
 
-    def _run(self, fn: Callable[[], None]) -> None:
+    def _run(self, fn: Callable[[], object]) -> None:
         self.dismiss()
+        self.dismissed.emit()
         fn()

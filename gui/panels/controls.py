@@ -1,21 +1,29 @@
 """The control panel: what to train, how, and the buttons that run it.
 
-The panel is the one place the window's settings live: :meth:`ControlPanel.config`
-turns the widgets into a validated :class:`~core.training.config.Config` and
-:meth:`ControlPanel.set_config` puts one back (for stored settings and loaded
-runs). The three sliders marked "live" act while training runs: they emit
-``live_changed`` and the window forwards the value to the run's
-``TrainingControl``. Everything else applies to the next run (Start or Reset).
+The panel shows the session (:class:`~gui.shared.state.SessionView`) and sends
+it what the person does; it keeps no settings of its own. Every change of a
+widget becomes ``edited(name, value)``; the session puts it in the next run's
+settings (the *draft*) and, for the three settings marked live (learning rate,
+batch size, hidden size), also into the running network. Every other setting
+says "applies on Reset" and, while a run goes on, a note under the buttons names
+those that wait for the next run next to the value the run has now.
+
+The buttons are enabled by the session's state; Pause reads Resume while the run
+is held (after a pause, a Step or a divergence). Step trains one more epoch,
+Step batch one more mini-batch; from a standstill either starts a run.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
@@ -30,7 +38,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.data.catalog import DATASETS
-from core.training.config import ACTIVATIONS, AUGMENTATIONS, OPTIMIZERS, Config
+from core.training.config import ACTIVATIONS, AUGMENTATIONS, OPTIMIZERS, SCHEDULES, Config
+from gui.shared.state import RunState, SessionView, waiting_note
 
 FOLDER_ITEM = "Folder…"
 
@@ -41,8 +50,6 @@ OPTIMIZER_NAMES = {
     "rmsprop": "RMSprop",
     "adam": "Adam",
 }
-#: A learning rate that works for each optimiser; offered when the optimiser changes.
-OPTIMIZER_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "rmsprop": 0.001, "adam": 0.001}
 ACTIVATION_NAMES = {
     "relu": "ReLU",
     "leaky_relu": "Leaky ReLU",
@@ -50,6 +57,10 @@ ACTIVATION_NAMES = {
     "tanh": "Tanh",
 }
 AUGMENT_NAMES = {"none": "None", "shift": "Shifts (±2 px)", "affine": "Affine + elastic"}
+SCHEDULE_NAMES = {"constant": "Constant", "cosine": "Cosine decay", "step": "Steps (÷10)"}
+#: Optimisers that use the momentum setting.
+WITH_MOMENTUM = ("momentum", "nesterov")
+ON_RESET = "Applies on Reset (to the next run)."
 
 LR_MIN, LR_MAX, LR_STEPS_PER_DECADE = 1e-4, 1.0, 100
 HIDDEN_MIN, HIDDEN_MAX, HIDDEN_STEPS = 16, 1024, 96
@@ -84,6 +95,10 @@ def hidden_to_position(n: int) -> int:
     return round(HIDDEN_STEPS * math.log(n / HIDDEN_MIN) / math.log(HIDDEN_MAX / HIDDEN_MIN))
 
 
+def batch_to_position(n: int) -> int:
+    return min(max(round(math.log2(max(n, 1))), BATCH_MIN_LOG2), BATCH_MAX_LOG2)
+
+
 class LiveSlider(QWidget):
     """A horizontal slider with its value shown beside it.
 
@@ -94,7 +109,14 @@ class LiveSlider(QWidget):
 
     committed = Signal(object)
 
-    def __init__(self, lo: int, hi: int, to_value, to_text, parent: QWidget | None = None):
+    def __init__(
+        self,
+        lo: int,
+        hi: int,
+        to_value: Callable[[int], Any],
+        to_text: Callable[[Any], str],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._to_value, self._to_text = to_value, to_text
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -113,17 +135,21 @@ class LiveSlider(QWidget):
         self.slider.valueChanged.connect(self._on_value_changed)
         self._show(self._value)
 
-    def value(self):
+    def value(self) -> Any:
         return self._value
 
-    def set_value(self, value, position: int) -> None:
-        """Show ``value`` exactly (the handle goes to the nearest position); reports it."""
+    def show_value(self, value: Any, position: int) -> None:
+        """Display ``value`` exactly (the handle goes to the nearest position); not reported.
+
+        A handle held by the person is left alone: their gesture is not over.
+        """
+        if self.slider.isSliderDown():
+            return
         self._value = value
         self.slider.blockSignals(True)
         self.slider.setValue(position)
         self.slider.blockSignals(False)
         self._show(value)
-        self.committed.emit(value)
 
     def setToolTip(self, text: str) -> None:
         super().setToolTip(text)
@@ -133,7 +159,7 @@ class LiveSlider(QWidget):
     def _show_position(self, pos: int) -> None:
         self._show(self._to_value(pos))
 
-    def _show(self, value) -> None:
+    def _show(self, value: Any) -> None:
         self.label.setText(self._to_text(value))
 
     def _on_value_changed(self, pos: int) -> None:
@@ -145,21 +171,22 @@ class LiveSlider(QWidget):
 class ControlPanel(QWidget):
     """Settings of the next run, live sliders for the current one, and the run buttons."""
 
-    live_changed = Signal(str, object)  # "learning_rate" | "batch_size" | "hidden", value
+    edited = Signal(str, object)  # a setting's name (a Config field, or "depth") and value
     start_clicked = Signal()
     pause_clicked = Signal()
+    resume_clicked = Signal()
     step_clicked = Signal()
+    step_batch_clicked = Signal()
     stop_clicked = Signal()
     reset_clicked = Signal()
-    folder_chosen = Signal(str)
 
-    def __init__(self, config: Config | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, view: SessionView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._base = config or Config()
-        self._state = "idle"
+        self._showing = False
+        self._view = view
+        self._labels: dict[str, QLabel] = {}
         self._build()
-        self.set_config(self._base)
-        self.set_state("idle")
+        self.show_session(view)
 
     # -- construction ---------------------------------------------------------
     def _build(self) -> None:
@@ -170,135 +197,220 @@ class ControlPanel(QWidget):
         self.dataset.setToolTip(
             "Images to train on. MNIST and Fashion-MNIST are found on disk or downloaded; "
             "the 8×8 digits are always available offline. Folder… reads IDX files from a "
-            "folder. Applies to the next run."
+            "folder. " + ON_RESET
         )
+        self.dataset.currentIndexChanged.connect(self._on_dataset_index)
         self.dataset.activated.connect(self._on_dataset_activated)
-        self.augment = QComboBox()
-        for key in AUGMENTATIONS:
-            self.augment.addItem(AUGMENT_NAMES.get(key, key), key)
-        self.augment.setToolTip(
+        self.augment = self._combo(
+            AUGMENTATIONS,
+            AUGMENT_NAMES,
+            "augment",
             "Random distortions of the training images each epoch: harder to memorise, "
-            "better on new digits. Applies to the next run."
+            "better on new digits. " + ON_RESET,
         )
 
         self.hidden = LiveSlider(0, HIDDEN_STEPS, position_to_hidden, str)
         self.hidden.setToolTip(
-            "Units in the first hidden layer (16 to 1024). Live: while training, the layer "
-            "is resized at the next batch and keeps what it learned."
+            "Units in each hidden layer (16 to 1024). Live: while training, the layers "
+            "are resized at the next batch and keep what they learned."
         )
-        self.hidden.committed.connect(lambda v: self._live("hidden", v))
-        self.depth = QSpinBox()
-        self.depth.setRange(1, DEPTH_MAX)
-        self.depth.setToolTip(
-            "Number of hidden layers, each as wide as the hidden size. Applies to the next run."
+        self.hidden.committed.connect(lambda v: self._edit("hidden", int(v)))
+        self.depth = self._spin(1, DEPTH_MAX, "depth", "Number of hidden layers. " + ON_RESET)
+        self.activation = self._combo(
+            ACTIVATIONS,
+            ACTIVATION_NAMES,
+            "activation",
+            "Non-linearity of the hidden layers. " + ON_RESET,
         )
-        self.activation = QComboBox()
-        for key in ACTIVATIONS:
-            self.activation.addItem(ACTIVATION_NAMES.get(key, key), key)
-        self.activation.setToolTip("Non-linearity of the hidden layers. Applies to the next run.")
+        self.dropout = self._fraction(
+            0.0,
+            0.9,
+            0.05,
+            2,
+            "dropout",
+            "Share of hidden units switched off at random in each training batch "
+            "(inverted dropout): fights over-fitting. " + ON_RESET,
+        )
 
-        self.optimizer = QComboBox()
-        for key in OPTIMIZERS:
-            self.optimizer.addItem(OPTIMIZER_NAMES.get(key, key), key)
-        self.optimizer.setToolTip(
-            "How gradients turn into weight updates. Changing it also proposes a learning "
-            "rate that suits it. Applies to the next run."
+        self.optimizer = self._combo(
+            OPTIMIZERS,
+            OPTIMIZER_NAMES,
+            "optimizer",
+            "How gradients turn into weight updates. Choosing one before a run also "
+            "proposes a learning rate that suits it. " + ON_RESET,
         )
-        self.optimizer.currentIndexChanged.connect(self._on_optimizer_changed)
-        self._optimizer_key = "sgd"
         lr_positions = round(math.log10(LR_MAX / LR_MIN) * LR_STEPS_PER_DECADE)
         self.learning_rate = LiveSlider(0, lr_positions, position_to_lr, format_lr)
         self.learning_rate.setToolTip(
             "Step size of gradient descent, on a log scale from 0.0001 to 1. Live: takes "
             "effect from the next batch."
         )
-        self.learning_rate.committed.connect(lambda v: self._live("learning_rate", v))
+        self.learning_rate.committed.connect(lambda v: self._edit("learning_rate", float(v)))
+        self.schedule = self._combo(
+            SCHEDULES,
+            SCHEDULE_NAMES,
+            "schedule",
+            "How the learning rate changes over the epochs: constant, a cosine decay "
+            "to 1% of it, or a tenth at half the run and a hundredth at three quarters. "
+            + ON_RESET,
+        )
+        self.momentum = self._fraction(
+            0.0,
+            0.99,
+            0.05,
+            2,
+            "momentum",
+            "How much of the previous update each step keeps (Momentum and Nesterov "
+            "only). " + ON_RESET,
+        )
+        self.l2 = self._fraction(
+            0.0,
+            0.01,
+            0.0001,
+            4,
+            "l2",
+            "Weight decay: a penalty on large weights added to the loss. " + ON_RESET,
+        )
         self.batch_size = LiveSlider(BATCH_MIN_LOG2, BATCH_MAX_LOG2, lambda p: 2**p, str)
         self.batch_size.slider.setPageStep(1)
         self.batch_size.setToolTip(
             "Images per gradient step (8 to 1024). Live: takes effect from the next batch."
         )
-        self.batch_size.committed.connect(lambda v: self._live("batch_size", v))
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 10_000)
-        self.epochs.setToolTip("Epochs to train in all (passes over the training set).")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setToolTip(
+        self.batch_size.committed.connect(lambda v: self._edit("batch_size", int(v)))
+        self.epochs = self._spin(
+            1,
+            10_000,
+            "epochs",
+            "Epochs to train in all (passes over the training set). " + ON_RESET,
+        )
+        self.seed = self._spin(
+            0,
+            2**31 - 1,
+            "seed",
             "Random seed of the initial weights, the validation split and the shuffling: "
-            "the same seed repeats the same run. Applies to the next run."
+            "the same seed repeats the same run. " + ON_RESET,
         )
 
         data = QGroupBox("Data")
-        f = QFormLayout(data)
-        f.addRow("Dataset", self.dataset)
-        f.addRow("Augment", self.augment)
+        f = self._form(data)
+        self._row(f, "dataset", "Dataset", self.dataset)
+        self._row(f, "augment", "Augment", self.augment)
         net = QGroupBox("Network")
-        f = QFormLayout(net)
-        f.addRow(self._live_label("Hidden"), self.hidden)
-        f.addRow("Layers", self.depth)
-        f.addRow("Activation", self.activation)
+        f = self._form(net)
+        self._row(f, "hidden", "Hidden", self.hidden, live=True)
+        self._row(f, "depth", "Layers", self.depth)
+        self._row(f, "activation", "Activation", self.activation)
+        self._row(f, "dropout", "Dropout", self.dropout)
         opt = QGroupBox("Training")
-        f = QFormLayout(opt)
-        f.addRow("Optimiser", self.optimizer)
-        f.addRow(self._live_label("Learn rate"), self.learning_rate)
-        f.addRow(self._live_label("Batch"), self.batch_size)
-        f.addRow("Epochs", self.epochs)
-        f.addRow("Seed", self.seed)
+        f = self._form(opt)
+        self._row(f, "optimizer", "Optimiser", self.optimizer)
+        self._row(f, "learning_rate", "Learn rate", self.learning_rate, live=True)
+        self._row(f, "schedule", "Schedule", self.schedule)
+        self._row(f, "momentum", "Momentum", self.momentum)
+        self._row(f, "l2", "L2", self.l2)
+        self._row(f, "batch_size", "Batch", self.batch_size, live=True)
+        self._row(f, "epochs", "Epochs", self.epochs)
+        self._row(f, "seed", "Seed", self.seed)
+        legend = QLabel(
+            "<span style='color:#2e7d32'>●</span> live: changes the running network; "
+            "the others apply on Reset"
+        )
+        legend.setObjectName("liveLegend")
+        legend.setWordWrap(True)
 
-        self.start_button = self._button(
-            "Start", "Start a new run with these settings (Space)", self.start_clicked
-        )
-        self.pause_button = self._button(
-            "Pause", "Pause or resume the run (Space)", self.pause_clicked
-        )
+        self.start_button = self._button("Start", "Start a new run (Space)", self.start_clicked)
+        self.pause_button = self._button("Pause", "Pause or resume the run (Space)", None)
+        self.pause_button.clicked.connect(self._on_pause_button)
         self.step_button = self._button(
-            "Step", "Train exactly one more epoch, then pause (S)", self.step_clicked
+            "Step epoch", "Train exactly one more epoch, then pause (S)", self.step_clicked
+        )
+        self.step_batch_button = self._button(
+            "Step batch",
+            "Train exactly one more mini-batch, then pause (B)",
+            self.step_batch_clicked,
         )
         self.stop_button = self._button(
-            "Stop", "End the run after the current batch", self.stop_clicked
+            "Stop", "End the run after the current batch; its network stays", self.stop_clicked
         )
         self.reset_button = self._button(
             "Reset",
-            "End the run, forget its network and apply every setting (R)",
+            "End the run, forget its network (asks first if it is not saved) and "
+            "apply every setting (R)",
             self.reset_clicked,
         )
         self.start_button.setObjectName("startButton")
         buttons = QGridLayout()
-        buttons.addWidget(self.start_button, 0, 0, 1, 2)
-        buttons.addWidget(self.pause_button, 0, 2, 1, 2)
-        buttons.addWidget(self.step_button, 1, 0, 1, 2)
-        buttons.addWidget(self.stop_button, 1, 2)
-        buttons.addWidget(self.reset_button, 1, 3)
+        buttons.addWidget(self.start_button, 0, 0)
+        buttons.addWidget(self.pause_button, 0, 1)
+        buttons.addWidget(self.step_button, 1, 0)
+        buttons.addWidget(self.step_batch_button, 1, 1)
+        buttons.addWidget(self.stop_button, 2, 0)
+        buttons.addWidget(self.reset_button, 2, 1)
 
         self.note = QLabel("")
         self.note.setObjectName("controlsNote")
         self.note.setWordWrap(True)
-        self.note.setToolTip("Settings that wait for the next run")
+        self.note.setToolTip("Settings that wait for the next run, beside what the run has now")
 
         layout = QVBoxLayout(self)
+        layout.setSpacing(4)
         layout.addWidget(data)
         layout.addWidget(net)
         layout.addWidget(opt)
+        layout.addWidget(legend)
         layout.addLayout(buttons)
         layout.addWidget(self.note)
         self._run_area = layout  # the window adds the progress display below the buttons
-        for w in (self.augment, self.depth, self.activation, self.epochs, self.seed):
-            signal = w.currentIndexChanged if isinstance(w, QComboBox) else w.valueChanged
-            signal.connect(self._update_note)
-        self.dataset.currentIndexChanged.connect(self._update_note)
 
     @staticmethod
-    def _live_label(text: str) -> QLabel:
-        label = QLabel(f"{text} <span style='color:#2e7d32'>●</span>")
-        label.setToolTip("Live: changes take effect while training runs")
-        return label
+    def _form(box: QGroupBox) -> QFormLayout:
+        f = QFormLayout(box)
+        f.setContentsMargins(6, 4, 6, 4)
+        f.setVerticalSpacing(3)
+        return f
 
-    def _button(self, text: str, tip: str, signal) -> QPushButton:
+    def _row(self, form: QFormLayout, name: str, text: str, field: QWidget, live: bool = False):
+        label = QLabel(f"{text} <span style='color:#2e7d32'>●</span>" if live else text)
+        label.setToolTip(
+            "Live: changes take effect while training runs" if live else field.toolTip()
+        )
+        self._labels[name] = label
+        form.addRow(label, field)
+
+    def _combo(
+        self, keys: tuple[str, ...], names: dict[str, str], setting: str, tip: str
+    ) -> QComboBox:
+        combo = QComboBox()
+        for key in keys:
+            combo.addItem(names.get(key, key), key)
+        combo.setToolTip(tip)
+        combo.currentIndexChanged.connect(lambda _i: self._edit(setting, combo.currentData()))
+        return combo
+
+    def _spin(self, lo: int, hi: int, setting: str, tip: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(lo, hi)
+        spin.setToolTip(tip)
+        spin.valueChanged.connect(lambda v: self._edit(setting, int(v)))
+        return spin
+
+    def _fraction(
+        self, lo: float, hi: float, step: float, decimals: int, setting: str, tip: str
+    ) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setRange(lo, hi)
+        spin.setSingleStep(step)
+        spin.setDecimals(decimals)
+        spin.setToolTip(tip)
+        spin.valueChanged.connect(lambda v: self._edit(setting, float(v)))
+        return spin
+
+    def _button(self, text: str, tip: str, signal: Any) -> QPushButton:
         b = QPushButton(text)
         b.setToolTip(tip)
         b.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # keep Space for the window's shortcut
-        b.clicked.connect(signal)
+        if signal is not None:
+            b.clicked.connect(signal)
         return b
 
     def add_run_widget(self, widget: QWidget) -> None:
@@ -306,130 +418,41 @@ class ControlPanel(QWidget):
         self._run_area.insertWidget(self._run_area.count() - 1, widget)
         self._run_area.addStretch(1)
 
-    # -- settings -------------------------------------------------------------
-    def config(self) -> Config:
-        """The settings as a validated Config (raises ConfigError naming a bad field)."""
-        key = self.dataset.currentData() or self._base.dataset
-        return self._base.replace(
-            dataset=key,
-            data_path=self._base.data_path if key == self._base.dataset else None,
-            augment=self.augment.currentData(),
-            hidden=(self.hidden.value(),) * self.depth.value(),
-            activation=self.activation.currentData(),
-            optimizer=self.optimizer.currentData(),
-            learning_rate=float(self.learning_rate.value()),
-            batch_size=int(self.batch_size.value()),
-            epochs=self.epochs.value(),
-            seed=self.seed.value(),
-        )
-
-    def set_config(self, config: Config) -> None:
-        """Show ``config`` in the widgets (no live changes are sent)."""
-        self._base = config
-        self.blockSignals(True)
-        try:
-            self.set_dataset(config.dataset)
-            _select(self.augment, config.augment)
-            width = config.hidden[0] if config.hidden else HIDDEN_MIN
-            self.hidden.set_value(width, hidden_to_position(width))
-            self.depth.setValue(min(max(len(config.hidden), 1), DEPTH_MAX))
-            _select(self.activation, config.activation)
-            self._optimizer_key = config.optimizer
-            _select(self.optimizer, config.optimizer)
-            self.learning_rate.set_value(config.learning_rate, lr_to_position(config.learning_rate))
-            log2 = min(max(round(math.log2(config.batch_size)), BATCH_MIN_LOG2), BATCH_MAX_LOG2)
-            self.batch_size.set_value(config.batch_size, log2)
-            self.epochs.setValue(config.epochs)
-            self.seed.setValue(config.seed)
-        finally:
-            self.blockSignals(False)
-        self._applied = self.config()
-        self._update_note()
+    # -- what the person does ---------------------------------------------------
+    def _edit(self, name: str, value: Any) -> None:
+        if not self._showing:
+            self.edited.emit(name, value)
 
     def set_dataset(self, name: str) -> None:
-        """Select a dataset by key ("mnist", ...) or folder path (added to the list)."""
-        i = self.dataset.findData(name)
-        if i < 0:
-            i = self.dataset.count() - 1
-            self.dataset.insertItem(i, Path(name).name or name, name)
-            self.dataset.setItemData(i, name, Qt.ItemDataRole.ToolTipRole)
-        self.dataset.setCurrentIndex(i)
+        """Choose a dataset by key ("mnist", ...) or folder path, as a person would."""
+        self._select_dataset(name)  # the list's change is the edit
 
     def set_learning_rate(self, lr: float) -> None:
-        """Set the rate exactly (the handle goes to the nearest mark); live if a run is on."""
-        self.learning_rate.set_value(float(lr), lr_to_position(lr))
+        """Set the rate exactly, as a person would (live while a run goes on)."""
+        self.learning_rate.show_value(float(lr), lr_to_position(lr))
+        self._edit("learning_rate", float(lr))
 
     def set_hidden(self, n: int) -> None:
-        """Set the first hidden layer's width; live if a run is on."""
-        self.hidden.set_value(int(n), hidden_to_position(n))
+        """Set the hidden layers' width, as a person would (live while a run goes on)."""
+        self.hidden.show_value(int(n), hidden_to_position(n))
+        self._edit("hidden", int(n))
 
     def set_batch_size(self, n: int) -> None:
-        """Set the batch size (a power of two between 8 and 1024); live if a run is on."""
-        log2 = min(max(round(math.log2(n)), BATCH_MIN_LOG2), BATCH_MAX_LOG2)
-        self.batch_size.set_value(2**log2, log2)
+        """Set the batch size (a power of two, 8 to 1024), as a person would."""
+        log2 = batch_to_position(n)
+        self.batch_size.show_value(2**log2, log2)
+        self._edit("batch_size", 2**log2)
 
-    # -- run state ------------------------------------------------------------
-    def set_state(self, state: str) -> None:
-        """Enable the buttons that make sense: idle, loading, running, paused or stopping."""
-        self._state = state
-        busy = state in ("running", "paused")
-        self.start_button.setEnabled(state == "idle")
-        self.pause_button.setEnabled(busy)
-        self.pause_button.setText("Resume" if state == "paused" else "Pause")
-        self.step_button.setEnabled(state in ("idle", "running", "paused"))
-        self.stop_button.setEnabled(state in ("loading", "running", "paused"))
-        self.reset_button.setEnabled(state != "stopping")
-        if state == "idle":
-            self._applied = self.config() if self._valid() else self._applied
-        self._update_note()
+    def _on_pause_button(self) -> None:
+        if self._view.state in (RunState.PAUSED, RunState.DIVERGED):
+            self.resume_clicked.emit()
+        else:
+            self.pause_clicked.emit()
 
-    @property
-    def state(self) -> str:
-        return self._state
-
-    def _valid(self) -> bool:
-        try:
-            self.config()
-        except ValueError:
-            return False
-        return True
-
-    def _update_note(self, *_: object) -> None:
-        waiting = []
-        if self._state in ("running", "paused", "loading") and self._valid():
-            now, then = self.config(), self._applied
-            names = {
-                "dataset": "dataset",
-                "augment": "augmentation",
-                "activation": "activation",
-                "optimizer": "optimiser",
-                "epochs": "epochs",
-                "seed": "seed",
-            }
-            waiting = [
-                label for name, label in names.items() if getattr(now, name) != getattr(then, name)
-            ]
-            if len(now.hidden) != len(then.hidden):
-                waiting.append("layers")
-        self.note.setText(
-            f"Next run: new {', '.join(waiting)} (press Reset or Stop, then Start)."
-            if waiting
-            else ""
-        )
-        self.note.setVisible(bool(waiting))
-
-    # -- reactions ------------------------------------------------------------
-    def _live(self, name: str, value: object) -> None:
-        if not self.signalsBlocked():
-            self.live_changed.emit(name, value)
-
-    def _on_optimizer_changed(self, _index: int) -> None:
-        key = self.optimizer.currentData()
-        old, self._optimizer_key = self._optimizer_key, key
-        if self.signalsBlocked() or self._state != "idle":
-            return
-        if math.isclose(self.learning_rate.value(), OPTIMIZER_LR.get(old, -1.0), rel_tol=1e-3):
-            self.set_learning_rate(OPTIMIZER_LR[key])
+    def _on_dataset_index(self, index: int) -> None:
+        key = self.dataset.itemData(index)
+        if key:  # "" is the Folder… entry: its folder comes back as a choice of its own
+            self._edit("dataset", key)
 
     def _on_dataset_activated(self, index: int) -> None:
         if self.dataset.itemData(index) != "":
@@ -439,12 +462,83 @@ class ControlPanel(QWidget):
         )
         if folder:
             self.set_dataset(folder)
-            self.folder_chosen.emit(folder)
         else:
-            self.set_dataset(self._applied.dataset)
+            self._select_dataset(self._view.draft.dataset)
+
+    # -- what the session says ----------------------------------------------------
+    def show_session(self, view: SessionView) -> None:
+        """Show ``view``: the draft in the widgets, the buttons its state allows, the note."""
+        self._view = view
+        self._showing = True
+        try:
+            self._show_config(view.draft)
+        finally:
+            self._showing = False
+        st = view.state
+        held = st in (RunState.PAUSED, RunState.DIVERGED)
+        # While the next run's data loads ahead, Start waits for it (the session says so).
+        preloading = st is RunState.LOADING and view.settings is None
+        self.start_button.setEnabled(st.startable or preloading)
+        self.start_button.setText("Continue" if st is RunState.LOADED else "Start")
+        self.start_button.setToolTip(
+            f"Go on training {view.opened} from where it was saved (Space)"
+            if st is RunState.LOADED
+            else "Start a new run with these settings (Space)"
+        )
+        self.pause_button.setEnabled(st in (RunState.TRAINING, RunState.STEPPING) or held)
+        self.pause_button.setText("Resume" if held else "Pause")
+        steps = st.live or st.startable or preloading
+        self.step_button.setEnabled(steps)
+        self.step_batch_button.setEnabled(steps)
+        self.stop_button.setEnabled(
+            st.live or (st is RunState.LOADING and view.settings is not None)
+        )
+        self.reset_button.setEnabled(st is not RunState.IDLE or view.settings is not None)
+        self.momentum.setEnabled(view.draft.optimizer in WITH_MOMENTUM)
+        for name, label in self._labels.items():
+            font = label.font()
+            font.setItalic(name in view.waiting)
+            label.setFont(font)
+        note = waiting_note(view)
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
+
+    def _show_config(self, c: Config) -> None:
+        self._select_dataset(c.dataset)
+        _select(self.augment, c.augment)
+        width = c.hidden[0] if c.hidden else HIDDEN_MIN
+        if self.hidden.value() != width:
+            self.hidden.show_value(width, hidden_to_position(width))
+        _set(self.depth, min(max(c.depth, 1), DEPTH_MAX))
+        _select(self.activation, c.activation)
+        _set(self.dropout, c.dropout)
+        _select(self.optimizer, c.optimizer)
+        if self.learning_rate.value() != c.learning_rate:
+            self.learning_rate.show_value(c.learning_rate, lr_to_position(c.learning_rate))
+        _select(self.schedule, c.schedule)
+        _set(self.momentum, c.momentum)
+        _set(self.l2, c.l2)
+        if self.batch_size.value() != c.batch_size:
+            self.batch_size.show_value(c.batch_size, batch_to_position(c.batch_size))
+        _set(self.epochs, c.epochs)
+        _set(self.seed, min(c.seed, self.seed.maximum()))
+
+    def _select_dataset(self, name: str) -> None:
+        i = self.dataset.findData(name)
+        if i < 0:
+            i = self.dataset.count() - 1
+            self.dataset.insertItem(i, Path(name).name or name, name)
+            self.dataset.setItemData(i, name, Qt.ItemDataRole.ToolTipRole)
+        if self.dataset.currentIndex() != i:
+            self.dataset.setCurrentIndex(i)
 
 
 def _select(combo: QComboBox, key: str) -> None:
     i = combo.findData(key)
-    if i >= 0:
+    if i >= 0 and combo.currentIndex() != i:
         combo.setCurrentIndex(i)
+
+
+def _set(spin: QSpinBox | QDoubleSpinBox, value: float) -> None:
+    if spin.value() != value:
+        spin.setValue(value)

@@ -24,3 +24,6 @@ class EventBus(QObject):
     finished = Signal(object)  # core.training.events.Finished
     error = Signal(str)  # a message for a person (dataset missing, bad file, ...)
     run_reset = Signal()  # a new run begins: views keep the old one faded or clear
+    #: The run stands still (paused, diverged, finished, opened from a file): views draw
+    #: the latest picture now rather than on their next tick, so all show the same epoch.
+    settled = Signal()

@@ -52,6 +52,29 @@ CORRECT = QColor(44, 160, 44)  # green: the true class (or a right answer)
 WRONG = QColor(214, 39, 40)  # red: the predicted class when it is wrong
 NEUTRAL = QColor(150, 150, 150)  # any other class
 
+#: One colour per run of the session (cycled): the Runs tab tells them apart by these.
+RUN_COLOURS = [
+    QColor(c)
+    for c in (
+        "#1f77b4",
+        "#d62728",
+        "#2ca02c",
+        "#9467bd",
+        "#ff7f0e",
+        "#17becf",
+        "#8c564b",
+        "#e377c2",
+        "#bcbd22",
+        "#7f7f7f",
+    )
+]
+
+
+def run_colour(index: int) -> QColor:
+    """The colour of the run with colour index ``index``."""
+    return RUN_COLOURS[index % len(RUN_COLOURS)]
+
+
 DIVERGING_LUT = DIVERGING.getLookupTable(0.0, 1.0, 256, alpha=False)
 SEQUENTIAL_LUT = SEQUENTIAL.getLookupTable(0.0, 1.0, 256, alpha=False)
 

@@ -5,19 +5,22 @@ so that a handful of mistakes stands out beside a diagonal of hundreds; the colo
 bar is labelled in counts. Beside the matrix, each class's accuracy (its diagonal
 share of the row); below it, the most confused pairs as shortcuts. Clicking a cell
 or a shortcut emits ``cellClicked(true, predicted)``.
+
+Under the matrix one line reads out a cell: the one under the mouse, else the
+selected one, else nothing; it never outlives the run it was about. The shortcuts
+wrap and the read-out has a fixed place, so neither can widen the window.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import (
     QGraphicsRectItem,
-    QHBoxLayout,
     QLabel,
-    QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +36,8 @@ TOP_PAIRS = 5
 #: Shortest time between two drawings: a few a second, however fast snapshots come.
 MIN_GAP_MS = 250
 DRAW_DELAY_MS = 40
+#: Smallest readable count, in pixels; smaller cells show their colour only.
+MIN_COUNT_PX = 6
 COUNT_TICKS = (0, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000)
 
 
@@ -50,11 +55,13 @@ class _ClickableImage(pg.ImageItem):
 
 
 class _CellCounts(pg.GraphicsObject):
-    """Every cell's count, painted in one pass at a fixed font size.
+    """Every cell's count, painted in one pass.
 
     One item for the whole matrix rather than a text item per cell: creating a
     hundred text items costs a visible stall on the first snapshot, painting a
-    hundred strings costs almost nothing.
+    hundred strings costs almost nothing. The text is as large as the class count
+    allows but never wider than a cell: four-digit counts in a small panel shrink,
+    and when they would be unreadable the colours and the read-out say it alone.
     """
 
     def __init__(self) -> None:
@@ -79,9 +86,18 @@ class _CellCounts(pg.GraphicsObject):
         if not k:
             return
         to_screen = p.transform()
+        corner, far = to_screen.map(QPointF(0, 0)), to_screen.map(QPointF(1, 1))
+        cell_w, cell_h = abs(far.x() - corner.x()), abs(far.y() - corner.y())
+        longest = max((len(str(v)) for v in self.labels.flat), default=1)
+        font = QFont(self.font)
+        size = QFontMetricsF(font).height()
+        fit = min(size, 0.7 * cell_h, cell_w / (0.62 * max(longest, 1)))
+        if fit < MIN_COUNT_PX:
+            return
+        font.setPixelSize(round(fit))
         p.save()
         p.resetTransform()  # draw text in pixels so it does not stretch with the cells
-        p.setFont(self.font)
+        p.setFont(font)
         dark, light = QColor(30, 30, 30), QColor(255, 255, 255)
         for t in range(k):
             for c in range(k):
@@ -155,39 +171,41 @@ class ConfusionView(QWidget):
         self._scale.setImageItem(self._image)
         self._glw.addItem(self._scale, row=0, col=2)
 
-        self._pairs_box = QHBoxLayout()
-        self._pairs_box.addWidget(QLabel("Most confused:"))
-        self._pair_buttons: list[QPushButton] = []
-        for _ in range(TOP_PAIRS):
-            b = QPushButton()
-            b.setFlat(True)
-            b.setStyleSheet(
-                "QPushButton { color: palette(link); text-decoration: underline;"
-                " border: none; padding: 2px 6px; }"
-            )
-            b.setCursor(Qt.CursorShape.PointingHandCursor)
-            b.setVisible(False)
-            b.clicked.connect(lambda _=False, btn=b: self.click_cell(*btn.property("pair")))
-            self._pair_buttons.append(b)
-            self._pairs_box.addWidget(b)
-        self._pairs_box.addStretch(1)
+        self._pairs_label = QLabel("")
+        self._pairs_label.setWordWrap(True)
+        self._pairs_label.setTextFormat(Qt.TextFormat.RichText)
+        self._pairs_label.setToolTip("Click a pair to see those mistakes in the gallery")
+        self._pairs_label.linkActivated.connect(self._on_pair_link)
+        self._pairs_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._hover = QLabel("")
-        self._pairs_box.addWidget(self._hover)
+        self._hover.setObjectName("cellReadout")
+        # One line always there: a read-out appearing or growing never moves the layout.
+        self._hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._hover.setFixedHeight(self._hover.fontMetrics().height() + 4)
         self._glw.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._glw.viewport().installEventFilter(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        self._title.setWordWrap(True)
+        self._title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self._title)
         layout.addWidget(self._glw, 1)
-        layout.addLayout(self._pairs_box)
+        layout.addWidget(self._pairs_label)
+        layout.addWidget(self._hover)
 
         self._confusion = np.zeros((0, 0), dtype=np.int64)
         self._names: tuple[str, ...] = ()
         self._selected: tuple[int, int] | None = None
         self._pairs: list[tuple[int, int, int]] = []
+        self._hovered: tuple[int, int] | None = None
+        self._epoch: int | None = None
+        self._acc_labels: list[str] = []
         self._latest = Latest(self._draw_snapshot, DRAW_DELAY_MS, MIN_GAP_MS, self)
         bus.snapshot.connect(self._latest.offer)
         bus.run_reset.connect(self._on_run_reset)
+        # Where a run stands still, the picture of where it stopped is drawn at once.
+        bus.settled.connect(self._latest.flush)
 
     # -- public ---------------------------------------------------------------
     def draw_now(self) -> None:
@@ -218,6 +236,31 @@ class ConfusionView(QWidget):
         """The highlighted ``(true, predicted)`` cell, if any."""
         return self._selected
 
+    def shown_epoch(self) -> int | None:
+        """The epoch (1-based) of the snapshot drawn now (one waiting is not), None before one."""
+        return self._epoch
+
+    def class_names(self) -> tuple[str, ...]:
+        """The class names of the matrix shown."""
+        self._latest.flush()
+        return self._names
+
+    def pair_links(self) -> list[str]:
+        """The shortcuts under the matrix as they read: ``"3 → 5 (12)"``."""
+        self._latest.flush()
+        return [self._pair_text(t, p, n) for t, p, n in self._pairs]
+
+    def follow_pair(self, i: int) -> None:
+        """Click shortcut ``i`` (0 is the most confused pair)."""
+        self._latest.flush()
+        t, p, _n = self._pairs[i]
+        self.click_cell(t, p)
+
+    def accuracy_labels(self) -> list[str]:
+        """Each class's accuracy as written beside the matrix ("–" for an empty row)."""
+        self._latest.flush()
+        return list(self._acc_labels)
+
     def click_cell(self, true: int, pred: int) -> None:
         """Select cell ``(true, pred)`` and emit ``cellClicked`` (what a click does)."""
         self._latest.flush()
@@ -227,6 +270,7 @@ class ConfusionView(QWidget):
         self._selected = (int(true), int(pred))
         self._frame.setRect(QRectF(pred, true, 1, 1))
         self._frame.setVisible(True)
+        self._show_readout()
         self.cellClicked.emit(int(true), int(pred))
 
     def click_cell_at(self, x: float, y: float) -> None:
@@ -242,6 +286,7 @@ class ConfusionView(QWidget):
         if c.shape != self._confusion.shape or names != self._names:
             self._build_cells(k, names)
         self._confusion = c
+        self._epoch = snap.epoch + 1
         total = int(c.sum())
         acc = np.trace(c) / total if total else 0.0
         self._title.setText(
@@ -266,6 +311,7 @@ class ConfusionView(QWidget):
         else:
             self._selected = None
             self._frame.setVisible(False)
+        self._show_readout()
 
     def _build_cells(self, k: int, names: tuple[str, ...]) -> None:
         """Class-name ticks and the view's range for a new set of classes."""
@@ -287,33 +333,65 @@ class ConfusionView(QWidget):
         shown = np.nan_to_num(acc)
         self._acc_bars.setOpts(x0=np.zeros(k), y=np.arange(k) + 0.5, width=shown, height=0.7)
         labels = ["–" if np.isnan(a) else f"{a:.1%}" for a in acc]
+        self._acc_labels = labels
         self._acc.getAxis("right").setTicks([[(t + 0.5, labels[t]) for t in range(k)]])
+
+    def _pair_text(self, t: int, p: int, n: int) -> str:
+        return f"{self._name(t)} → {self._name(p)} ({n})"
 
     def _draw_pairs(self, pairs: list[tuple[int, int, int]]) -> None:
         self._pairs = pairs
-        for i, b in enumerate(self._pair_buttons):
-            if i < len(pairs):
-                t, p, n = pairs[i]
-                b.setText(f"{self._name(t)} → {self._name(p)} ({n})")
-                b.setToolTip(
-                    f"Show the {n} validation images of {self._name(t)} "
-                    f"predicted as {self._name(p)}"
-                )
-                b.setProperty("pair", (t, p))
-            b.setVisible(i < len(pairs))
+        if not pairs:
+            self._pairs_label.setText("")
+            return
+        links = " · ".join(f"<a href='{t},{p}'>{self._pair_text(t, p, n)}</a>" for t, p, n in pairs)
+        self._pairs_label.setText(f"Most confused: {links}")
+
+    def _on_pair_link(self, href: str) -> None:
+        t, p = (int(v) for v in href.split(","))
+        self.click_cell(t, p)
+
+    def scene_pos_of(self, true: int, pred: int) -> QPointF:
+        """The middle of cell ``(true, pred)`` in scene coordinates."""
+        self._latest.flush()
+        return self._image.mapToScene(QPointF(pred + 0.5, true + 0.5))
+
+    def hover_at(self, scene_pos: QPointF) -> None:
+        """The mouse moved to ``scene_pos`` (what the scene reports as it moves)."""
+        self._glw.scene().sigMouseMoved.emit(scene_pos)
+
+    def leave(self) -> None:
+        """The mouse left the matrix (what the view is told when it does)."""
+        QCoreApplication.sendEvent(self._glw.viewport(), QEvent(QEvent.Type.Leave))
 
     def hover_text(self) -> str:
-        """What the label under the matrix says about the cell under the mouse."""
+        """What the read-out under the matrix says: the cell under the mouse, else the
+        selected one ("" when neither)."""
         return self._hover.text()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:  # the mouse left the matrix
+            self._hovered = None
+            self._show_readout()
+        return False
 
     def _on_mouse_moved(self, pos: QPointF) -> None:
         k = self._confusion.shape[0]
         q = self._image.mapFromScene(pos)
         inside = k and self._plot.vb.sceneBoundingRect().contains(pos)
-        if not inside or not (0 <= q.x() < k and 0 <= q.y() < k):
+        if inside and 0 <= q.x() < k and 0 <= q.y() < k:
+            self._hovered = (int(q.y()), int(q.x()))
+        else:
+            self._hovered = None
+        self._show_readout()
+
+    def _show_readout(self) -> None:
+        cell = self._hovered or self._selected
+        k = self._confusion.shape[0]
+        if cell is None or max(cell) >= k:
             self._hover.setText("")
             return
-        t, p = int(q.y()), int(q.x())
+        t, p = cell
         n, row = int(self._confusion[t, p]), int(self._confusion[t].sum())
         share = f" ({n / row:.1%} of {self._name(t)})" if row else ""
         self._hover.setText(f"true {self._name(t)} → predicted {self._name(p)}: {n}{share}")
@@ -330,5 +408,10 @@ class ConfusionView(QWidget):
         self._counts.set_counts(np.zeros((0, 0), dtype=object), np.zeros((0, 0), dtype=bool))
         self._build_cells(0, ())
         self._acc_bars.setOpts(x0=[], y=[], width=[])
+        self._acc.getAxis("right").setTicks([[]])
+        self._acc_labels = []
         self._draw_pairs([])
+        self._hovered = None
+        self._epoch = None
+        self._show_readout()
         self._title.setText("Confusion matrix (validation): waiting for the first snapshot")

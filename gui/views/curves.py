@@ -85,7 +85,7 @@ def change_label(ev: HyperparameterChanged) -> str:
     return f"{name} {format_value(ev.old)}→{format_value(ev.new)}"
 
 
-class _LogAxis(pg.AxisItem):
+class LogAxis(pg.AxisItem):
     """A log-scale axis labelled at 1-2-5 steps (0.1, 0.2, 0.5, 1, 2, ...).
 
     pyqtgraph's own log axis labels every minor tick it can, which piles up
@@ -137,7 +137,7 @@ def _epoch_line(plot: pg.PlotItem, colour: QColor, symbol: str, name: str) -> pg
 
 
 def _plot(title: str, y_label: str, log_y: bool = False) -> pg.PlotWidget:
-    w = pg.PlotWidget(axisItems={"left": _LogAxis("left")} if log_y else None)
+    w = pg.PlotWidget(axisItems={"left": LogAxis("left")} if log_y else None)
     w.setBackground(None)
     p = w.getPlotItem()
     p.setTitle(title)

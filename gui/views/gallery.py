@@ -9,7 +9,8 @@ Tiles are painted on demand by a delegate (only the visible ones, from a QImage
 made once per sample), so a snapshot with hundreds of samples costs a sort, not
 hundreds of widgets. Selecting a tile shows it larger beside its saliency map:
 the gradient of the predicted class's score with respect to each pixel, computed
-here in the GUI thread on an inference copy of the snapshot's parameters.
+here in the GUI thread on an inference copy of the snapshot's parameters. With no
+tile selected (a new run, a new filter) the detail says so and nothing older.
 """
 
 from __future__ import annotations
@@ -260,10 +261,11 @@ class GalleryView(QWidget):
 
         self._title = QLabel("Gallery: waiting for the first snapshot")
         self._title.setWordWrap(True)
+        self._title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._all = QPushButton("Show all mistakes")
         self._all.setToolTip("Clear the filter: every misclassified sample, most confident first")
         self._all.clicked.connect(lambda: self.set_filter(None, None))
-        self._all.setVisible(False)
+        self._all.setEnabled(False)  # always in its place: a filter must not widen the window
 
         self._tiles = _TileModel()
         self._list = QListView()
@@ -324,6 +326,8 @@ class GalleryView(QWidget):
         self._latest = Latest(self._on_snapshot, DRAW_DELAY_MS, MIN_GAP_MS, self)
         bus.snapshot.connect(self._latest.offer)
         bus.run_reset.connect(self._on_run_reset)
+        # Where a run stands still, the picture of where it stopped is drawn at once.
+        bus.settled.connect(self._latest.flush)
 
     # -- public ---------------------------------------------------------------
     def set_filter(self, true: int | None, pred: int | None) -> None:
@@ -356,6 +360,19 @@ class GalleryView(QWidget):
         """Select the tile at ``row`` (display order), as a click does."""
         self._latest.flush()
         self._list.setCurrentIndex(self._tiles.index(row))
+
+    def shown_epoch(self) -> int | None:
+        """The epoch (1-based) of the snapshot shown now (one waiting is not), None before one."""
+        snap = self._samples.snap
+        return None if snap is None else snap.epoch + 1
+
+    def detail_texts(self) -> tuple[str, str, str]:
+        """The detail pane's title, saliency caption and text, as shown."""
+        return self._detail_title.text(), self._sal_caption.text(), self._detail_text.text()
+
+    def filter_button_enabled(self) -> bool:
+        """Whether "Show all mistakes" can be pressed (a filter is on)."""
+        return self._all.isEnabled()
 
     def selected_saliency(self) -> np.ndarray | None:
         """The saliency of the selected tile, shaped like its image (None if none)."""
@@ -408,7 +425,7 @@ class GalleryView(QWidget):
         s.select(*self._filter)
         self._tiles.set_samples(s)
         self._title.setText(self._describe())
-        self._all.setVisible(self._filter != (None, None))
+        self._all.setEnabled(self._filter != (None, None))
         row = None
         if old_index is not None and s.snap is not None:
             hits = np.flatnonzero(np.asarray(s.snap.sample_index)[s.order] == old_index)
@@ -445,6 +462,7 @@ class GalleryView(QWidget):
             self._big.set_image(None)
             self._sal.set_image(None)
             self._detail_text.clear()
+            self._sal_caption.setText("saliency")
             self._detail_title.setText("Select a tile to see what the network looked at.")
             return
         s = self._samples

@@ -7,10 +7,18 @@ Four pictures, all from the Snapshots (computed in the training thread):
   below the others barely learns;
 - per hidden layer, the share of dead units (constant output over validation
   images: a ReLU that never fires);
-- one layer's weight histogram now against the run's first snapshot;
+- one layer's weight histogram now against the run's first snapshot, as densities
+  (a layer resized from 128 to 416 units compares by shape, not by count);
 - the last hidden layer's activations for a fixed sample of validation digits,
   projected on their two principal components and coloured by label. Hovering
   a point shows that digit.
+
+Live changes (a resize, a new learning rate) are marked on the time series where
+they happened, so a jump of a norm has its reason beside it. The x axes span the
+epochs shown, with whole-epoch ticks; a run opened from a checkpoint starts at
+the epoch it was saved at (a checkpoint keeps no earlier norms), and a snapshot
+of the same epoch (the weights restored after a divergence, then the epoch's
+end) replaces the point rather than adding one.
 
 Plot items are made once per run and updated with ``setData``.
 """
@@ -31,7 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.training.events import Snapshot
+from core import text
+from core.training.events import BatchProgress, HyperparameterChanged, Snapshot
 from gui.shared import colormaps as cm
 from gui.shared.bus import EventBus
 from gui.shared.pacing import Latest, cache_static_parts
@@ -58,6 +67,32 @@ INSET = 84  # side of the hovered digit's picture
 #: Shortest time between two drawings: a few a second, however fast snapshots come.
 MIN_GAP_MS = 250
 DRAW_DELAY_MS = 120
+#: Change markers kept on the time series (the newest).
+MAX_MARKERS = 20
+#: Most tick labels on an epoch axis.
+MAX_TICKS = 8
+SHORT_NAMES = {"learning_rate": "lr", "batch_size": "batch", "hidden": "hidden"}
+NORMS_TITLE = "Weight ‖W‖ (solid) and gradient (dashed) norms"
+
+
+def epoch_ticks(lo: float, hi: float) -> float:
+    """Spacing of whole-epoch ticks (1, 2, 5, 10, ...) so that at most ``MAX_TICKS`` show."""
+    span = max(hi - lo, 1.0)
+    step = 1.0
+    while span / step > MAX_TICKS:
+        for m in (2.0, 2.5, 2.0):
+            step *= m
+            if span / step <= MAX_TICKS:
+                break
+    return step
+
+
+def density(counts: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """A histogram's counts as a density: area 1 whatever the layer's size."""
+    counts = np.asarray(counts, dtype=float)
+    widths = np.diff(np.asarray(edges, dtype=float))
+    total = counts.sum()
+    return counts / (total * widths) if total > 0 else counts
 
 
 def _plot(title: str, left: str, log_y: bool = False) -> pg.PlotWidget:
@@ -68,6 +103,7 @@ def _plot(title: str, left: str, log_y: bool = False) -> pg.PlotWidget:
     p.setLabel("left", left)
     p.showGrid(x=True, y=True, alpha=0.2)
     p.setLogMode(y=log_y)
+    p.getViewBox().setDefaultPadding(0.1)  # a lone point sits inside the frame, not on it
     cache_static_parts(p)
     return w
 
@@ -85,15 +121,14 @@ class HealthView(QWidget):
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._norms_w = _plot(
-            "Weight ‖W‖ (solid) and gradient (dashed) norms", "L2 norm", log_y=True
-        )
+        self._norms_w = _plot(NORMS_TITLE, "L2 norm", log_y=True)
         self._norms_w.setLabel("bottom", "epoch")
         self._dead_w = _plot("Dead units per hidden layer (constant output)", "dead (%)")
         self._dead_w.setLabel("bottom", "epoch")
         self._dead_w.setYRange(0, 100, padding=0.02)
-        self._hist_w = _plot("Weights now vs first snapshot", "weights")
+        self._hist_w = _plot("Weights now vs first snapshot", "density")
         self._hist_w.setLabel("bottom", "weight value")
+        self._hist_w.getPlotItem().getAxis("bottom").enableAutoSIPrefix(False)
         self._pca_w = _plot("Last hidden layer, PCA of validation digits", "PC 2")
         self._pca_w.setLabel("bottom", "PC 1")
         self._hist_w.getPlotItem().addLegend(
@@ -179,11 +214,16 @@ class HealthView(QWidget):
         layout.addLayout(top)
         layout.addLayout(grid, 1)
 
+        self._marker_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
         self._reset_state()
         # Drawn in a turn of its own, after the other snapshot views have drawn theirs.
         self._latest = Latest(lambda _snap: self._redraw(), DRAW_DELAY_MS, MIN_GAP_MS, self)
         bus.snapshot.connect(self._on_snapshot)
         bus.run_reset.connect(self._on_run_reset)
+        bus.batch.connect(self._on_batch)
+        bus.changed.connect(self._on_changed)
+        # Where a run stands still, the picture of where it stopped is drawn at once.
+        bus.settled.connect(self._latest.flush)
 
     # -- public ---------------------------------------------------------------
     def draw_now(self) -> None:
@@ -207,6 +247,44 @@ class HealthView(QWidget):
     def histograms(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
         """Counts of ``layer``'s weight histogram: ``(now, first snapshot)``."""
         return (np.asarray(self._hists_now[layer][0]), np.asarray(self._hists_first[layer][0]))
+
+    def drawn_histograms(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The chosen layer's histograms as drawn: ``(edges, density)`` for now and, unless
+        the first snapshot is now's (nothing to compare with), for the first."""
+        self.draw_now()
+        drawn = []
+        for item in (self._hist_now, self._hist_first):
+            x, y = item.xData, item.yData
+            if x is not None and len(x):
+                drawn.append((np.asarray(x), np.asarray(y)))
+        return drawn
+
+    def histogram_legend(self) -> list[str]:
+        """The histogram's legend entries, as they read."""
+        self.draw_now()
+        legend = self._hist_w.getPlotItem().legend
+        return [label.text for _sample, label in legend.items]
+
+    def marker_labels(self) -> list[str]:
+        """The change markers on the time series, oldest first."""
+        return [label for _x, label in self._changes]
+
+    def marker_positions(self) -> list[float]:
+        """Where the change markers sit on the epoch axis."""
+        return [x for x, _label in self._changes]
+
+    def x_range(self) -> tuple[float, float]:
+        """The epoch axis's range as drawn."""
+        self.draw_now()
+        lo, hi = self._norms_w.getPlotItem().vb.viewRange()[0]
+        return float(lo), float(hi)
+
+    def shown_epoch(self) -> int | None:
+        """The epoch (1-based) of the latest snapshot, None before one."""
+        return int(self._x[-1]) if self._x else None
+
+    def norms_title(self) -> str:
+        return self._norms_w.getPlotItem().titleLabel.text
 
     def pca_points(self) -> np.ndarray:
         """The PCA map's points ``(n, 2)`` as drawn."""
@@ -268,7 +346,11 @@ class HealthView(QWidget):
         n_layers = len(snap.weight_norms)
         if n_layers != len(self._weight):
             self._build_layers(n_layers, len(snap.dead_fraction))
-        self._x.append(snap.epoch + 1.0)
+        x = snap.epoch + 1.0
+        if self._x and self._x[-1] == x:  # the same epoch again: the newer picture wins
+            for series in (self._x, *self._weight, *self._grad, *self._dead):
+                series.pop()
+        self._x.append(x)
         for l in range(n_layers):
             self._weight[l].append(snap.weight_norms[l])
             grad = snap.grad_norms[l] if l < len(snap.grad_norms) else np.nan
@@ -281,12 +363,12 @@ class HealthView(QWidget):
             for l in range(1, n_layers + 1)
             if f"hist_counts_{l}" in ex
         ]
+        shapes = [tuple(W.shape) for W in snap.params[0::2]]
         if len(now) == n_layers:
-            self._hists_now = now
-            if not self._hists_first or any(
-                a[0].size != b[0].size for a, b in zip(now, self._hists_first, strict=False)
-            ):
-                self._hists_first = now
+            self._hists_now, self._shapes_now = now, shapes
+            self._now_epoch = snap.epoch + 1
+            if len(self._hists_first) != n_layers:
+                self._hists_first, self._shapes_first = now, shapes
                 self._first_epoch = snap.epoch + 1
         if "pca" in ex:
             self._points = np.asarray(ex["pca"], dtype=float)
@@ -312,16 +394,72 @@ class HealthView(QWidget):
     def _redraw(self) -> None:
         self._stale = False
         x = np.asarray(self._x)
+        dots = 8 if len(x) <= 2 else 4  # a lone snapshot (an opened checkpoint) shows plainly
+        for item in (*self._weight_items, *self._dead_items):
+            item.setSymbolSize(dots)
         for l in range(len(self._weight_items)):
             self._weight_items[l].setData(x, np.asarray(self._weight[l]))
             self._grad_items[l].setData(x, np.asarray(self._grad[l]), connect="finite")
         for l, item in enumerate(self._dead_items):
             item.setData(x, 100.0 * np.asarray(self._dead[l]))
-        step = max(1, int(np.ceil(len(x) / 10)))  # whole epochs on the axis
-        for w in (self._norms_w, self._dead_w):
-            w.getPlotItem().getAxis("bottom").setTickSpacing(step, step)
+        self._fit_epochs()
+        self._draw_markers()
         self._draw_histogram()
         self._draw_pca()
+
+    def _fit_epochs(self) -> None:
+        """The epoch axes span the snapshots and markers shown, ticked at whole epochs."""
+        xs = [*self._x, *(x for x, _label in self._changes)]
+        if not xs:
+            return
+        lo, hi = min(xs) - 0.5, max(xs) + 0.5
+        if hi - lo < 2.0:
+            mid = (lo + hi) / 2
+            lo, hi = mid - 1.0, mid + 1.0
+        step = epoch_ticks(lo, hi)
+        for w in (self._norms_w, self._dead_w):
+            p = w.getPlotItem()
+            p.enableAutoRange(x=False)
+            p.setXRange(lo, hi, padding=0)
+            p.getAxis("bottom").setTickSpacing(step, step)
+        first = int(self._x[0]) if self._x else 1
+        title = NORMS_TITLE + (f" · from epoch {first}" if first > 1 else "")
+        self._norms_w.getPlotItem().setTitle(title, size="10pt")
+
+    def _on_batch(self, ev: BatchProgress) -> None:
+        self._batches = max(int(ev.batches), 1)
+
+    def _on_changed(self, ev: HyperparameterChanged) -> None:
+        x = ev.epoch + (ev.batch / self._batches if self._batches else 0.0)
+        name = SHORT_NAMES.get(ev.name, ev.name)
+        self._changes.append((x, f"{name} {text.value(ev.old, 3)}→{text.value(ev.new, 3)}"))
+        del self._changes[:-MAX_MARKERS]
+        self._stale = True
+        if self.isVisible():
+            self._latest.offer(None)
+
+    def _draw_markers(self) -> None:
+        for plot, line in self._marker_lines:
+            plot.removeItem(line)
+        self._marker_lines = []
+        pen = pg.mkPen(cm.MARKER, width=1.2, style=Qt.PenStyle.DashLine)
+        for x, label in self._changes:
+            for i, w in enumerate((self._norms_w, self._dead_w)):
+                line = pg.InfiniteLine(
+                    pos=x,
+                    angle=90,
+                    pen=pen,
+                    label=label if i == 0 else None,
+                    # Left of the line: the newest change sits at the axis's right end.
+                    labelOpts={
+                        "position": 0.5,
+                        "color": cm.MARKER,
+                        "fill": pg.mkBrush(128, 128, 128, 40),
+                        "anchors": [(1, 0.5), (1, 0.5)],
+                    },
+                )
+                w.getPlotItem().addItem(line, ignoreBounds=True)
+                self._marker_lines.append((w.getPlotItem(), line))
 
     def _build_layers(self, n_layers: int, n_hidden: int) -> None:
         for w in (self._norms_w, self._dead_w):
@@ -366,13 +504,27 @@ class HealthView(QWidget):
         if l < 0 or l >= len(self._hists_now):
             self._hist_now.setData([], [])
             self._hist_first.setData([], [])
+            legend = self._hist_w.getPlotItem().legend
+            legend.removeItem(self._hist_now)
+            legend.removeItem(self._hist_first)
             return
         counts, edges = self._hists_now[l]
-        self._hist_now.setData(np.asarray(edges), np.asarray(counts, dtype=float))
-        counts, edges = self._hists_first[l]
-        self._hist_first.setData(np.asarray(edges), np.asarray(counts, dtype=float))
+        self._hist_now.setData(np.asarray(edges), density(counts, edges))
         legend = self._hist_w.getPlotItem().legend
-        legend.getLabel(self._hist_first).setText(f"epoch {self._first_epoch}")
+        legend.removeItem(self._hist_now)
+        legend.removeItem(self._hist_first)
+        shape = "×".join(map(str, self._shapes_now[l])) if l < len(self._shapes_now) else ""
+        legend.addItem(self._hist_now, f"now · epoch {self._now_epoch} · {shape}")
+        plot = self._hist_w.getPlotItem()
+        if self._first_epoch == self._now_epoch:  # one snapshot: nothing to compare with yet
+            self._hist_first.setData([], [])
+            plot.setTitle(f"Weights at epoch {self._now_epoch}", size="10pt")
+            return
+        counts, edges = self._hists_first[l]
+        self._hist_first.setData(np.asarray(edges), density(counts, edges))
+        first = "×".join(map(str, self._shapes_first[l])) if l < len(self._shapes_first) else ""
+        legend.addItem(self._hist_first, f"epoch {self._first_epoch} · {first}")
+        plot.setTitle(f"Weights now vs epoch {self._first_epoch} (densities)", size="10pt")
 
     def _draw_pca(self) -> None:
         brushes = [self._brushes[int(c) % len(self._brushes)] for c in self._labels]
@@ -406,7 +558,12 @@ class HealthView(QWidget):
         self._reset_series(0, 0)
         self._hists_now: list[tuple[np.ndarray, np.ndarray]] = []
         self._hists_first: list[tuple[np.ndarray, np.ndarray]] = []
+        self._shapes_now: list[tuple[int, ...]] = []
+        self._shapes_first: list[tuple[int, ...]] = []
         self._first_epoch = 0
+        self._now_epoch = 0
+        self._batches = 0
+        self._changes: list[tuple[float, str]] = []
         self._points = np.zeros((0, 2))
         self._share = np.zeros(2)
         self._stale = False
@@ -421,5 +578,7 @@ class HealthView(QWidget):
         self._build_layers(0, 0)
         self._reset_state()
         self._redraw()
+        self._norms_w.getPlotItem().setTitle(NORMS_TITLE, size="10pt")
+        self._hist_w.getPlotItem().setTitle("Weights now vs first snapshot", size="10pt")
         self.show_sample(None)
         self._title.setText("Network health: waiting for the first snapshot")

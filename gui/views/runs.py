@@ -1,28 +1,37 @@
-"""Runs side by side: a table of each run's settings and best validation accuracy, and
-their curves, the current run in colour over the earlier ones faded.
+"""The runs of this session side by side: a table of their settings and their curves.
 
-The curves are a :class:`~gui.views.curves.CurvesView` (it keeps earlier runs faded
-until cleared); the table is built from the events alone: a row per ``Started``,
-filled in by every ``EpochReport`` (epochs, best accuracy and where it was
-reached, the learning rate and batch size as they are now, live changes
-included) and closed by ``Finished``. A run continued from a checkpoint starts a
-new row that says from which epoch. The best trials of a sweep can be added too
-(:meth:`CompareView.add_sweep_runs`): a row and faded curves each, from the
-sweep's CSV.
+Each run has its own colour, a name and a row: "Run 3" for one trained here, the
+file's name for an opened checkpoint, what it tried for a sweep's trial ("lr 0.3
+· hidden 64 · seed 1"). A row says what the run started with *and* what it has
+now where those differ ("0.1 → 0.01" after a live change, "64-32-10 → 64-96-10"
+after a resize), and its tooltip lists both in full.
+
+Runs on different datasets are never drawn on the same axes: a choice above the
+table picks the dataset whose runs are shown (it follows the current run, or the
+sweep just added). The plots are validation loss and accuracy per epoch, one
+curve per run in its colour, the current run thicker; hovering a curve names the
+run, the epoch and the value.
+
+The view only displays the session's run records (:meth:`RunsView.show_runs`);
+"Clear earlier runs" asks the session to forget them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QIcon, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -30,13 +39,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.training.events import EpochReport, Finished, Started
-from gui.shared.bus import EventBus
-from gui.views.curves import CurvesView, format_value
+from core import text
+from gui.shared import colormaps as cm
+from gui.shared.pacing import cache_static_parts
+from gui.shared.state import RunRecord, RunSettings
+from gui.views.curves import LogAxis
 
 COLUMNS = (
     "Run",
-    "Data",
     "Network",
     "Activation",
     "Optimiser",
@@ -46,63 +56,82 @@ COLUMNS = (
     "Best val acc",
     "Ended",
 )
+#: How near the mouse a point must be to count as hovered, in pixels.
+HOVER_PX = 10
+SWATCH = 12
 
 
-@dataclass
-class RunRecord:
-    """What the table says about one run."""
-
-    number: int
-    dataset: str
-    architecture: tuple[int, ...]
-    activation: str
-    optimizer: str
-    learning_rate: float
-    batch_size: int
-    first_epoch: int = 0
-    epochs: int = 0
-    best_val_acc: float = float("nan")
-    best_epoch: int = -1
-    ended: str = "running"
-    val_acc: list[float] = field(default_factory=list)
-    #: Shown instead of the number and architecture (a sweep trial: its widths only).
-    label: str = ""
-    network: str = ""
-
-    def cells(self) -> list[str]:
-        best = (
-            "—" if self.best_epoch < 0 else f"{self.best_val_acc:.2%} (epoch {self.best_epoch + 1})"
-        )
-        run = self.label or (
-            f"{self.number}" + (f" (from epoch {self.first_epoch})" if self.first_epoch else "")
-        )
-        network = self.network or format_value(self.architecture)
-        return [
-            run,
-            self.dataset,
-            network,
-            self.activation,
-            self.optimizer,
-            format_value(float(self.learning_rate)),
-            str(self.batch_size),
-            str(self.epochs),
-            best,
-            self.ended,
-        ]
+def span(start: str, end: str) -> str:
+    """``"0.1 → 0.01"`` when a setting changed during the run, else the one value."""
+    return start if start == end else f"{start} → {end}"
 
 
-class CompareView(QWidget):
-    """The runs of this session: their settings, best accuracy and curves."""
+def settings_text(s: RunSettings) -> str:
+    """One line: every setting of a run, for a tooltip."""
+    return (
+        f"{s.network} · {s.activation} · {s.optimizer} · lr {text.value(s.learning_rate, 3)} · "
+        f"batch {s.batch_size} · schedule {s.schedule} · L2 {text.value(s.l2, 3)} · "
+        f"dropout {text.value(s.dropout, 3)}"
+    )
 
-    def __init__(
-        self, bus: EventBus, curves: CurvesView | None = None, parent: QWidget | None = None
-    ) -> None:
+
+def row_cells(r: RunRecord) -> list[str]:
+    """The table's cells for run ``r``."""
+    best = r.best
+    a, b = r.started, r.ended
+    lr = span(text.value(a.learning_rate, 3), text.value(b.learning_rate, 3))
+    return [
+        r.name,
+        span(a.network, b.network),
+        a.activation,
+        a.optimizer,
+        lr,
+        span(str(a.batch_size), str(b.batch_size)),
+        str(r.epochs),
+        "—" if best is None else f"{best.val_acc:.2%} (epoch {best.epoch + 1})",
+        r.outcome,
+    ]
+
+
+def _key(r: RunRecord) -> tuple[str, int, str]:
+    return (r.kind, r.number, r.name)
+
+
+def _plot(title: str, y_label: str, log_y: bool = False) -> pg.PlotWidget:
+    w = pg.PlotWidget(axisItems={"left": LogAxis("left")} if log_y else None)
+    w.setBackground(None)
+    p = w.getPlotItem()
+    p.getAxis("left").enableAutoSIPrefix(False)
+    p.setTitle(title, size="10pt")
+    p.setLabel("bottom", "epoch")
+    p.setLabel("left", y_label)
+    p.showGrid(x=True, y=True, alpha=0.2)
+    p.setLogMode(y=log_y)
+    p.setMenuEnabled(False)
+    cache_static_parts(p)
+    return w
+
+
+class RunsView(QWidget):
+    """The session's runs: a table and their validation curves, one dataset at a time."""
+
+    clear_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.curves = curves if curves is not None else CurvesView(bus)
-        self._runs: list[RunRecord] = []
-        self._current: int | None = None  # the row of the run the events are about
-        self._count = 0
+        self._runs: tuple[RunRecord, ...] = ()
+        self._current: int | None = None
+        self._dataset: str | None = None
+        self._shown: list[RunRecord] = []
+        self._items: dict[tuple, tuple[pg.PlotDataItem, pg.PlotDataItem, int]] = {}
+        self._hovered: tuple[RunRecord, int] | None = None
+        self._stale = False  # runs came while hidden: drawn when shown (or asked about)
+        self._applied_current: int | None = None  # the current run when last drawn
 
+        self.dataset_box = QComboBox()
+        self.dataset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.dataset_box.setToolTip("Runs on different data are not comparable: one at a time")
+        self.dataset_box.currentIndexChanged.connect(self._on_dataset_chosen)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -110,23 +139,41 @@ class CompareView(QWidget):
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(False)
+        header.setStretchLastSection(True)
         rows = self.table.verticalHeader().defaultSectionSize()
-        self.table.setMinimumHeight(header.sizeHint().height() + 4 * rows + 6)
+        self.table.setMinimumHeight(header.sizeHint().height() + 3 * rows + 6)
         self.table.setToolTip(
-            "Every run of this session: its settings (learning rate and batch "
-            "as they are now) and its best validation accuracy"
+            "Every run of this session on this dataset: what it started with → what it has "
+            "now, and its best validation accuracy (hover a row for all its settings)"
         )
         self.clear_button = QPushButton("Clear earlier runs")
-        self.clear_button.setToolTip("Forget the earlier runs: their rows and faded curves")
-        self.clear_button.clicked.connect(self.clear_earlier)
+        self.clear_button.setToolTip("Forget the earlier runs: their rows and curves")
+        self.clear_button.clicked.connect(self.clear_requested)
         self._summary = QLabel(
-            "No runs yet: press Start. Each new run keeps the earlier "
-            "ones here, faded, until cleared."
+            "No runs yet: press Start. Every run of this session stays here, in its own "
+            "colour, until cleared."
         )
         self._summary.setWordWrap(True)
+        self._summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._hover = QLabel("Hover a curve to see which run it is.")
+        self._hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._hover.setFixedHeight(self._hover.fontMetrics().height() + 4)
+
+        self._loss_w = _plot("Validation loss", "cross-entropy (log scale)", log_y=True)
+        self._acc_w = _plot("Validation accuracy", "accuracy (%)")
+        self._acc_w.getPlotItem().setXLink(self._loss_w.getPlotItem())
+        self._legend = self._acc_w.getPlotItem().addLegend(
+            offset=(-10, -10),
+            labelTextSize="8pt",
+            verSpacing=-6,
+            brush=pg.mkBrush(128, 128, 128, 40),
+        )
+        for w in (self._loss_w, self._acc_w):
+            w.scene().sigMouseMoved.connect(lambda pos, w=w: self._on_mouse_moved(w, pos))
 
         top = QHBoxLayout()
+        top.addWidget(QLabel("Runs on"))
+        top.addWidget(self.dataset_box)
         top.addWidget(self._summary, 1)
         top.addWidget(self.clear_button)
         table_box = QWidget()
@@ -134,140 +181,230 @@ class CompareView(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.addLayout(top)
         box.addWidget(self.table, 1)
+        plots = QWidget()
+        row = QHBoxLayout(plots)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self._loss_w)
+        row.addWidget(self._acc_w)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(table_box)
-        split.addWidget(self.curves)
+        split.addWidget(plots)
         split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 3)
+        split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(split)
-
-        bus.started.connect(self._on_started)
-        bus.epoch.connect(self._on_epoch)
-        bus.finished.connect(self._on_finished)
+        layout.addWidget(split, 1)
+        layout.addWidget(self._hover)
 
     # -- public ---------------------------------------------------------------
     def runs(self) -> list[RunRecord]:
-        """Every run in the table, oldest first."""
-        return list(self._runs)
+        """The runs in the table (those on the dataset shown), oldest first."""
+        self._catch_up()
+        return list(self._shown)
+
+    def datasets(self) -> list[str]:
+        """The datasets the choice offers."""
+        self._catch_up()
+        return [self.dataset_box.itemData(i) for i in range(self.dataset_box.count())]
+
+    def dataset(self) -> str | None:
+        """The dataset whose runs are shown."""
+        self._catch_up()
+        return self._dataset
+
+    def show_dataset(self, name: str) -> None:
+        """Show the runs on ``name`` (if there are any)."""
+        self._catch_up()
+        i = self.dataset_box.findData(name)
+        if i >= 0:
+            self.dataset_box.setCurrentIndex(i)
 
     def cell_text(self, row: int, column: str) -> str:
+        self._catch_up()
         return self.table.item(row, COLUMNS.index(column)).text()
 
-    def set_ended(self, text: str) -> None:
-        """Say how the latest run ended when no ``Finished`` will (an opened checkpoint)."""
-        if self._current is not None:
-            self._runs[self._current].ended = text
-            self._refresh()
+    def row_tooltip(self, row: int) -> str:
+        self._catch_up()
+        return self.table.item(row, 0).toolTip()
 
-    def clear_earlier(self) -> None:
-        """Keep only the current run, here and in the curves."""
-        if self._current is not None:
-            self._runs, self._current = [self._runs[self._current]], 0
-        else:
-            self._runs = []
-        self.curves.clear_history()
-        self._refresh()
+    def curve_colours(self) -> list[str]:
+        """The colour of each shown run's curves, in table order (``#rrggbb``)."""
+        self._catch_up()
+        return [cm.run_colour(r.colour).name() for r in self._shown]
 
-    def add_sweep_runs(self, runs: list[dict]) -> None:
-        """A row and faded curves for each sweep trial (``core.sweep.results.top_runs``);
-        a trial already here (same key and seed) is not added twice."""
-        for run in runs:
-            label = f"sweep {run['key']} (seed {run['seed']})"
-            if any(r.label == label for r in self._runs):
-                continue
-            c, history = run["config"], run["history"]
-            best = max(range(len(history)), key=lambda i: history[i]["val_acc"], default=-1)
-            hidden = c.get("hidden", ())
-            self._runs.append(
-                RunRecord(
-                    0,
-                    str(c.get("dataset", "?")),
-                    tuple(hidden),
-                    str(c.get("activation", "?")),
-                    str(c.get("optimizer", "?")),
-                    float(c.get("learning_rate", float("nan"))),
-                    int(c.get("batch_size", 0)),
-                    epochs=len(history),
-                    best_val_acc=history[best]["val_acc"] if best >= 0 else float("nan"),
-                    best_epoch=best,
-                    ended=f"sweep: {run.get('status', '?')}",
-                    val_acc=[h["val_acc"] for h in history],
-                    label=label,
-                    network="hidden " + (format_value(tuple(hidden)) if hidden else "none"),
-                )
-            )
-            self.curves.add_faded_run(history)
-        self._refresh()
+    def legend_names(self) -> list[str]:
+        self._catch_up()
+        return [label.text for _sample, label in self._legend.items]
 
-    # -- events ---------------------------------------------------------------
-    def _on_started(self, ev: Started) -> None:
-        c = ev.config
-        self._count += 1
-        self._current = len(self._runs)
-        self._runs.append(
-            RunRecord(
-                self._count,
-                ev.dataset,
-                tuple(ev.architecture),
-                str(c.get("activation", "?")),
-                str(c.get("optimizer", "?")),
-                float(c.get("learning_rate", float("nan"))),
-                int(c.get("batch_size", 0)),
-                first_epoch=int(ev.first_epoch),
-                epochs=int(ev.first_epoch),
-            )
-        )
-        self._refresh()
+    def curve(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The accuracy curve of the run in table row ``row``: epochs and percent."""
+        self._catch_up()
+        item = self._items[_key(self._shown[row])][1]
+        x, y = item.getData()
+        return (np.asarray(x), np.asarray(y)) if x is not None else (np.zeros(0), np.zeros(0))
 
-    def _on_epoch(self, ev: EpochReport) -> None:
-        if self._current is None:
+    def scene_pos_of(self, row: int, epoch: int) -> QPointF:
+        """Where run ``row``'s accuracy at ``epoch`` (0-based) is drawn, in scene coordinates."""
+        self._catch_up()
+        r = self._shown[row]
+        point = next(p for p in r.history if p.epoch == epoch)
+        vb = self._acc_w.getPlotItem().vb
+        return vb.mapViewToScene(QPointF(point.epoch + 1.0, 100.0 * point.val_acc))
+
+    def hover_at(self, scene_pos: QPointF) -> None:
+        """Move the mouse to ``scene_pos`` over the accuracy plot (what hovering does)."""
+        self._on_mouse_moved(self._acc_w, scene_pos)
+
+    def hover_text(self) -> str:
+        return self._hover.text()
+
+    # -- from the session -------------------------------------------------------
+    def show_runs(self, runs: tuple[RunRecord, ...], current: int | None) -> None:
+        """Show the session's runs; ``current`` is the number of the current run's.
+
+        While the tab is hidden they are only kept: a run's every epoch must not cost
+        the window a table and two plots nobody sees.
+        """
+        self._runs, self._current = runs, current
+        self._stale = True
+        if self.isVisible():
+            self._catch_up()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._catch_up()
+
+    def _catch_up(self) -> None:
+        if not self._stale:
             return
-        run = self._runs[self._current]
-        run.epochs = ev.epoch + 1
-        run.learning_rate, run.batch_size = ev.learning_rate, ev.batch_size
-        run.architecture = tuple(ev.architecture)
-        run.val_acc.append(ev.val_acc)
-        if run.best_epoch < 0 or ev.val_acc > run.best_val_acc:
-            run.best_val_acc, run.best_epoch = ev.val_acc, ev.epoch
-        self._refresh_row(self._current)
+        self._stale = False
+        runs, current = self._runs, self._current
+        old_current, self._applied_current = self._applied_current, current
+        names = sorted({r.dataset for r in runs})
+        counts = {d: sum(r.dataset == d for r in runs) for d in names}
+        box = self.dataset_box
+        box.blockSignals(True)
+        box.clear()
+        for d in names:
+            box.addItem(f"{d} ({counts[d]})", d)
+        box.blockSignals(False)
+        now = next((r for r in runs if r.number == current and r.number), None)
+        wanted = self._dataset
+        if now is not None and (current != old_current or wanted not in counts):
+            wanted = now.dataset
+        if wanted not in counts:
+            wanted = names[0] if names else None
+        self._dataset = wanted
+        if wanted is not None:
+            box.setCurrentIndex(box.findData(wanted))
+        self._refresh()
 
-    def _on_finished(self, ev: Finished) -> None:
-        if self._current is not None:
-            self._runs[self._current].ended = ev.reason
-            self._refresh()
+    def _on_dataset_chosen(self, index: int) -> None:
+        self._dataset = self.dataset_box.itemData(index)
+        self._refresh()
 
     # -- drawing ----------------------------------------------------------------
     def _refresh(self) -> None:
-        self.table.setRowCount(len(self._runs))
-        for row in range(len(self._runs)):
-            self._refresh_row(row)
-        n = len(self._runs)
-        if n:
+        shown = [r for r in self._runs if r.dataset == self._dataset]
+        self._shown = shown
+        self._fill_table(shown)
+        self._draw_curves(shown)
+        n, others = len(shown), len(self._runs) - len(shown)
+        if not self._runs:
             self._summary.setText(
-                f"{n} run(s) · the current one in colour, earlier ones faded in the curves"
+                "No runs yet: press Start. Every run of this session stays here, in its own "
+                "colour, until cleared."
             )
+        else:
+            more = f" · {others} on other data (choose it on the left)" if others else ""
+            self._summary.setText(f"{n} run(s) · current one in bold, thicker{more}")
 
-    def _refresh_row(self, row: int) -> None:
-        best = max((r.best_val_acc for r in self._runs if r.best_epoch >= 0), default=None)
-        run = self._runs[row]
-        current = row == self._current
-        for col, text in enumerate(run.cells()):
-            item = self.table.item(row, col)
-            if item is None:
-                item = QTableWidgetItem()
-                self.table.setItem(row, col, item)
-            item.setText(text)
-            font = QFont(item.font())
-            font.setBold(COLUMNS[col] == "Best val acc" and run.best_val_acc == best)
-            font.setItalic(not current)
-            item.setFont(font)
-        if best is not None:  # another row may have just lost the lead
-            for other in range(len(self._runs)):
-                if other != row and self.table.item(other, COLUMNS.index("Best val acc")):
-                    item = self.table.item(other, COLUMNS.index("Best val acc"))
-                    font = QFont(item.font())
-                    font.setBold(self._runs[other].best_val_acc == best)
-                    item.setFont(font)
+    def _fill_table(self, shown: list[RunRecord]) -> None:
+        self.table.setRowCount(len(shown))
+        best = max((r.best.val_acc for r in shown if r.best is not None), default=None)
+        for row, r in enumerate(shown):
+            tip = f"{r.name}\nstarted: {settings_text(r.started)}\nnow: {settings_text(r.ended)}"
+            for col, value in enumerate(row_cells(r)):
+                item = self.table.item(row, col)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(row, col, item)
+                item.setText(value)
+                item.setToolTip(tip)
+                font = QFont(item.font())
+                font.setBold(
+                    (col == 0 and r.number == self._current and r.number > 0)
+                    or (
+                        COLUMNS[col] == "Best val acc"
+                        and r.best is not None
+                        and r.best.val_acc == best
+                    )
+                )
+                item.setFont(font)
+            self.table.item(row, 0).setIcon(self._swatch(cm.run_colour(r.colour)))
+
+    @staticmethod
+    def _swatch(colour: QColor) -> QIcon:
+        pix = QPixmap(SWATCH, SWATCH)
+        pix.fill(colour)
+        return QIcon(pix)
+
+    def _draw_curves(self, shown: list[RunRecord]) -> None:
+        keys = {_key(r) for r in shown}
+        for key in [k for k in self._items if k not in keys]:
+            loss, acc, _n = self._items.pop(key)
+            self._loss_w.getPlotItem().removeItem(loss)
+            self._acc_w.getPlotItem().removeItem(acc)
+        for r in shown:
+            key = _key(r)
+            width = 3.0 if r.number == self._current and r.number > 0 else 1.6
+            pen = pg.mkPen(cm.run_colour(r.colour), width=width)
+            if key not in self._items:
+                loss = self._loss_w.getPlotItem().plot(pen=pen)
+                acc = self._acc_w.getPlotItem().plot(pen=pen, name=r.name)
+                self._items[key] = (loss, acc, -1)
+            loss, acc, n = self._items[key]
+            loss.setPen(pen)
+            acc.setPen(pen)
+            if n != len(r.history):
+                x = np.array([p.epoch + 1.0 for p in r.history])
+                vl = np.array([p.val_loss for p in r.history])
+                ok = np.isfinite(vl) & (vl > 0)
+                loss.setData(x[ok], vl[ok])
+                acc.setData(x, np.array([100.0 * p.val_acc for p in r.history]))
+                self._items[key] = (loss, acc, len(r.history))
+
+    # -- hover --------------------------------------------------------------------
+    def _on_mouse_moved(self, widget: pg.PlotWidget, pos: QPointF) -> None:
+        vb = widget.getPlotItem().vb
+        found = None
+        if vb.sceneBoundingRect().contains(pos):
+            p = vb.mapSceneToView(pos)
+            pw, ph = vb.viewPixelSize()
+            log = widget is self._loss_w
+            best = HOVER_PX**2
+            for r in self._shown:
+                for point in r.history:
+                    y = point.val_loss if log else 100.0 * point.val_acc
+                    if log:
+                        if not (y > 0 and math.isfinite(y)):
+                            continue
+                        y = math.log10(y)
+                    d2 = ((point.epoch + 1.0 - p.x()) / pw) ** 2 + ((y - p.y()) / ph) ** 2
+                    if d2 <= best:
+                        best, found = d2, (r, point.epoch)
+        self._show_hover(found)
+
+    def _show_hover(self, found: tuple[RunRecord, int] | None) -> None:
+        self._hovered = found
+        if found is None:
+            self._hover.setText("Hover a curve to see which run it is.")
+            return
+        r, epoch = found
+        point = next(p for p in r.history if p.epoch == epoch)
+        lr = span(text.value(r.started.learning_rate, 3), text.value(r.ended.learning_rate, 3))
+        self._hover.setText(
+            f"{r.name} · epoch {epoch + 1}: val acc {point.val_acc:.2%}, "
+            f"val loss {point.val_loss:.3f} · {r.ended.network} · {r.started.optimizer} · lr {lr}"
+        )

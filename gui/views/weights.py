@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -52,6 +53,9 @@ class WeightsView(QWidget):
         )
         self._per_unit.toggled.connect(self._redraw)
         self._hover = QLabel(HOVER_HINT)
+        for label in (self._title, self._hover):  # long texts wrap, never widen the window
+            label.setWordWrap(True)
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self._glw = pg.GraphicsLayoutWidget()
         self._glw.setBackground(None)
@@ -88,14 +92,25 @@ class WeightsView(QWidget):
         self._norms = np.zeros(0)
         self._grid = (0, 0)
         self._shown_shape: tuple[int, ...] = ()  # the mosaic's shape the view was fitted to
+        self._epoch: int | None = None
         self._latest = Latest(self._draw_snapshot, DRAW_DELAY_MS, MIN_GAP_MS, self)
         bus.snapshot.connect(self._latest.offer)
         bus.run_reset.connect(self._on_run_reset)
+        # Where a run stands still, the picture of where it stopped is drawn at once.
+        bus.settled.connect(self._latest.flush)
 
     # -- public ---------------------------------------------------------------
     def draw_now(self) -> None:
         """Draw the latest snapshot now, shown or not (for an export of the plot)."""
         self._latest.flush()
+
+    def shown_epoch(self) -> int | None:
+        """The epoch (1-based) of the snapshot drawn now (one waiting is not), None before one."""
+        return self._epoch
+
+    def title(self) -> str:
+        self._latest.flush()
+        return self._title.text()
 
     def grid_shape(self) -> tuple[int, int]:
         """``(rows, cols)`` of the tile grid (``(0, 0)`` before the first snapshot)."""
@@ -165,6 +180,7 @@ class WeightsView(QWidget):
         h, w = cm.channel_mean(snap.weights[:, :1].T, tuple(snap.image_shape)).shape[1:]
         self._tile_shape = (n, h, w)
         self._grid = grid_for(n)
+        self._epoch = snap.epoch + 1
         colour = " (colour channels averaged)" if len(snap.image_shape) == 3 else ""
         self._title.setText(
             f"W1 · {n} units · {fan_in} inputs each{colour} · epoch {snap.epoch + 1}"
@@ -203,6 +219,7 @@ class WeightsView(QWidget):
         self._pictures = {}
         self._norms = np.zeros(0)
         self._grid = (0, 0)
+        self._epoch = None
         self._image.clear()
         self.show_unit(None)
         self._title.setText("W1: waiting for the first snapshot")

@@ -212,8 +212,8 @@ def test_divergence_stops_with_the_good_model_saved(tmp_path, capsys):
     line = one_error_line(err)
     assert re.match(
         r"^error: learning rate 100 diverged at epoch 0, batch \d+ \(loss .*\); "
-        r"try <= 10; the last good model is in .*model\.npz \(continue with "
-        r"--resume .* --lr 10\)$",
+        r"try <= 0\.1; the last good model is in .*model\.npz \(continue with "
+        r"--resume .* --lr 0\.1\)$",
         line,
     ), line
     ck = checkpoint.load(tmp_path / "model.npz")  # finite, loadable: nothing lost

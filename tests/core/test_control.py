@@ -64,6 +64,23 @@ def test_step_epoch_runs_until_the_next_boundary_then_pauses():
     assert c.epoch_boundary() is False
 
 
+def test_step_batch_lets_one_batch_through_then_holds():
+    c = TrainingControl()
+    c.pause()
+    c.step_batch()
+    assert not c.paused and c.needs_attention
+    c.acknowledge()
+    assert c.take_batch_step() is True  # this batch runs...
+    assert c.paused and c.needs_attention  # ...and the loop holds before the next
+    assert c.take_batch_step() is False
+    c.step_batch()
+    c.resume()  # a resume forgets a Step not yet taken
+    assert c.take_batch_step() is False and not c.paused
+    c.step_batch()
+    c.step_epoch()  # the later Step wins
+    assert c.take_batch_step() is False and c.epoch_boundary() is True
+
+
 def test_every_command_raises_the_flag_the_loop_polls():
     c = TrainingControl()
     assert not c.needs_attention
@@ -71,6 +88,7 @@ def test_every_command_raises_the_flag_the_loop_polls():
         c.pause,
         c.resume,
         c.step_epoch,
+        c.step_batch,
         lambda: c.set_learning_rate(0.2),
         lambda: c.set_hidden_size(20),
         lambda: c.submit(lambda trainer: None),

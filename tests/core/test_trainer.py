@@ -182,6 +182,26 @@ def test_pause_holds_step_runs_one_epoch_stop_ends_within_a_batch(digits, monkey
     assert sum(isinstance(ev, EpochReport) for ev in rest) <= 1
 
 
+def test_step_batch_runs_exactly_one_batch_then_pauses(digits, monkeypatch):
+    monkeypatch.setattr("core.training.trainer.PAUSE_POLL_S", 60.0)
+    control = TrainingControl()
+    trainer = Trainer(Config(hidden=(16,), epochs=5, batch_size=32), digits, control)
+    control.pause()
+    q, t = start(trainer)
+    assert isinstance(take(q), Started) and isinstance(take(q), Paused)
+    for step in (1, 2):
+        control.step_batch()
+        events = [take(q)]
+        while not isinstance(events[-1], Paused):
+            events.append(take(q))
+        assert [type(ev) for ev in events] == [Resumed, BatchProgress, Paused]
+        assert events[1].step == step and events[-1].reason == "step"
+        assert (events[-1].epoch, events[-1].batch) == (0, step)
+        assert control.submit(lambda tr: tr.step).result(5) == step  # holding
+    control.stop()
+    assert drain(q, t)[-1].reason == "stopped" and trainer.step == 2
+
+
 def test_stop_while_paused_ends_the_run(digits):
     control = TrainingControl()
     trainer = Trainer(Config(hidden=(8,), epochs=3), digits, control)
@@ -219,7 +239,7 @@ def test_divergence_restores_parameters_and_optimiser_state_then_pauses(digits):
             for a, b in zip(trainer.optimizer.state["velocity"], velocity, strict=True):
                 assert np.array_equal(a, b)
             assert control.paused
-            assert ev.suggested_lr == suggest_learning_rate(60) == 5
+            assert ev.suggested_lr == suggest_learning_rate(60, "momentum") == 0.05
             assert (
                 f"learning rate {ev.learning_rate:g} diverged at epoch {ev.epoch}, batch {ev.batch}"
                 in ev.message
@@ -258,7 +278,7 @@ def test_divergence_on_mnist_recovers_the_last_good_parameters(mnist):
         elif isinstance(ev, Diverged):
             diverged.append(ev)
             if len(diverged) == 1:
-                assert ev.learning_rate == 50 and ev.suggested_lr == 5
+                assert ev.learning_rate == 50 and ev.suggested_lr == 0.1
                 assert "learning rate 50 diverged at epoch 0" in ev.message
                 for a, b in zip(trainer.model.params, saved[ev.restored_step], strict=True):
                     assert np.array_equal(a, b)
@@ -337,5 +357,19 @@ def test_snapshots_can_be_left_out(digits):
 
 def test_suggested_rates_are_round_and_a_tenth_or_less():
     assert [suggest_learning_rate(x) for x in (50, 8, 1, 0.3, 0.07)] == [5, 0.5, 0.1, 0.02, 0.005]
+
+
+def test_a_suggested_rate_suits_the_optimiser(digits):
+    assert suggest_learning_rate(1.0, "adam") == 0.001  # a tenth, 0.1, diverges again
+    assert suggest_learning_rate(0.3, "sgd") == 0.02
+    assert suggest_learning_rate(50, "sgd") == 0.1
+    assert suggest_learning_rate(0.005, "rmsprop") == 0.0005
+    cfg = Config(hidden=(32,), epochs=2, batch_size=32, optimizer="adam", learning_rate=50)
+    for ev in Trainer(cfg, digits, TrainingControl()).run():
+        if isinstance(ev, Diverged):
+            assert ev.suggested_lr == 0.001 and "try <= 0.001" in ev.message
+            break
+    else:
+        pytest.fail("Adam at 50 did not diverge")
     with pytest.raises(TrainingError):
         raise TrainingError("typed errors derive from BackpropError")

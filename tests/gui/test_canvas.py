@@ -8,6 +8,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from core.data.preprocess import to_shape
+from gui.session import RunState
 from gui.shared.bus import EventBus
 from gui.views.draw import SIDE, CanvasView
 from tests.gui._events import snapshot_of, trained_model
@@ -101,9 +102,9 @@ def test_save_then_open_in_the_window_gives_the_same_predictions(make_window, qt
     w = make_window(window_config(epochs=2, hidden=(16,)))
     with qtbot.waitSignal(w.bus.finished, timeout=LONG):
         w.start()
-    qtbot.waitUntil(lambda: w.controls.state == "idle", timeout=LONG)
-    canvas = w.tools.canvas
-    w.tools.tabs.setCurrentWidget(canvas)
+    qtbot.waitUntil(lambda: w.session.state is RunState.FINISHED, timeout=LONG)
+    canvas = w.canvas
+    w.tabs.setCurrentWidget(canvas)
     canvas.draw_stroke(SEVEN)
     before, matrix = canvas.probabilities(), w.confusion.matrix()
     assert before is not None
@@ -112,16 +113,17 @@ def test_save_then_open_in_the_window_gives_the_same_predictions(make_window, qt
     w.reset()
     assert canvas.probabilities() is None and not canvas.has_model()
     with qtbot.waitSignal(w.bus.snapshot, timeout=LONG):
-        assert w.tools.open_checkpoint(tmp_path / "run.npz")
+        assert w.open_checkpoint(tmp_path / "run.npz")
     np.testing.assert_array_equal(canvas.probabilities(), before)
     np.testing.assert_array_equal(w.confusion.matrix(), matrix)
     assert len(w.curves.history_rows()) == 2  # the saved history is back on the curves
-    assert w.controls.state == "idle" and w.checkpoint_dir == tmp_path
+    assert w.session.state is RunState.LOADED and w.checkpoint_dir == tmp_path
 
     # Start goes on training the opened run, from where it was saved.
     with qtbot.waitSignal(w.bus.epoch, timeout=LONG) as report:
         w.start()
-    assert report.args[0].epoch == 2 and w.tools.compare.runs()[-1].first_epoch == 2
+    assert report.args[0].epoch == 2
+    assert [r.name for r in w.runs.runs()] == ["Run 1"]  # the same run, going on
     epochs = [row["epoch"] for row in w.curves.history_rows()]
     assert epochs[:3] == [0, 1, 2] and epochs == list(range(len(epochs)))  # one curve, no gap
 
@@ -130,5 +132,5 @@ def test_opening_a_bad_file_says_so(make_window, tmp_path):
     w = make_window()
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a checkpoint")
-    assert not w.tools.open_checkpoint(bad)
+    assert not w.open_checkpoint(bad)
     assert "bad.npz" in w.banner.text() and w.banner.level == "error"

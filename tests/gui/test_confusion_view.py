@@ -8,7 +8,6 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QPushButton
 
 from core.training.events import frozen
 from core.training.metrics import most_confused_pairs
@@ -88,11 +87,12 @@ def test_shortcuts_emit_the_most_confused_pair(view, snap, qtbot):
     bus, v = view
     bus.snapshot.emit(snap)
     t, p, n = v.confused_pairs()[0]
-    button = next(b for b in v.findChildren(QPushButton) if f"({n})" in b.text())
+    assert v.pair_links()[0] == f"{t} → {p} ({n})"
     with qtbot.waitSignal(v.cellClicked) as blocker:
-        button.click()
+        v.follow_pair(0)
     assert blocker.args == [t, p]
     assert v.selected_cell() == (t, p)
+    assert v.hover_text().startswith(f"true {t} → predicted {p}: {n}")  # the selection's
 
 
 def test_a_new_class_count_rebuilds_the_cells(view, snap):

@@ -125,7 +125,7 @@ def test_the_window_exports_a_finished_run(make_window, qtbot, tmp_path):
     w = make_window(window_config(epochs=3, hidden=(16,)))
     with qtbot.waitSignal(w.bus.finished, timeout=20_000):
         w.start()
-    dialog = w.tools.export_dialog()
+    dialog = w.export_dialog()
     qtbot.addWidget(dialog)
     names = [t.name for t in dialog.targets]
     assert any(n.startswith("History") for n in names)
@@ -141,11 +141,11 @@ def test_the_window_exports_a_finished_run(make_window, qtbot, tmp_path):
         np.array([[int(v) for v in r[1:]] for r in rows[1:]]), w.confusion.matrix()
     )
     # The Health tab was never shown: exporting its PCA map draws the map first.
-    assert w.tools.health.dots_drawn() == 0
+    assert w.health.dots_drawn() == 0
     pca = next(n for n in names if n.startswith("Health: Last hidden layer"))
     dialog.list.setCurrentRow(names.index(pca))
     assert not QImage(str(dialog.export_current(tmp_path / "pca.png"))).isNull()
-    assert w.tools.health.dots_drawn() > 0
+    assert w.health.dots_drawn() > 0
     dialog.list.setCurrentRow(names.index("Curves: Accuracy (PNG or SVG)"))
     img = QImage(str(dialog.export_current(tmp_path / "acc.png")))
     assert img.width() == w.curves.plot_widgets()[1].width()

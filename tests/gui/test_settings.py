@@ -125,12 +125,12 @@ def test_settings_survive_a_restart_of_the_window(make_window, qtbot, tmp_path):
     c.optimizer.setCurrentIndex(c.optimizer.findData("adam"))
     chosen = w.config()
     w.checkpoint_dir = tmp_path
-    w.tools.set_theme("dark")
+    w.set_theme("dark")
     w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, w.controls_dock)
     w.resize(w.width(), 560)  # the offscreen screen is 800 px square: only heights fit it
     w.close()
     qtbot.waitUntil(lambda: not w.isVisible(), timeout=5000)
-    w.tools.set_theme("light")  # the application's palette back for the other tests
+    w.set_theme("light")  # the application's palette back for the other tests
 
     again = MainWindow(settings=ini(tmp_path), preload=False)  # no config: the stored one
     again.on_unsaved_close = "discard"
@@ -141,8 +141,8 @@ def test_settings_survive_a_restart_of_the_window(make_window, qtbot, tmp_path):
     assert again.height() == 560
     assert again.dockWidgetArea(again.controls_dock) == Qt.DockWidgetArea.RightDockWidgetArea
     assert again.checkpoint_dir == tmp_path
-    assert again.tools.theme is not None and again.tools.theme.choice == "dark"
-    again.tools.set_theme("light")
+    assert again.theme is not None and again.theme.choice == "dark"
+    again.set_theme("light")
     again.close()
 
 
@@ -157,20 +157,25 @@ def test_a_window_with_damaged_settings_opens_and_says_so(make_window, tmp_path)
         assert w.config().learning_rate == 0.1  # the bad one falls back to the default
         assert "learning_rate" in w.banner.text() and w.banner.level == "warning"
     finally:
-        w.tools.set_theme("light")
+        w.set_theme("light")
         w.close()
         w.deleteLater()
 
 
-def test_falling_back_to_the_digits_is_not_stored_as_a_choice(make_window, qtbot, tmp_path):
+def test_falling_back_to_the_digits_is_not_stored_as_a_choice(
+    make_window, qtbot, tmp_path, monkeypatch
+):
+    from gui.session import RunState
     from tests.gui._window import window_config
 
-    w = make_window(window_config(dataset="mnist"), settings=ini(tmp_path), preload=False)
-    w.controls.set_dataset("digits")  # what the window does when MNIST is missing
-    w.tools.save_settings()
+    monkeypatch.setenv("BACKPROP_DATA", str(tmp_path / "no-data"))
+    w = make_window(window_config(dataset="mnist"), settings=ini(tmp_path))
+    qtbot.waitUntil(lambda: w.session.state is RunState.READY, timeout=20_000)
+    assert w.config().dataset == "digits"  # MNIST is not here: the window fell back
+    w.save_settings()
     assert Settings(ini(tmp_path)).load_config(DEFAULT).dataset == "mnist"
     combo = w.controls.dataset
-    combo.setCurrentIndex(combo.findData("digits"))
-    combo.activated.emit(combo.currentIndex())  # the person picks the digits themselves
-    w.tools.save_settings()
+    combo.setCurrentIndex(combo.findData("mnist"))
+    combo.setCurrentIndex(combo.findData("digits"))  # the person picks the digits themselves
+    w.save_settings()
     assert Settings(ini(tmp_path)).load_config(DEFAULT).dataset == "digits"

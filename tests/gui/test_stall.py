@@ -18,6 +18,7 @@ import time
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
+from gui.session import RunState
 from gui.worker import TRAINING_NICE
 from tests.gui._window import window_config
 
@@ -76,7 +77,7 @@ def test_longest_stall_while_training_mnist_with_512_hidden_units(make_window, q
         dataset="mnist", data_path=str(mnist_dir), hidden=(512,), batch_size=128, epochs=3
     )
     w = make_window(config)
-    qtbot.waitUntil(lambda: w._dataset is not None and w._loader is None, timeout=60_000)
+    qtbot.waitUntil(lambda: w.session.state is RunState.READY, timeout=60_000)
     snapshots, batches = [], []
     w.bus.snapshot.connect(snapshots.append)
     w.bus.batch.connect(batches.append)

@@ -101,14 +101,16 @@ def test_the_best_runs_of_a_sweep_join_the_window_runs_tab(qtbot, make_window, t
     dlg = w._sweep_dialog
     assert dlg.load_csv(csv)
     dlg.top_k.setValue(2)
-    faded = w.tools.compare.curves.faded_runs()
     dlg.compare_button.click()
-    compare = w.tools.compare
-    assert w.tools.tabs.currentWidget() is compare
-    assert compare.curves.faded_runs() == faded + 2
-    rows = [compare.cell_text(r, "Run") for r in range(compare.table.rowCount())]
-    assert len(rows) == 2 and all(r.startswith("sweep ") for r in rows)
+    runs = w.runs
+    assert w.tabs.currentWidget() is runs and runs.dataset() == "digits"
+    rows = [runs.cell_text(r, "Run") for r in range(runs.table.rowCount())]
+    # Named by what they tried, not by a hash; each in a colour of its own.
+    assert sorted(rows) == ["lr 0.02 · seed 0", "lr 0.3 · seed 0"]
+    assert len(set(runs.curve_colours())) == 2
     best = max(r.val_acc for r in read_results(csv))
-    assert f"{best:.2%}" in compare.cell_text(0, "Best val acc")
-    assert compare.cell_text(0, "Network") == "hidden 8"
+    assert f"{best:.2%}" in runs.cell_text(0, "Best val acc")
+    assert runs.cell_text(0, "Network") == "hidden 8"
+    dlg.compare_button.click()  # compared again: not added twice
+    assert runs.table.rowCount() == 2
     dlg.close()

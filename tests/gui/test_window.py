@@ -14,6 +14,7 @@ from core.training import checkpoint
 from core.training.events import Diverged, EpochReport
 from core.training.presets import default_config
 from gui.panels.controls import hidden_to_position, lr_to_position, position_to_hidden
+from gui.session import RunState
 from gui.shared.threads import live_threads
 from tests.gui._window import window_config
 
@@ -35,7 +36,8 @@ def test_sliders_change_the_run_while_it_trains(window, qtbot):
     c, reports = window.controls, reports_of(window)
     click(qtbot, c.start_button)
     qtbot.waitUntil(lambda: len(reports) >= 2, timeout=LONG)
-    assert c.state == "running" and reports[0].learning_rate == pytest.approx(0.1)
+    assert window.session.state is RunState.TRAINING
+    assert reports[0].learning_rate == pytest.approx(0.1)
 
     c.learning_rate.slider.setValue(lr_to_position(0.01))
     assert c.learning_rate.label.text() == "0.01"
@@ -78,7 +80,8 @@ def test_step_pause_resume_and_stop(window, qtbot):
     c, reports, bus = window.controls, reports_of(window), window.bus
     with qtbot.waitSignal(bus.paused, timeout=LONG, check_params_cb=lambda ev: ev.reason == "step"):
         click(qtbot, c.step_button)  # from idle: a run that trains one epoch, then waits
-    assert len(reports) == 1 and c.state == "paused" and c.pause_button.text() == "Resume"
+    assert len(reports) == 1 and window.session.state is RunState.PAUSED
+    assert c.pause_button.text() == "Resume"
     with qtbot.waitSignal(bus.paused, timeout=LONG, check_params_cb=lambda ev: ev.reason == "step"):
         click(qtbot, c.step_button)
     assert len(reports) == 2
@@ -88,7 +91,7 @@ def test_step_pause_resume_and_stop(window, qtbot):
     qtbot.waitUntil(lambda: len(reports) >= 4, timeout=LONG)
     with qtbot.waitSignal(bus.paused, timeout=LONG):
         window.start_pause_action.trigger()  # Space
-    assert c.state == "paused"
+    assert window.session.state is RunState.PAUSED
     held = len(reports)
     qtbot.wait(300)
     assert len(reports) == held  # paused means paused
@@ -97,8 +100,8 @@ def test_step_pause_resume_and_stop(window, qtbot):
         bus.finished, timeout=LONG, check_params_cb=lambda ev: ev.reason == "stopped"
     ):
         click(qtbot, c.stop_button)
-    qtbot.waitUntil(lambda: c.state == "idle", timeout=LONG)
-    assert not window.training and live_threads() == []
+    qtbot.waitUntil(lambda: not window.training, timeout=LONG)
+    assert window.session.state is RunState.FINISHED and live_threads() == []
 
 
 def test_keyboard_shortcuts_reach_the_run(window, qtbot):
@@ -114,7 +117,7 @@ def test_keyboard_shortcuts_reach_the_run(window, qtbot):
         qtbot.keyClick(window, Qt.Key.Key_S)
     with qtbot.waitSignal(window.bus.run_reset, timeout=LONG):
         qtbot.keyClick(window, Qt.Key.Key_R)
-    qtbot.waitUntil(lambda: window.controls.state == "idle", timeout=LONG)
+    assert window.session.state is RunState.READY
 
 
 def test_reset_applies_every_setting_to_the_next_run(window, qtbot):
@@ -122,9 +125,9 @@ def test_reset_applies_every_setting_to_the_next_run(window, qtbot):
     with qtbot.waitSignal(window.bus.epoch, timeout=LONG):
         window.start()
     c.depth.setValue(2)
-    assert c.note.isVisibleTo(c) and "layers" in c.note.text()
+    assert c.note.isVisibleTo(c) and "layers 2 (now 1)" in c.note.text()
     click(qtbot, c.reset_button)
-    qtbot.waitUntil(lambda: c.state == "idle", timeout=LONG)
+    assert window.session.state is RunState.READY and not c.note.isVisibleTo(c)
     assert window.curves.faded_runs() == 1
     with qtbot.waitSignal(window.bus.started, timeout=LONG) as started:
         click(qtbot, c.start_button)
@@ -136,7 +139,7 @@ def test_divergence_offers_a_smaller_rate_and_resumes(make_window, qtbot):
     with qtbot.waitSignal(w.bus.diverged, timeout=LONG) as diverged:
         w.start()
     ev: Diverged = diverged.args[0]
-    qtbot.waitUntil(lambda: w.controls.state == "paused", timeout=LONG)
+    qtbot.waitUntil(lambda: w.session.state is RunState.DIVERGED, timeout=LONG)
     assert "diverged" in w.banner.text() and w.banner.level == "warning"
     label = f"Set lr to {ev.suggested_lr:g} and resume"
     assert label in w.banner.action_labels()

@@ -300,10 +300,8 @@ def test_window_a_folder_of_the_wrong_files(make_window, qtbot, tmp_path):
 
 def test_window_a_checkpoint_of_another_architecture(make_window, qtbot, tmp_path):
     w = make_window(preload=False)
-    if not hasattr(getattr(w, "tools", None), "open_checkpoint"):
-        pytest.skip("this window cannot open checkpoints")
     wide = write_checkpoint(tmp_path / "mnist model.npz", [784, 16, 10], "digits")
-    w.tools.open_checkpoint(wide)
+    w.open_checkpoint(wide)
     text = banner_error(w, qtbot)
     assert "mnist model.npz" in text and "784" in text and "64" in text
     qtbot.waitUntil(lambda: not w.training, timeout=WINDOW_WAIT)

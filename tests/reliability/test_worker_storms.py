@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
+from gui.session import RunState
 from tests.reliability.conftest import qt_thread_complaints
 
 LONG = 30_000  # ms: generous, for a busy 2-core machine
@@ -124,7 +125,7 @@ def slider_storm(make_window, qtbot, qtlog, seconds: float) -> dict:
     qtbot.waitUntil(lambda: len(reports) >= n_reports + 1, timeout=LONG)  # still training
     with qtbot.waitSignal(w.run.ended, timeout=LONG):
         w.stop()
-    assert not w.training and w.controls.state == "idle"
+    assert not w.training and w.session.state is RunState.FINISHED
     check_trainer(w.run.trainer)
     check_reports(reports)
     assert len(reports) == len(w.run.trainer.history)
