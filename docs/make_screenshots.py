@@ -1,22 +1,30 @@
-"""Screenshots of the studio window for the README, made from the real window.
+"""Screenshots of every tab of the studio, light and dark, at two sizes, in four states.
 
-    xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python docs/make_screenshots.py
     xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python docs/make_screenshots.py
 
-The window opens the way it opens for a person: fitted to the screen it is on. It
-trains the default network on MNIST (found through BACKPROP_DATA, else
-../shared/datasets), widens the hidden layer while it trains, holds after the
-next epoch (Step), and grabs the whole screen: docs/window-<width>x<height>.png,
-so the picture shows the window fits. On a 1280x800 screen it then clicks the most
-confused cell of the confusion matrix, selects the first mistake and grabs the
-gallery filtered to that pair with the mistake's saliency map
-(docs/window-gallery.png).
+The real window, driven through its session on MNIST (found through BACKPROP_DATA,
+else ../shared/datasets), is grabbed at 1280x800 and 1920x1080, in light and dark,
+on every tab, in four states:
+
+- ``empty``: the dataset loaded, nothing trained yet;
+- ``training``: a run on its fourth epoch, its hidden layer widened from 128 to 192
+  while it trained (grabbed while it goes on);
+- ``finished``: a second run that completed its epochs (momentum, a rate cut half way),
+  with a confusion cell clicked, a mistake selected and a digit drawn;
+- ``diverged``: a third run whose learning rate was raised to 40 after three epochs.
+
+Every picture goes into ``--out`` (default ``docs/screens/``, which git ignores) as
+``<state>/<tab>-<theme>-<width>x<height>.png``, plus the unit popover and the help
+popover on their own; the few the README shows are copied into ``docs/``. It takes
+two to three minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -26,11 +34,35 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+SIZES = ((1280, 800), (1920, 1080))
+THEMES = ("light", "dark")
+#: The pictures the README shows: (state, tab, theme, size) -> name in docs/.
+README = {
+    ("training", "training", "light", (1280, 800)): "window-1280x800.png",
+    ("finished", "training", "dark", (1920, 1080)): "window-1920x1080-dark.png",
+    ("empty", "training", "light", (1280, 800)): "window-empty.png",
+    ("finished", "draw", "light", (1280, 800)): "canvas.png",
+    ("finished", "health", "dark", (1280, 800)): "health.png",
+    ("finished", "runs", "light", (1280, 800)): "compare.png",
+}
+
+
+def three() -> list[tuple[float, float]]:
+    """A hand-drawn "3": two bowls as one stroke, in canvas pixels (0..280)."""
+    pts = []
+    for t in range(0, 181, 12):  # upper bowl, from the top left round to the middle
+        a = math.radians(200 - t * 1.45)
+        pts.append((140 + 62 * math.cos(a) * 1.1, 88 - 52 * math.sin(a)))
+    for t in range(0, 200, 12):  # lower bowl, from the middle round to the bottom left
+        a = math.radians(100 - t * 1.3)
+        pts.append((140 + 70 * math.cos(a) * 1.1, 190 - 56 * math.sin(a)))
+    return pts
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default=str(ROOT / "docs"), help="folder for the README's pictures")
-    p.add_argument("--epochs", type=int, default=3, help="epochs to train before the change")
+    p.add_argument("--out", default=str(ROOT / "docs" / "screens"), help="folder for every shot")
+    p.add_argument("--docs", default=str(ROOT / "docs"), help="folder for the README's shots")
     args = p.parse_args(argv)
     os.environ.setdefault("BACKPROP_DATA", str(ROOT.parent / "shared" / "datasets"))
     os.environ["BACKPROP_ON_UNSAVED_CLOSE"] = "discard"
@@ -41,16 +73,18 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication([sys.argv[0]])
     from core.training.presets import default_config
-    from gui.app import load_style
-    from gui.main_window import MainWindow
+    from gui.app import load_icon
+    from gui.main_window import TABS, MainWindow
     from gui.session import RunState
 
-    load_style(app)
-    window = MainWindow(default_config().replace(epochs=20))
+    load_icon(app)
+    window = MainWindow(default_config().replace(epochs=60))
+    window.set_theme("light")
     window.show()
-    screen = window.screen().geometry()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    session = window.session
+    out, docs = Path(args.out), Path(args.docs)
+    written: dict[tuple, Path] = {}
+    began = time.monotonic()
 
     def settle(seconds: float, until: Callable[[], bool] = lambda: False) -> None:
         end = time.monotonic() + seconds
@@ -58,36 +92,93 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             time.sleep(0.01)
 
-    def shot(path: Path, whole_screen: bool) -> None:
-        settle(1.5)
-        image = window.screen().grabWindow(0) if whole_screen else window.grab()
-        image.save(str(path))
-        print(f"wrote {path} ({image.width()}x{image.height()})")
+    def shots(state: str) -> None:
+        """Every tab, in both themes and at both sizes, as the window is now."""
+        for w, h in SIZES:
+            window.setGeometry(0, 0, w, h)
+            for theme in THEMES:
+                window.set_theme(theme)
+                for i, tab in enumerate(TABS):
+                    window.tabs.setCurrentIndex(i)
+                    settle(0.45)
+                    path = out / state / f"{tab.lower()}-{theme}-{w}x{h}.png"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    image = window.grab()
+                    if (image.width(), image.height()) != (w, h):
+                        print(f"{path.name}: the window is {image.width()}x{image.height()}")
+                    image.save(str(path))
+                    written[(state, tab.lower(), theme, (w, h))] = path
+        window.tabs.setCurrentIndex(0)
+        took = time.monotonic() - began
+        print(f"{state}: {len(SIZES) * len(THEMES) * len(TABS)} shots ({took:.0f} s)")
 
-    settle(60, lambda: window.session.state is RunState.READY)
+    def popover(name: str, open_it: Callable[[], object]) -> None:
+        window.setGeometry(0, 0, 1280, 800)
+        settle(0.4)
+        open_it()
+        settle(0.5)
+        image = window.screen().grabWindow(0, 0, 0, 1280, 800)
+        image.save(str(out / name))
+        written[("popover", name)] = out / name
+        app.activePopupWidget() and app.activePopupWidget().close()
+        settle(0.2)
+
+    settle(90, lambda: session.state is RunState.READY)
     if window.config().dataset != "mnist":
         print("MNIST not found: set BACKPROP_DATA to the folder holding it", file=sys.stderr)
         return 1
-    session = window.session
-    window.start()
-    settle(300, lambda: session.view.epochs_done >= args.epochs)
-    window.controls.set_hidden(192)  # live: the curves mark it, the status bar shows it
-    settle(60, lambda: session.view.epochs_done >= args.epochs + 1)
-    window.step()  # finish this epoch, then hold: every view shows the same one
-    settle(60, lambda: session.state is RunState.PAUSED)
-    shot(out / f"window-{screen.width()}x{screen.height()}.png", whole_screen=True)
+    shots("empty")
+    popover("help-popover.png", lambda: window.curves.loss_header.open_help())
 
-    if (screen.width(), screen.height()) == (1280, 800):
-        m = window.confusion.matrix()
-        off = m - np.diag(np.diag(m))
-        true, pred = np.unravel_index(int(off.argmax()), off.shape)
-        window.confusion.click_cell(int(true), int(pred))
-        settle(0.5)
-        if window.gallery.tile_count():
-            window.gallery.select_tile(0)  # the enlarged digit and its saliency map
-        shot(out / "window-gallery.png", whole_screen=False)
+    # A run that trains while it is grabbed, widened from 128 to 192 units on the way.
+    window.start()
+    settle(120, lambda: session.view.epochs_done >= 2)
+    window.controls.set_hidden(192)
+    settle(120, lambda: session.view.epochs_done >= 3)
+    # The pictures are paced (a few a second, fewer when the window is busy): let them
+    # catch up with the curves before the first shot.
+    settle(10, lambda: (window.confusion.shown_epoch() or 0) >= session.view.epochs_done)
+    shots("training")
+    window.stop()
+    settle(60, lambda: session.state is RunState.FINISHED)
+
+    # A second run that completes: momentum, the rate cut half way.
+    window.reset()
+    session.edit("optimizer", "momentum")
+    session.edit("learning_rate", 0.05)
+    session.edit("epochs", 8)
+    window.start()
+    settle(120, lambda: session.view.epochs_done >= 4)
+    session.edit("learning_rate", 0.01)
+    settle(180, lambda: session.state is RunState.FINISHED)
+    m = window.confusion.matrix()
+    off = m - np.diag(np.diag(m))
+    true, pred = np.unravel_index(int(off.argmax()), off.shape)
+    window.confusion.click_cell(int(true), int(pred))
+    window.gallery.select_tile(0)
+    window.canvas.saliency_button.setChecked(True)
+    window.canvas.draw_stroke(three())
+    shots("finished")
+    popover("unit-popover.png", lambda: window.weights.click_unit(7))
+
+    # A third run whose learning rate is raised until the loss blows up.
+    window.reset()
+    session.edit("optimizer", "sgd")
+    session.edit("learning_rate", 0.1)
+    session.edit("epochs", 20)
+    window.start()
+    settle(120, lambda: session.view.epochs_done >= 3)
+    session.edit("learning_rate", 40.0)
+    settle(120, lambda: session.state is RunState.DIVERGED)
+    shots("diverged")
+
+    docs.mkdir(parents=True, exist_ok=True)
+    for key, name in README.items():
+        shutil.copyfile(written[key], docs / name)
+        print(f"README: {docs / name}")
     window.close()
-    settle(5, lambda: not window.training)
+    settle(10, lambda: not window.training)
+    print(f"{len(written)} pictures in {out} in {time.monotonic() - began:.0f} s")
     return 0
 
 

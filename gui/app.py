@@ -58,14 +58,11 @@ def build_config(args: argparse.Namespace):
     return default_config().replace(**{k: getattr(parsed, k) for k in given})
 
 
-def load_style(app: QApplication) -> None:
-    """The application icon and our small style sheet (both optional)."""
+def load_icon(app: QApplication) -> None:
+    """The application icon (optional). The look itself is the theme's (gui.shared.theme)."""
     icon = RESOURCES / "icon.svg"
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
-    style = RESOURCES / "style.qss"
-    if style.is_file():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
 
 
 def log_path() -> Path:
@@ -136,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("Backprop Studio")
     app.setDesktopFileName("backprop-studio")
-    load_style(app)
+    load_icon(app)
     install_excepthook()
     from PySide6.QtCore import QSettings
 

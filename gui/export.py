@@ -26,7 +26,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters as exporters
 from PySide6.QtCore import QRect
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QDialog,
@@ -92,7 +92,7 @@ def plot_image(view: pg.GraphicsView, path: str | os.PathLike, width: int | None
     """Write what ``view`` shows as PNG, or as SVG when ``path`` ends in ``.svg``.
 
     A PNG is ``width`` pixels wide (default: the widget's width), on the
-    window's background colour so it reads outside the app too.
+    plot's own background colour so it reads outside the app too.
     """
     path = Path(path)
     try:
@@ -131,7 +131,7 @@ def _render(view: pg.GraphicsView, path: Path, width: int | None) -> None:
     source = view.getPlotItem() if isinstance(view, pg.PlotWidget) else view.scene()
     exporter = exporters.ImageExporter(source)
     exporter.parameters()["width"] = int(width or max(view.width(), 1))
-    exporter.parameters()["background"] = view.palette().color(QPalette.ColorRole.Window)
+    exporter.parameters()["background"] = view.backgroundBrush().color()
     exporter.export(str(path))
 
 
@@ -145,10 +145,7 @@ def _svg(view: pg.GraphicsView, path: Path) -> None:
     gen.setTitle("Backprop Studio plot")
     painter = QPainter(gen)
     try:
-        painter.fillRect(
-            QRect(0, 0, size.width(), size.height()),
-            view.palette().color(QPalette.ColorRole.Window),
-        )
+        painter.fillRect(QRect(0, 0, size.width(), size.height()), view.backgroundBrush().color())
         view.render(painter)
     finally:
         painter.end()
@@ -163,13 +160,17 @@ def image_file(image: Any, path: str | os.PathLike) -> Path:
 
 
 def plots_in(widget: QWidget) -> list[tuple[str, pg.GraphicsView]]:
-    """The pyqtgraph views inside ``widget``, each named by its title when it has one."""
+    """The pyqtgraph views inside ``widget``, each with the name it is exported under.
+
+    The name is the view's ``exportName`` (set by the design system, "Loss curves"),
+    else its plot's title, else the widget's class and a number.
+    """
     found = []
     for i, view in enumerate(widget.findChildren(pg.GraphicsView)):
-        title = ""
-        if isinstance(view, pg.PlotWidget):
+        title = view.property("exportName") or ""
+        if not title and isinstance(view, pg.PlotWidget):
             title = view.getPlotItem().titleLabel.text
-        found.append((title or f"plot {i + 1}", view))
+        found.append((title or f"{type(widget).__name__} {i + 1}", view))
     return found
 
 

@@ -1,9 +1,11 @@
 """The studio window: controls on the left, the network learning on the right.
 
 Layout: the control panel (with the run's progress) in a dock on the left; a
-message banner across the top; tabs for Training (curves and W1 above, the
-confusion matrix and the gallery of mistakes below, in splitters a person can
-drag), Draw, Health and Runs; a status line at the bottom. The window opens as
+message banner across the top, then the headline cards (accuracy, loss, epoch,
+speed, time left); tabs for Training (curves and W1 above, the confusion matrix
+and the gallery of mistakes below, in splitters a person can drag), Draw, Health
+and Runs, each view a panel with its own header and "?"; a status line at the
+bottom. The theme (:mod:`gui.shared.theme`) is applied when the window is made. The window opens as
 large as it usefully can on the screen it is on, never larger than the room the
 screen leaves it.
 
@@ -47,11 +49,13 @@ from gui import export
 from gui.actions import window_action
 from gui.panels.banner import Banner
 from gui.panels.controls import ControlPanel
+from gui.panels.headline import HeadlineCards
 from gui.panels.status import ProgressBox, StatusLine
 from gui.session import FALLS_BACK, Session
 from gui.settings import Settings
 from gui.shared.bus import EventBus
 from gui.shared.state import RunState, SessionView
+from gui.shared.style import SPACE_M, SPACE_S
 from gui.shared.theme import Theme
 from gui.views.confusion import ConfusionView
 from gui.views.curves import CurvesView
@@ -99,6 +103,12 @@ def fitted_size(available: tuple[int, int]) -> tuple[int, int]:
     )
 
 
+def _panel(view: QWidget) -> None:
+    """Draw ``view`` as a panel: the surface colour, a thin border, rounded corners."""
+    view.setObjectName("panel")
+    view.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+
+
 def _plot_writer(view: Any, plot: Any) -> Callable[[str], Any]:
     """Writes ``plot`` as it would look now: a view in a hidden tab first draws what waits."""
 
@@ -144,7 +154,7 @@ class MainWindow(QMainWindow):
         s.show_details = self._show_details
         s.all_ended.connect(self.close)
         self.on_unsaved_close = os.environ.get(ON_CLOSE_ENV, "ask")
-        self.theme: Theme | None = None
+        self.theme = Theme.of(QApplication.instance())
         self._sweep_dialog: Any = None
         self._closing = False
         self._build()
@@ -186,6 +196,16 @@ class MainWindow(QMainWindow):
         self.canvas = CanvasView(bus)
         self.health = HealthView(bus)
         self.runs = RunsView()
+        for view in (
+            self.curves,
+            self.weights,
+            self.confusion,
+            self.gallery,
+            self.canvas,
+            self.health,
+            self.runs,
+        ):
+            _panel(view)
 
         self.top_split = QSplitter(Qt.Orientation.Horizontal)
         self.top_split.addWidget(self.curves)
@@ -209,6 +229,13 @@ class MainWindow(QMainWindow):
         ):
             split.setObjectName(name)
             split.setChildrenCollapsible(False)
+            split.setHandleWidth(SPACE_M)
+
+        # First sizes: the splitters share out the room as their stretch factors say
+        # (the widgets' own hints would give the plots above most of it).
+        self.top_split.setSizes([3000, 2000])
+        self.bottom_split.setSizes([2000, 3000])
+        self.main_split.setSizes([1000, 1000])
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("toolTabs")
@@ -222,10 +249,13 @@ class MainWindow(QMainWindow):
             self.tabs.setTabToolTip(self.tabs.addTab(widget, name), tip)
 
         self.banner = Banner()
+        self.headline = HeadlineCards(bus)
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.setContentsMargins(4, 4, 4, 0)
+        layout.setContentsMargins(SPACE_M, SPACE_S, SPACE_M, 0)
+        layout.setSpacing(SPACE_S)
         layout.addWidget(self.banner)
+        layout.addWidget(self.headline)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.status = StatusLine(self.statusBar())
@@ -336,6 +366,9 @@ class MainWindow(QMainWindow):
         )
 
         help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(
+            action("&Glossary", self.show_glossary, None, "The words the studio uses, explained")
+        )
         help_menu.addAction(action("&Keyboard shortcuts", self._show_shortcuts))
         help_menu.addAction(action("&About Backprop Studio", self._show_about))
 
@@ -367,6 +400,8 @@ class MainWindow(QMainWindow):
     def _show_session(self, view: SessionView) -> None:
         self.controls.show_session(view)
         self.progress.show_session(view)
+        self.headline.show_session(view)
+        self.curves.show_runs(view.runs, view.current)
         self.status.show_session(view)
         self.banner.show_notice(view.notice)
         self.runs.show_runs(view.runs, view.current)
@@ -543,21 +578,16 @@ class MainWindow(QMainWindow):
             s.save_config(config)
         s.save_window(self)
         s.last_folder = self.checkpoint_dir
-        if self.theme is not None:
-            s.theme = self.theme.choice
+        s.theme = self.theme.choice
         s.sync()
 
     # -- theme ------------------------------------------------------------------------
     def set_theme(self, choice: str) -> None:
-        if self.theme is None:
-            self.theme = Theme(QApplication.instance(), choice)
-        else:
-            self.theme.set_choice(choice)
+        """Follow the system ("system") or use "light" or "dark"; every plot follows at once."""
+        self.theme.set_choice(choice)
         self.theme_actions[choice].setChecked(True)
 
     def toggle_theme(self) -> None:
-        if self.theme is None:
-            self.set_theme("system")
         self.theme.toggle()
         self.theme_actions[self.theme.choice].setChecked(True)
 
@@ -587,15 +617,17 @@ class MainWindow(QMainWindow):
                 lambda p: export.image_file(self.gallery.grab_sheet(), p),
             ),
         ]
-        for view_name, view in (
-            ("Curves", self.curves),
-            ("W1", self.weights),
-            ("Confusion", self.confusion),
-            ("Health", self.health),
-            ("Drawing", self.canvas),
+        for view in (
+            self.curves,
+            self.weights,
+            self.confusion,
+            self.health,
+            self.canvas,
+            self.runs,
         ):
-            for title, plot in export.plots_in(view):
-                label = view_name if title.startswith("plot ") else f"{view_name}: {title}"
+            for label, plot in export.plots_in(view):
+                if any(t.name.startswith(f"{label} (") for t in targets):
+                    continue
                 stem = "".join(ch if ch.isalnum() else "-" for ch in label.lower()).strip("-")
                 targets.append(
                     export.Target(
@@ -610,6 +642,15 @@ class MainWindow(QMainWindow):
         return dialog
 
     # -- help -------------------------------------------------------------------
+    def show_glossary(self) -> Any:
+        """Help > Glossary: the terms the studio uses, explained (the dialog, shown)."""
+        from gui.panels.glossary import GlossaryDialog
+
+        dialog = GlossaryDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def _show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")

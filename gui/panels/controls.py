@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from core.data.catalog import DATASETS
 from core.training.config import ACTIVATIONS, AUGMENTATIONS, OPTIMIZERS, SCHEDULES, Config
+from gui.shared.formats import format_lr
 from gui.shared.state import RunState, SessionView, waiting_note
 
 FOLDER_ITEM = "Folder…"
@@ -66,11 +67,6 @@ LR_MIN, LR_MAX, LR_STEPS_PER_DECADE = 1e-4, 1.0, 100
 HIDDEN_MIN, HIDDEN_MAX, HIDDEN_STEPS = 16, 1024, 96
 BATCH_MIN_LOG2, BATCH_MAX_LOG2 = 3, 10  # 8 .. 1024
 DEPTH_MAX = 4
-
-
-def format_lr(lr: float) -> str:
-    """``0.1``, ``0.0032``, ``1.5e-04``: three significant digits, readable at a glance."""
-    return f"{lr:.2g}" if lr >= 1e-3 else f"{lr:.1e}"
 
 
 def lr_to_position(lr: float) -> int:

@@ -21,24 +21,8 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QVB
 from core.text import sizes
 from core.training.events import BatchProgress, EpochReport, Started
 from gui.shared.bus import EventBus
+from gui.shared.formats import format_duration, format_rate
 from gui.shared.state import RunState, SessionView
-
-
-def format_duration(seconds: float | None) -> str:
-    """``42 s``, ``3:07``, ``1:02:03``; an em dash when unknown."""
-    if seconds is None or seconds != seconds or seconds < 0 or seconds > 360_000:
-        return "—"
-    s = round(seconds)
-    if s < 60:
-        return f"{s} s"
-    h, rest = divmod(s, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def format_rate(samples_per_s: float) -> str:
-    """Throughput for people: ``12,300 samples/s``."""
-    return f"{samples_per_s:,.0f} samples/s"
 
 
 class RunProgress:

@@ -184,13 +184,16 @@ class SweepDialog(QDialog):
 
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m trials")
-        self.progress.setValue(0)
         self.status = QLabel("Choose values (comma-separated) and press Start.")
         self.status.setWordWrap(True)
         self.error = QLabel()
-        self.error.setStyleSheet("color: #c0392b;")
+        self.error.setObjectName("errorText")
         self.error.setWordWrap(True)
         self.error.hide()
+        for edit in self.values.values():
+            edit.textChanged.connect(self._show_plan)
+        self.seeds.valueChanged.connect(self._show_plan)
+        self._show_plan()
 
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -230,6 +233,28 @@ class SweepDialog(QDialog):
         axes = tuple(Axis.parse(name, edit.text()) for name, edit in self.values.items())
         return SweepSpec(base, axes, seeds=tuple(range(self.seeds.value())))
 
+    def _show_plan(self) -> None:
+        """Before a start: how many trials the fields make, on the counter and in words."""
+        if self.running:
+            return
+        try:
+            spec = self.spec()
+            n = len(spec.expand())
+        except BackpropError as e:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.setFormat("no trials yet")
+            self.status.setText(f"Not a sweep yet: {e}")
+            return
+        self.planned = n
+        self.progress.setRange(0, max(n, 1))
+        self.progress.setValue(0)
+        self.progress.setFormat(f"{n} trial(s) planned")
+        settings = n // len(spec.seeds)
+        self.status.setText(
+            f"{settings} setting(s) × {len(spec.seeds)} seed(s) = {n} trial(s). Press Start."
+        )
+
     def start(self) -> None:
         if self.running:
             return
@@ -243,6 +268,7 @@ class SweepDialog(QDialog):
         self.results = list(sweep.done)
         self.planned = len(sweep.planned)
         self.progress.setRange(0, self.planned)
+        self.progress.setFormat("%v / %m trials")
         self.progress.setValue(len(self.results))
         skipped = len(self.results)
         self.status.setText(
@@ -342,6 +368,7 @@ class SweepDialog(QDialog):
         self.results = results
         self.planned = len(results)
         self.progress.setRange(0, max(self.planned, 1))
+        self.progress.setFormat("%v / %m trials")
         self.progress.setValue(self.planned)
         self.status.setText(f"{len(results)} trial(s) from {self.csv_path}.")
         self._refresh()
@@ -361,10 +388,11 @@ class SweepDialog(QDialog):
     def _refresh(self) -> None:
         groups = summarize(self.results)
         names = varying(groups) or ["learning_rate"]
+        spread = any(len(g.seeds) > 1 for g in groups)  # a ± worth a column
         heads = [LABELS.get(n, n) for n in names] + [
             "seeds",
             "val acc",
-            "± std",
+            *(["± std"] if spread else []),
             "best val",
             "val loss",
             "test acc",
@@ -379,7 +407,7 @@ class SweepDialog(QDialog):
             cells = [format_value(g.setting.get(n)) for n in names] + [
                 f"{len(g.seeds)}" + (f" ({g.failed} failed)" if g.failed else ""),
                 f"{g.val_acc:.4f}",
-                f"{g.val_acc_std:.4f}",
+                *([f"± {g.val_acc_std:.4f}" if len(g.seeds) > 1 else ""] if spread else []),
                 f"{g.best_val_acc:.4f}",
                 f"{g.val_loss:.4f}",
                 f"{g.test_acc:.4f}",
@@ -390,8 +418,8 @@ class SweepDialog(QDialog):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
         self.plot.show_groups(groups)
         self.compare_button.setEnabled(self.csv_path is not None and bool(self.results))
 

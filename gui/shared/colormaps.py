@@ -1,82 +1,97 @@
-"""The studio's palette: colour maps and line colours shared by every view.
+"""Colour maps and pictures: what every view paints images with.
 
-One diverging map (blue-white-red, centred on zero) for signed quantities such as
-weights and saliency, one sequential map (pale to deep blue) for counts, and a few
-mid-luminance line colours that stay readable on light and dark backgrounds alike.
-The maps are also exposed as 256-entry lookup tables so views that paint with
-QPainter (tiles, sheets) colour exactly like the pyqtgraph image items do.
+One diverging map (blue, neutral, red; centred on zero) for signed quantities such
+as weights, one sequential map for counts, and the saliency overlay: the digit in
+grey with red where brighter pixels would raise the class's score and blue where
+they would lower it, more opaque where the effect is stronger. The maps follow the
+scheme: on light panels zero is white and strong values are deep, on dark panels
+zero is the panel's own colour and strong values are bright. Views that paint
+with QPainter (tiles, sheets, keys) use the same 256-entry lookup tables as the
+pyqtgraph image items, so both colour exactly alike.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QImage
 
-# Blue (negative) - white (zero) - red (positive); symmetric so zero sits at the centre.
-DIVERGING = pg.ColorMap(
-    pos=np.array([0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0]),
-    color=np.array(
-        [
-            (5, 48, 97),
-            (67, 147, 195),
-            (186, 218, 235),
-            (247, 247, 247),
-            (250, 200, 175),
-            (214, 96, 77),
-            (103, 0, 31),
-        ],
-        dtype=np.ubyte,
-    ),
-    name="studio-diverging",
-)
+from gui.shared import style
 
-# Pale to deep blue: zero reads as "nothing here" on either background.
-SEQUENTIAL = pg.ColorMap(
-    pos=np.array([0.0, 0.25, 0.5, 0.75, 1.0]),
-    color=np.array(
-        [(247, 251, 255), (198, 219, 239), (107, 174, 214), (33, 113, 181), (8, 48, 107)],
-        dtype=np.ubyte,
-    ),
-    name="studio-sequential",
-)
+_STOPS = {
+    "diverging": {
+        "light": (
+            (0.0, (5, 48, 97)),
+            (0.2, (67, 147, 195)),
+            (0.4, (186, 218, 235)),
+            (0.5, (247, 247, 247)),
+            (0.6, (250, 200, 175)),
+            (0.8, (214, 96, 77)),
+            (1.0, (103, 0, 31)),
+        ),
+        "dark": (
+            (0.0, (165, 216, 255)),
+            (0.2, (77, 171, 247)),
+            (0.4, (38, 78, 120)),
+            (0.5, (32, 36, 43)),
+            (0.6, (125, 45, 45)),
+            (0.8, (240, 101, 90)),
+            (1.0, (255, 201, 190)),
+        ),
+    },
+    "sequential": {
+        "light": (
+            (0.0, (247, 251, 255)),
+            (0.25, (198, 219, 239)),
+            (0.5, (107, 174, 214)),
+            (0.75, (33, 113, 181)),
+            (1.0, (8, 48, 107)),
+        ),
+        "dark": (
+            (0.0, (32, 36, 43)),
+            (0.25, (28, 66, 110)),
+            (0.5, (34, 118, 196)),
+            (0.75, (116, 192, 252)),
+            (1.0, (220, 240, 255)),
+        ),
+    },
+}
+_MAPS: dict[tuple[str, str], pg.ColorMap] = {}
+_LUTS: dict[tuple[str, str], np.ndarray] = {}
 
-# Line colours: saturated enough for white, light enough for near-black.
-TRAIN = QColor(31, 119, 180)  # blue
-VAL = QColor(255, 127, 14)  # orange
-RUNNING = QColor(120, 160, 210)  # light blue: the noisy per-batch line under TRAIN
-MARKER = QColor(160, 90, 200)  # violet: where a hyperparameter changed
-FADED = QColor(150, 150, 150, 130)  # earlier runs kept for comparison
-HIGHLIGHT = QColor(255, 170, 0)  # the selected cell or tile
-CORRECT = QColor(44, 160, 44)  # green: the true class (or a right answer)
-WRONG = QColor(214, 39, 40)  # red: the predicted class when it is wrong
-NEUTRAL = QColor(150, 150, 150)  # any other class
-
-#: One colour per run of the session (cycled): the Runs tab tells them apart by these.
-RUN_COLOURS = [
-    QColor(c)
-    for c in (
-        "#1f77b4",
-        "#d62728",
-        "#2ca02c",
-        "#9467bd",
-        "#ff7f0e",
-        "#17becf",
-        "#8c564b",
-        "#e377c2",
-        "#bcbd22",
-        "#7f7f7f",
-    )
-]
+#: Saliency colours: red raises the class's score, blue lowers it.
+RAISES, LOWERS = np.array([255, 70, 50], np.float32), np.array([40, 140, 255], np.float32)
+#: Gradients below this share of the largest are not coloured: the digit shows through.
+NOISE = 0.2
 
 
-def run_colour(index: int) -> QColor:
-    """The colour of the run with colour index ``index``."""
-    return RUN_COLOURS[index % len(RUN_COLOURS)]
+def _map(kind: str) -> pg.ColorMap:
+    key = (kind, style.palette().scheme)
+    if key not in _MAPS:
+        stops = _STOPS[kind][key[1]]
+        _MAPS[key] = pg.ColorMap(
+            pos=np.array([s[0] for s in stops]),
+            color=np.array([s[1] for s in stops], dtype=np.ubyte),
+            name=f"studio-{kind}-{key[1]}",
+        )
+        _LUTS[key] = _MAPS[key].getLookupTable(0.0, 1.0, 256, alpha=False)
+    return _MAPS[key]
 
 
-DIVERGING_LUT = DIVERGING.getLookupTable(0.0, 1.0, 256, alpha=False)
-SEQUENTIAL_LUT = SEQUENTIAL.getLookupTable(0.0, 1.0, 256, alpha=False)
+def diverging() -> pg.ColorMap:
+    """The diverging map of the scheme now applied (signed values, zero in the middle)."""
+    return _map("diverging")
+
+
+def sequential() -> pg.ColorMap:
+    """The sequential map of the scheme now applied (counts: zero reads as nothing)."""
+    return _map("sequential")
+
+
+def lut(kind: str) -> np.ndarray:
+    """``(256, 3)`` uint8 colours of the "diverging" or "sequential" map now applied."""
+    _map(kind)
+    return _LUTS[(kind, style.palette().scheme)]
 
 
 def to_qimage(image: np.ndarray) -> QImage:
@@ -92,8 +107,15 @@ def to_qimage(image: np.ndarray) -> QImage:
     return img.copy()  # own the pixels: ``a`` dies with this frame
 
 
+def rgb_qimage(rgb: np.ndarray) -> QImage:
+    """A QImage of ``(h, w, 3)`` uint8 colours."""
+    a = np.ascontiguousarray(rgb, dtype=np.uint8)
+    h, w, _ = a.shape
+    return QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
 def diverging_qimage(values: np.ndarray, limit: float | None = None) -> QImage:
-    """A QImage of signed ``(h, w)`` values, white at zero, saturated at ``±limit``.
+    """A QImage of signed ``(h, w)`` values, neutral at zero, saturated at ``±limit``.
 
     ``limit`` defaults to the largest magnitude, so the strongest value is fully coloured.
     """
@@ -102,9 +124,34 @@ def diverging_qimage(values: np.ndarray, limit: float | None = None) -> QImage:
         limit = float(np.max(np.abs(v))) if v.size else 0.0
     scale = 0.5 / limit if limit > 0 else 0.0
     idx = np.clip((v * scale + 0.5) * 255.0 + 0.5, 0, 255).astype(np.intp)
-    rgb = np.ascontiguousarray(DIVERGING_LUT[idx])
-    h, w = v.shape
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    return rgb_qimage(lut("diverging")[idx])
+
+
+def saliency_overlay(
+    image: np.ndarray, saliency: np.ndarray, limit: float | None = None
+) -> np.ndarray:
+    """The digit ``(h, w)`` in grey with its saliency ``(h, w)`` laid over it: ``(h, w, 3)`` uint8.
+
+    Red where a brighter pixel would raise the score, blue where it would lower it;
+    the colour's opacity grows with the effect's size (up to ``limit``, by default the
+    largest) from nothing below :data:`NOISE` of it, so weak, noisy gradients leave the
+    digit visible and strong ones stand out.
+    """
+    img = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+    s = np.asarray(saliency, dtype=np.float32)
+    if limit is None:
+        limit = float(np.max(np.abs(s))) if s.size else 0.0
+    strength = np.clip(np.abs(s) / limit, 0.0, 1.0) if limit > 0 else np.zeros_like(s)
+    alpha = (0.9 * np.clip((strength - NOISE) / (1.0 - NOISE), 0.0, 1.0) ** 0.8)[..., None]
+    base = (30.0 + 200.0 * img)[..., None] * np.ones(3, np.float32)
+    colour = np.where((s >= 0)[..., None], RAISES, LOWERS)
+    return np.clip(base * (1.0 - alpha) + colour * alpha + 0.5, 0, 255).astype(np.uint8)
+
+
+def saliency_key(width: int = 256) -> np.ndarray:
+    """``(1, width, 3)`` uint8: the overlay's colours from "lowers" to "raises" over no ink."""
+    s = np.linspace(-1.0, 1.0, width, dtype=np.float32)[None, :]
+    return saliency_overlay(np.zeros_like(s), s, 1.0)
 
 
 def channel_mean(flat_rows: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 Column ``j`` of W1 ``(fan_in, hidden)`` becomes one tile of the image's shape;
 all tiles go into a single image (1-pixel NaN gaps, drawn transparent), so a
-snapshot costs the view one ``setImage``. The training thread prepares these
+snapshot costs the view one ``setImage``. The grid's columns follow the number
+of units (:func:`grid_for`), not the window. The training thread prepares these
 before sending the snapshot (see ``gui.worker``), so the GUI thread only draws.
 """
 
@@ -19,8 +20,13 @@ GAP = 1
 
 
 def grid_for(n: int) -> tuple[int, int]:
-    """``(rows, cols)`` of a near-square grid holding ``n`` tiles."""
-    cols = max(1, math.ceil(math.sqrt(n)))
+    """``(rows, cols)`` of the tile grid for ``n`` units: twice as wide as tall, in eights.
+
+    The columns depend on the number of units only (16 for 128, 8 for 32, 48 for
+    1024), so unit ``r * cols`` starts row ``r`` whatever the window's size; the
+    tiles then grow to fill the panel.
+    """
+    cols = min(max(n, 1), 8 * max(1, round(math.sqrt(2 * n) / 8)))
     return max(1, math.ceil(n / cols)), cols
 
 

@@ -1,23 +1,25 @@
 """The validation confusion matrix: where the network's mistakes go, clickable.
 
-Rows are true classes, columns predicted ones. Cells are coloured by log(1 + count)
-so that a handful of mistakes stands out beside a diagonal of hundreds; the colour
-bar is labelled in counts. Beside the matrix, each class's accuracy (its diagonal
-share of the row); below it, the most confused pairs as shortcuts. Clicking a cell
-or a shortcut emits ``cellClicked(true, predicted)``.
-
-Under the matrix one line reads out a cell: the one under the mouse, else the
-selected one, else nothing; it never outlives the run it was about. The shortcuts
-wrap and the read-out has a fixed place, so neither can widen the window.
+Rows are true classes, columns predicted ones; every cell says its count (or, with
+"row %", its share of the row) in a size that fits it, and the cells get all the
+panel's height (no axis titles: the header says what rows and columns are). Beside the matrix, each
+class's accuracy as a bar on a scale that starts where the worst class is (so
+95% and 99% look different), the percentage written at its end; below it, the
+most confused pairs as shortcuts. Clicking a cell or a shortcut emits
+``cellClicked(true, predicted)``. The header reads out a cell: the one under the
+mouse, else the selected one, else how many digits were wrong; it never outlives
+its run.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import (
+    QCheckBox,
     QGraphicsRectItem,
     QLabel,
     QSizePolicy,
@@ -25,20 +27,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.training.events import Snapshot
+from core.training.events import Snapshot, Started
 from core.training.metrics import most_confused_pairs, per_class_accuracy
 from gui.shared import colormaps as cm
+from gui.shared import style
 from gui.shared.bus import EventBus
+from gui.shared.empty import PRESS_START, EmptyState
+from gui.shared.header import ViewHeader
 from gui.shared.pacing import Latest, cache_static_parts
+from gui.views.confusion_cells import CellText, cell_values
 
 TOP_PAIRS = 5
-#: Delay between a snapshot's arrival and its drawing (after the weights, in a turn of its own).
 #: Shortest time between two drawings: a few a second, however fast snapshots come.
 MIN_GAP_MS = 250
+#: Delay between a snapshot's arrival and its drawing (after the weights, in a turn of its own).
 DRAW_DELAY_MS = 40
-#: Smallest readable count, in pixels; smaller cells show their colour only.
-MIN_COUNT_PX = 6
-COUNT_TICKS = (0, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000)
+EMPTY = (
+    f"{PRESS_START}: after epoch 1 every validation digit is counted here, "
+    "by its true class (row) and the network's answer (column)."
+)
+
+
+def accuracy_floor(acc: np.ndarray) -> float:
+    """Where the per-class accuracy scale starts, in percent: 90, or lower in steps of 10."""
+    finite = acc[np.isfinite(acc)]
+    worst = 100.0 * float(finite.min()) if finite.size else 100.0
+    return min(90.0, 10.0 * math.floor(worst / 10.0 - 1e-9)) if worst < 100 else 90.0
 
 
 class _ClickableImage(pg.ImageItem):
@@ -54,92 +68,34 @@ class _ClickableImage(pg.ImageItem):
             ev.accept()
 
 
-class _CellCounts(pg.GraphicsObject):
-    """Every cell's count, painted in one pass.
-
-    One item for the whole matrix rather than a text item per cell: creating a
-    hundred text items costs a visible stall on the first snapshot, painting a
-    hundred strings costs almost nothing. The text is as large as the class count
-    allows but never wider than a cell: four-digit counts in a small panel shrink,
-    and when they would be unreadable the colours and the read-out say it alone.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.labels = np.zeros((0, 0), dtype=object)
-        self.light = np.zeros((0, 0), dtype=bool)  # True: white text on a dark cell
-        self.font = QFont()
-
-    def set_counts(self, labels: np.ndarray, light: np.ndarray) -> None:
-        self.prepareGeometryChange()
-        self.labels, self.light = labels, light
-        k = labels.shape[0]
-        self.font.setPointSize(9 if k <= 10 else 7 if k <= 20 else 6)
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        k = self.labels.shape[0]
-        return QRectF(0, 0, k, k)
-
-    def paint(self, p: QPainter, *_args) -> None:
-        k = self.labels.shape[0]
-        if not k:
-            return
-        to_screen = p.transform()
-        corner, far = to_screen.map(QPointF(0, 0)), to_screen.map(QPointF(1, 1))
-        cell_w, cell_h = abs(far.x() - corner.x()), abs(far.y() - corner.y())
-        longest = max((len(str(v)) for v in self.labels.flat), default=1)
-        font = QFont(self.font)
-        size = QFontMetricsF(font).height()
-        fit = min(size, 0.7 * cell_h, cell_w / (0.62 * max(longest, 1)))
-        if fit < MIN_COUNT_PX:
-            return
-        font.setPixelSize(round(fit))
-        p.save()
-        p.resetTransform()  # draw text in pixels so it does not stretch with the cells
-        p.setFont(font)
-        dark, light = QColor(30, 30, 30), QColor(255, 255, 255)
-        for t in range(k):
-            for c in range(k):
-                if not self.labels[t, c]:
-                    continue
-                a = to_screen.map(QPointF(c, t))
-                b = to_screen.map(QPointF(c + 1, t + 1))
-                p.setPen(light if self.light[t, c] else dark)
-                p.drawText(
-                    QRectF(a, b).normalized(), Qt.AlignmentFlag.AlignCenter, self.labels[t, c]
-                )
-        p.restore()
-
-
 class ConfusionView(QWidget):
-    """Confusion matrix heatmap with counts, per-class accuracy and shortcuts to mistakes."""
+    """Confusion matrix with counts or row percentages, per-class accuracy and shortcuts."""
 
     cellClicked = Signal(int, int)
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._title = QLabel("Confusion matrix (validation): waiting for the first snapshot")
+        self._row_percent = QCheckBox("row %")
+        self._row_percent.setToolTip(
+            "Each cell as a share of its row: how often a true class ends there"
+        )
+        self._row_percent.toggled.connect(lambda _on: self._draw_cells())
+        self.header = ViewHeader("confusion", self._row_percent)
         self._glw = pg.GraphicsLayoutWidget()
-        self._glw.setBackground(None)
         self._plot = self._glw.addPlot(row=0, col=0)
         self._plot.setMenuEnabled(False)
         self._plot.setMouseEnabled(x=False, y=False)
         self._plot.hideButtons()
         self._plot.invertY(True)
-        self._plot.setLabel("left", "true")
-        self._plot.setLabel("bottom", "predicted")
         self._image = _ClickableImage(self.click_cell_at, axisOrder="row-major")
-        self._image.setColorMap(cm.SEQUENTIAL)
         self._plot.addItem(self._image)
         self._frame = QGraphicsRectItem()
-        self._frame.setPen(pg.mkPen(cm.HIGHLIGHT, width=3, cosmetic=True))
         self._frame.setZValue(10)
         self._frame.setVisible(False)
         self._plot.addItem(self._frame)
-        self._counts = _CellCounts()
-        self._counts.setZValue(5)
-        self._plot.addItem(self._counts)
+        self._cells = CellText()
+        self._cells.setZValue(5)
+        self._plot.addItem(self._cells)
 
         self._acc = self._glw.addPlot(row=0, col=1)
         self._acc.setMenuEnabled(False)
@@ -150,26 +106,14 @@ class ConfusionView(QWidget):
         self._acc.hideAxis("left")
         self._acc.showAxis("right")  # its tick labels carry each class's percentage
         self._acc.getAxis("right").setStyle(tickLength=0)
-        self._acc.setLabel("bottom", "accuracy")
-        self._acc.setXRange(0, 1, padding=0.02)
-        self._acc.getAxis("bottom").setTicks([[(0.5, "50%")]])
-        self._glw.ci.layout.setColumnStretchFactor(0, 5)
+        self._glw.ci.layout.setColumnStretchFactor(0, 4)
         self._glw.ci.layout.setColumnStretchFactor(1, 1)
         for plot in (self._plot, self._acc):
             cache_static_parts(plot)
-        self._acc_bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.7, brush=cm.CORRECT)
+        self._acc_bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.64)
         self._acc.addItem(self._acc_bars)
-
-        self._scale = pg.ColorBarItem(
-            values=(0, 1),
-            colorMap=cm.SEQUENTIAL,
-            interactive=False,
-            width=12,
-            colorMapMenu=False,
-            label="count",
-        )
-        self._scale.setImageItem(self._image)
-        self._glw.addItem(self._scale, row=0, col=2)
+        style.style_view(self._glw, "Confusion matrix")
+        self._box = EmptyState(self._glw, EMPTY)
 
         self._pairs_label = QLabel("")
         self._pairs_label.setWordWrap(True)
@@ -177,22 +121,17 @@ class ConfusionView(QWidget):
         self._pairs_label.setToolTip("Click a pair to see those mistakes in the gallery")
         self._pairs_label.linkActivated.connect(self._on_pair_link)
         self._pairs_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self._hover = QLabel("")
-        self._hover.setObjectName("cellReadout")
-        # One line always there: a read-out appearing or growing never moves the layout.
-        self._hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self._hover.setFixedHeight(self._hover.fontMetrics().height() + 4)
+        self._readout = ""
+        self._summary = ""
         self._glw.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._glw.viewport().installEventFilter(self)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        self._title.setWordWrap(True)
-        self._title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        layout.addWidget(self._title)
-        layout.addWidget(self._glw, 1)
+        layout.setContentsMargins(style.SPACE_M, style.SPACE_M, style.SPACE_M, style.SPACE_S)
+        layout.setSpacing(style.SPACE_S)
+        layout.addWidget(self.header)
+        layout.addWidget(self._box, 1)
         layout.addWidget(self._pairs_label)
-        layout.addWidget(self._hover)
 
         self._confusion = np.zeros((0, 0), dtype=np.int64)
         self._names: tuple[str, ...] = ()
@@ -201,8 +140,12 @@ class ConfusionView(QWidget):
         self._hovered: tuple[int, int] | None = None
         self._epoch: int | None = None
         self._acc_labels: list[str] = []
+        self._acc_floor = 90.0
+        self._restyle(style.palette())
+        style.on_change(self, self._restyle)
         self._latest = Latest(self._draw_snapshot, DRAW_DELAY_MS, MIN_GAP_MS, self)
         bus.snapshot.connect(self._latest.offer)
+        bus.started.connect(self._on_started)
         bus.run_reset.connect(self._on_run_reset)
         # Where a run stands still, the picture of where it stopped is drawn at once.
         bus.settled.connect(self._latest.flush)
@@ -222,6 +165,11 @@ class ConfusionView(QWidget):
         self._latest.flush()
         return per_class_accuracy(self._confusion)
 
+    def accuracy_range(self) -> tuple[float, float]:
+        """The per-class accuracy scale, in percent: ``(floor, 100)``."""
+        self._latest.flush()
+        return self._acc_floor, 100.0
+
     def confused_pairs(self) -> list[tuple[int, int, int]]:
         """The shortcuts shown: ``(true, predicted, count)``, most mistakes first."""
         self._latest.flush()
@@ -230,7 +178,15 @@ class ConfusionView(QWidget):
     def cell_label(self, true: int, pred: int) -> str:
         """The text drawn in cell ``(true, pred)`` (empty for a zero off the diagonal)."""
         self._latest.flush()
-        return str(self._counts.labels[true, pred])
+        return str(self._cells.labels[true, pred])
+
+    def set_row_percent(self, on: bool) -> None:
+        """Show each cell as its share of the row (True) or as a count (False)."""
+        self._row_percent.setChecked(on)
+
+    def empty_message(self) -> str:
+        self._latest.flush()
+        return self._box.message()
 
     def selected_cell(self) -> tuple[int, int] | None:
         """The highlighted ``(true, predicted)`` cell, if any."""
@@ -288,21 +244,11 @@ class ConfusionView(QWidget):
         self._confusion = c
         self._epoch = snap.epoch + 1
         total = int(c.sum())
+        wrong = total - int(np.trace(c))
         acc = np.trace(c) / total if total else 0.0
-        self._title.setText(
-            f"Confusion matrix (validation) · epoch {snap.epoch + 1} · "
-            f"{total - int(np.trace(c))} of {total} wrong · accuracy {acc:.2%}"
-        )
-        heat = np.log10(1.0 + c)
-        top = max(float(heat.max()), np.log10(2.0))
-        self._image.setImage(heat, autoLevels=False)
-        self._image.setRect(QRectF(0, 0, k, k))
-        self._scale.setLevels((0.0, top))
-        self._scale.axis.setTicks(
-            [[(float(np.log10(1 + v)), str(v)) for v in COUNT_TICKS if np.log10(1 + v) <= top]]
-        )
-        labels = np.where((c > 0) | np.eye(k, dtype=bool), c.astype(str), "").astype(object)
-        self._counts.set_counts(labels, heat > 0.55 * top)
+        self._summary = f"epoch {snap.epoch + 1} · {wrong:,} of {total:,} wrong ({1 - acc:.1%})"
+        self._box.show_content()
+        self._draw_cells()
         self._draw_accuracy(per_class_accuracy(c))
         self._draw_pairs(most_confused_pairs(c, TOP_PAIRS))
         if self._selected is not None and max(self._selected) < k:
@@ -311,6 +257,18 @@ class ConfusionView(QWidget):
         else:
             self._selected = None
             self._frame.setVisible(False)
+        self._show_readout()
+
+    def _draw_cells(self) -> None:
+        k = self._confusion.shape[0]
+        if not k:
+            return
+        heat, labels = cell_values(self._confusion, self._row_percent.isChecked())
+        self._image.setImage(heat, autoLevels=False)
+        self._image.setLevels((0.0, 1.0))
+        self._image.setRect(QRectF(0, 0, k, k))
+        lut = cm.lut("sequential")
+        self._cells.set_cells(labels, lut[np.clip((heat * 255).round().astype(int), 0, 255)])
         self._show_readout()
 
     def _build_cells(self, k: int, names: tuple[str, ...]) -> None:
@@ -325,16 +283,30 @@ class ConfusionView(QWidget):
             left = [f"{n} {i}" for i, n in enumerate(full)]
         self._plot.getAxis("left").setTicks([[(i + 0.5, t) for i, t in enumerate(left)]])
         self._plot.getAxis("bottom").setTicks([[(i + 0.5, t) for i, t in enumerate(bottom)]])
-        self._plot.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+        self._plot.setRange(xRange=(0, k), yRange=(0, k), padding=0.01)
         self._names = names
 
     def _draw_accuracy(self, acc: np.ndarray) -> None:
         k = acc.size
-        shown = np.nan_to_num(acc)
-        self._acc_bars.setOpts(x0=np.zeros(k), y=np.arange(k) + 0.5, width=shown, height=0.7)
+        floor = accuracy_floor(acc)
+        self._acc_floor = floor
+        shown = np.nan_to_num(100.0 * acc, nan=floor)
+        self._acc.setXRange(floor, 100.0, padding=0.02)
+        # The scale's ends as the axis's title: labels at the very ends would not fit.
+        self._acc.getAxis("bottom").setTicks([[(floor, ""), (100.0, "")]])
+        self._acc.setLabel("bottom", f"{floor:.0f}–100%")
+        self._acc_bars.setOpts(
+            x0=np.full(k, floor), y=np.arange(k) + 0.5, width=np.maximum(shown - floor, 0.0)
+        )
         labels = ["–" if np.isnan(a) else f"{a:.1%}" for a in acc]
         self._acc_labels = labels
         self._acc.getAxis("right").setTicks([[(t + 0.5, labels[t]) for t in range(k)]])
+
+    def _restyle(self, p: style.Palette) -> None:
+        self._image.setColorMap(cm.sequential())
+        self._frame.setPen(pg.mkPen(p.accent, width=3, cosmetic=True))
+        self._acc_bars.setOpts(brush=pg.mkBrush(p.good), pen=pg.mkPen(None))
+        self._draw_cells()
 
     def _pair_text(self, t: int, p: int, n: int) -> str:
         return f"{self._name(t)} → {self._name(p)} ({n})"
@@ -365,9 +337,9 @@ class ConfusionView(QWidget):
         QCoreApplication.sendEvent(self._glw.viewport(), QEvent(QEvent.Type.Leave))
 
     def hover_text(self) -> str:
-        """What the read-out under the matrix says: the cell under the mouse, else the
-        selected one ("" when neither)."""
-        return self._hover.text()
+        """What the header reads out: the cell under the mouse, else the selected one
+        ("" when neither)."""
+        return self._readout
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Leave:  # the mouse left the matrix
@@ -389,15 +361,20 @@ class ConfusionView(QWidget):
         cell = self._hovered or self._selected
         k = self._confusion.shape[0]
         if cell is None or max(cell) >= k:
-            self._hover.setText("")
-            return
-        t, p = cell
-        n, row = int(self._confusion[t, p]), int(self._confusion[t].sum())
-        share = f" ({n / row:.1%} of {self._name(t)})" if row else ""
-        self._hover.setText(f"true {self._name(t)} → predicted {self._name(p)}: {n}{share}")
+            self._readout = ""
+        else:
+            t, p = cell
+            n, row = int(self._confusion[t, p]), int(self._confusion[t].sum())
+            share = f" ({n / row:.1%} of {self._name(t)})" if row else ""
+            self._readout = f"true {self._name(t)} → predicted {self._name(p)}: {n}{share}"
+        self.header.set_status(self._readout or self._summary)
 
     def _name(self, i: int) -> str:
         return self._names[i] if i < len(self._names) else str(i)
+
+    def _on_started(self, _ev: Started) -> None:
+        if not self._confusion.size:
+            self._box.show_message("Training: the matrix fills in after epoch 1.")
 
     def _on_run_reset(self) -> None:
         self._latest.drop()
@@ -405,7 +382,7 @@ class ConfusionView(QWidget):
         self._selected = None
         self._frame.setVisible(False)
         self._image.clear()
-        self._counts.set_counts(np.zeros((0, 0), dtype=object), np.zeros((0, 0), dtype=bool))
+        self._cells.set_cells(np.zeros((0, 0), dtype=object), np.zeros((0, 0, 3)))
         self._build_cells(0, ())
         self._acc_bars.setOpts(x0=[], y=[], width=[])
         self._acc.getAxis("right").setTicks([[]])
@@ -413,5 +390,6 @@ class ConfusionView(QWidget):
         self._draw_pairs([])
         self._hovered = None
         self._epoch = None
+        self._summary = ""
         self._show_readout()
-        self._title.setText("Confusion matrix (validation): waiting for the first snapshot")
+        self._box.show_message(EMPTY)

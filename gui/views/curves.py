@@ -1,151 +1,77 @@
-"""Loss and accuracy curves: per epoch, a running per-batch loss, and change markers.
+"""Loss and accuracy curves: every run in its colour, changes marked, notes pointed out.
 
 The x axis counts epochs completed: epoch ``e``'s report sits at ``e + 1``, the
 running loss after batch ``b`` (0-based) of ``n`` at ``e + (b + 1) / n``, and a change
 that took effect before batch ``b`` at ``e + b / n``, so it is marked where it
 happened. The running loss is an exponential moving average of the batch losses the
-view receives (bias-corrected, carried across epochs, so it shows no jump where an
-epoch's own mean would restart). Events can arrive hundreds of times a second (tiny
-datasets train hundreds of epochs a second), so every slot only appends to NumPy
-buffers or lists; a single-shot timer redraws what changed at most ~10 times a second
-(less often when the window is over its drawing budget, see ``gui.shared.pacing``; not at
-all while hidden), and change markers are created there too. Past ``SYMBOL_LIMIT``
-epochs the per-epoch curves drop their symbols: painting thousands of them costs more
-than they show.
-When a new run starts, the finished one stays on the plots, faded, for comparison.
+view receives (bias-corrected, carried across epochs). Each run has the colour the
+session gave it (the Runs tab shows the same): validation solid, training dashed,
+the running loss thin; the live run is drawn thicker, earlier ones faded, and the
+legend under the plots names them. Hovering a point names its run, epoch and value.
 
-Painting the axes (their tick labels and the grid) costs more than the curves, so
-the axes and the legend box are drawn into cached pixmaps, and the view does not
-let pyqtgraph re-fit the ranges to every new point: the ranges grow in 1-2-5
-steps (x to 10, 20, 50 epochs; the loss axis down by 1-2-5 steps; accuracy down
-by tens of percent) only when a curve leaves them, so the axes are redrawn a few
-times a run instead of ten times a second. Once the person zooms or pans, the
-view stops steering the ranges until the next run or the plot's "A" button.
+Events can arrive hundreds of times a second, so every slot only appends to NumPy
+buffers; a single-shot timer redraws what changed at most ~10 times a second (less
+when the window is over its drawing budget, see ``gui.shared.pacing``; not at all
+while hidden). Past ``SYMBOL_LIMIT`` epochs the curves drop their symbols. The axes
+and legend box are cached pixmaps, and the ranges grow in 1-2-5 steps (x to 10, 20,
+50 epochs; the loss down by 1-2-5 steps; accuracy down by tens of percent) only
+when a curve leaves them; once the person zooms or pans, the view stops steering
+them until the next run or the plot's "A" button. Change markers' labels are
+stacked in rows so that changes close together never print over one another, and
+the notes of :mod:`core.training.notes` are marked as the run goes on.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QShowEvent
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from core import text
-from core.training.events import BatchProgress, Diverged, EpochReport, HyperparameterChanged
-from gui.shared import colormaps as cm
+from core.training.events import (
+    BatchProgress,
+    Diverged,
+    EpochReport,
+    HyperparameterChanged,
+    Snapshot,
+    Started,
+)
+from gui.shared import style
 from gui.shared.bus import EventBus
+from gui.shared.empty import PRESS_START, EmptyState
+from gui.shared.formats import format_lr, format_setting
+from gui.shared.header import ElidedLabel, ViewHeader
+from gui.shared.legend import Legend
 from gui.shared.pacing import cache_static_parts, draw_budget
+from gui.shared.state import RunRecord
+from gui.views.curve_history import EarlierRuns, nearest_point
+from gui.views.curve_marks import MarkerLayer
+from gui.views.curve_notes import NoteLayer
+from gui.views.curve_parts import Buffer, LogAxis, PercentAxis, change_label, step_down, step_up
 
 REDRAW_MS = 100
 SMOOTHING = 0.95  # weight of the past in the running loss's moving average
-SHORT_NAMES = {"learning_rate": "lr", "batch_size": "batch", "hidden": "hidden"}
 SERIES = ("running_loss", "train_loss", "val_loss", "train_acc", "val_acc")
-#: Change and divergence markers kept on the plots (the newest; older ones are removed).
-MAX_MARKERS = 40
 #: Per-epoch curves show a symbol at every point up to this many epochs.
 SYMBOL_LIMIT = 60
 #: Width of the left axes (tick labels and title) in pixels.
 LEFT_AXIS_PX = 58
+EMPTY_LOSS = f"{PRESS_START}: the loss appears after the first batches."
+EMPTY_ACC = "The accuracy appears after the first epoch."
+HOVER_HINT = "Hover a point for its run and value."
 
 
-class _Buffer:
-    """Growable ``(x, y)`` float arrays: appends are amortised O(1), reads are views."""
-
-    def __init__(self) -> None:
-        self._x = np.empty(256)
-        self._y = np.empty(256)
-        self.n = 0
-
-    def append(self, x: float, y: float) -> None:
-        if self.n == self._x.size:
-            self._x = np.resize(self._x, 2 * self.n)
-            self._y = np.resize(self._y, 2 * self.n)
-        self._x[self.n], self._y[self.n] = x, y
-        self.n += 1
-
-    def data(self) -> tuple[np.ndarray, np.ndarray]:
-        return self._x[: self.n], self._y[: self.n]
-
-    def clear(self) -> None:
-        self.n = 0
-
-
-def format_value(v: object) -> str:
-    """A hyperparameter value as a short label: ``0.01``, ``128``, ``784-128-10``."""
-    return text.value(v, digits=3)
-
-
-def change_label(ev: HyperparameterChanged) -> str:
-    """``"lr 0.1→0.01"``: what changed, from what, to what."""
-    name = SHORT_NAMES.get(ev.name, ev.name)
-    return f"{name} {format_value(ev.old)}→{format_value(ev.new)}"
-
-
-class LogAxis(pg.AxisItem):
-    """A log-scale axis labelled at 1-2-5 steps (0.1, 0.2, 0.5, 1, 2, ...).
-
-    pyqtgraph's own log axis labels every minor tick it can, which piles up
-    unreadable numbers on a short plot; 1-2-5 stays legible at any height.
-    """
-
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
-        if not self.logMode:
-            return super().tickValues(minVal, maxVal, size)
-        decades = range(math.floor(minVal), math.ceil(maxVal) + 1)
-        steps = (1, 2, 5) if size / max(maxVal - minVal, 1e-9) > 60 else (1,)
-        values = [d + math.log10(m) for d in decades for m in steps]
-        return [(1.0, [v for v in values if minVal <= v <= maxVal])]
-
-    def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:
-        if not self.logMode:
-            return super().tickStrings(values, scale, spacing)
-        return [f"{10.0**v:.3g}" for v in values]
-
-
-def step_up(v: float) -> float:
-    """The smallest 1-2-5 number (..., 0.5, 1, 2, 5, 10, ...) at or above ``v`` > 0."""
-    e = math.floor(math.log10(v))
-    for m in (1, 2, 5, 10):
-        if m * 10.0**e >= v * (1 - 1e-9):
-            return m * 10.0**e
-    return 10.0 ** (e + 1)
-
-
-def step_down(v: float) -> float:
-    """The largest 1-2-5 number at or below ``v`` > 0."""
-    e = math.floor(math.log10(v))
-    for m in (5, 2, 1):
-        if m * 10.0**e <= v * (1 + 1e-9):
-            return m * 10.0**e
-    return 10.0 ** (e - 1)
-
-
-def _epoch_line(plot: pg.PlotItem, colour: QColor, symbol: str, name: str) -> pg.PlotDataItem:
-    """A per-epoch curve: a line with a marker at every epoch."""
-    return plot.plot(
-        pen=pg.mkPen(colour, width=2),
-        symbol=symbol,
-        symbolSize=5,
-        symbolBrush=colour,
-        symbolPen=None,
-        name=name,
-    )
-
-
-def _plot(title: str, y_label: str, log_y: bool = False) -> pg.PlotWidget:
-    w = pg.PlotWidget(axisItems={"left": LogAxis("left")} if log_y else None)
-    w.setBackground(None)
+def _plot(axis: pg.AxisItem, y_label: str, name: str) -> pg.PlotWidget:
+    w = pg.PlotWidget(axisItems={"left": axis})
     p = w.getPlotItem()
-    p.setTitle(title)
     p.setLabel("bottom", "epoch")
     p.setLabel("left", y_label)
-    p.showGrid(x=True, y=True, alpha=0.2)
-    p.setMenuEnabled(True)
-    p.setLogMode(y=log_y)
+    style.grid(p)
+    p.getAxis("left").setWidth(LEFT_AXIS_PX)
+    style.style_view(w, name)
     return w
 
 
@@ -154,66 +80,73 @@ class CurvesView(QWidget):
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._loss_w = _plot("Loss", "cross-entropy (log scale)", log_y=True)
-        self._acc_w = _plot("Accuracy", "accuracy (%)")
-        # One legend serves both plots: they share colours, and the accuracy plot is short.
-        self._loss_w.getPlotItem().addLegend(
-            offset=(-10, 10),
-            labelTextSize="8pt",
-            verSpacing=-6,
-            brush=pg.mkBrush(128, 128, 128, 40),
-        )
-        self._acc_w.getPlotItem().setXLink(self._loss_w.getPlotItem())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self._loss_w, 3)
-        layout.addWidget(self._acc_w, 2)
-
-        self._buffers = {name: _Buffer() for name in SERIES}
+        self._loss_w = _plot(LogAxis("left"), "cross-entropy", "Loss curves")
+        self._acc_w = _plot(PercentAxis("left"), "accuracy", "Accuracy curves")
         lp, ap = self._loss_w.getPlotItem(), self._acc_w.getPlotItem()
+        lp.setLogMode(y=True)
+        ap.setXLink(lp)
+        self.loss_header = ViewHeader("loss")
+        self.acc_header = ViewHeader("accuracy")
+        self._loss_box = EmptyState(self._loss_w, EMPTY_LOSS)
+        self._acc_box = EmptyState(self._acc_w, EMPTY_ACC)
+        self.legend = Legend()
+        self._readout = ElidedLabel(HOVER_HINT)
+        self._readout.setObjectName("readout")
+        foot = QHBoxLayout()
+        foot.addWidget(self.legend, 3)
+        foot.addWidget(self._readout, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(style.SPACE_M, style.SPACE_M, style.SPACE_M, style.SPACE_S)
+        layout.setSpacing(style.SPACE_S)
+        layout.addWidget(self.loss_header)
+        layout.addWidget(self._loss_box, 3)
+        layout.addWidget(self.acc_header)
+        layout.addWidget(self._acc_box, 2)
+        layout.addLayout(foot)
+
+        self._buffers = {name: Buffer() for name in SERIES}
         self._items: dict[str, pg.PlotDataItem] = {
-            "running_loss": lp.plot(pen=pg.mkPen(cm.RUNNING, width=1), name="running (batch avg)"),
-            "train_loss": _epoch_line(lp, cm.TRAIN, "o", "train"),
-            "val_loss": _epoch_line(lp, cm.VAL, "s", "validation"),
-            "train_acc": _epoch_line(ap, cm.TRAIN, "o", "train"),
-            "val_acc": _epoch_line(ap, cm.VAL, "s", "validation"),
+            name: (lp if name.endswith("loss") else ap).plot(name=None) for name in SERIES
         }
         self._items["running_loss"].setDownsampling(auto=True, method="peak")
         self._items["running_loss"].setClipToView(True)
+        for name in SERIES:
+            self._items[name].setZValue(5)
         self._rows: list[EpochReport] = []
-        # label, position, colour, and the two lines once drawn (None until the next redraw)
-        self._markers: list[tuple[str, float, QColor, list[pg.InfiniteLine] | None]] = []
-        self._marked = 0  # markers made in this run, for staggering their labels
+        self._dead: dict[int, tuple[float, ...]] = {}
         self._dirty: set[str] = set()
-        self._plot_of = {name: lp if name.endswith("loss") else ap for name in SERIES}
-        self._faded: list[tuple[pg.PlotItem, pg.PlotDataItem]] = []
-        self._faded_runs = 0
+        self._notes_due = False
         self._batches = 0  # batches per epoch, from the latest BatchProgress
         self._ema, self._ema_weight = 0.0, 0.0  # moving average and its bias correction
+        self._run: RunRecord | None = None  # the current run's record, from the session
+        self._runs: tuple[RunRecord, ...] = ()
+        self.earlier = EarlierRuns(lp, ap)
+        self.markers = MarkerLayer(lp, ap)
+        self.notes = NoteLayer(lp, ap)
         # Ranges the view has set: "x" (epochs), "loss" (log10 units), "acc" (percent).
         self._ranges: dict[str, tuple[float, float]] = {}
-        self._faded_bounds: list[tuple[str, float, float, float]] = []  # name, x max, y min/max
         self._steering = True  # False once the person zooms or pans, until the next run
         for plot in (lp, ap):
             plot.disableAutoRange()
-            # A fixed width: new tick labels must not re-lay out (and repaint) the plots,
-            # and the two x axes stay aligned.
-            plot.getAxis("left").setWidth(LEFT_AXIS_PX)
             cache_static_parts(plot)
             plot.getViewBox().sigRangeChangedManually.connect(self._on_range_changed_manually)
-            # pyqtgraph's "A" button: fit everything again, the view's way (1-2-5 steps).
             plot.autoBtn.clicked.connect(self._on_auto_range_clicked)
+        for w in (self._loss_w, self._acc_w):
+            w.scene().sigMouseMoved.connect(lambda pos, w=w: self._on_mouse_moved(w, pos))
+        self._restyle(style.palette())
+        style.on_change(self, self._restyle)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_redraw_due)
         self._budget = draw_budget()
 
+        bus.started.connect(self._on_started)
         bus.batch.connect(self._on_batch)
         bus.epoch.connect(self._on_epoch)
         bus.changed.connect(self._on_changed)
         bus.diverged.connect(self._on_diverged)
+        bus.snapshot.connect(self._on_snapshot)
         bus.run_reset.connect(self._on_run_reset)
 
     # -- public ---------------------------------------------------------------
@@ -226,7 +159,7 @@ class CurvesView(QWidget):
         rows = []
         for r in self._rows:
             row = dataclasses.asdict(r)
-            row["architecture"] = format_value(r.architecture)
+            row["architecture"] = format_setting("architecture", r.architecture)
             rows.append(row)
         return rows
 
@@ -239,11 +172,35 @@ class CurvesView(QWidget):
     def marker_labels(self) -> list[str]:
         """The labels of the current run's markers (changes, divergences), oldest first."""
         self._redraw()
-        return [m[0] for m in self._markers]
+        return self.markers.labels()
+
+    def note_texts(self) -> list[str]:
+        """The notes shown on the curves, oldest epoch first."""
+        self._redraw()
+        return self.notes.texts()
 
     def faded_runs(self) -> int:
         """How many earlier runs are shown faded."""
-        return self._faded_runs
+        return len(self.earlier)
+
+    def empty_messages(self) -> tuple[str, str]:
+        """What the loss and accuracy plots say in their place ("" where a plot is shown)."""
+        self._redraw()
+        return self._loss_box.message(), self._acc_box.message()
+
+    def hover_text(self) -> str:
+        return self._readout.text()
+
+    def scene_pos_of(self, plot: int, x: float, y: float) -> pg.Point:
+        """Where data point ``(x, y)`` of plot 0 (loss) or 1 (accuracy) is drawn."""
+        self._redraw()
+        w = self.plot_widgets()[plot]
+        y = float(np.log10(y)) if plot == 0 else y
+        return w.getPlotItem().vb.mapViewToScene(pg.Point(x, y))
+
+    def hover_at(self, plot: int, scene_pos: pg.Point) -> None:
+        """Move the mouse to ``scene_pos`` over plot 0 (loss) or 1 (accuracy)."""
+        self._on_mouse_moved(self.plot_widgets()[plot], scene_pos)
 
     def draw_now(self) -> None:
         """Draw what is waiting now, shown or not (for an export of the plots)."""
@@ -251,16 +208,36 @@ class CurvesView(QWidget):
 
     def clear_history(self) -> None:
         """Remove the faded earlier runs; the current run stays."""
-        for plot, item in self._faded:
-            plot.removeItem(item)
-        self._faded.clear()
-        self._faded_bounds.clear()
-        self._faded_runs = 0
+        self.earlier.clear()
+        self._show_legend()
         if self._steering:  # the ranges no longer need room for them
             self._ranges.clear()
             self._fit_ranges()
+        self._show_empty()
+
+    def add_faded_run(self, rows: list[dict], name: str = "earlier run", colour: int = 0) -> None:
+        """Draw a run from its history rows (epoch, train/val loss and accuracy), faded."""
+        self.earlier.add_rows(rows, name, colour)
+        self._show_legend()
+        self._fit_ranges()
+        self._show_empty()
+
+    def show_runs(self, runs: tuple[RunRecord, ...], current: int | None) -> None:
+        """The session's runs: the current one gives the live curves their name and colour."""
+        self._runs = runs
+        run = next((r for r in runs if r.number == current and r.number), None)
+        recoloured = run is None or self._run is None or run.colour != self._run.colour
+        renamed = (run.name if run else None) != (self._run.name if self._run else None)
+        self._run = run
+        if recoloured:
+            self._colour_live()
+        if recoloured or renamed:
+            self._show_legend()
 
     # -- events ---------------------------------------------------------------
+    def _on_started(self, _ev: Started) -> None:
+        self._show_empty(started=True)
+
     def _on_batch(self, ev: BatchProgress) -> None:
         self._batches = max(int(ev.batches), 1)
         if np.isfinite(ev.loss) and ev.loss > 0:
@@ -269,91 +246,6 @@ class CurvesView(QWidget):
             x = ev.epoch + (ev.batch + 1) / self._batches
             self._buffers["running_loss"].append(x, self._ema / self._ema_weight)
             self._schedule("running_loss")
-
-    def _schedule(self, name: str | None = None) -> None:
-        if name is not None:
-            self._dirty.add(name)
-        if not self._timer.isActive():
-            self._timer.start(round(REDRAW_MS * self._budget.stretch))
-
-    def _on_redraw_due(self) -> None:
-        if self.isVisible():
-            self._redraw()
-        # hidden (a closed tool window): what changed is drawn by showEvent
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._dirty or any(m[3] is None for m in self._markers):
-            self._schedule()
-
-    def _redraw(self) -> None:
-        """Pass the changed buffers to their plot items and draw new markers."""
-        self._timer.stop()
-        for name in self._dirty:
-            item = self._items[name]
-            x, y = self._buffers[name].data()
-            if name != "running_loss":
-                symbol = None if x.size > SYMBOL_LIMIT else ("o" if "train" in name else "s")
-                if item.opts["symbol"] != symbol:
-                    item.setSymbol(symbol)
-            item.setData(x, y)
-        self._dirty.clear()
-        self._fit_ranges()
-        self._draw_markers()
-
-    def _bounds(self) -> dict[str, tuple[float, float]]:
-        """(min, max) of every kind of curve on the plots, faded ones included."""
-        spans: dict[str, list[float]] = {"x": [], "loss": [], "acc": []}
-        for name in SERIES:
-            x, y = self._buffers[name].data()
-            if x.size:
-                spans["x"].append(float(x[-1]))
-                spans["loss" if name.endswith("loss") else "acc"] += [
-                    float(y.min()),
-                    float(y.max()),
-                ]
-        for name, x_max, y_min, y_max in self._faded_bounds:
-            spans["x"].append(x_max)
-            spans["loss" if name.endswith("loss") else "acc"] += [y_min, y_max]
-        return {k: (min(v), max(v)) for k, v in spans.items() if v}
-
-    def _fit_ranges(self) -> None:
-        """Grow each range in 1-2-5 steps until it holds every curve (see the module doc)."""
-        if not self._steering:
-            return
-        bounds = self._bounds()
-        wanted: dict[str, tuple[float, float]] = {}
-        if "x" in bounds:
-            wanted["x"] = (0.0, step_up(max(bounds["x"][1], 1.0)))
-        if "loss" in bounds and bounds["loss"][0] > 0:
-            lo, hi = bounds["loss"]
-            wanted["loss"] = (math.log10(step_down(lo)), math.log10(step_up(hi)))
-        if "acc" in bounds:
-            wanted["acc"] = (min(10.0 * math.floor(bounds["acc"][0] / 10.0), 90.0), 100.0)
-        lp, ap = self._loss_w.getPlotItem(), self._acc_w.getPlotItem()
-        for key, (lo, hi) in wanted.items():
-            old = self._ranges.get(key)
-            if old is not None:
-                lo, hi = min(lo, old[0]), max(hi, old[1])
-                if (lo, hi) == old:
-                    continue
-            self._ranges[key] = (lo, hi)
-            if key == "x":
-                lp.setXRange(lo, hi, padding=0.03)  # the accuracy plot follows (linked)
-            elif key == "loss":
-                lp.setYRange(lo, hi, padding=0.03)
-            else:  # room for the label at 100%
-                ap.setYRange(lo, hi, padding=0.08)
-
-    def _on_range_changed_manually(self, *_args: object) -> None:
-        self._steering = False
-
-    def _on_auto_range_clicked(self, *_args: object) -> None:
-        for plot in (self._loss_w.getPlotItem(), self._acc_w.getPlotItem()):
-            plot.disableAutoRange()
-        self._steering = True
-        self._ranges.clear()
-        self._fit_ranges()
 
     def _on_epoch(self, ev: EpochReport) -> None:
         self._rows.append(ev)
@@ -368,107 +260,209 @@ class CurvesView(QWidget):
             if np.isfinite(value) and (scale != 1.0 or value > 0):
                 self._buffers[name].append(x, value * scale)
                 self._dirty.add(name)
+        self._notes_due = True
         self._schedule()
+
+    def _on_snapshot(self, snap: Snapshot) -> None:
+        if snap.dead_fraction and self._dead.get(snap.epoch) != tuple(snap.dead_fraction):
+            self._dead[snap.epoch] = tuple(snap.dead_fraction)
+            self._notes_due = True
+            self._schedule()
 
     def _on_changed(self, ev: HyperparameterChanged) -> None:
-        self._mark(ev.epoch, ev.batch, change_label(ev), cm.MARKER)
-
-    def _on_diverged(self, ev: Diverged) -> None:
-        self._mark(ev.epoch, ev.batch, f"diverged at lr {format_value(ev.learning_rate)}", cm.WRONG)
-
-    def _mark(self, epoch: int, batch: int, label: str, colour: QColor) -> None:
-        """A labelled vertical line on both plots, before batch ``batch`` of ``epoch``."""
-        x = epoch + (batch / self._batches if self._batches else 0.0)
-        self._markers.append((label, x, colour, None))
-        # Every marker is painted on every frame: a storm of changes must not pile up
-        # thousands of them and freeze the window, so only the newest are kept.
-        while len(self._markers) > MAX_MARKERS:
-            self._remove_lines(self._markers.pop(0)[3])
+        self.markers.add(self._x_of(ev.epoch, ev.batch), change_label(ev), "change")
         self._schedule()
 
-    def _remove_lines(self, lines: list[pg.InfiniteLine] | None) -> None:
-        if lines is not None:
-            self._loss_w.getPlotItem().removeItem(lines[0])
-            self._acc_w.getPlotItem().removeItem(lines[1])
+    def _on_diverged(self, ev: Diverged) -> None:
+        label = f"diverged at lr {format_lr(ev.learning_rate)}"
+        self.markers.add(self._x_of(ev.epoch, ev.batch), label, "diverged")
+        self._schedule()
 
-    def _draw_markers(self) -> None:
-        for i, (label, x, colour, lines) in enumerate(self._markers):
-            if lines is None:
-                self._markers[i] = (label, x, colour, self._marker_lines(label, x, colour))
-
-    def _marker_lines(self, label: str, x: float, colour: QColor) -> list[pg.InfiniteLine]:
-        pen = pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine)
-        # Labels sit low (falling loss curves leave the bottom free) and are staggered
-        # so that changes close together do not print over each other.
-        height = 0.06 + 0.12 * (self._marked % 5)
-        self._marked += 1
-        lines = [
-            pg.InfiniteLine(
-                pos=x,
-                angle=90,
-                pen=pen,
-                label=label,
-                labelOpts={
-                    "position": height,
-                    "color": colour,
-                    "anchors": [(0, 0.5), (0, 0.5)],
-                    "fill": pg.mkBrush(128, 128, 128, 40),
-                },
-            ),
-            pg.InfiniteLine(pos=x, angle=90, pen=pen),
-        ]
-        self._loss_w.getPlotItem().addItem(lines[0], ignoreBounds=True)
-        self._acc_w.getPlotItem().addItem(lines[1], ignoreBounds=True)
-        return lines
-
-    def add_faded_run(self, rows: list[dict]) -> None:
-        """Draw a run from its history rows (epoch, train/val loss and accuracy), faded."""
-        x = np.array([r["epoch"] + 1.0 for r in rows])
-        drawn = False
-        for name, scale in (
-            ("train_loss", 1.0),
-            ("val_loss", 1.0),
-            ("train_acc", 100.0),
-            ("val_acc", 100.0),
-        ):
-            y = np.array([float(r[name]) * scale for r in rows])
-            ok = np.isfinite(y) & ((y > 0) if scale == 1.0 else True)
-            if ok.any():
-                self._add_faded(name, x[ok], y[ok])
-                drawn = True
-        self._faded_runs += drawn
-        self._fit_ranges()
-
-    def _add_faded(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
-        # Added through the PlotItem so the copy follows the log axis too.
-        # The first faded curve names them all in the legend.
-        first = name == "train_loss" and all(b[0] != name for b in self._faded_bounds)
-        copy = pg.PlotDataItem(
-            x, y, pen=pg.mkPen(cm.FADED, width=1.5), name="earlier runs" if first else None
-        )
-        copy.setZValue(-10)
-        self._plot_of[name].addItem(copy)
-        self._faded.append((self._plot_of[name], copy))
-        self._faded_bounds.append((name, float(x[-1]), float(y.min()), float(y.max())))
+    def _x_of(self, epoch: int, batch: int) -> float:
+        return epoch + (batch / self._batches if self._batches else 0.0)
 
     def _on_run_reset(self) -> None:
-        """Keep what was drawn as a faded copy, then start empty."""
+        """Keep what was drawn as a faded copy in the run's colour, then start empty."""
         self._redraw()
-        kept = False
+        run = self._run
+        kept = {n: self._buffers[n].data() for n in SERIES if n != "running_loss"}
+        self.earlier.add(
+            {n: (x.copy(), y.copy()) for n, (x, y) in kept.items()},
+            run.name if run is not None else "earlier run",
+            run.colour if run is not None else len(self.earlier),
+        )
         for name in SERIES:
-            x, y = self._buffers[name].data()
-            if x.size:
-                self._add_faded(name, x.copy(), y.copy())
-                kept = True
             self._buffers[name].clear()
             self._items[name].setData([], [])
-        self._faded_runs += kept
         self._ema, self._ema_weight = 0.0, 0.0
-        for marker in self._markers:
-            self._remove_lines(marker[3])
-        self._markers.clear()
-        self._marked = 0
+        self.markers.clear()
+        self.notes.clear()
         self._rows.clear()
+        self._dead.clear()
+        self._run = None
+        self._colour_live()
+        self._show_legend()
         self._steering = True
         self._ranges.clear()
         self._fit_ranges()
+        self._show_empty()
+
+    # -- drawing ----------------------------------------------------------------
+    def _schedule(self, name: str | None = None) -> None:
+        if name is not None:
+            self._dirty.add(name)
+        if not self._timer.isActive():
+            self._timer.start(round(REDRAW_MS * self._budget.stretch))
+
+    def _on_redraw_due(self) -> None:
+        if self.isVisible():
+            self._redraw()
+        # hidden (another tab): what changed is drawn by showEvent
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._dirty or self._notes_due or self.markers.waiting:
+            self._schedule()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.markers.arrange()  # label widths in data units depend on the plot's width
+
+    def _redraw(self) -> None:
+        """Pass the changed buffers to their plot items; draw new markers and notes."""
+        self._timer.stop()
+        for name in self._dirty:
+            item = self._items[name]
+            x, y = self._buffers[name].data()
+            if name != "running_loss":
+                symbol = None if x.size > SYMBOL_LIMIT else ("o" if "train" in name else "s")
+                if item.opts["symbol"] != symbol:
+                    item.setSymbol(symbol)
+            item.setData(x, y)
+        if self._dirty:
+            self._dirty.clear()
+            self._show_empty()
+        self._fit_ranges()
+        self.markers.draw()
+        if self._notes_due:
+            self._notes_due = False
+            self.notes.update(self._rows, self._dead, self._ranges.get("x", (0.0, 1.0)))
+
+    def _show_empty(self, started: bool = False) -> None:
+        loss_data = self._buffers["running_loss"].n or self._buffers["val_loss"].n
+        acc_data = self._buffers["val_acc"].n or self._buffers["train_acc"].n
+        earlier = len(self.earlier) > 0
+        if loss_data or earlier:
+            self._loss_box.show_content()
+        else:
+            self._loss_box.show_message(
+                "Training: the loss appears after the first batches." if started else EMPTY_LOSS
+            )
+        if acc_data or earlier:
+            self._acc_box.show_content()
+        else:
+            self._acc_box.show_message(EMPTY_ACC)
+
+    def _colour_live(self) -> None:
+        p = style.palette()
+        colour = p.run(self._run.colour) if self._run is not None else p.run(len(self.earlier))
+        for name, item in self._items.items():
+            if name == "running_loss":
+                item.setPen(style.pen(p.faded(colour, 0.6), style.WIDTH_THIN))
+                continue
+            dashed = name.startswith("train")
+            item.setPen(
+                style.pen(colour, style.WIDTH_LIVE - dashed * 0.8, "dash" if dashed else "solid")
+            )
+            item.setSymbolBrush(colour)
+            item.setSymbolPen(None)
+            item.setSymbolSize(5)
+
+    def _show_legend(self) -> None:
+        p = style.palette()
+        live = p.run(self._run.colour) if self._run is not None else p.run(len(self.earlier))
+        entries = []
+        if self._run is not None:
+            entries.append((live, f"{self._run.name} (live)", "line"))
+        entries += [(p.run(c), name, "thin") for name, c in reversed(self.earlier.names())]
+        entries += [(p.muted, "validation", "line"), (p.muted, "training", "dash")]
+        self.legend.set_entries(entries)
+
+    def _restyle(self, _palette: style.Palette) -> None:
+        self._colour_live()
+        self.earlier.restyle()
+        self.markers.restyle()
+        self.notes.restyle()
+        self._show_legend()
+
+    # -- ranges -----------------------------------------------------------------
+    def _bounds(self) -> dict[str, tuple[float, float]]:
+        """(min, max) of every kind of curve on the plots, faded ones included."""
+        spans: dict[str, list[float]] = {"x": [], "loss": [], "acc": []}
+        for name in SERIES:
+            x, y = self._buffers[name].data()
+            if x.size:
+                spans["x"].append(float(x[-1]))
+                kind = "loss" if name.endswith("loss") else "acc"
+                spans[kind] += [float(y.min()), float(y.max())]
+        for kind, lo, hi in self.earlier.bounds():
+            spans[kind] += [lo, hi]
+        return {k: (min(v), max(v)) for k, v in spans.items() if v}
+
+    def _fit_ranges(self) -> None:
+        """Grow each range in 1-2-5 steps until it holds every curve (see the module doc)."""
+        if not self._steering:
+            return
+        bounds = self._bounds()
+        wanted: dict[str, tuple[float, float]] = {}
+        if "x" in bounds:
+            wanted["x"] = (0.0, step_up(max(bounds["x"][1], 1.0)))
+        if "loss" in bounds and bounds["loss"][0] > 0:
+            lo, hi = bounds["loss"]
+            wanted["loss"] = (float(np.log10(step_down(lo))), float(np.log10(step_up(hi))))
+        if "acc" in bounds:
+            wanted["acc"] = (min(10.0 * np.floor(bounds["acc"][0] / 10.0), 90.0), 100.0)
+        lp, ap = self._loss_w.getPlotItem(), self._acc_w.getPlotItem()
+        for key, (lo, hi) in wanted.items():
+            old = self._ranges.get(key)
+            if old is not None:
+                lo, hi = min(lo, old[0]), max(hi, old[1])
+                if (lo, hi) == old:
+                    continue
+            self._ranges[key] = (lo, hi)
+            if key == "x":
+                lp.setXRange(lo, hi, padding=0.03)  # the accuracy plot follows (linked)
+                self.markers.arrange()
+                self._notes_due = True
+            elif key == "loss":
+                lp.setYRange(lo, hi, padding=0.03)
+            else:  # room for the notes' text at 100%
+                ap.setYRange(lo, hi, padding=0.08)
+                major = 10.0 if hi - lo > 20 else 5.0
+                ap.getAxis("left").setTickSpacing(major, major / 2)
+
+    def _on_range_changed_manually(self, *_args: object) -> None:
+        self._steering = False
+
+    def _on_auto_range_clicked(self, *_args: object) -> None:
+        for plot in (self._loss_w.getPlotItem(), self._acc_w.getPlotItem()):
+            plot.disableAutoRange()
+        self._steering = True
+        self._ranges.clear()
+        self._fit_ranges()
+
+    # -- hover ------------------------------------------------------------------
+    def _on_mouse_moved(self, widget: pg.PlotWidget, pos: pg.Point) -> None:
+        loss = widget is self._loss_w
+        keys = ("train_loss", "val_loss") if loss else ("train_acc", "val_acc")
+        name = self._run.name if self._run is not None else "this run"
+        curves = [(name, key, *self._buffers[key].data()) for key in keys]
+        curves += self.earlier.curves(keys)
+        found = nearest_point(widget.getPlotItem().vb, pos, curves, log_y=loss)
+        if found is None:
+            self._readout.setText(HOVER_HINT)
+            return
+        run, key, x, y = found
+        what = "validation" if key.startswith("val") else "training"
+        value = f"loss {y:.4f}" if loss else f"accuracy {y:.2f}%"
+        self._readout.setText(f"{run} · epoch {round(x)}: {what} {value}")

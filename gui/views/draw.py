@@ -1,17 +1,18 @@
 """Draw a digit and see what the network makes of it, live.
 
 The pen paints white ink on a black square (how MNIST stores its digits) with a
-thick, round, anti-aliased stroke. What the network sees is the drawing framed
-the way its dataset was (``core.data.preprocess.to_shape``: crop to the ink, fit the
-box, centre by mass for MNIST, by box for the 8x8 digits); that image is shown
-beside the canvas, and the ten probabilities beside it, the predicted class in
-colour. Predictions follow the pen at most ~30 times a second.
+thick, round, anti-aliased stroke; the canvas is as large as the tab is tall. What
+the network sees is the drawing framed the way its dataset was
+(``core.data.preprocess.to_shape``: crop to the ink, fit the box, centre by mass
+for MNIST, by box for the 8x8 digits); that image is shown beside the canvas, and
+the probabilities beside it, the predicted class in colour. Predictions follow the
+pen at most ~30 times a second.
 
 The model asked is an inference copy rebuilt from the latest Snapshot's
 parameters (``MLP.from_params``), never the one being trained, so drawing while
-training runs is safe. "Saliency" colours each pixel of the framed image by the
-gradient of the predicted class's score with respect to it: red pixels, if
-brighter, would make the network surer; blue ones less sure.
+training runs is safe. "Saliency" lays over the framed image the gradient of the
+predicted class's score with respect to each pixel, with a colour key: red
+pixels, if brighter, would make the network surer; blue ones less sure.
 """
 
 from __future__ import annotations
@@ -20,112 +21,29 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import (
-    QGridLayout,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSizePolicy,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core.data.preprocess import is_empty, to_shape
 from core.nn.model import MLP
 from core.training.events import Snapshot, Started
 from gui.shared import colormaps as cm
+from gui.shared import style
 from gui.shared.bus import EventBus
+from gui.shared.colour_key import ColourKey
+from gui.shared.empty import EmptyState
+from gui.shared.header import ViewHeader
+from gui.shared.picture import Picture
+from gui.views.drawing_area import SIDE, SMALLEST, DrawingArea
 
-SIDE = 280  # canvas pixels: ten per pixel of an MNIST digit
-PEN_WIDTH = 22  # about two MNIST pixels, MNIST's own stroke width
 PREDICT_MS = 33  # ~30 predictions a second while drawing
 NO_MODEL = "Train at least one epoch (or open a checkpoint) to ask the network."
-
-
-class DrawingArea(QWidget):
-    """A square of ink: mouse strokes paint on a grayscale QImage; ``changed`` after each."""
-
-    changed = Signal()
-    stroke_finished = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._image = QImage(SIDE, SIDE, QImage.Format.Format_Grayscale8)
-        self._image.fill(0)
-        self._last: QPointF | None = None
-        self.setFixedSize(SIDE, SIDE)
-        self.setCursor(Qt.CursorShape.CrossCursor)
-        self.setToolTip("Draw a digit with the mouse; the prediction follows the pen")
-
-    def sizeHint(self) -> QSize:
-        return QSize(SIDE, SIDE)
-
-    def ink(self) -> np.ndarray:
-        """The drawing as ``(SIDE, SIDE)`` float32 in [0, 1], ink high."""
-        bpl = self._image.bytesPerLine()
-        raw = np.frombuffer(self._image.constBits(), dtype=np.uint8, count=bpl * SIDE)
-        return raw.reshape(SIDE, bpl)[:, :SIDE].astype(np.float32) / 255.0
-
-    def clear(self) -> None:
-        self._image.fill(0)
-        self._last = None
-        self.update()
-        self.changed.emit()
-
-    def draw_line(self, a: QPointF, b: QPointF) -> None:
-        """Paint one segment of a stroke (a dot when ``a == b``)."""
-        p = QPainter(self._image)
-        try:
-            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            pen = QPen(QColor(255, 255, 255), PEN_WIDTH)
-            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-            p.setPen(pen)
-            p.drawLine(a, b)
-        finally:
-            p.end()
-        self.update()
-        self.changed.emit()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
-        p.drawImage(0, 0, self._image)
-        p.end()
-
-    def mousePressEvent(self, ev: QMouseEvent) -> None:
-        if ev.button() == Qt.MouseButton.LeftButton:
-            self._last = ev.position()
-            self.draw_line(self._last, self._last)
-
-    def mouseMoveEvent(self, ev: QMouseEvent) -> None:
-        if self._last is not None and ev.buttons() & Qt.MouseButton.LeftButton:
-            point = ev.position()
-            self.draw_line(self._last, point)
-            self._last = point
-
-    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
-        if self._last is not None:
-            self._last = None
-            self.stroke_finished.emit()
-
-
-def _image_box(title: str) -> tuple[pg.GraphicsLayoutWidget, pg.ImageItem]:
-    """A square, axis-free picture with a title, for the framed image and its saliency."""
-    w = pg.GraphicsLayoutWidget()
-    w.setBackground(None)
-    w.setFixedSize(170, 190)
-    w.addLabel(title, row=0, col=0)
-    vb = w.addViewBox(row=1, col=0, lockAspect=True, invertY=True, enableMenu=False)
-    vb.setMouseEnabled(False, False)
-    item = pg.ImageItem(axisOrder="row-major")
-    vb.addItem(item)
-    return w, item
+__all__ = ["SIDE", "CanvasView"]
 
 
 class CanvasView(QWidget):
-    """The drawing canvas, the framed image the network sees, and its ten probabilities."""
+    """The drawing canvas, the framed image the network sees, and its probabilities."""
 
     predicted = Signal(object)  # the probabilities (k,) of the latest prediction
 
@@ -147,74 +65,65 @@ class CanvasView(QWidget):
         self.clear_button.setToolTip("Wipe the canvas and draw again (Delete)")
         self.clear_button.setShortcut("Delete")
         self.clear_button.clicked.connect(self.area.clear)
-        self.saliency_button = QPushButton("Saliency")
-        self.saliency_button.setCheckable(True)
+        self.saliency_button = QCheckBox("saliency")
         self.saliency_button.setToolTip(
-            "Colour each pixel by how much it pushes the predicted class up (red) or down "
-            "(blue): what the network looks at"
+            "Lay over what the network sees how much each pixel pushes the predicted class "
+            "up (red) or down (blue): what the network looks at"
         )
         self.saliency_button.toggled.connect(lambda _on: self.predict_now())
+        self.header = ViewHeader("draw", self.saliency_button, self.clear_button)
 
-        self._framed_w, self._framed_item = _image_box("what the network sees")
-        self._framed_item.setLevels((0.0, 1.0))
-        self._framed_w.setToolTip(
-            "Your drawing framed like the training images: cropped, scaled and centred"
+        self.framed = Picture(112, 260)
+        self.framed.setToolTip(
+            "Your drawing framed like the training images: cropped, scaled, centred"
         )
-        self._sal_w, self._sal_item = _image_box("saliency")
-        self._sal_item.setColorMap(cm.DIVERGING)
-        self._sal_w.setToolTip("Gradient of the predicted class's score for each pixel")
-        self._sal_w.setVisible(False)
+        self.key = ColourKey(cm.saliency_key, "lowers", "raises", "score")
+        self.key.setVisible(False)
+        seen = QLabel("what the network sees")
+        seen.setObjectName("viewSummary")
+        seen.setAlignment(Qt.AlignmentFlag.AlignHCenter)
 
         self._bars_w = pg.PlotWidget()
-        self._bars_w.setBackground(None)
-        self._bars_w.setMinimumSize(260, 220)
         plot = self._bars_w.getPlotItem()
         plot.setMouseEnabled(x=False, y=False)
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setYRange(0, 1, padding=0.02)
         plot.setLabel("left", "probability")
-        plot.showGrid(y=True, alpha=0.2)
-        self._bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=cm.NEUTRAL)
+        style.grid(plot, x=False)
+        self._bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         plot.addItem(self._bars)
-        self._answer = QLabel(NO_MODEL)
+        style.style_view(self._bars_w, "Draw: the network's probabilities")
+        self._bars_box = EmptyState(self._bars_w, NO_MODEL)
+        self._answer = QLabel("")
+        self._answer.setObjectName("viewTitle")
         self._answer.setWordWrap(True)
-        self._answer.setMinimumWidth(260)
-        font = self._answer.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        self._answer.setFont(font)
 
-        hint = QLabel("Draw with the left mouse button; Delete clears.")
-        hint.setWordWrap(True)
-        left = QVBoxLayout()
-        left.addWidget(self.area)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.clear_button)
-        buttons.addWidget(self.saliency_button)
-        left.addLayout(buttons)
-        left.addWidget(hint)
-        left.addStretch(1)
         middle = QVBoxLayout()
-        middle.addWidget(self._framed_w)
-        middle.addWidget(self._sal_w)
+        middle.addWidget(seen)
+        middle.addWidget(self.framed, 0, Qt.AlignmentFlag.AlignHCenter)
+        middle.addWidget(self.key, 0, Qt.AlignmentFlag.AlignHCenter)
         middle.addStretch(1)
-        self._bars_w.setMaximumHeight(420)
         right = QVBoxLayout()
         right.addWidget(self._answer)
-        right.addWidget(self._bars_w, 1)
-        right.addStretch(0)
-        layout = QGridLayout(self)
-        layout.addLayout(left, 0, 0)
-        layout.addLayout(middle, 0, 1)
-        layout.addLayout(right, 0, 2)
-        layout.setColumnStretch(2, 1)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        right.addWidget(self._bars_box, 1)
+        body = QHBoxLayout()
+        body.setSpacing(style.SPACE_L)
+        body.addWidget(self.area, 4)
+        body.addLayout(middle, 1)
+        body.addLayout(right, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(style.SPACE_M, style.SPACE_M, style.SPACE_M, style.SPACE_M)
+        layout.setSpacing(style.SPACE_M)
+        layout.addWidget(self.header)
+        layout.addLayout(body, 1)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(PREDICT_MS)
         self._timer.timeout.connect(self.predict_now)
         self._set_classes(self._names)
+        style.on_change(self, lambda _p: self.predict_now())
 
         bus.started.connect(self._on_started)
         bus.snapshot.connect(self._on_snapshot)
@@ -223,9 +132,7 @@ class CanvasView(QWidget):
     # -- public ---------------------------------------------------------------
     def draw_stroke(self, points: Sequence[tuple[float, float]]) -> None:
         """Draw a stroke through canvas points ``(x, y)`` (0..SIDE) and predict at once."""
-        pts = [QPointF(float(x), float(y)) for x, y in points]
-        for a, b in zip(pts, pts[1:] or pts, strict=False):
-            self.area.draw_line(a, b)
+        self.area.stroke(points)
         self.predict_now()
 
     def clear(self) -> None:
@@ -247,6 +154,10 @@ class CanvasView(QWidget):
         """The saliency map shown (None when it is off or there is nothing to explain)."""
         return None if self._saliency is None else self._saliency.copy()
 
+    def answer(self) -> str:
+        """What the line over the probabilities says."""
+        return self._answer.text()
+
     def has_model(self) -> bool:
         return self._snap is not None and len(self._snap.params) > 0
 
@@ -263,15 +174,14 @@ class CanvasView(QWidget):
         self._framed = (
             to_shape(ink, self._shape) if grey else np.zeros(self._shape[:2], dtype=np.float32)
         )
-        self._framed_item.setImage(self._framed, autoLevels=False)
         self._probs, self._saliency = None, None
         model = self._inference_model()
         if not grey:
-            self._show_answer("Drawing needs a grayscale dataset (this one is in colour).")
+            self._answer.setText("Drawing needs a grayscale dataset (this one is in colour).")
         elif model is None:
-            self._show_answer(NO_MODEL)
+            self._answer.setText("")
         elif is_empty(ink):
-            self._show_answer("Draw a digit…")
+            self._answer.setText("Draw a digit on the black square…")
         else:
             x = self._framed.reshape(1, -1).astype(model.dtype)
             self._probs = model.predict_proba(x)[0].astype(np.float64)
@@ -279,9 +189,15 @@ class CanvasView(QWidget):
             if self.saliency_button.isChecked():
                 grad = model.input_gradient(x, best)[0]
                 self._saliency = grad.reshape(self._framed.shape)
-            self._show_answer(f"It reads <b>{self._names[best]}</b> ({self._probs[best]:.0%} sure)")
+            self._answer.setText(
+                f"It reads <b>{self._names[best]}</b> ({self._probs[best]:.0%} sure)"
+            )
+        if model is None:
+            self._bars_box.show_message(NO_MODEL)
+        else:
+            self._bars_box.show_content()
         self._draw_bars()
-        self._draw_saliency()
+        self._draw_framed()
         if self._probs is not None:
             self.predicted.emit(self._probs.copy())
 
@@ -290,27 +206,25 @@ class CanvasView(QWidget):
             self._model = MLP.from_params(self._snap.params, self._snap.activation)
         return self._model
 
-    def _show_answer(self, text: str) -> None:
-        self._answer.setText(text)
-
     def _draw_bars(self) -> None:
+        p = style.palette()
         k = len(self._names)
         probs = np.zeros(k) if self._probs is None else self._probs
         best = int(np.argmax(probs)) if self._probs is not None else -1
-        brushes = [pg.mkBrush(cm.CORRECT if c == best else cm.NEUTRAL) for c in range(k)]
-        self._bars.setOpts(x=np.arange(k), height=probs, brushes=brushes)
+        brushes = [pg.mkBrush(p.accent if c == best else p.neutral) for c in range(k)]
+        self._bars.setOpts(x=np.arange(k), height=probs, brushes=brushes, pen=pg.mkPen(None))
 
-    def _draw_saliency(self) -> None:
-        shown = self.saliency_button.isChecked()
-        self._sal_w.setVisible(shown)
-        if not shown:
-            return
-        if self._saliency is None:
-            self._sal_item.clear()
-            return
-        limit = float(np.abs(self._saliency).max()) or 1.0
-        self._sal_item.setImage(self._saliency, autoLevels=False)
-        self._sal_item.setLevels((-limit, limit))
+    def _draw_framed(self) -> None:
+        overlay = self._saliency is not None
+        self.key.setVisible(overlay)
+        if overlay:
+            self.framed.set_image(cm.rgb_qimage(cm.saliency_overlay(self._framed, self._saliency)))
+        else:
+            self.framed.set_image(cm.to_qimage(self._framed))
+        if self._probs is not None:
+            self.key.set_labels(
+                "lowers", "raises", f"score of “{self._names[int(np.argmax(self._probs))]}”:"
+            )
 
     def _set_classes(self, names: tuple[str, ...]) -> None:
         self._names = names
@@ -341,6 +255,16 @@ class CanvasView(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.draw_now()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """The canvas: a square as tall as the tab leaves it, at most half its width."""
+        super().resizeEvent(event)
+        m = self.layout().contentsMargins()
+        room = self.height() - m.top() - m.bottom() - self.header.height() - style.SPACE_M
+        side = max(SMALLEST, min(room, (self.width() - m.left() - m.right()) // 2))
+        # A largest size, not a fixed one: the window may still be made smaller.
+        if self.area.maximumWidth() != side:
+            self.area.setMaximumSize(side, side)
 
     def draw_now(self) -> None:
         """Answer for the latest snapshot now, shown or not (for an export of the plot)."""

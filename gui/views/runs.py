@@ -9,8 +9,9 @@ after a resize), and its tooltip lists both in full.
 Runs on different datasets are never drawn on the same axes: a choice above the
 table picks the dataset whose runs are shown (it follows the current run, or the
 sweep just added). The plots are validation loss and accuracy per epoch, one
-curve per run in its colour, the current run thicker; hovering a curve names the
-run, the epoch and the value.
+curve per run in its colour, the current run thicker, named in a legend under
+them; hovering a curve names the run, the epoch and the value. Before the first
+run the tab says so rather than drawing empty axes.
 
 The view only displays the session's run records (:meth:`RunsView.show_runs`);
 "Clear earlier runs" asks the session to forget them.
@@ -31,7 +32,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -40,10 +40,13 @@ from PySide6.QtWidgets import (
 )
 
 from core import text
-from gui.shared import colormaps as cm
+from gui.shared import style
+from gui.shared.empty import PRESS_START, EmptyState
+from gui.shared.header import ElidedLabel, ViewHeader
+from gui.shared.legend import Legend
 from gui.shared.pacing import cache_static_parts
 from gui.shared.state import RunRecord, RunSettings
-from gui.views.curves import LogAxis
+from gui.views.curve_parts import LogAxis, PercentAxis
 
 COLUMNS = (
     "Run",
@@ -97,19 +100,25 @@ def _key(r: RunRecord) -> tuple[str, int, str]:
     return (r.kind, r.number, r.name)
 
 
-def _plot(title: str, y_label: str, log_y: bool = False) -> pg.PlotWidget:
-    w = pg.PlotWidget(axisItems={"left": LogAxis("left")} if log_y else None)
-    w.setBackground(None)
+def _plot(title: str, axis: pg.AxisItem, y_label: str, name: str) -> pg.PlotWidget:
+    w = pg.PlotWidget(axisItems={"left": axis})
     p = w.getPlotItem()
     p.getAxis("left").enableAutoSIPrefix(False)
-    p.setTitle(title, size="10pt")
+    style.set_title(p, title)
     p.setLabel("bottom", "epoch")
     p.setLabel("left", y_label)
-    p.showGrid(x=True, y=True, alpha=0.2)
-    p.setLogMode(y=log_y)
+    style.grid(p)
     p.setMenuEnabled(False)
     cache_static_parts(p)
+    style.style_view(w, name)
     return w
+
+
+EMPTY = (
+    f"{PRESS_START}. Every run of this session stays here, in its own colour, until "
+    "cleared: its settings in a table, its validation curves under it."
+)
+HOVER_HINT = "Hover a curve to see which run it is."
 
 
 class RunsView(QWidget):
@@ -149,33 +158,26 @@ class RunsView(QWidget):
         self.clear_button = QPushButton("Clear earlier runs")
         self.clear_button.setToolTip("Forget the earlier runs: their rows and curves")
         self.clear_button.clicked.connect(self.clear_requested)
-        self._summary = QLabel(
-            "No runs yet: press Start. Every run of this session stays here, in its own "
-            "colour, until cleared."
-        )
-        self._summary.setWordWrap(True)
-        self._summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self._hover = QLabel("Hover a curve to see which run it is.")
-        self._hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self._hover.setFixedHeight(self._hover.fontMetrics().height() + 4)
+        self.header = ViewHeader("runs", self.clear_button)
+        self._hover = ElidedLabel(HOVER_HINT)
+        self._hover.setObjectName("readout")
+        self._legend = Legend()
 
-        self._loss_w = _plot("Validation loss", "cross-entropy (log scale)", log_y=True)
-        self._acc_w = _plot("Validation accuracy", "accuracy (%)")
-        self._acc_w.getPlotItem().setXLink(self._loss_w.getPlotItem())
-        self._legend = self._acc_w.getPlotItem().addLegend(
-            offset=(-10, -10),
-            labelTextSize="8pt",
-            verSpacing=-6,
-            brush=pg.mkBrush(128, 128, 128, 40),
+        self._loss_w = _plot(
+            "Validation loss", LogAxis("left"), "cross-entropy", "Runs: validation loss"
         )
+        self._loss_w.getPlotItem().setLogMode(y=True)
+        self._acc_w = _plot(
+            "Validation accuracy", PercentAxis("left"), "accuracy", "Runs: validation accuracy"
+        )
+        self._acc_w.getPlotItem().setXLink(self._loss_w.getPlotItem())
         for w in (self._loss_w, self._acc_w):
             w.scene().sigMouseMoved.connect(lambda pos, w=w: self._on_mouse_moved(w, pos))
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Runs on"))
         top.addWidget(self.dataset_box)
-        top.addWidget(self._summary, 1)
-        top.addWidget(self.clear_button)
+        top.addStretch(1)
         table_box = QWidget()
         box = QVBoxLayout(table_box)
         box.setContentsMargins(0, 0, 0, 0)
@@ -186,16 +188,26 @@ class RunsView(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self._loss_w)
         row.addWidget(self._acc_w)
+        foot = QHBoxLayout()
+        foot.addWidget(self._legend, 1)
+        foot.addWidget(self._hover, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(table_box)
         split.addWidget(plots)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
+        body = QWidget()
+        inner = QVBoxLayout(body)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(split, 1)
+        inner.addLayout(foot)
+        self._box = EmptyState(body, EMPTY)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(split, 1)
-        layout.addWidget(self._hover)
+        layout.setContentsMargins(style.SPACE_M, style.SPACE_M, style.SPACE_M, style.SPACE_S)
+        layout.addWidget(self.header)
+        layout.addWidget(self._box, 1)
+        style.on_change(self, lambda _p: self._restyle())
 
     # -- public ---------------------------------------------------------------
     def runs(self) -> list[RunRecord]:
@@ -231,11 +243,15 @@ class RunsView(QWidget):
     def curve_colours(self) -> list[str]:
         """The colour of each shown run's curves, in table order (``#rrggbb``)."""
         self._catch_up()
-        return [cm.run_colour(r.colour).name() for r in self._shown]
+        return [style.palette().run(r.colour).name() for r in self._shown]
 
     def legend_names(self) -> list[str]:
         self._catch_up()
-        return [label.text for _sample, label in self._legend.items]
+        return self._legend.entries()
+
+    def empty_message(self) -> str:
+        self._catch_up()
+        return self._box.message()
 
     def curve(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """The accuracy curve of the run in table row ``row``: epochs and percent."""
@@ -312,13 +328,28 @@ class RunsView(QWidget):
         self._draw_curves(shown)
         n, others = len(shown), len(self._runs) - len(shown)
         if not self._runs:
-            self._summary.setText(
-                "No runs yet: press Start. Every run of this session stays here, in its own "
-                "colour, until cleared."
-            )
+            self.header.set_status("")
+            self._box.show_message(EMPTY)
         else:
+            self._box.show_content()
             more = f" · {others} on other data (choose it on the left)" if others else ""
-            self._summary.setText(f"{n} run(s) · current one in bold, thicker{more}")
+            self.header.set_status(f"{n} run(s) · the current one in bold, thicker{more}")
+        self._show_legend(shown)
+
+    def _show_legend(self, shown: list[RunRecord]) -> None:
+        p = style.palette()
+        self._legend.set_entries(
+            [(p.run(r.colour), r.name, "line" if self._is_current(r) else "thin") for r in shown]
+        )
+
+    def _is_current(self, r: RunRecord) -> bool:
+        return r.number == self._current and r.number > 0
+
+    def _restyle(self) -> None:
+        for key in list(self._items):
+            loss, acc, _n = self._items[key]
+            self._items[key] = (loss, acc, -1)  # drawn again, in the new colours
+        self._refresh()
 
     def _fill_table(self, shown: list[RunRecord]) -> None:
         self.table.setRowCount(len(shown))
@@ -342,7 +373,7 @@ class RunsView(QWidget):
                     )
                 )
                 item.setFont(font)
-            self.table.item(row, 0).setIcon(self._swatch(cm.run_colour(r.colour)))
+            self.table.item(row, 0).setIcon(self._swatch(style.palette().run(r.colour)))
 
     @staticmethod
     def _swatch(colour: QColor) -> QIcon:
@@ -358,11 +389,11 @@ class RunsView(QWidget):
             self._acc_w.getPlotItem().removeItem(acc)
         for r in shown:
             key = _key(r)
-            width = 3.0 if r.number == self._current and r.number > 0 else 1.6
-            pen = pg.mkPen(cm.run_colour(r.colour), width=width)
+            width = style.WIDTH_LIVE if self._is_current(r) else style.WIDTH_LINE
+            pen = style.pen(style.palette().run(r.colour), width)
             if key not in self._items:
                 loss = self._loss_w.getPlotItem().plot(pen=pen)
-                acc = self._acc_w.getPlotItem().plot(pen=pen, name=r.name)
+                acc = self._acc_w.getPlotItem().plot(pen=pen)
                 self._items[key] = (loss, acc, -1)
             loss, acc, n = self._items[key]
             loss.setPen(pen)
@@ -399,7 +430,7 @@ class RunsView(QWidget):
     def _show_hover(self, found: tuple[RunRecord, int] | None) -> None:
         self._hovered = found
         if found is None:
-            self._hover.setText("Hover a curve to see which run it is.")
+            self._hover.setText(HOVER_HINT)
             return
         r, epoch = found
         point = next(p for p in r.history if p.epoch == epoch)

@@ -1,42 +1,44 @@
 """W1 as a grid of receptive fields: what each hidden unit looks for in the input.
 
 Column ``j`` of W1 ``(fan_in, hidden)`` is reshaped to the image shape and drawn as
-one tile; all tiles go into a single mosaic image (1-pixel transparent gaps, grid
-near-square), so a snapshot costs one ``setImage`` however many units there are.
-Colour images (32x32x3) are shown as the mean over their channels.
+one tile; all tiles go into a single mosaic image (1-pixel transparent gaps), so a
+snapshot costs one ``setImage`` however many units there are. The grid's columns
+depend on the number of units (16 for 128, see :func:`gui.shared.mosaic.grid_for`)
+and the tiles grow to fill the panel. Colour images (32x32x3) are shown as the
+mean over their channels.
 
 Each tile is scaled by its own largest magnitude by default ("per unit"): the
 pattern of every unit is readable even when their sizes differ a lot, and the
-hover label gives the unit's L2 norm for comparing sizes. Unticking "per unit"
-puts every tile on one symmetric scale, ±max|w| over the whole layer.
+hover line gives the unit's L2 norm for comparing sizes. Unticking "per unit"
+puts every tile on one symmetric scale, ±max|w| over the whole layer. A short
+colour key under the grid says what red and blue mean. Clicking a unit opens
+it up close (:mod:`gui.views.unit_detail`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QGraphicsRectItem,
-    QHBoxLayout,
-    QLabel,
-    QSizePolicy,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtWidgets import QCheckBox, QGraphicsRectItem, QHBoxLayout, QVBoxLayout, QWidget
 
-from core.training.events import Snapshot
+from core.training.events import Snapshot, Started
 from gui.shared import colormaps as cm
+from gui.shared import style
 from gui.shared.bus import EventBus
+from gui.shared.colour_key import ColourKey, gradient
+from gui.shared.empty import PRESS_START, EmptyState
+from gui.shared.header import ElidedLabel, ViewHeader
 from gui.shared.mosaic import GAP, grid_for, prepare
 from gui.shared.pacing import Latest
+from gui.views.unit_detail import UnitPopover, unit_detail
 
-#: Delay between a snapshot's arrival and its drawing: the first of the snapshot views.
 #: Shortest time between two drawings: a few a second, however fast snapshots come.
 MIN_GAP_MS = 250
+#: Delay between a snapshot's arrival and its drawing: the first of the snapshot views.
 DRAW_DELAY_MS = 0
-HOVER_HINT = "Hover over a unit to see its number and the L2 norm of its weights."
+HOVER_HINT = "Hover a unit for its norm; click it to open it."
+EMPTY = f"{PRESS_START}: each hidden unit's weights appear here as a picture after epoch 1."
 
 
 class WeightsView(QWidget):
@@ -44,7 +46,6 @@ class WeightsView(QWidget):
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._title = QLabel("W1: waiting for the first snapshot")
         self._per_unit = QCheckBox("per unit")
         self._per_unit.setChecked(True)
         self._per_unit.setToolTip(
@@ -52,49 +53,49 @@ class WeightsView(QWidget):
             "or all units on one scale (sizes comparable)"
         )
         self._per_unit.toggled.connect(self._redraw)
-        self._hover = QLabel(HOVER_HINT)
-        for label in (self._title, self._hover):  # long texts wrap, never widen the window
-            label.setWordWrap(True)
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.header = ViewHeader("weights", self._per_unit)
+        self._hover = ElidedLabel(HOVER_HINT)
+        self._hover.setObjectName("readout")
+        self.key = ColourKey(gradient("diverging"), "−max", "+max")
+        self.key.setToolTip("Blue: a bright pixel there switches the unit off; red: on")
 
         self._glw = pg.GraphicsLayoutWidget()
-        self._glw.setBackground(None)
         self._vb = self._glw.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self._vb.setMouseEnabled(False, False)
         self._image = pg.ImageItem(axisOrder="row-major")
-        self._image.setColorMap(cm.DIVERGING)
         self._vb.addItem(self._image)
         self._frame = QGraphicsRectItem()
-        self._frame.setPen(pg.mkPen(cm.HIGHLIGHT, width=2, cosmetic=True))
         self._frame.setVisible(False)
         self._vb.addItem(self._frame)
-        self._bar = pg.ColorBarItem(
-            values=(-1, 1),
-            colorMap=cm.DIVERGING,
-            interactive=False,
-            width=12,
-            colorMapMenu=False,
-        )
-        self._bar.setImageItem(self._image)
-        self._glw.addItem(self._bar)
+        style.style_view(self._glw, "First-layer weights (W1)")
         self._glw.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._glw.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self._box = EmptyState(self._glw, EMPTY)
+        self._popover: UnitPopover | None = None
 
-        top = QHBoxLayout()
-        top.addWidget(self._title, 1)
-        top.addWidget(self._per_unit)
+        foot = QHBoxLayout()
+        foot.addWidget(self._hover, 1)
+        foot.addWidget(self.key)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(top)
-        layout.addWidget(self._glw, 1)
-        layout.addWidget(self._hover)
+        layout.setContentsMargins(style.SPACE_M, style.SPACE_M, style.SPACE_M, style.SPACE_S)
+        layout.setSpacing(style.SPACE_S)
+        layout.addWidget(self.header)
+        layout.addWidget(self._box, 1)
+        layout.addLayout(foot)
 
+        self._snap: Snapshot | None = None
         self._tile_shape = (0, 1, 1)  # units, tile height, tile width
         self._pictures: dict[str, np.ndarray] = {}
         self._norms = np.zeros(0)
         self._grid = (0, 0)
         self._shown_shape: tuple[int, ...] = ()  # the mosaic's shape the view was fitted to
         self._epoch: int | None = None
+        self._restyle(style.palette())
+        style.on_change(self, self._restyle)
+        self._show_foot(False)
         self._latest = Latest(self._draw_snapshot, DRAW_DELAY_MS, MIN_GAP_MS, self)
         bus.snapshot.connect(self._latest.offer)
+        bus.started.connect(self._on_started)
         bus.run_reset.connect(self._on_run_reset)
         # Where a run stands still, the picture of where it stopped is drawn at once.
         bus.settled.connect(self._latest.flush)
@@ -109,8 +110,13 @@ class WeightsView(QWidget):
         return self._epoch
 
     def title(self) -> str:
+        """The header's status: units, inputs and epoch."""
         self._latest.flush()
-        return self._title.text()
+        return self.header.status()
+
+    def empty_message(self) -> str:
+        self._latest.flush()
+        return self._box.message()
 
     def grid_shape(self) -> tuple[int, int]:
         """``(rows, cols)`` of the tile grid (``(0, 0)`` before the first snapshot)."""
@@ -155,8 +161,15 @@ class WeightsView(QWidget):
         unit = row * self._grid[1] + col
         return unit if unit < self._tile_shape[0] else None
 
+    def scene_pos_of(self, unit: int) -> QPointF:
+        """The middle of ``unit``'s tile in scene coordinates."""
+        self._latest.flush()
+        _, h, w = self._tile_shape
+        row, col = divmod(unit, self._grid[1])
+        return self._image.mapToScene(QPointF(col * (w + GAP) + w / 2, row * (h + GAP) + h / 2))
+
     def hover_text(self) -> str:
-        """What the hover label says now."""
+        """What the hover line says now."""
         return self._hover.text()
 
     def show_unit(self, unit: int | None) -> None:
@@ -169,41 +182,57 @@ class WeightsView(QWidget):
         row, col = divmod(unit, self._grid[1])
         self._frame.setRect(QRectF(col * (w + GAP) - 0.5, row * (h + GAP) - 0.5, w + 1, h + 1))
         self._frame.setVisible(True)
-        self._hover.setText(f"unit {unit} · ‖w‖ = {self._norms[unit]:.3f}")
+        self._hover.setText(f"unit {unit} · ‖w‖ = {self._norms[unit]:.3f} · click to open it")
+
+    def click_unit(self, unit: int) -> UnitPopover | None:
+        """Open ``unit`` up close (what a click on its tile does); None without a snapshot."""
+        self._latest.flush()
+        if self._snap is None or not 0 <= unit < self._tile_shape[0]:
+            return None
+        if self._popover is None:
+            self._popover = UnitPopover(self)
+        view_point = self._glw.mapFromScene(self.scene_pos_of(unit))
+        where = self._glw.viewport().mapToGlobal(view_point)
+        self._popover.show_detail(unit_detail(self._snap, unit), where)
+        return self._popover
 
     # -- events ---------------------------------------------------------------
     def _draw_snapshot(self, snap: Snapshot) -> None:
-        fan_in, n = snap.weights.shape
+        n = snap.weights.shape[1]
         ready = "w1_mosaic" in snap.extras and snap.extras["w1_norms"].shape == (n,)
         self._pictures = dict(snap.extras) if ready else prepare(snap)
+        self._snap = snap
         self._norms = self._pictures["w1_norms"]
         h, w = cm.channel_mean(snap.weights[:, :1].T, tuple(snap.image_shape)).shape[1:]
         self._tile_shape = (n, h, w)
         self._grid = grid_for(n)
         self._epoch = snap.epoch + 1
         colour = " (colour channels averaged)" if len(snap.image_shape) == 3 else ""
-        self._title.setText(
-            f"W1 · {n} units · {fan_in} inputs each{colour} · epoch {snap.epoch + 1}"
-        )
+        self.header.set_status(f"{n} units{colour} · epoch {self._epoch}")
+        self._box.show_content()
+        self._show_foot(True)
         self._redraw()
         self.show_unit(None)
 
     def _redraw(self) -> None:
         if self._grid == (0, 0):
             return
-        if self._per_unit.isChecked():
+        per_unit = self._per_unit.isChecked()
+        if per_unit:
             image, limit = self._pictures["w1_mosaic_per_unit"], 1.0
         else:
             image, limit = self._pictures["w1_mosaic"], float(self._pictures["w1_limit"])
         self._image.setImage(image, autoLevels=False)
         self._image.setLevels((-limit, limit))
-        self._bar.setLevels((-limit, limit))
-        label = "weight / unit's max" if self._per_unit.isChecked() else "weight"
-        if self._bar.axis.labelText != label:  # a new label text relays the colour bar out
-            self._bar.axis.setLabel(label)
+        low, high = ("−max", "+max") if per_unit else (f"−{limit:.2g}", f"+{limit:.2g}")
+        self.key.set_labels(low, high)
         if image.shape != self._shown_shape:  # fitting the view costs a relayout: only on change
             self._shown_shape = image.shape
             self._vb.autoRange(padding=0.01)
+
+    def _restyle(self, p: style.Palette) -> None:
+        self._image.setColorMap(cm.diverging())
+        self._frame.setPen(pg.mkPen(p.accent, width=2, cosmetic=True))
 
     def _on_mouse_moved(self, pos: QPointF) -> None:
         if self._grid == (0, 0) or not self._vb.sceneBoundingRect().contains(pos):
@@ -212,8 +241,21 @@ class WeightsView(QWidget):
         p = self._image.mapFromScene(pos)
         self.show_unit(self.unit_at(p.x(), p.y()))
 
+    def _on_mouse_clicked(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or self._grid == (0, 0):
+            return
+        p = self._image.mapFromScene(ev.scenePos())
+        unit = self.unit_at(p.x(), p.y())
+        if unit is not None:
+            self.click_unit(unit)
+
+    def _on_started(self, _ev: Started) -> None:
+        if self._grid == (0, 0):
+            self._box.show_message("Training: the pictures of the units appear after epoch 1.")
+
     def _on_run_reset(self) -> None:
         self._latest.drop()
+        self._snap = None
         self._shown_shape = ()
         self._tile_shape = (0, 1, 1)
         self._pictures = {}
@@ -222,4 +264,13 @@ class WeightsView(QWidget):
         self._epoch = None
         self._image.clear()
         self.show_unit(None)
-        self._title.setText("W1: waiting for the first snapshot")
+        if self._popover is not None:
+            self._popover.hide()
+        self.header.set_status("")
+        self._box.show_message(EMPTY)
+        self._show_foot(False)
+
+    def _show_foot(self, shown: bool) -> None:
+        """The hover line and the colour key, only beside a picture they are about."""
+        self._hover.setVisible(shown)
+        self.key.setVisible(shown)

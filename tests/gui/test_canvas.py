@@ -49,15 +49,17 @@ def test_mouse_drawing_is_throttled_and_then_predicts(canvas, digits, qtbot):
     seen = []
     view.predicted.connect(seen.append)
     area = view.area
-    QTest.mousePress(
-        area, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(140, 40)
-    )
+
+    def at(x: float, y: float) -> QPoint:  # image pixels to where the mouse draws them
+        return area.to_widget(x, y).toPoint()
+
+    QTest.mousePress(area, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(140, 40))
     for y in range(45, 250, 5):  # 41 moves in a burst: far fewer predictions
-        QTest.mouseMove(area, QPoint(140, y))
+        QTest.mouseMove(area, at(140, y))
     qtbot.waitUntil(lambda: len(seen) >= 1, timeout=2000)
     assert len(seen) < 10
     QTest.mouseRelease(
-        area, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(140, 250)
+        area, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(140, 250)
     )
     ink = area.ink()
     assert ink[40:250, 130:150].mean() > 0.5 and ink[:, :100].max() == 0

@@ -60,7 +60,7 @@ def test_plots_export_as_png_of_the_asked_width_and_as_svg(views, tmp_path):
     assert root.tag.endswith("svg")
     drawn = [e for e in root.iter() if e.tag.rsplit("}", 1)[-1] in ("path", "polyline", "image")]
     assert len(drawn) > 10  # axes, ticks and the cells, as vectors or pictures
-    assert {n for n, _ in export.plots_in(curves)} == {"Loss", "Accuracy"}
+    assert {n for n, _ in export.plots_in(curves)} == {"Loss curves", "Accuracy curves"}
 
 
 def test_svg_axes_are_text_though_the_screen_draws_them_from_pixmaps(views, tmp_path):
@@ -129,7 +129,9 @@ def test_the_window_exports_a_finished_run(make_window, qtbot, tmp_path):
     qtbot.addWidget(dialog)
     names = [t.name for t in dialog.targets]
     assert any(n.startswith("History") for n in names)
-    assert any("Health" in n for n in names) and any("Curves: Loss" in n for n in names)
+    assert any("Health" in n for n in names) and "Loss curves (PNG or SVG)" in names
+    assert len(names) == len(set(names))  # each plot once, under a name a person reads
+    assert not any(n.split(" (")[0].split()[-1].isdigit() for n in names)  # no "plot 3"
 
     dialog.list.setCurrentRow(names.index("History, one row per epoch (CSV)"))
     with open(dialog.export_current(tmp_path / "h.csv"), newline="") as f:
@@ -142,11 +144,11 @@ def test_the_window_exports_a_finished_run(make_window, qtbot, tmp_path):
     )
     # The Health tab was never shown: exporting its PCA map draws the map first.
     assert w.health.dots_drawn() == 0
-    pca = next(n for n in names if n.startswith("Health: Last hidden layer"))
+    pca = next(n for n in names if n.startswith("Health: map of the last hidden layer"))
     dialog.list.setCurrentRow(names.index(pca))
     assert not QImage(str(dialog.export_current(tmp_path / "pca.png"))).isNull()
     assert w.health.dots_drawn() > 0
-    dialog.list.setCurrentRow(names.index("Curves: Accuracy (PNG or SVG)"))
+    dialog.list.setCurrentRow(names.index("Accuracy curves (PNG or SVG)"))
     img = QImage(str(dialog.export_current(tmp_path / "acc.png")))
     assert img.width() == w.curves.plot_widgets()[1].width()
     assert dialog.folder == tmp_path

@@ -7,6 +7,7 @@ import pytest
 from core.sweep.results import read_results
 from core.training.config import Config
 from gui.panels.sweep_dialog import SweepDialog
+from gui.shared import style
 
 BASE = Config(dataset="digits", epochs=1, hidden=(8,), batch_size=64)
 
@@ -31,6 +32,7 @@ def run_to_end(qtbot, dlg: SweepDialog) -> None:
 def test_a_sweep_runs_in_the_background_and_fills_table_plot_and_csv(qtbot, dialog, tmp_path):
     dialog.values["learning_rate"].setText("0.05, 0.3")
     dialog.values["hidden"].setText("8,16")
+    assert dialog.progress.text() == "4 trial(s) planned"  # right before it starts
     run_to_end(qtbot, dialog)
     assert dialog.progress.value() == dialog.progress.maximum() == 4
     assert dialog.table.rowCount() == 4
@@ -39,12 +41,26 @@ def test_a_sweep_runs_in_the_background_and_fills_table_plot_and_csv(qtbot, dial
     shown = [float(dialog.table.item(r, 3).text()) for r in range(4)]
     assert shown == sorted(shown, reverse=True)
     assert dialog.plot.figure is not None
+    every_head = [dialog.table.horizontalHeaderItem(i).text() for i in range(7)]
+    assert "± std" not in every_head  # one seed: no spread to show
+    for scheme in ("dark", "light"):  # the figure follows the theme
+        style.set_scheme(scheme)
+        assert dialog.plot.backgroundBrush().color() == style.palette().surface
     assert len(read_results(tmp_path / "sweep.csv")) == 4
     assert dialog.status.text().startswith("Done")
 
     run_to_end(qtbot, dialog)  # again, same CSV: nothing left to run
     assert len(read_results(tmp_path / "sweep.csv")) == 4
     assert dialog.table.rowCount() == 4
+
+
+def test_the_counter_says_how_many_trials_the_fields_make(dialog):
+    dialog.values["learning_rate"].setText("0.05, 0.1, 0.3")
+    dialog.seeds.setValue(2)
+    assert dialog.progress.text() == "6 trial(s) planned"
+    assert dialog.status.text().startswith("3 setting(s) × 2 seed(s) = 6 trial(s)")
+    dialog.values["learning_rate"].setText("fast")
+    assert dialog.status.text().startswith("Not a sweep yet") and not dialog.running
 
 
 def test_a_bad_value_is_named_and_nothing_starts(dialog):

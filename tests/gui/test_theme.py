@@ -8,6 +8,8 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from core.errors import SettingsError
+from gui.shared import style
+from gui.shared.style import contrast
 from gui.shared.theme import Theme, palette_for, system_scheme
 
 
@@ -21,8 +23,11 @@ def theme(qtbot):
     before = app.palette()
     fg = pg.getConfigOption("foreground")
     bg = pg.getConfigOption("background")
+    sheet = app.styleSheet()
     t = Theme(app, "light")
     yield t
+    style.set_scheme("light")
+    app.setStyleSheet(sheet)
     app.setPalette(before)
     pg.setConfigOption("foreground", fg)
     pg.setConfigOption("background", bg)
@@ -49,10 +54,13 @@ def test_toggle_recolours_the_application_and_open_plots(theme, qtbot):
     assert theme.scheme == "dark" and theme.choice == "dark" and seen == ["dark"]
     app = QApplication.instance()
     assert lightness(app.palette().color(QPalette.ColorRole.Window)) < 0.3
-    assert lightness(axis.textPen().color()) > 0.7  # light text on the dark window
-    assert "#e1e1e1" in plot.getPlotItem().titleLabel.item.toHtml().lower()
+    background = plot.backgroundBrush().color()
+    assert lightness(background) < 0.3 and lightness(axis.textPen().color()) > 0.5
+    assert contrast(axis.textPen().color(), background) >= 4.5
+    assert style.palette().text.name() in plot.getPlotItem().titleLabel.item.toHtml().lower()
     theme.toggle()
-    assert theme.scheme == "light" and lightness(axis.textPen().color()) < 0.3
+    assert theme.scheme == "light" and lightness(axis.textPen().color()) < 0.4
+    assert contrast(axis.textPen().color(), plot.backgroundBrush().color()) >= 4.5
 
 
 def test_system_choice_follows_the_platform(theme):

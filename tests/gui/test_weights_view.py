@@ -30,11 +30,13 @@ def view(qtbot):
     return bus, v
 
 
-def test_grid_is_near_square_and_holds_every_unit():
-    for n in (1, 2, 10, 16, 30, 128, 1000):
+def test_the_grid_has_columns_in_eights_for_the_number_of_units():
+    for n in (1, 2, 10, 16, 30, 128, 192, 1000):
         rows, cols = grid_for(n)
         assert rows * cols >= n > (rows - 1) * cols
-        assert abs(rows - cols) <= 1
+        assert cols % 8 == 0 or cols == n
+        assert cols >= rows  # wider than tall, like the panel
+    assert grid_for(128) == (8, 16) and grid_for(32) == (4, 8) and grid_for(1024)[1] == 48
 
 
 def test_mosaic_places_tiles_row_by_row_with_gaps():
@@ -50,13 +52,13 @@ def test_grid_changes_size_with_the_hidden_layer(view, snaps):
     bus, v = view
     assert v.grid_shape() == (0, 0) and v.n_units() == 0
     bus.snapshot.emit(snaps[16])
-    assert v.grid_shape() == (4, 4) and v.n_units() == 16
+    assert v.grid_shape() == (2, 8) and v.n_units() == 16
     bus.snapshot.emit(snaps[30])
-    assert v.grid_shape() == (5, 6) and v.n_units() == 30
+    assert v.grid_shape() == (4, 8) and v.n_units() == 30
     image = v.image()
-    assert image.shape == (5 * 9 - 1, 6 * 9 - 1)
+    assert image.shape == (4 * 9 - 1, 8 * 9 - 1)
     w = np.asarray(snaps[30].weights)
-    unit = 7  # row 1, col 1 of the grid
+    unit = 9  # row 1, col 1 of the grid
     tile = w[:, unit].reshape(8, 8) / np.abs(w[:, unit]).max()  # per-unit scale by default
     np.testing.assert_allclose(image[9:17, 9:17], tile, rtol=1e-6)
     np.testing.assert_allclose(v.unit_norms(), np.linalg.norm(w, axis=0), rtol=1e-6)
@@ -79,7 +81,7 @@ def test_colour_images_are_shown_as_channel_means(view, snaps):
     rng = np.random.default_rng(0)
     w = rng.normal(size=(8 * 8 * 3, 5)).astype(np.float32)
     bus.snapshot.emit(dataclasses.replace(snaps[16], weights=frozen(w), image_shape=(8, 8, 3)))
-    assert v.grid_shape() == (2, 3) and v.n_units() == 5
+    assert v.grid_shape() == (1, 5) and v.n_units() == 5
     mean0 = w[:, 0].reshape(8, 8, 3).mean(axis=2)
     np.testing.assert_allclose(v.image()[:8, :8], mean0 / np.abs(mean0).max(), rtol=1e-5)
 
@@ -98,10 +100,10 @@ def test_hovering_a_unit_names_it_with_its_norm(view, snaps, qtbot):
         qtbot.mouseMove(glw.viewport(), pos)
         qtbot.wait(10)
 
-    unit = 6  # row 1, col 2
+    unit = 10  # row 1, col 2
     move_to(2 * 9 + 4.5, 1 * 9 + 4.5)
     norm = np.linalg.norm(np.asarray(snaps[16].weights)[:, unit])
-    assert v.hover_text() == f"unit {unit} · ‖w‖ = {norm:.3f}"
+    assert v.hover_text() == f"unit {unit} · ‖w‖ = {norm:.3f} · click to open it"
     move_to(8.5, 4)  # the gap between the first two tiles
     assert v.hover_text() == HOVER_HINT
 
@@ -111,5 +113,5 @@ def test_the_real_trainer_stream_grows_the_grid(view, digits):
     grids = []
     bus.snapshot.connect(lambda _: grids.append(v.grid_shape()))
     emit_all(bus, real_run(digits))
-    assert grids == [(4, 4), (5, 5)]
+    assert grids == [(2, 8), (4, 8)]
     assert v.n_units() == 25

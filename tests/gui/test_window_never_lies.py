@@ -91,14 +91,14 @@ def test_reset_leaves_no_label_caption_or_readout_of_the_old_run(make_window, qt
     w.gallery.select_tile(0)
     hover_cell(w, t, t)
     assert w.confusion.accuracy_labels() and w.confusion.hover_text()
-    assert w.gallery.detail_texts()[1].startswith("saliency for")
+    assert w.gallery.detail_shown() and w.gallery.detail_texts()[1].startswith("Saliency")
     assert w.progress.text().startswith("Done") and w.status.best.text()
 
     w.reset()  # the fixture's window answers "discard"
     assert w.confusion.matrix().size == 0 and w.confusion.accuracy_labels() == []
     assert w.confusion.hover_text() == "" and w.confusion.selected_cell() is None
-    title, caption, detail = w.gallery.detail_texts()
-    assert caption == "saliency" and detail == "" and title.startswith("Select a tile")
+    assert not w.gallery.detail_shown() and w.gallery.detail_texts() == ("", "")
+    assert all(card[0] == "—" for card in w.headline.texts().values() if card[0] != "0.1")
     assert w.progress.text() == "Ready | Press Start to train"
     assert w.status.best.text() == "" and w.status.network.text() == ""
     assert w.status.message().startswith("Reset")
@@ -112,7 +112,7 @@ def test_a_new_run_starts_with_no_label_of_the_last_one(make_window, qtbot):
     w.gallery.select_tile(0)
     w.start()  # the views are cleared at once, before the new run's first snapshot
     assert w.confusion.accuracy_labels() == [] and w.confusion.hover_text() == ""
-    assert w.gallery.detail_texts()[1] == "saliency"
+    assert not w.gallery.detail_shown() and w.gallery.detail_texts() == ("", "")
     assert w.weights.shown_epoch() is None and w.status.best.text() == ""
     w.stop()
 
