@@ -13,8 +13,6 @@ its run.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRectF, Qt, Signal
@@ -35,7 +33,7 @@ from gui.shared.bus import EventBus
 from gui.shared.empty import PRESS_START, EmptyState
 from gui.shared.header import ViewHeader
 from gui.shared.pacing import Latest, cache_static_parts
-from gui.views.confusion_cells import CellText, cell_values
+from gui.views.confusion_cells import CellText, ClickableImage, accuracy_floor, cell_values
 
 TOP_PAIRS = 5
 #: Shortest time between two drawings: a few a second, however fast snapshots come.
@@ -46,26 +44,6 @@ EMPTY = (
     f"{PRESS_START}: after epoch 1 every validation digit is counted here, "
     "by its true class (row) and the network's answer (column)."
 )
-
-
-def accuracy_floor(acc: np.ndarray) -> float:
-    """Where the per-class accuracy scale starts, in percent: 90, or lower in steps of 10."""
-    finite = acc[np.isfinite(acc)]
-    worst = 100.0 * float(finite.min()) if finite.size else 100.0
-    return min(90.0, 10.0 * math.floor(worst / 10.0 - 1e-9)) if worst < 100 else 90.0
-
-
-class _ClickableImage(pg.ImageItem):
-    """An image item that reports the pixel it was clicked on."""
-
-    def __init__(self, on_click, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._on_click = on_click
-
-    def mouseClickEvent(self, ev) -> None:
-        if ev.button() == Qt.MouseButton.LeftButton:
-            self._on_click(ev.pos().x(), ev.pos().y())
-            ev.accept()
 
 
 class ConfusionView(QWidget):
@@ -87,7 +65,7 @@ class ConfusionView(QWidget):
         self._plot.setMouseEnabled(x=False, y=False)
         self._plot.hideButtons()
         self._plot.invertY(True)
-        self._image = _ClickableImage(self.click_cell_at, axisOrder="row-major")
+        self._image = ClickableImage(self.click_cell_at, axisOrder="row-major")
         self._plot.addItem(self._image)
         self._frame = QGraphicsRectItem()
         self._frame.setZValue(10)

@@ -4,10 +4,13 @@
 percentages, and into a colour scale where a handful of mistakes stands out beside
 a diagonal of hundreds. :class:`CellText` paints every cell's number in one pass,
 as large as the cell allows (three digits fit at 1280x800), dark on light cells
-and light on dark ones.
+and light on dark ones. :func:`accuracy_floor` is where the per-class accuracy
+scale starts, and :class:`ClickableImage` reports the cell a click landed on.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -49,6 +52,26 @@ def cell_values(confusion: np.ndarray, row_percent: bool) -> tuple[np.ndarray, n
         heat = heat / top
         labels = np.where(shown, c.astype(str), "").astype(object)
     return heat, labels
+
+
+def accuracy_floor(acc: np.ndarray) -> float:
+    """Where the per-class accuracy scale starts, in percent: 90, or lower in steps of 10."""
+    finite = acc[np.isfinite(acc)]
+    worst = 100.0 * float(finite.min()) if finite.size else 100.0
+    return min(90.0, 10.0 * math.floor(worst / 10.0 - 1e-9)) if worst < 100 else 90.0
+
+
+class ClickableImage(pg.ImageItem):
+    """An image item that reports the pixel it was clicked on."""
+
+    def __init__(self, on_click, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._on_click = on_click
+
+    def mouseClickEvent(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            self._on_click(ev.pos().x(), ev.pos().y())
+            ev.accept()
 
 
 class CellText(pg.GraphicsObject):

@@ -1,24 +1,19 @@
 """Loss and accuracy curves: every run in its colour, changes marked, notes pointed out.
 
-The x axis counts epochs completed: epoch ``e``'s report sits at ``e + 1``, the
-running loss after batch ``b`` (0-based) of ``n`` at ``e + (b + 1) / n``, and a change
-that took effect before batch ``b`` at ``e + b / n``, so it is marked where it
-happened. The running loss is an exponential moving average of the batch losses the
-view receives (bias-corrected, carried across epochs). Each run has the colour the
-session gave it (the Runs tab shows the same): validation solid, training dashed,
-the running loss thin; the live run is drawn thicker, earlier ones faded, and the
-legend under the plots names them. Hovering a point names its run, epoch and value.
+The x axis counts epochs completed (:mod:`gui.views.curve_live` keeps the live run's
+points), and a change that took effect before batch ``b`` of ``n`` in epoch ``e`` is
+marked at ``e + b / n``, where it happened. Each run has the colour the session gave
+it (the Runs tab shows the same): validation solid, training dashed, the running
+loss thin; the live run is drawn thicker, earlier ones faded, and the legend under
+the plots names them. Hovering a point names its run, epoch and value.
 
 Events can arrive hundreds of times a second, so every slot only appends to NumPy
 buffers; a single-shot timer redraws what changed at most ~10 times a second (less
 when the window is over its drawing budget, see ``gui.shared.pacing``; not at all
-while hidden). Past ``SYMBOL_LIMIT`` epochs the curves drop their symbols. The axes
-and legend box are cached pixmaps, and the ranges grow in 1-2-5 steps (x to 10, 20,
-50 epochs; the loss down by 1-2-5 steps; accuracy down by tens of percent) only
-when a curve leaves them; once the person zooms or pans, the view stops steering
-them until the next run or the plot's "A" button. Change markers' labels are
-stacked in rows so that changes close together never print over one another, and
-the notes of :mod:`core.training.notes` are marked as the run goes on.
+while hidden). The axes and legend box are cached pixmaps, and the ranges grow in
+1-2-5 steps only when a curve leaves them (:mod:`gui.views.curve_ranges`). Change
+markers' labels are stacked in rows so that changes close together never print over
+one another, and the notes of :mod:`core.training.notes` are marked as the run goes on.
 """
 
 from __future__ import annotations
@@ -48,15 +43,13 @@ from gui.shared.legend import Legend
 from gui.shared.pacing import cache_static_parts, draw_budget
 from gui.shared.state import RunRecord
 from gui.views.curve_history import EarlierRuns, nearest_point
+from gui.views.curve_live import SERIES, LiveRun
 from gui.views.curve_marks import MarkerLayer
 from gui.views.curve_notes import NoteLayer
-from gui.views.curve_parts import Buffer, LogAxis, PercentAxis, change_label, step_down, step_up
+from gui.views.curve_parts import LogAxis, PercentAxis, change_label
+from gui.views.curve_ranges import CurveRanges
 
 REDRAW_MS = 100
-SMOOTHING = 0.95  # weight of the past in the running loss's moving average
-SERIES = ("running_loss", "train_loss", "val_loss", "train_acc", "val_acc")
-#: Per-epoch curves show a symbol at every point up to this many epochs.
-SYMBOL_LIMIT = 60
 #: Width of the left axes (tick labels and title) in pixels.
 LEFT_AXIS_PX = 58
 EMPTY_LOSS = f"{PRESS_START}: the loss appears after the first batches."
@@ -92,7 +85,9 @@ class CurvesView(QWidget):
         self.legend = Legend()
         self._readout = ElidedLabel(HOVER_HINT)
         self._readout.setObjectName("readout")
-        foot = QHBoxLayout()
+        self._foot = QWidget()
+        foot = QHBoxLayout(self._foot)
+        foot.setContentsMargins(0, 0, 0, 0)
         foot.addWidget(self.legend, 3)
         foot.addWidget(self._readout, 2)
         layout = QVBoxLayout(self)
@@ -102,30 +97,16 @@ class CurvesView(QWidget):
         layout.addWidget(self._loss_box, 3)
         layout.addWidget(self.acc_header)
         layout.addWidget(self._acc_box, 2)
-        layout.addLayout(foot)
+        layout.addWidget(self._foot)
 
-        self._buffers = {name: Buffer() for name in SERIES}
-        self._items: dict[str, pg.PlotDataItem] = {
-            name: (lp if name.endswith("loss") else ap).plot(name=None) for name in SERIES
-        }
-        self._items["running_loss"].setDownsampling(auto=True, method="peak")
-        self._items["running_loss"].setClipToView(True)
-        for name in SERIES:
-            self._items[name].setZValue(5)
-        self._rows: list[EpochReport] = []
-        self._dead: dict[int, tuple[float, ...]] = {}
-        self._dirty: set[str] = set()
+        self.live = LiveRun(lp, ap)
         self._notes_due = False
-        self._batches = 0  # batches per epoch, from the latest BatchProgress
-        self._ema, self._ema_weight = 0.0, 0.0  # moving average and its bias correction
         self._run: RunRecord | None = None  # the current run's record, from the session
         self._runs: tuple[RunRecord, ...] = ()
         self.earlier = EarlierRuns(lp, ap)
         self.markers = MarkerLayer(lp, ap)
         self.notes = NoteLayer(lp, ap)
-        # Ranges the view has set: "x" (epochs), "loss" (log10 units), "acc" (percent).
-        self._ranges: dict[str, tuple[float, float]] = {}
-        self._steering = True  # False once the person zooms or pans, until the next run
+        self.ranges = CurveRanges(lp, ap)
         for plot in (lp, ap):
             plot.disableAutoRange()
             cache_static_parts(plot)
@@ -135,6 +116,7 @@ class CurvesView(QWidget):
             w.scene().sigMouseMoved.connect(lambda pos, w=w: self._on_mouse_moved(w, pos))
         self._restyle(style.palette())
         style.on_change(self, self._restyle)
+        self._show_empty()
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -157,7 +139,7 @@ class CurvesView(QWidget):
     def history_rows(self) -> list[dict]:
         """One dict per epoch of the current run (EpochReport's fields; architecture as text)."""
         rows = []
-        for r in self._rows:
+        for r in self.live.rows:
             row = dataclasses.asdict(r)
             row["architecture"] = format_setting("architecture", r.architecture)
             rows.append(row)
@@ -166,7 +148,7 @@ class CurvesView(QWidget):
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the ``(x, y)`` points of one current curve (a name from ``SERIES``)."""
         self._redraw()
-        x, y = self._buffers[name].data()
+        x, y = self.live.buffers[name].data()
         return x.copy(), y.copy()
 
     def marker_labels(self) -> list[str]:
@@ -210,8 +192,8 @@ class CurvesView(QWidget):
         """Remove the faded earlier runs; the current run stays."""
         self.earlier.clear()
         self._show_legend()
-        if self._steering:  # the ranges no longer need room for them
-            self._ranges.clear()
+        if self.ranges.steering:  # the ranges no longer need room for them
+            self.ranges.restart()
             self._fit_ranges()
         self._show_empty()
 
@@ -239,78 +221,52 @@ class CurvesView(QWidget):
         self._show_empty(started=True)
 
     def _on_batch(self, ev: BatchProgress) -> None:
-        self._batches = max(int(ev.batches), 1)
-        if np.isfinite(ev.loss) and ev.loss > 0:
-            self._ema = SMOOTHING * self._ema + (1.0 - SMOOTHING) * ev.loss
-            self._ema_weight = SMOOTHING * self._ema_weight + (1.0 - SMOOTHING)
-            x = ev.epoch + (ev.batch + 1) / self._batches
-            self._buffers["running_loss"].append(x, self._ema / self._ema_weight)
-            self._schedule("running_loss")
+        if self.live.add_batch(ev):
+            self._schedule()
 
     def _on_epoch(self, ev: EpochReport) -> None:
-        self._rows.append(ev)
-        x = ev.epoch + 1.0
-        for name, value, scale in (
-            ("train_loss", ev.train_loss, 1.0),
-            ("val_loss", ev.val_loss, 1.0),
-            ("train_acc", ev.train_acc, 100.0),
-            ("val_acc", ev.val_acc, 100.0),
-        ):
-            # A diverged loss (inf, nan) has no place on a log axis; the marker says enough.
-            if np.isfinite(value) and (scale != 1.0 or value > 0):
-                self._buffers[name].append(x, value * scale)
-                self._dirty.add(name)
+        self.live.add_epoch(ev)
         self._notes_due = True
         self._schedule()
 
     def _on_snapshot(self, snap: Snapshot) -> None:
-        if snap.dead_fraction and self._dead.get(snap.epoch) != tuple(snap.dead_fraction):
-            self._dead[snap.epoch] = tuple(snap.dead_fraction)
+        dead = self.live.dead
+        if snap.dead_fraction and dead.get(snap.epoch) != tuple(snap.dead_fraction):
+            dead[snap.epoch] = tuple(snap.dead_fraction)
             self._notes_due = True
             self._schedule()
 
     def _on_changed(self, ev: HyperparameterChanged) -> None:
-        self.markers.add(self._x_of(ev.epoch, ev.batch), change_label(ev), "change")
+        self.markers.add(self.live.x_of(ev.epoch, ev.batch), change_label(ev), "change")
         self._schedule()
 
     def _on_diverged(self, ev: Diverged) -> None:
         label = f"diverged at lr {format_lr(ev.learning_rate)}"
-        self.markers.add(self._x_of(ev.epoch, ev.batch), label, "diverged")
+        self.markers.add(self.live.x_of(ev.epoch, ev.batch), label, "diverged")
         self._schedule()
-
-    def _x_of(self, epoch: int, batch: int) -> float:
-        return epoch + (batch / self._batches if self._batches else 0.0)
 
     def _on_run_reset(self) -> None:
         """Keep what was drawn as a faded copy in the run's colour, then start empty."""
         self._redraw()
         run = self._run
-        kept = {n: self._buffers[n].data() for n in SERIES if n != "running_loss"}
+        kept = {n: self.live.buffers[n].data() for n in SERIES if n != "running_loss"}
         self.earlier.add(
             {n: (x.copy(), y.copy()) for n, (x, y) in kept.items()},
             run.name if run is not None else "earlier run",
             run.colour if run is not None else len(self.earlier),
         )
-        for name in SERIES:
-            self._buffers[name].clear()
-            self._items[name].setData([], [])
-        self._ema, self._ema_weight = 0.0, 0.0
+        self.live.clear()
         self.markers.clear()
         self.notes.clear()
-        self._rows.clear()
-        self._dead.clear()
         self._run = None
         self._colour_live()
         self._show_legend()
-        self._steering = True
-        self._ranges.clear()
+        self.ranges.restart()
         self._fit_ranges()
         self._show_empty()
 
     # -- drawing ----------------------------------------------------------------
-    def _schedule(self, name: str | None = None) -> None:
-        if name is not None:
-            self._dirty.add(name)
+    def _schedule(self) -> None:
         if not self._timer.isActive():
             self._timer.start(round(REDRAW_MS * self._budget.stretch))
 
@@ -321,37 +277,30 @@ class CurvesView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._dirty or self._notes_due or self.markers.waiting:
+        if self.live.dirty or self._notes_due or self.markers.waiting:
             self._schedule()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.markers.arrange()  # label widths in data units depend on the plot's width
+        self.ranges.space_ticks()  # and the accuracy labels that fit on its height
 
     def _redraw(self) -> None:
         """Pass the changed buffers to their plot items; draw new markers and notes."""
         self._timer.stop()
-        for name in self._dirty:
-            item = self._items[name]
-            x, y = self._buffers[name].data()
-            if name != "running_loss":
-                symbol = None if x.size > SYMBOL_LIMIT else ("o" if "train" in name else "s")
-                if item.opts["symbol"] != symbol:
-                    item.setSymbol(symbol)
-            item.setData(x, y)
-        if self._dirty:
-            self._dirty.clear()
+        if self.live.draw():
             self._show_empty()
         self._fit_ranges()
         self.markers.draw()
         if self._notes_due:
             self._notes_due = False
-            self.notes.update(self._rows, self._dead, self._ranges.get("x", (0.0, 1.0)))
+            self.notes.update(self.live.rows, self.live.dead, self.ranges.x())
 
     def _show_empty(self, started: bool = False) -> None:
-        loss_data = self._buffers["running_loss"].n or self._buffers["val_loss"].n
-        acc_data = self._buffers["val_acc"].n or self._buffers["train_acc"].n
+        loss_data = self.live.has("running_loss", "val_loss", "train_loss")
+        acc_data = self.live.has("val_acc", "train_acc")
         earlier = len(self.earlier) > 0
+        self._foot.setVisible(bool(loss_data or earlier))  # a legend of nothing says nothing
         if loss_data or earlier:
             self._loss_box.show_content()
         else:
@@ -365,18 +314,7 @@ class CurvesView(QWidget):
 
     def _colour_live(self) -> None:
         p = style.palette()
-        colour = p.run(self._run.colour) if self._run is not None else p.run(len(self.earlier))
-        for name, item in self._items.items():
-            if name == "running_loss":
-                item.setPen(style.pen(p.faded(colour, 0.6), style.WIDTH_THIN))
-                continue
-            dashed = name.startswith("train")
-            item.setPen(
-                style.pen(colour, style.WIDTH_LIVE - dashed * 0.8, "dash" if dashed else "solid")
-            )
-            item.setSymbolBrush(colour)
-            item.setSymbolPen(None)
-            item.setSymbolSize(5)
+        self.live.colour(p.run(self._run.colour if self._run else len(self.earlier)))
 
     def _show_legend(self) -> None:
         p = style.palette()
@@ -399,56 +337,23 @@ class CurvesView(QWidget):
     def _bounds(self) -> dict[str, tuple[float, float]]:
         """(min, max) of every kind of curve on the plots, faded ones included."""
         spans: dict[str, list[float]] = {"x": [], "loss": [], "acc": []}
-        for name in SERIES:
-            x, y = self._buffers[name].data()
-            if x.size:
-                spans["x"].append(float(x[-1]))
-                kind = "loss" if name.endswith("loss") else "acc"
-                spans[kind] += [float(y.min()), float(y.max())]
-        for kind, lo, hi in self.earlier.bounds():
+        for kind, lo, hi in (*self.live.spans(), *self.earlier.bounds()):
             spans[kind] += [lo, hi]
         return {k: (min(v), max(v)) for k, v in spans.items() if v}
 
     def _fit_ranges(self) -> None:
-        """Grow each range in 1-2-5 steps until it holds every curve (see the module doc)."""
-        if not self._steering:
-            return
-        bounds = self._bounds()
-        wanted: dict[str, tuple[float, float]] = {}
-        if "x" in bounds:
-            wanted["x"] = (0.0, step_up(max(bounds["x"][1], 1.0)))
-        if "loss" in bounds and bounds["loss"][0] > 0:
-            lo, hi = bounds["loss"]
-            wanted["loss"] = (float(np.log10(step_down(lo))), float(np.log10(step_up(hi))))
-        if "acc" in bounds:
-            wanted["acc"] = (min(10.0 * np.floor(bounds["acc"][0] / 10.0), 90.0), 100.0)
-        lp, ap = self._loss_w.getPlotItem(), self._acc_w.getPlotItem()
-        for key, (lo, hi) in wanted.items():
-            old = self._ranges.get(key)
-            if old is not None:
-                lo, hi = min(lo, old[0]), max(hi, old[1])
-                if (lo, hi) == old:
-                    continue
-            self._ranges[key] = (lo, hi)
-            if key == "x":
-                lp.setXRange(lo, hi, padding=0.03)  # the accuracy plot follows (linked)
-                self.markers.arrange()
-                self._notes_due = True
-            elif key == "loss":
-                lp.setYRange(lo, hi, padding=0.03)
-            else:  # room for the notes' text at 100%
-                ap.setYRange(lo, hi, padding=0.08)
-                major = 10.0 if hi - lo > 20 else 5.0
-                ap.getAxis("left").setTickSpacing(major, major / 2)
+        """Grow the ranges in 1-2-5 steps until they hold every curve (see CurveRanges)."""
+        if self.ranges.fit(self._bounds()):
+            self.markers.arrange()
+            self._notes_due = True
 
     def _on_range_changed_manually(self, *_args: object) -> None:
-        self._steering = False
+        self.ranges.steering = False
 
     def _on_auto_range_clicked(self, *_args: object) -> None:
         for plot in (self._loss_w.getPlotItem(), self._acc_w.getPlotItem()):
             plot.disableAutoRange()
-        self._steering = True
-        self._ranges.clear()
+        self.ranges.restart()
         self._fit_ranges()
 
     # -- hover ------------------------------------------------------------------
@@ -456,7 +361,7 @@ class CurvesView(QWidget):
         loss = widget is self._loss_w
         keys = ("train_loss", "val_loss") if loss else ("train_acc", "val_acc")
         name = self._run.name if self._run is not None else "this run"
-        curves = [(name, key, *self._buffers[key].data()) for key in keys]
+        curves = [(name, key, *self.live.buffers[key].data()) for key in keys]
         curves += self.earlier.curves(keys)
         found = nearest_point(widget.getPlotItem().vb, pos, curves, log_y=loss)
         if found is None:

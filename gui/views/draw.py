@@ -73,7 +73,7 @@ class CanvasView(QWidget):
         self.saliency_button.toggled.connect(lambda _on: self.predict_now())
         self.header = ViewHeader("draw", self.saliency_button, self.clear_button)
 
-        self.framed = Picture(112, 260)
+        self.framed = Picture(112, 320)
         self.framed.setToolTip(
             "Your drawing framed like the training images: cropped, scaled, centred"
         )

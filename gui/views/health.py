@@ -38,9 +38,9 @@ from gui.shared.empty import PRESS_START, EmptyState
 from gui.shared.header import ViewHeader
 from gui.shared.legend import Legend
 from gui.shared.pacing import Latest
-from gui.views.curve_marks import MarkerLayer
 from gui.views.curve_parts import change_label
-from gui.views.health_parts import DigitInset, colour_key, density, epoch_ticks, health_plot
+from gui.views.health_norms import NormPlots
+from gui.views.health_parts import DigitInset, colour_key, density, health_plot
 from gui.views.health_series import HealthSeries
 
 HOVER_PX = 8  # how near the mouse a point must be to count as hovered, in pixels
@@ -48,9 +48,6 @@ HOVER_PX = 8  # how near the mouse a point must be to count as hovered, in pixel
 MIN_GAP_MS = 250
 #: Delay between a snapshot's arrival and its drawing (the last of the snapshot views).
 DRAW_DELAY_MS = 120
-#: Change markers kept on the time series (the newest).
-MAX_MARKERS = 20
-NORMS_TITLE = "Weight ‖W‖ (solid) and gradient (dashed) norms"
 EMPTY = (
     f"{PRESS_START}: after epoch 1 this tab shows each layer's weight and gradient "
     "norms, its dead units, its weight histogram and a map of the last hidden layer."
@@ -62,15 +59,7 @@ class HealthView(QWidget):
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._norms_w = health_plot(
-            NORMS_TITLE, "L2 norm", "Health: weight and gradient norms", True
-        )
-        self._norms_w.setLabel("bottom", "epoch")
-        self._dead_w = health_plot(
-            "Dead units per hidden layer (constant output)", "dead (%)", "Health: dead units"
-        )
-        self._dead_w.setLabel("bottom", "epoch")
-        self._dead_w.setYRange(0, 100, padding=0.02)
+        self.norms = NormPlots()
         self._hist_w = health_plot(
             "Weights now vs first snapshot", "density", "Health: weight histogram"
         )
@@ -101,9 +90,6 @@ class HealthView(QWidget):
         self._pca_w.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._hist_now = self._hist_w.plot(stepMode="center", fillLevel=0)
         self._hist_first = self._hist_w.plot(stepMode="center")
-        self._markers = MarkerLayer(
-            self._norms_w.getPlotItem(), self._dead_w.getPlotItem(), MAX_MARKERS
-        )
 
         hist_box = QVBoxLayout()
         row = QHBoxLayout()
@@ -116,8 +102,8 @@ class HealthView(QWidget):
         pca_box.addWidget(self._pca_w, 1)
         pca_box.addWidget(self._class_key)
         grid = QGridLayout()
-        grid.addWidget(self._norms_w, 0, 0)
-        grid.addWidget(self._dead_w, 0, 1)
+        grid.addWidget(self.norms.norms_w, 0, 0)
+        grid.addWidget(self.norms.dead_w, 0, 1)
         grid.addLayout(hist_box, 1, 0)
         grid.addLayout(pca_box, 1, 1)
         grid.setRowStretch(0, 1)
@@ -131,9 +117,6 @@ class HealthView(QWidget):
         layout.addWidget(self._box, 1)
 
         self.series = HealthSeries()
-        self._weight_items: list[pg.PlotDataItem] = []
-        self._grad_items: list[pg.PlotDataItem] = []
-        self._dead_items: list[pg.PlotDataItem] = []
         self._batches = 0
         self._hovered: int | None = None
         self._stale = False
@@ -191,16 +174,16 @@ class HealthView(QWidget):
 
     def marker_labels(self) -> list[str]:
         """The change markers on the time series, oldest first."""
-        return self._markers.labels()
+        return self.norms.markers.labels()
 
     def marker_positions(self) -> list[float]:
         """Where the change markers sit on the epoch axis."""
-        return self._markers.positions()
+        return self.norms.markers.positions()
 
     def x_range(self) -> tuple[float, float]:
         """The epoch axis's range as drawn."""
         self.draw_now()
-        lo, hi = self._norms_w.getPlotItem().vb.viewRange()[0]
+        lo, hi = self.norms.norms_w.getPlotItem().vb.viewRange()[0]
         return float(lo), float(hi)
 
     def shown_epoch(self) -> int | None:
@@ -208,7 +191,7 @@ class HealthView(QWidget):
         return int(self.series.x[-1]) if self.series.x else None
 
     def norms_title(self) -> str:
-        return self._norms_w.getPlotItem().titleLabel.text
+        return self.norms.norms_w.getPlotItem().titleLabel.text
 
     def empty_message(self) -> str:
         return self._box.message()
@@ -280,90 +263,38 @@ class HealthView(QWidget):
 
     def _redraw(self) -> None:
         self._stale = False
-        s = self.series
-        x = np.asarray(s.x)
-        dots = 8 if len(x) <= 2 else 4  # a lone snapshot (an opened checkpoint) shows plainly
-        for item in (*self._weight_items, *self._dead_items):
-            item.setSymbolSize(dots)
-        for l in range(len(self._weight_items)):
-            self._weight_items[l].setData(x, np.asarray(s.weight[l]))
-            self._grad_items[l].setData(x, np.asarray(s.grad[l]), connect="finite")
-        for l, item in enumerate(self._dead_items):
-            item.setData(x, 100.0 * np.asarray(s.dead[l]))
-        self._fit_epochs()
-        self._markers.draw()
-        self._markers.arrange()
+        self.norms.draw(self.series)
         self._draw_histogram()
         self._draw_pca()
-
-    def _fit_epochs(self) -> None:
-        """The epoch axes span the snapshots and markers shown, ticked at whole epochs."""
-        xs = [*self.series.x, *self._markers.positions()]
-        if not xs:
-            return
-        lo, hi = min(xs) - 0.5, max(xs) + 0.5
-        if hi - lo < 2.0:
-            mid = (lo + hi) / 2
-            lo, hi = mid - 1.0, mid + 1.0
-        step = epoch_ticks(lo, hi)
-        for w in (self._norms_w, self._dead_w):
-            p = w.getPlotItem()
-            p.enableAutoRange(x=False)
-            p.setXRange(lo, hi, padding=0)
-            p.getAxis("bottom").setTickSpacing(step, step)
-        first = int(self.series.x[0]) if self.series.x else 1
-        style.set_title(
-            self._norms_w.getPlotItem(),
-            NORMS_TITLE + (f" · from epoch {first}" if first > 1 else ""),
-        )
 
     def _on_batch(self, ev: BatchProgress) -> None:
         self._batches = max(int(ev.batches), 1)
 
     def _on_changed(self, ev: HyperparameterChanged) -> None:
         x = ev.epoch + (ev.batch / self._batches if self._batches else 0.0)
-        self._markers.add(x, change_label(ev), "change")
+        self.norms.markers.add(x, change_label(ev), "change")
         self._stale = True
         if self.isVisible():
             self._latest.offer(None)
 
     def _build_layers(self, n_layers: int, n_hidden: int) -> None:
-        for w in (self._norms_w, self._dead_w):
-            for item in (*self._weight_items, *self._grad_items, *self._dead_items):
-                w.getPlotItem().removeItem(item)
         self.series.reset(n_layers, n_hidden)
-        norms, dead = self._norms_w.getPlotItem(), self._dead_w.getPlotItem()
-        self._weight_items = [norms.plot(symbol="o", symbolPen=None) for _ in range(n_layers)]
-        self._grad_items = [norms.plot() for _ in range(n_layers)]
-        self._dead_items = [dead.plot(symbol="o", symbolPen=None) for _ in range(n_hidden)]
-        self._colour_layers()
+        self.norms.build(n_layers, n_hidden)
+        self._layer_key.setText(self.norms.key())
         self.layer_box.blockSignals(True)
         self.layer_box.clear()
         for l in range(n_layers):
             self.layer_box.addItem(f"W{l + 1}", l)
         self.layer_box.blockSignals(False)
 
-    def _colour_layers(self) -> None:
-        p = style.palette()
-        for l, item in enumerate(self._weight_items):
-            item.setPen(style.pen(p.category(l), 2.0))
-            item.setSymbolBrush(p.category(l))
-        for l, item in enumerate(self._grad_items):
-            item.setPen(style.pen(p.category(l), 1.5, "dash"))
-        for l, item in enumerate(self._dead_items):
-            item.setPen(style.pen(p.category(l), 2.0))
-            item.setSymbolBrush(p.category(l))
-        n = len(self._weight_items)
-        self._layer_key.setText(colour_key([f"layer {l + 1}" for l in range(n)]))
-
     def _restyle(self, p: style.Palette) -> None:
-        self._colour_layers()
+        self.norms.colour()
+        self._layer_key.setText(self.norms.key())
         self._hist_now.setPen(style.pen(p.run(0), 1.5))
         self._hist_now.setBrush(pg.mkBrush(p.faded(p.run(0), 0.3)))
         self._hist_first.setPen(style.pen(p.accent, 1.5, "dash"))
         self._brushes = [pg.mkBrush(p.category(c)) for c in range(10)]
         self._class_key.setText(colour_key([str(c) for c in range(10)]))
-        self._markers.restyle()
         self._draw_histogram()
         self._draw_pca()
 
@@ -416,10 +347,9 @@ class HealthView(QWidget):
         self._latest.drop()
         self._build_layers(0, 0)
         self.series.clear()
-        self._markers.clear()
+        self.norms.markers.clear()
         self._batches = 0
         self._redraw()
-        style.set_title(self._norms_w.getPlotItem(), NORMS_TITLE)
         style.set_title(self._hist_w.getPlotItem(), "Weights now vs first snapshot")
         self.show_sample(None)
         self.header.set_status("")

@@ -24,17 +24,13 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QPixmap, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -45,55 +41,12 @@ from gui.shared.empty import PRESS_START, EmptyState
 from gui.shared.header import ElidedLabel, ViewHeader
 from gui.shared.legend import Legend
 from gui.shared.pacing import cache_static_parts
-from gui.shared.state import RunRecord, RunSettings
+from gui.shared.state import RunRecord
 from gui.views.curve_parts import LogAxis, PercentAxis
+from gui.views.runs_table import COLUMNS, RunsTable, span
 
-COLUMNS = (
-    "Run",
-    "Network",
-    "Activation",
-    "Optimiser",
-    "Learn rate",
-    "Batch",
-    "Epochs",
-    "Best val acc",
-    "Ended",
-)
 #: How near the mouse a point must be to count as hovered, in pixels.
 HOVER_PX = 10
-SWATCH = 12
-
-
-def span(start: str, end: str) -> str:
-    """``"0.1 → 0.01"`` when a setting changed during the run, else the one value."""
-    return start if start == end else f"{start} → {end}"
-
-
-def settings_text(s: RunSettings) -> str:
-    """One line: every setting of a run, for a tooltip."""
-    return (
-        f"{s.network} · {s.activation} · {s.optimizer} · lr {text.value(s.learning_rate, 3)} · "
-        f"batch {s.batch_size} · schedule {s.schedule} · L2 {text.value(s.l2, 3)} · "
-        f"dropout {text.value(s.dropout, 3)}"
-    )
-
-
-def row_cells(r: RunRecord) -> list[str]:
-    """The table's cells for run ``r``."""
-    best = r.best
-    a, b = r.started, r.ended
-    lr = span(text.value(a.learning_rate, 3), text.value(b.learning_rate, 3))
-    return [
-        r.name,
-        span(a.network, b.network),
-        a.activation,
-        a.optimizer,
-        lr,
-        span(str(a.batch_size), str(b.batch_size)),
-        str(r.epochs),
-        "—" if best is None else f"{best.val_acc:.2%} (epoch {best.epoch + 1})",
-        r.outcome,
-    ]
 
 
 def _key(r: RunRecord) -> tuple[str, int, str]:
@@ -141,20 +94,7 @@ class RunsView(QWidget):
         self.dataset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.dataset_box.setToolTip("Runs on different data are not comparable: one at a time")
         self.dataset_box.currentIndexChanged.connect(self._on_dataset_chosen)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        rows = self.table.verticalHeader().defaultSectionSize()
-        self.table.setMinimumHeight(header.sizeHint().height() + 3 * rows + 6)
-        self.table.setToolTip(
-            "Every run of this session on this dataset: what it started with → what it has "
-            "now, and its best validation accuracy (hover a row for all its settings)"
-        )
+        self.table = RunsTable()
         self.clear_button = QPushButton("Clear earlier runs")
         self.clear_button.setToolTip("Forget the earlier runs: their rows and curves")
         self.clear_button.clicked.connect(self.clear_requested)
@@ -324,7 +264,7 @@ class RunsView(QWidget):
     def _refresh(self) -> None:
         shown = [r for r in self._runs if r.dataset == self._dataset]
         self._shown = shown
-        self._fill_table(shown)
+        self.table.fill(shown, self._current)
         self._draw_curves(shown)
         n, others = len(shown), len(self._runs) - len(shown)
         if not self._runs:
@@ -350,36 +290,6 @@ class RunsView(QWidget):
             loss, acc, _n = self._items[key]
             self._items[key] = (loss, acc, -1)  # drawn again, in the new colours
         self._refresh()
-
-    def _fill_table(self, shown: list[RunRecord]) -> None:
-        self.table.setRowCount(len(shown))
-        best = max((r.best.val_acc for r in shown if r.best is not None), default=None)
-        for row, r in enumerate(shown):
-            tip = f"{r.name}\nstarted: {settings_text(r.started)}\nnow: {settings_text(r.ended)}"
-            for col, value in enumerate(row_cells(r)):
-                item = self.table.item(row, col)
-                if item is None:
-                    item = QTableWidgetItem()
-                    self.table.setItem(row, col, item)
-                item.setText(value)
-                item.setToolTip(tip)
-                font = QFont(item.font())
-                font.setBold(
-                    (col == 0 and r.number == self._current and r.number > 0)
-                    or (
-                        COLUMNS[col] == "Best val acc"
-                        and r.best is not None
-                        and r.best.val_acc == best
-                    )
-                )
-                item.setFont(font)
-            self.table.item(row, 0).setIcon(self._swatch(style.palette().run(r.colour)))
-
-    @staticmethod
-    def _swatch(colour: QColor) -> QIcon:
-        pix = QPixmap(SWATCH, SWATCH)
-        pix.fill(colour)
-        return QIcon(pix)
 
     def _draw_curves(self, shown: list[RunRecord]) -> None:
         keys = {_key(r) for r in shown}

@@ -14,8 +14,8 @@ from gui.shared import colormaps as cm
 from gui.shared import style
 from gui.shared.bus import EventBus
 from gui.shared.style import contrast
-from gui.views.confusion import ConfusionView, accuracy_floor
-from gui.views.confusion_cells import cell_values, percent_text
+from gui.views.confusion import ConfusionView
+from gui.views.confusion_cells import accuracy_floor, cell_values, percent_text
 from gui.views.curve_parts import stack_rows
 from gui.views.curves import CurvesView
 from gui.views.unit_detail import UnitPopover, unit_detail

@@ -248,7 +248,8 @@ def test_a_storm_of_changes_does_not_pile_up_markers_on_the_curves(qtbot):
     """Each marker is painted every frame; thousands of them froze the window."""
     from core.training.events import HyperparameterChanged
     from gui.shared.bus import EventBus
-    from gui.views.curves import MAX_MARKERS, CurvesView
+    from gui.views.curve_marks import MAX_MARKERS
+    from gui.views.curves import CurvesView
 
     bus = EventBus()
     view = CurvesView(bus)
