@@ -44,6 +44,7 @@ README = {
     ("finished", "draw", "light", (1280, 800)): "canvas.png",
     ("finished", "health", "dark", (1280, 800)): "health.png",
     ("finished", "runs", "light", (1280, 800)): "compare.png",
+    ("popover", "unit-popover.png"): "unit-popover.png",
 }
 
 

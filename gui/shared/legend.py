@@ -21,10 +21,10 @@ Entry = tuple[QColor, str, str]  # colour, name, kind (a key of SAMPLES)
 class Legend(QLabel):
     """Coloured samples and names, wrapped; ``entries()`` says what it shows."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, wrap: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("legend")
-        self.setWordWrap(True)
+        self.setWordWrap(wrap)  # one line that clips, where a taller legend would squeeze plots
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._entries: list[Entry] = []

@@ -74,9 +74,10 @@ class CurvesView(QWidget):
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._loss_w = _plot(LogAxis("left"), "cross-entropy", "Loss curves")
-        self._acc_w = _plot(PercentAxis("left"), "accuracy", "Accuracy curves")
+        self._acc_w = _plot(PercentAxis("left"), "accuracy (%)", "Accuracy curves")
         lp, ap = self._loss_w.getPlotItem(), self._acc_w.getPlotItem()
         lp.setLogMode(y=True)
+        lp.setLabel("bottom", None)  # the plots share their epochs: one "epoch", at the bottom
         ap.setXLink(lp)
         self.loss_header = ViewHeader("loss")
         self.acc_header = ViewHeader("accuracy")
@@ -94,9 +95,9 @@ class CurvesView(QWidget):
         layout.setContentsMargins(style.SPACE_M, style.SPACE_M, style.SPACE_M, style.SPACE_S)
         layout.setSpacing(style.SPACE_S)
         layout.addWidget(self.loss_header)
-        layout.addWidget(self._loss_box, 3)
+        layout.addWidget(self._loss_box, 5)
         layout.addWidget(self.acc_header)
-        layout.addWidget(self._acc_box, 2)
+        layout.addWidget(self._acc_box, 4)
         layout.addWidget(self._foot)
 
         self.live = LiveRun(lp, ap)

@@ -78,7 +78,7 @@ class HealthView(QWidget):
         )
         self._class_key = QLabel("")
         self._class_key.setToolTip("Colour of each class in the PCA map")
-        self._hist_legend = Legend()
+        self._hist_legend = Legend(wrap=False)
         self.header = ViewHeader("health", self._layer_key)
 
         self.layer_box = QComboBox()

@@ -108,7 +108,7 @@ class RunsView(QWidget):
         )
         self._loss_w.getPlotItem().setLogMode(y=True)
         self._acc_w = _plot(
-            "Validation accuracy", PercentAxis("left"), "accuracy", "Runs: validation accuracy"
+            "Validation accuracy", PercentAxis("left"), "accuracy (%)", "Runs: validation accuracy"
         )
         self._acc_w.getPlotItem().setXLink(self._loss_w.getPlotItem())
         for w in (self._loss_w, self._acc_w):

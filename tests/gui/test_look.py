@@ -80,6 +80,7 @@ def test_switching_the_theme_while_training_restyles_every_plot_shown_or_not(mak
         with qtbot.waitSignal(w.bus.epoch, timeout=LONG):  # training goes on meanwhile
             pass
     w.stop()
+    w.set_theme("system")  # the next tests see the application as it started
 
 
 # -- headline cards -------------------------------------------------------------------------

@@ -156,3 +156,23 @@ def test_a_hidden_plot_is_restyled_when_the_scheme_switches(qtbot, dark):
     assert loss.backgroundBrush().color() == style.palette_of("light").surface
     assert contrast(axis.textPen().color(), loss.backgroundBrush().color()) >= 4.5
     assert not v.isVisible()  # hidden all along, restyled all the same
+
+
+def test_hovering_a_point_names_its_run_and_value_earlier_runs_too(qtbot):
+    bus = EventBus()
+    v = CurvesView(bus)
+    qtbot.addWidget(v)
+    v.resize(700, 500)
+    v.show()
+    qtbot.waitExposed(v)
+    for e in range(3):
+        bus.epoch.emit(epoch_report(e))
+    bus.run_reset.emit()  # the first run goes on faded, in its own colour
+    bus.epoch.emit(dataclasses.replace(epoch_report(0), val_acc=0.5))
+    v.grab()  # laid out and painted, so the mouse finds the points
+    acc = 100 * epoch_report(2).val_acc
+    v.hover_at(1, v.scene_pos_of(1, 3.0, acc))
+    assert v.hover_text() == f"earlier run · epoch 3: validation accuracy {acc:.2f}%"
+    v.hover_at(1, v.scene_pos_of(1, 1.0, 50.0))
+    assert v.hover_text() == "this run · epoch 1: validation accuracy 50.00%"
+    assert v.legend.entries()[0] == "earlier run" and "validation" in v.legend.entries()
