@@ -13,6 +13,7 @@ is now: "press Space to train", "epoch 4", "paused", "finished in 42 s".
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from core.training.events import BatchProgress, EpochReport, Finished, Started
@@ -32,7 +33,21 @@ CARDS = (
     ("left", "Time left"),
 )
 NONE = "—"
+#: Shortest time between two showings of the batches' figures.
+BATCH_REFRESH_MS = 250
 SCHEDULES = {"cosine": "cosine decay", "step": "steps ÷10"}
+
+
+class SteadyLabel(QLabel):
+    """A line of text whose size hints do not depend on the text: a card's value changes
+    ten times a second, and a label that asked for a new size each time would lay the
+    window out again each time."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().averageCharWidth() * 6, self.fontMetrics().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, self.fontMetrics().height())
 
 
 class Card(QFrame):
@@ -43,10 +58,10 @@ class Card(QFrame):
         self.setObjectName("card")
         self._label = QLabel(label)
         self._label.setObjectName("cardLabel")
-        self._value = QLabel(NONE)
+        self._value = SteadyLabel(NONE)
         self._value.setObjectName("cardValue")
         self._value.setProperty("headline", headline)
-        self._note = QLabel("")
+        self._note = SteadyLabel("")
         self._note.setObjectName("cardNote")
         for w in (self._label, self._value, self._note):
             w.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -87,6 +102,12 @@ class HeadlineCards(QWidget):
         self._speed = 0.0
         self._finished: Finished | None = None
         self._held = False
+        # The batches' figures (speed, time left, running loss) are shown a few times a
+        # second, not at every batch event: each new text is a repaint.
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(BATCH_REFRESH_MS)
+        self._timer.timeout.connect(self._refresh)
         bus.started.connect(self._on_started)
         bus.batch.connect(self._on_batch)
         bus.epoch.connect(self._on_epoch)
@@ -117,7 +138,8 @@ class HeadlineCards(QWidget):
         self.progress.batch_done(ev)
         self._batch = ev
         self._speed = ev.samples_per_s
-        self._refresh()
+        if not self._timer.isActive():
+            self._timer.start()
 
     def _on_epoch(self, ev: EpochReport) -> None:
         self.progress.epoch_done(ev)
@@ -141,6 +163,7 @@ class HeadlineCards(QWidget):
         return next((r for r in v.runs if r.number == v.current), None)
 
     def _refresh(self) -> None:
+        self._timer.stop()
         v = self._view
         if v is None:
             return

@@ -281,6 +281,8 @@ def style_view(view: pg.GraphicsView, export_name: str | None = None) -> None:
         view.setProperty("exportName", export_name)
     p = _current
     view.setBackground(p.surface)
+    # The background is opaque and fills the view: nothing behind it need be painted first.
+    view.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
     for item in view.scene().items():
         if isinstance(item, pg.AxisItem):
             style_axis(item)

@@ -158,6 +158,10 @@ class ConfusionView(QWidget):
         self._latest.flush()
         return str(self._cells.labels[true, pred])
 
+    def number_px(self) -> int:
+        """How tall the cells' numbers were painted last, in pixels (0: too small to show)."""
+        return self._cells.drawn_px
+
     def set_row_percent(self, on: bool) -> None:
         """Show each cell as its share of the row (True) or as a count (False)."""
         self._row_percent.setChecked(on)

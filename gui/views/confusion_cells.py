@@ -82,6 +82,7 @@ class CellText(pg.GraphicsObject):
         self.labels = np.zeros((0, 0), dtype=object)
         self.colours: list[list[QColor]] = []
         self.font = QFont(style.font("body"))
+        self.drawn_px = 0  # the numbers' size in pixels at the last paint (0: too small to draw)
 
     def set_cells(self, labels: np.ndarray, backgrounds: np.ndarray) -> None:
         """``labels`` ``(k, k)`` and the cells' colours ``(k, k, 3)`` (uint8) they sit on."""
@@ -106,7 +107,8 @@ class CellText(pg.GraphicsObject):
         cell_w, cell_h = abs(far.x() - corner.x()), abs(far.y() - corner.y())
         longest = max((len(str(v)) for v in self.labels.flat), default=1)
         size = min(0.5 * cell_h, cell_w / (0.64 * max(longest, 1)), 22.0)
-        if size < MIN_TEXT_PX:
+        self.drawn_px = round(size) if size >= MIN_TEXT_PX else 0
+        if not self.drawn_px:
             return
         font = QFont(self.font)
         font.setPixelSize(round(size))

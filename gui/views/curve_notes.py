@@ -39,6 +39,7 @@ class NoteLayer:
         for kind, (on_loss, _key, _above) in PLACES.items():
             star = pg.PlotDataItem(pen=None, symbol="star", symbolSize=15)
             star.setZValue(20)
+            star.hide()
             text = pg.TextItem("", anchor=(0, 0))
             text.setZValue(21)
             self._plots[on_loss].addItem(star, ignoreBounds=True)
@@ -94,11 +95,12 @@ class NoteLayer:
             if key.endswith("acc"):
                 value *= 100.0
             if not (math.isfinite(value) and (not on_loss or value > 0)):
-                self._stars[kind].setData([], [])
+                self._stars[kind].hide()  # hidden items cost nothing when the plot repaints
                 self._texts[kind].hide()
                 continue
             x = note.epoch + 1.0
             self._stars[kind].setData([x], [value])
+            self._stars[kind].show()
             text = self._texts[kind]
             text.setText(note.text)
             text.setAnchor((1.0 if x > mid else 0.0, 1.3 if above else -0.6))
@@ -108,5 +110,5 @@ class NoteLayer:
     def clear(self) -> None:
         self._notes = []
         for kind in PLACES:
-            self._stars[kind].setData([], [])
+            self._stars[kind].hide()
             self._texts[kind].hide()

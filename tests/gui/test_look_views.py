@@ -176,3 +176,17 @@ def test_hovering_a_point_names_its_run_and_value_earlier_runs_too(qtbot):
     v.hover_at(1, v.scene_pos_of(1, 1.0, 50.0))
     assert v.hover_text() == "this run · epoch 1: validation accuracy 50.00%"
     assert v.legend.entries()[0] == "earlier run" and "validation" in v.legend.entries()
+
+
+def test_three_digit_counts_are_written_in_the_cells_at_1280x800(qtbot, snap):
+    bus = EventBus()
+    v = ConfusionView(bus)
+    qtbot.addWidget(v)
+    v.resize(380, 320)  # the matrix's panel in a 1280x800 window
+    v.show()
+    qtbot.waitExposed(v)
+    big = np.asarray(snap.confusion) * 40  # MNIST's 5,000 validation digits: 400-odd a class
+    bus.snapshot.emit(dataclasses.replace(snap, confusion=big))
+    assert max(len(v.cell_label(i, i)) for i in range(10)) == 3
+    v.grab()  # painted at this size
+    assert v.number_px() >= 9
