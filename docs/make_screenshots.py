@@ -16,7 +16,7 @@ on every tab, in four states:
 Every picture goes into ``--out`` (default ``docs/screens/``, which git ignores) as
 ``<state>/<tab>-<theme>-<width>x<height>.png``, plus the unit popover and the help
 popover on their own; the few the README shows are copied into ``docs/``. It takes
-two to three minutes.
+a minute or two.
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from core.data.catalog import DATASETS
 from core.training.config import ACTIVATIONS, AUGMENTATIONS, OPTIMIZERS, SCHEDULES, Config
+from gui.shared import style
 from gui.shared.formats import format_lr
 from gui.shared.state import RunState, SessionView, waiting_note
 
@@ -181,7 +182,10 @@ class ControlPanel(QWidget):
         self._showing = False
         self._view = view
         self._labels: dict[str, QLabel] = {}
+        self._live_texts: list[tuple[QLabel, str]] = []  # labels with a live dot, "{dot}"
         self._build()
+        self._show_dots(style.palette())
+        style.on_change(self, self._show_dots)
         self.show_session(view)
 
     # -- construction ---------------------------------------------------------
@@ -307,9 +311,9 @@ class ControlPanel(QWidget):
         self._row(f, "batch_size", "Batch", self.batch_size, live=True)
         self._row(f, "epochs", "Epochs", self.epochs)
         self._row(f, "seed", "Seed", self.seed)
-        legend = QLabel(
-            "<span style='color:#2e7d32'>●</span> live: changes the running network; "
-            "the others apply on Reset"
+        legend = QLabel()
+        self._live_texts.append(
+            (legend, "{dot} live: changes the running network; the others apply on Reset")
         )
         legend.setObjectName("liveLegend")
         legend.setWordWrap(True)
@@ -358,6 +362,12 @@ class ControlPanel(QWidget):
         layout.addWidget(self.note)
         self._run_area = layout  # the window adds the progress display below the buttons
 
+    def _show_dots(self, p: style.Palette) -> None:
+        """The live settings' dots, in the palette's green."""
+        dot = f"<span style='color:{p.good.name()}'>●</span>"
+        for label, text in self._live_texts:
+            label.setText(text.format(dot=dot))
+
     @staticmethod
     def _form(box: QGroupBox) -> QFormLayout:
         f = QFormLayout(box)
@@ -366,7 +376,9 @@ class ControlPanel(QWidget):
         return f
 
     def _row(self, form: QFormLayout, name: str, text: str, field: QWidget, live: bool = False):
-        label = QLabel(f"{text} <span style='color:#2e7d32'>●</span>" if live else text)
+        label = QLabel(text)
+        if live:
+            self._live_texts.append((label, text + " {dot}"))
         label.setToolTip(
             "Live: changes take effect while training runs" if live else field.toolTip()
         )
