@@ -7,7 +7,7 @@ parameters (the same count as ``MLP.n_parameters``)::
     parameters            P s
     optimiser state       k P s
     last-good copies      2 (1 + k) P s       (the Trainer's divergence safety net)
-    gradients             P s                 (the epoch's last batch; grad buffers)
+    gradients             2 P s               (the epoch's last batch, and gradient buffers)
     batch buffers         m (n_in + 2 sum(h) + n_out) s      ( + 2 m sum(h) s with dropout)
     inference             c (sum(h) + 2 n_out) s              (c = 4096-row chunks)
 
@@ -52,7 +52,7 @@ def training_bytes(
         "parameters": 0 if built else P * s,
         "optimiser state": 0 if built else k * P * s,
         "last-good copies": 2 * (1 + k) * P * s,
-        "gradients": P * s,
+        "gradients": 2 * P * s,
         "batch buffers": m
         * (sizes[0] + 2 * hidden + sizes[-1] + (2 * hidden if dropout else 0))
         * s,

@@ -205,16 +205,16 @@ def read_results(
     why) when it is given.
     """
     path = Path(path)
-    if not path.exists():
-        if missing_ok:
-            return []
-        raise DataError(f"{path}: no such sweep results file")
     try:
         with open_regular(path) as raw, shared_lock(raw):
             size = os.fstat(raw.fileno()).st_size
             f = io.TextIOWrapper(raw, encoding="utf-8", newline="")
             with _field_limit(size):
                 return _rows(path, csv.DictReader(f), unreadable)
+    except FileNotFoundError:
+        if missing_ok:
+            return []
+        raise DataError(f"{path}: no such sweep results file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise DataError(f"{path}: cannot read sweep results ({e})") from e
 

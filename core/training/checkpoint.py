@@ -431,7 +431,7 @@ _HISTORY_NUMBERS = (
 )
 #: ... and the counts in it, which must be whole numbers: the loop resumes from them.
 _HISTORY_COUNTS = ("epoch", "batch_size", "step")
-#: The fields that place a recorded change on the curves (``HyperparameterChanged``).
+#: Where a recorded change happened (``HyperparameterChanged``); the epoch is required.
 _CHANGE_COUNTS = ("epoch", "batch", "step")
 #: Counts beyond this lose their last digits as floats in the views' arrays.
 _MAX_COUNT = 2**53
@@ -459,20 +459,18 @@ def _check_history(history: list[Any], fail: Any) -> None:
 
 
 def _check_changes(changes: list[Any], fail: Any) -> None:
-    """Every change record says where it happened (epoch, batch, step) and what changed."""
+    """Every change record says in which epoch it happened, and holds no junk where the
+    curves and the window look (a record without a batch or step is simply not marked)."""
     for i, change in enumerate(changes):
         if not isinstance(change, dict):
             raise fail(f"change record {i} is {change!r}, not a record")
         for key in _CHANGE_COUNTS:
-            if not _is_count(change.get(key)):
+            if (key == "epoch" or key in change) and not _is_count(change.get(key)):
                 raise fail(
                     f"change record {i}: {key} is {change.get(key)!r}, not a whole number >= 0"
                 )
-        if not isinstance(change.get("name"), str):
-            raise fail(f"change record {i}: name {change.get('name')!r} is not a setting's name")
-        for key in ("old", "new"):
-            if key not in change:
-                raise fail(f"change record {i} has no {key!r} value")
+        if "name" in change and not isinstance(change["name"], str):
+            raise fail(f"change record {i}: name {change['name']!r} is not a setting's name")
 
 
 def _read_meta(arr: np.ndarray, fail: Any) -> dict[str, Any]:
