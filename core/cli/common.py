@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from core.data.catalog import DATASET_CHOICES
 from core.errors import ConfigError
-from core.guard.paths import check_output, expand, is_regular_file
+from core.guard.paths import NotAFile, check_output, expand, is_regular_file
 from core.training.config import (
     ACTIVATIONS,
     AUGMENTATIONS,
@@ -145,10 +145,12 @@ def output_folder(given: str | None, resumed_from: Path | None = None) -> Path |
     for name in RUN_FILES:
         try:
             check_output(folder / name)
-        except OSError as exc:
+        except NotAFile as exc:
             raise ConfigError(
                 f"--output {folder}: {name} is {exc.strerror}; refusing to replace it"
             ) from None
+        except OSError:
+            pass  # cannot even be looked at: the write will say why
     earlier = [name for name in RUN_FILES if is_regular_file(folder / name)]
     here = folder / CHECKPOINT_NAME
     continuing = resumed_from is not None and _same_file(resumed_from, here)

@@ -131,8 +131,12 @@ def create_with(path: str | os.PathLike[str], first: bytes) -> bool:
     return True
 
 
-def append_record(path: str | os.PathLike[str], record: bytes) -> None:
-    """Append ``record`` (ending in a newline) to ``path``, whole or not at all."""
+def append_record(path: str | os.PathLike[str], record: bytes, *, if_empty: bool = False) -> None:
+    """Append ``record`` (ending in a newline) to ``path``, whole or not at all.
+
+    ``if_empty``: only when the file is still empty (a header, written by whichever
+    process gets the lock first).
+    """
     check_output(path)
     nonblocking = getattr(os, "O_NONBLOCK", 0)  # a FIFO put there since: fail, never wait
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | nonblocking | getattr(os, "O_BINARY", 0))
@@ -144,6 +148,8 @@ def append_record(path: str | os.PathLike[str], record: bytes) -> None:
             os.set_blocking(fd, True)
         with _locked(fd, exclusive=True):
             start = os.fstat(fd).st_size
+            if if_empty and start:
+                return
             if start and _last_byte(path, start) != b"\n":
                 record = b"\n" + record
             try:

@@ -3,9 +3,9 @@
 The CSV is the sweep's only state. One row per finished trial, appended whole as
 each trial ends, so an interrupted sweep loses at most the trials that were
 running; started again on the same file it skips every key already present. Rows
-it cannot read are reported and kept, never dropped. Each
-row carries the full configuration and the per-epoch history as JSON, so the file
-alone is enough to rebuild the table, the plot, or the curves of the best runs.
+it cannot read are reported and kept, never dropped. Each row carries the full
+configuration and the per-epoch history as JSON, so the file alone is enough to
+rebuild the table, the plot, or the curves of the best runs.
 """
 
 from __future__ import annotations
@@ -152,9 +152,11 @@ class ResultsFile:
     def prepare(self) -> list[TrialResult]:
         """Read what is done and make sure the file exists with its header."""
         done = self.read()
+        header = _csv_line(COLUMNS)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            create_with(self.path, _csv_line(COLUMNS))
+            if not create_with(self.path, header):  # there already, maybe still empty
+                append_record(self.path, header, if_empty=True)
         except OSError as exc:
             raise DataError(f"{self.path}: cannot create the results file: {_why(exc)}") from None
         return done
