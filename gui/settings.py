@@ -20,12 +20,15 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 from core.errors import BackpropError, SettingsError
+from core.guard.paths import expand
 from core.training.config import Config
 
 #: Bumped when the window's dock layout changes so an old saved layout is ignored.
 LAYOUT_VERSION = 1
 THEMES = ("system", "light", "dark")
 RUN = "run/"
+#: Run settings that are paths (a dataset may be a folder): ``~user`` must expand here.
+PATHS = ("dataset", "data_path")
 
 
 def _text(value: Any) -> str:
@@ -70,7 +73,10 @@ class Settings:
                 continue
             raw = self.store.value(key)
             try:
-                values[f.name] = getattr(Config.from_strings({f.name: _text(raw)}), f.name)
+                value = getattr(Config.from_strings({f.name: _text(raw)}), f.name)
+                if f.name in PATHS and isinstance(value, str):
+                    expand(value, key)  # a ~user this machine lacks: refused here, not later
+                values[f.name] = value
             except BackpropError as exc:
                 self._error(key, raw, str(exc))
             except (TypeError, ValueError) as exc:
@@ -109,10 +115,10 @@ class Settings:
         raw = self.store.value("files/last_folder")
         if raw is None:
             return Path.home()
-        folder = Path(_text(raw)).expanduser()
         try:
+            folder = expand(_text(raw), "files/last_folder")
             usable = folder.is_dir()
-        except (OSError, ValueError):  # a name too long for the system, a NUL byte...
+        except (BackpropError, OSError, ValueError):  # ~nosuchuser, a NUL byte, too long...
             usable = False
         if not usable:
             self._error("files/last_folder", raw, "no such folder")

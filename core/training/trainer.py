@@ -52,6 +52,7 @@ import numpy as np
 from core.data import Dataset
 from core.errors import BackpropError, ConfigError, TrainingError
 from core.nn.batches import BatchSampler
+from core.nn.memory import require_training
 from core.nn.model import MLP
 from core.nn.optim import TYPICAL_LR, Optimizer, make_optimizer
 from core.training import schedules
@@ -174,9 +175,15 @@ class Trainer:
         changes: list[dict[str, Any]] | None = None,
         snapshots: bool = True,
     ) -> None:
+        # Batches never hold more rows than the training set.
+        rows = min(config.batch_size, len(dataset.y_train))
         if model is None:
+            sizes = (dataset.n_features, *config.hidden, dataset.n_classes)
+            require_training(
+                sizes, config.dtype, config.optimizer, rows, dropout=config.dropout > 0
+            )
             model = MLP(
-                (dataset.n_features, *config.hidden, dataset.n_classes),
+                sizes,
                 activation=config.activation,
                 init=config.init,
                 dropout=config.dropout,
@@ -188,6 +195,15 @@ class Trainer:
             raise ConfigError(
                 f"model {'-'.join(map(str, model.sizes))} does not fit dataset {dataset.name!r} "
                 f"({dataset.n_features} inputs, {dataset.n_classes} classes)"
+            )
+        else:
+            require_training(
+                model.sizes,
+                model.dtype,
+                optimizer.name if optimizer is not None else config.optimizer,
+                rows,
+                dropout=model.dropout > 0,
+                built=True,
             )
         if optimizer is None:
             optimizer = make_optimizer(
