@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 
 from core.cli.common import load_data
-from core.errors import ConfigError
-from core.text import sizes
 from core.guard.paths import expand
+from core.text import sizes
 from core.training import checkpoint as ckpt
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from core.cli.common import Pictures
-from core.data.catalog import DATASET_CHOICES
 from core.cli.signals import Stop
+from core.data.catalog import DATASET_CHOICES
 from core.errors import ConfigError
 from core.guard.paths import check_distinct, check_output, expand
 from core.sweep import Axis, Sweep, SweepSpec, default_jobs

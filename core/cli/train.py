@@ -40,8 +40,8 @@ from core.cli.evaluate import report
 from core.cli.signals import Stop
 from core.data.dataset import displayable
 from core.errors import ConfigError
-from core.text import sizes
 from core.guard.paths import expand
+from core.text import sizes
 from core.training import checkpoint as ckpt
 from core.training.control import TrainingControl
 from core.training.events import (

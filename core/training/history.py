@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TypedDict
 
 from core.errors import CheckpointError
-from core.text import sizes
 from core.guard.files import write_atomic
+from core.text import sizes
 
 
 class HistoryRow(TypedDict):
