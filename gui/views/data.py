@@ -133,7 +133,12 @@ class DataView(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
         layout.addWidget(self._source)
-        layout.addWidget(split, 1)
+        # In a short window the tab scrolls rather than making the whole window taller.
+        body = QScrollArea()
+        body.setWidget(split)
+        body.setWidgetResizable(True)
+        body.setFrameShape(QFrame.Shape.NoFrame)
+        layout.addWidget(body, 1)
 
     # -- the session ---------------------------------------------------------------------
     def show_session(self, view: SessionView) -> None:

@@ -31,7 +31,7 @@ SHOWN_BINS = 64
 def _plot(title: str) -> tuple[pg.PlotWidget, pg.PlotItem]:
     widget = pg.PlotWidget()
     widget.setBackground(None)
-    widget.setMinimumHeight(150)
+    widget.setMinimumHeight(120)
     plot = widget.getPlotItem()
     plot.setTitle(title)
     plot.setMenuEnabled(False)

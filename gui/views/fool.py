@@ -61,13 +61,12 @@ class FoolPanel(QWidget):
         self.bound.setValue(DEFAULT_BOUND)
         self.bound.setPrefix("± ")
         self.bound.setToolTip(
-            "How far any one pixel may move (pixel values run from 0 to 1): the L∞ bound"
+            "How far each pixel may move at most (pixel values run from 0 to 1): the L∞ bound"
         )
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.button)
         row.addWidget(self.target)
-        row.addWidget(QLabel("each pixel"))
         row.addWidget(self.bound)
         row.addStretch(1)
         self.message = QLabel()
@@ -188,8 +187,8 @@ class FoolPanel(QWidget):
             self.message.setText(f"Choose a {self._what} first.")
         else:
             self.message.setText(
-                "Choose a class and press the button: the smallest change that makes the "
-                "network read it so."
+                "Choose a class and a bound for each pixel, then press the button: the "
+                "smallest change that makes the network read it so."
             )
         self._show_result()
 
