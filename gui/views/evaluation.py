@@ -18,12 +18,10 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -112,14 +110,9 @@ class EvaluationView(QWidget):
         results_layout.addWidget(self.headline)
         results_layout.addWidget(split, 1)
 
-        # In a short window the results scroll rather than making the whole window taller.
-        scroll = QScrollArea()
-        scroll.setWidget(results)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._pages = QStackedWidget()
         self._pages.addWidget(empty)
-        self._pages.addWidget(scroll)
+        self._pages.addWidget(results)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)

@@ -54,7 +54,7 @@ def threshold_text(t: float) -> str:
 def _plot(title: str, x_label: str = "", y_label: str = "") -> pg.PlotWidget:
     widget = pg.PlotWidget()
     widget.setBackground(None)
-    widget.setMinimumSize(180, 140)
+    widget.setMinimumSize(180, 100)
     plot = widget.getPlotItem()
     plot.setTitle(title, size="9pt")
     plot.setMenuEnabled(False)

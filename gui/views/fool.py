@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -36,9 +37,15 @@ DEFAULT_BOUND = 0.3
 
 
 class FoolPanel(QWidget):
-    """ "Make it read as k" for one image and network, and what the change did."""
+    """The "make it read as k" button for one image and network, and what the change did.
 
-    def __init__(self, what: str = "digit", parent: QWidget | None = None) -> None:
+    ``what`` names the image in messages ("drawing", "tile"); ``narrow`` puts the bound
+    on a line of its own, for a narrow column.
+    """
+
+    def __init__(
+        self, what: str = "digit", narrow: bool = False, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._what = what
         self._snap: Snapshot | None = None
@@ -63,12 +70,16 @@ class FoolPanel(QWidget):
         self.bound.setToolTip(
             "How far each pixel may move at most (pixel values run from 0 to 1): the L∞ bound"
         )
-        row = QHBoxLayout()
+        row = QGridLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.button)
-        row.addWidget(self.target)
-        row.addWidget(self.bound)
-        row.addStretch(1)
+        row.addWidget(self.button, 0, 0)
+        row.addWidget(self.target, 0, 1)
+        if narrow:
+            row.addWidget(QLabel("each pixel"), 1, 0, Qt.AlignmentFlag.AlignRight)
+            row.addWidget(self.bound, 1, 1)
+        else:
+            row.addWidget(self.bound, 0, 2)
+        row.setColumnStretch(3, 1)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.pictures = TileRow(columns=3, min_side=56, max_side=112)
@@ -85,13 +96,15 @@ class FoolPanel(QWidget):
         plot.setMouseEnabled(x=False, y=False)
         plot.setYRange(0, 1, padding=0.02)
         plot.setLabel("left", "probability")
-        legend = plot.addLegend(offset=(-4, 2), labelTextSize="8pt")
+        plot.setTitle(  # the title is the legend: it never covers a bar
+            f"<span style='color:{cm.NEUTRAL.name()}'>■ before</span> · "
+            f"<span style='color:{cm.WRONG.name()}'>■ after</span>",
+            size="9pt",
+        )
         self._before = pg.BarGraphItem(x=[], height=[], width=0.38, brush=cm.NEUTRAL, pen=None)
         self._after = pg.BarGraphItem(x=[], height=[], width=0.38, brush=cm.WRONG, pen=None)
         plot.addItem(self._before)
         plot.addItem(self._after)
-        legend.addItem(self._before, "before")
-        legend.addItem(self._after, "after")
         self.bars.setVisible(False)
 
         layout = QVBoxLayout(self)
