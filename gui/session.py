@@ -33,7 +33,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from core import text
-from core.data.catalog import SOURCES
+from core.data.catalog import SOURCES, source_for
 from core.errors import BackpropError
 from core.nn.optim import TYPICAL_LR
 from core.training import checkpoint
@@ -481,9 +481,14 @@ class Session(QObject):
         the next run's dataset only once it has loaded; a folder that cannot be used
         leaves the draft and the run as they were, and the banner says why.
         """
-        folder = os.path.expanduser(os.fspath(path).strip())
-        if not folder:
+        typed = os.fspath(path).strip()
+        if not typed:
             return
+        known = source_for(typed)
+        if known is not None:  # a dataset's other name typed in the box ("fashion")
+            self.edit("dataset", known.key)
+            return
+        folder = os.path.abspath(os.path.expanduser(typed))
         config = self._draft.replace(dataset=folder, data_path=None)
         ready = self.dataset_for(dataset_key(config))
         if ready is not None:

@@ -166,7 +166,7 @@ def run_job(
 
 def cancel_all(wait_ms: int) -> bool:
     """Cancel every running job and wait up to ``wait_ms`` for them; True when all are over."""
-    jobs = list(_RUNNING)
+    jobs = [job for job in _RUNNING if job.is_running]
     for job in jobs:
         job.cancel()
     return all(job.wait(wait_ms) for job in jobs)

@@ -200,7 +200,7 @@ class CanvasView(QWidget):
         middle.addWidget(self._sal_w)
         middle.addStretch(1)
         self._bars_w.setMaximumHeight(420)
-        self.fool = FoolPanel("drawing")
+        self.fool = FoolPanel("Draw a digit first.")
         right = QVBoxLayout()
         right.addWidget(self._answer)
         right.addWidget(self._bars_w, 1)

@@ -39,15 +39,13 @@ DEFAULT_BOUND = 0.3
 class FoolPanel(QWidget):
     """The "make it read as k" button for one image and network, and what the change did.
 
-    ``what`` names the image in messages ("drawing", "tile"); ``narrow`` puts the bound
-    on a line of its own, for a narrow column.
+    ``hint`` says how to give it an image ("Draw a digit first."); ``narrow`` puts the
+    bound on a line of its own, for a narrow column.
     """
 
-    def __init__(
-        self, what: str = "digit", narrow: bool = False, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, hint: str, narrow: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._what = what
+        self._hint = hint
         self._snap: Snapshot | None = None
         self._image: np.ndarray | None = None
         self._job: Job | None = None
@@ -197,7 +195,7 @@ class FoolPanel(QWidget):
         if self._snap is None:
             self.message.setText("Train or open a checkpoint to fool its network.")
         elif self._image is None:
-            self.message.setText(f"Choose a {self._what} first.")
+            self.message.setText(self._hint)
         else:
             self.message.setText(
                 "Choose a class and a bound for each pixel, then press the button: the "

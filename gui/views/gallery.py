@@ -297,7 +297,7 @@ class GalleryView(QWidget):
         self._sal_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         grid.addWidget(self._sal_caption, 2, 1, Qt.AlignmentFlag.AlignHCenter)
         grid.addWidget(self._detail_text, 3, 0, 1, 2)
-        self.fool = FoolPanel("tile", narrow=True)
+        self.fool = FoolPanel("Select a tile first.", narrow=True)
         grid.addWidget(self.fool, 4, 0, 1, 2)
         grid.setRowStretch(5, 1)
         grid.setColumnStretch(0, 1)
