@@ -121,10 +121,12 @@ def dropped_folder(mime: Any) -> str | None:
 
 
 def _plot_writer(view: Any, plot: Any) -> Callable[[str], Any]:
-    """Writes ``plot`` as it would look now: a view in a hidden tab first draws what waits."""
+    """Writes ``plot`` as it would look now: a view in a hidden tab first draws what waits
+    (``view`` None: the plot as it is shown)."""
 
     def write(path: str) -> Any:
-        view.draw_now()
+        if view is not None:
+            view.draw_now()
         return export.plot_image(plot, path)
 
     return write
@@ -636,13 +638,20 @@ class MainWindow(QMainWindow):
                 lambda p: export.image_file(self.gallery.grab_sheet(), p),
             ),
         ]
-        for view_name, view in (
-            ("Curves", self.curves),
-            ("W1", self.weights),
-            ("Confusion", self.confusion),
-            ("Health", self.health),
-            ("Drawing", self.canvas),
-        ):
+        views: list[tuple[str, Any, bool]] = [
+            ("Curves", self.curves, True),
+            ("W1", self.weights, True),
+            ("Confusion", self.confusion, True),
+            ("Health", self.health, True),
+            ("Drawing", self.canvas, True),
+        ]
+        # The Data and Evaluation tabs' plots once they show something: their figures are
+        # worked out in a thread when the person asks, never for an export.
+        if self.data.summary() is not None:
+            views.append(("Data", self.data, False))
+        if self.evaluation.evaluation() is not None:
+            views.append(("Evaluation", self.evaluation, False))
+        for view_name, view, draws in views:
             for title, plot in export.plots_in(view):
                 label = view_name if title.startswith("plot ") else f"{view_name}: {title}"
                 stem = "".join(ch if ch.isalnum() else "-" for ch in label.lower()).strip("-")
@@ -651,7 +660,7 @@ class MainWindow(QMainWindow):
                         f"{label} (PNG or SVG)",
                         export.IMAGE_FILTER,
                         f"{dataset}-{stem}.png",
-                        _plot_writer(view, plot),
+                        _plot_writer(view if draws else None, plot),
                     )
                 )
         dialog = export.ExportDialog(targets, self.checkpoint_dir, self)

@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QImage
 
 from core.nn.model import MLP
 from core.training import adversarial, robustness
@@ -32,7 +33,9 @@ def trained(make_window, qtbot, epochs=8):
     return w, model, w.session.view.run_data
 
 
-def test_evaluation_runs_in_a_thread_cancels_and_matches_the_core(make_window, qtbot, monkeypatch):
+def test_evaluation_runs_in_a_thread_cancels_and_matches_the_core(
+    make_window, qtbot, monkeypatch, tmp_path
+):
     w, model, data = trained(make_window, qtbot)
     view = w.evaluation
     w.tabs.setCurrentWidget(view)
@@ -84,6 +87,14 @@ def test_evaluation_runs_in_a_thread_cancels_and_matches_the_core(make_window, q
             n = round(share * len(data.y_test))
             assert f"<b>{n:,}</b> of {len(data.y_test):,}" in view.coverage.numbers.text()
             assert f"{accuracy:.2%}" in view.coverage.numbers.text()
+
+    # Its plots are offered for export once it shows them, named without markup.
+    dialog = w.export_dialog()
+    qtbot.addWidget(dialog)
+    names = [t.name for t in dialog.targets]
+    assert not any("<" in n for n in names) and "Drawing: before · after (PNG or SVG)" in names
+    dialog.list.setCurrentRow(names.index("Evaluation: Rotation (PNG or SVG)"))
+    assert not QImage(str(dialog.export_current(tmp_path / "rotation.png"))).isNull()
 
 
 def test_fool_the_network_on_the_draw_tab_and_a_gallery_tile(make_window, qtbot, monkeypatch):
