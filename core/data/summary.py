@@ -55,11 +55,6 @@ class DataSummary:
     means: np.ndarray
     histogram: np.ndarray
 
-    @property
-    def channels(self) -> int:
-        """Colour channels of the images: 1 (grey) or 3 (RGB)."""
-        return self.image_shape[2] if len(self.image_shape) == 3 else 1
-
 
 def summarize(
     dataset: Dataset, per_class: int = 8, *, seed: int = 0, progress: Progress | None = None

@@ -104,10 +104,6 @@ class Job(QObject):
         t = self._thread
         return t is not None and shiboken6.isValid(t) and t.isRunning()
 
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled.is_set()
-
     def cancel(self) -> None:
         """Stop at the function's next progress report; no result is delivered after this."""
         self._cancelled.set()

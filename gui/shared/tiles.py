@@ -44,9 +44,6 @@ class TileRow(QWidget):
     def captions(self) -> list[str]:
         return [caption for _, caption in self._tiles]
 
-    def images(self) -> list[QImage]:
-        return [image for image, _ in self._tiles]
-
     def _rows(self) -> int:
         return max(1, math.ceil(len(self._tiles) / self._columns))
 

@@ -169,10 +169,6 @@ class EvaluationView(QWidget):
         """The :class:`~core.training.robustness.Evaluation` shown (None before one)."""
         return self._evaluation
 
-    @property
-    def running(self) -> bool:
-        return self._job is not None
-
     def _can_evaluate(self) -> bool:
         snap = self._snap
         return snap is not None and bool(snap.params) and self._data is not None

@@ -174,10 +174,6 @@ class FoolPanel(QWidget):
         """The :class:`~core.training.adversarial.Adversarial` shown (None: none)."""
         return self._result
 
-    @property
-    def running(self) -> bool:
-        return self._job is not None
-
     def _name(self, c: int) -> str:
         names = () if self._snap is None else self._snap.class_names
         return names[c] if 0 <= c < len(names) else str(c)
