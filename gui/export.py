@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -163,12 +164,14 @@ def image_file(image: Any, path: str | os.PathLike) -> Path:
 
 
 def plots_in(widget: QWidget) -> list[tuple[str, pg.GraphicsView]]:
-    """The pyqtgraph views inside ``widget``, each named by its title when it has one."""
+    """The pyqtgraph views inside ``widget``, each named by its title (markup and all
+    colour keys dropped) when it has one."""
     found = []
     for i, view in enumerate(widget.findChildren(pg.GraphicsView)):
         title = ""
         if isinstance(view, pg.PlotWidget):
-            title = view.getPlotItem().titleLabel.text
+            text = re.sub(r"<[^>]*>|■", "", view.getPlotItem().titleLabel.text)
+            title = " ".join(text.split())
         found.append((title or f"plot {i + 1}", view))
     return found
 

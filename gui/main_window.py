@@ -3,7 +3,9 @@
 Layout: the control panel (with the run's progress) in a dock on the left; a
 message banner across the top; tabs for Training (curves and W1 above, the
 confusion matrix and the gallery of mistakes below, in splitters a person can
-drag), Draw, Health and Runs; a status line at the bottom. The window opens as
+drag), Draw, Health, Runs, Data (the dataset in pictures and figures) and
+Evaluation (the network on the test set); a status line at the bottom. A folder
+dropped on the window becomes the dataset once it has loaded. The window opens as
 large as it usefully can on the screen it is on, never larger than the room the
 screen leaves it.
 
@@ -26,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -50,12 +59,15 @@ from gui.panels.controls import ControlPanel
 from gui.panels.status import ProgressBox, StatusLine
 from gui.session import FALLS_BACK, Session
 from gui.settings import Settings
+from gui.shared import jobs
 from gui.shared.bus import EventBus
 from gui.shared.state import RunState, SessionView
 from gui.shared.theme import Theme
 from gui.views.confusion import ConfusionView
 from gui.views.curves import CurvesView
+from gui.views.data import DataView
 from gui.views.draw import CanvasView
+from gui.views.evaluation import EvaluationView
 from gui.views.gallery import GalleryView
 from gui.views.health import HealthView
 from gui.views.runs import RunsView
@@ -72,7 +84,7 @@ ON_CLOSE_ENV = "BACKPROP_ON_UNSAVED_CLOSE"
 PREFERRED_SIZE = (1400, 900)
 #: Share of a large screen's room the window takes at most.
 SCREEN_SHARE = 0.9
-TABS = ("Training", "Draw", "Health", "Runs")
+TABS = ("Training", "Draw", "Health", "Runs", "Data", "Evaluation")
 
 SHORTCUTS = (
     ("Space", "Start, pause or resume"),
@@ -82,7 +94,7 @@ SHORTCUTS = (
     ("Ctrl+S", "Save a checkpoint of the run"),
     ("Ctrl+O", "Open a checkpoint: look at it, Continue goes on training it"),
     ("Ctrl+E", "Export the history, the confusion matrix, the gallery or a plot"),
-    ("Ctrl+1 … Ctrl+4", "Show the Training, Draw, Health or Runs tab"),
+    ("Ctrl+1 … Ctrl+6", "Show the Training, Draw, Health, Runs, Data or Evaluation tab"),
     ("Delete", "Clear the drawing (Draw tab)"),
     ("Ctrl+Shift+T", "Switch between light and dark"),
     ("Ctrl+Q", "Quit"),
@@ -99,11 +111,22 @@ def fitted_size(available: tuple[int, int]) -> tuple[int, int]:
     )
 
 
+def dropped_folder(mime: Any) -> str | None:
+    """The first local folder among the dropped items (None: no folder was dropped)."""
+    for url in mime.urls() if mime.hasUrls() else ():
+        path = url.toLocalFile()
+        if path and Path(path).is_dir():
+            return path
+    return None
+
+
 def _plot_writer(view: Any, plot: Any) -> Callable[[str], Any]:
-    """Writes ``plot`` as it would look now: a view in a hidden tab first draws what waits."""
+    """Writes ``plot`` as it would look now: a view in a hidden tab first draws what waits
+    (``view`` None: the plot as it is shown)."""
 
     def write(path: str) -> Any:
-        view.draw_now()
+        if view is not None:
+            view.draw_now()
         return export.plot_image(plot, path)
 
     return write
@@ -186,6 +209,8 @@ class MainWindow(QMainWindow):
         self.canvas = CanvasView(bus)
         self.health = HealthView(bus)
         self.runs = RunsView()
+        self.data = DataView()
+        self.evaluation = EvaluationView(bus)
 
         self.top_split = QSplitter(Qt.Orientation.Horizontal)
         self.top_split.addWidget(self.curves)
@@ -218,6 +243,8 @@ class MainWindow(QMainWindow):
             (self.canvas, "Draw", "Draw a digit and see what the network reads (Ctrl+2)"),
             (self.health, "Health", "Norms, dead units, weight histograms, PCA map (Ctrl+3)"),
             (self.runs, "Runs", "This session's runs side by side (Ctrl+4)"),
+            (self.data, "Data", "Samples, class counts, pixel values, augmentation (Ctrl+5)"),
+            (self.evaluation, "Evaluation", "The network on the test set: robustness (Ctrl+6)"),
         ):
             self.tabs.setTabToolTip(self.tabs.addTab(widget, name), tip)
 
@@ -229,6 +256,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.status = StatusLine(self.statusBar())
+        self.setAcceptDrops(True)
 
     def _action(
         self, text: str, slot: Callable[..., Any], shortcut: str | None = None, tip: str = ""
@@ -349,6 +377,8 @@ class MainWindow(QMainWindow):
         c.step_batch_clicked.connect(s.step_batch)
         c.stop_clicked.connect(s.stop)
         c.reset_clicked.connect(self.reset)
+        c.folder_chosen.connect(s.use_folder)
+        self.evaluation.open_requested.connect(lambda: self.open_checkpoint())
         self.banner.dismissed.connect(s.dismiss_notice)
         self.confusion.cellClicked.connect(self.gallery.set_filter)
         self.runs.clear_requested.connect(self.clear_earlier_runs)
@@ -370,6 +400,8 @@ class MainWindow(QMainWindow):
         self.status.show_session(view)
         self.banner.show_notice(view.notice)
         self.runs.show_runs(view.runs, view.current)
+        self.data.show_session(view)
+        self.evaluation.show_session(view)
         self.save_action.setEnabled(view.can_save)
         self.open_action.setEnabled(not view.state.live and view.state is not RunState.STOPPING)
 
@@ -503,6 +535,24 @@ class MainWindow(QMainWindow):
         box.setDetailedText(details)
         box.exec()
 
+    # -- a folder dropped on the window ---------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_folder(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """A folder dropped anywhere on the window: load it as the dataset, then show it."""
+        folder = dropped_folder(event.mimeData())
+        if folder is None:
+            return
+        event.acceptProposedAction()
+        self.use_folder(folder)
+
+    def use_folder(self, folder: str | os.PathLike) -> None:
+        """Load ``folder`` as the next run's dataset and show the Data tab (as a drop does)."""
+        self.session.use_folder(folder)
+        self.tabs.setCurrentWidget(self.data)
+
     # -- closing --------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closing:
@@ -511,6 +561,7 @@ class MainWindow(QMainWindow):
                 return
             self._closing = True
             self.save_settings()
+        jobs.cancel_all(CLOSE_WAIT_MS)
         if self.session.shut_down(CLOSE_WAIT_MS):
             event.accept()
             return
@@ -587,13 +638,20 @@ class MainWindow(QMainWindow):
                 lambda p: export.image_file(self.gallery.grab_sheet(), p),
             ),
         ]
-        for view_name, view in (
-            ("Curves", self.curves),
-            ("W1", self.weights),
-            ("Confusion", self.confusion),
-            ("Health", self.health),
-            ("Drawing", self.canvas),
-        ):
+        views: list[tuple[str, Any, bool]] = [
+            ("Curves", self.curves, True),
+            ("W1", self.weights, True),
+            ("Confusion", self.confusion, True),
+            ("Health", self.health, True),
+            ("Drawing", self.canvas, True),
+        ]
+        # The Data and Evaluation tabs' plots once they show something: their figures are
+        # worked out in a thread when the person asks, never for an export.
+        if self.data.summary() is not None:
+            views.append(("Data", self.data, False))
+        if self.evaluation.evaluation() is not None:
+            views.append(("Evaluation", self.evaluation, False))
+        for view_name, view, draws in views:
             for title, plot in export.plots_in(view):
                 label = view_name if title.startswith("plot ") else f"{view_name}: {title}"
                 stem = "".join(ch if ch.isalnum() else "-" for ch in label.lower()).strip("-")
@@ -602,7 +660,7 @@ class MainWindow(QMainWindow):
                         f"{label} (PNG or SVG)",
                         export.IMAGE_FILTER,
                         f"{dataset}-{stem}.png",
-                        _plot_writer(view, plot),
+                        _plot_writer(view if draws else None, plot),
                     )
                 )
         dialog = export.ExportDialog(targets, self.checkpoint_dir, self)

@@ -196,6 +196,9 @@ class SessionView:
     draft's settings that wait for the next run. ``epochs_done`` counts the
     current run's completed epochs; ``val_acc`` and ``best_val_acc`` are its
     latest and best (None before an epoch). ``message`` is the status line's text.
+    ``data`` and ``run_data`` are the datasets themselves (immutable values, never
+    written to): the one the Data tab shows, and the one the current run's network
+    is evaluated on.
     """
 
     state: RunState
@@ -217,6 +220,8 @@ class SessionView:
     notice: Notice | None = None
     runs: tuple[RunRecord, ...] = ()
     current: int | None = None  # the number of the current run's record
+    data: Any = None  # the core.data.Dataset loaded last (the next run's), None before one
+    run_data: Any = None  # the current run's Dataset (trained or opened), None without one
 
 
 def waiting_note(view: SessionView) -> str:
@@ -236,3 +241,30 @@ def waiting_note(view: SessionView) -> str:
             return f"Changed: {parts}. Start trains a new network with these settings."
         return f"Next run: {parts}. Continue goes on with the opened run; Reset to use them."
     return f"Next run: {parts}. Reset, then Start, to use them."
+
+
+def folder_note(dataset: Any) -> str:
+    """What loading an image folder found, for a person: size, and what was left out and why.
+
+    "" for a dataset that is not an image folder.
+    """
+    report = getattr(dataset, "image_folder", None)
+    if report is None:
+        return ""
+    rows, cols = report.image_size
+    parts = [
+        f"{report.images:,} images in {len(dataset.class_names)} classes, "
+        f"{rows}x{cols} {report.colour}."
+    ]
+    for count, files, what in (
+        (report.skipped, report.skipped_files, "bad image"),
+        (report.ignored, report.ignored_files, "other file"),
+    ):
+        if count:
+            names = ", ".join(f"{path} ({why})" for path, why in files)
+            more = ", …" if count > len(files) else ""
+            verb = "Skipped" if what == "bad image" else "Ignored"
+            parts.append(f"{verb} {count:,} {what}{'s' if count != 1 else ''}: {names}{more}.")
+    if report.empty_classes:
+        parts.append(f"No usable image in {', '.join(report.empty_classes)}: left out.")
+    return " ".join(parts)

@@ -37,6 +37,7 @@ from core.nn.model import MLP
 from core.training.events import Snapshot, Started
 from gui.shared import colormaps as cm
 from gui.shared.bus import EventBus
+from gui.views.fool import FoolPanel
 
 SIDE = 280  # canvas pixels: ten per pixel of an MNIST digit
 PEN_WIDTH = 22  # about two MNIST pixels, MNIST's own stroke width
@@ -167,7 +168,7 @@ class CanvasView(QWidget):
 
         self._bars_w = pg.PlotWidget()
         self._bars_w.setBackground(None)
-        self._bars_w.setMinimumSize(260, 220)
+        self._bars_w.setMinimumSize(260, 160)
         plot = self._bars_w.getPlotItem()
         plot.setMouseEnabled(x=False, y=False)
         plot.setMenuEnabled(False)
@@ -199,9 +200,11 @@ class CanvasView(QWidget):
         middle.addWidget(self._sal_w)
         middle.addStretch(1)
         self._bars_w.setMaximumHeight(420)
+        self.fool = FoolPanel("Draw a digit first.")
         right = QVBoxLayout()
         right.addWidget(self._answer)
         right.addWidget(self._bars_w, 1)
+        right.addWidget(self.fool)
         right.addStretch(0)
         layout = QGridLayout(self)
         layout.addLayout(left, 0, 0)
@@ -282,7 +285,13 @@ class CanvasView(QWidget):
             self._show_answer(f"It reads <b>{self._names[best]}</b> ({self._probs[best]:.0%} sure)")
         self._draw_bars()
         self._draw_saliency()
-        if self._probs is not None:
+        answered = self._probs is not None
+        self.fool.set_subject(
+            self._snap if model is not None else None,
+            self._framed if answered else None,
+            self._probs,
+        )
+        if answered:
             self.predicted.emit(self._probs.copy())
 
     def _inference_model(self) -> MLP | None:

@@ -41,6 +41,7 @@ from core.training.events import Snapshot
 from gui.shared import colormaps as cm
 from gui.shared.bus import EventBus
 from gui.shared.pacing import Latest
+from gui.views.fool import FoolPanel
 
 TILE_W, TILE_H, IMG = 108, 136, 84
 DETAIL_MIN, DETAIL_MAX = 72, 200  # side of the enlarged image and saliency map, in pixels
@@ -296,7 +297,9 @@ class GalleryView(QWidget):
         self._sal_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         grid.addWidget(self._sal_caption, 2, 1, Qt.AlignmentFlag.AlignHCenter)
         grid.addWidget(self._detail_text, 3, 0, 1, 2)
-        grid.setRowStretch(4, 1)
+        self.fool = FoolPanel("Select a tile first.", narrow=True)
+        grid.addWidget(self.fool, 4, 0, 1, 2)
+        grid.setRowStretch(5, 1)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
 
@@ -464,6 +467,7 @@ class GalleryView(QWidget):
             self._detail_text.clear()
             self._sal_caption.setText("saliency")
             self._detail_title.setText("Select a tile to see what the network looked at.")
+            self.fool.set_subject(self._samples.snap, None)
             return
         s = self._samples
         p = int(s.pred[i])
@@ -478,6 +482,7 @@ class GalleryView(QWidget):
             + f"<br>saliency: how each pixel moves the score of “{s.name(p)}”: red pixels "
             "raise it, blue ones lower it."
         )
+        self.fool.set_subject(s.snap, np.asarray(s.snap.sample_images[i]), s.probs[i])
         self._saliency = self._compute_saliency(i, p)
         if self._saliency is None:
             self._sal.set_image(None, "no parameters\nin this snapshot")
