@@ -26,6 +26,7 @@ SECTION_MODULES = (
     "bench.startup",
     "bench.memory",
     "bench.sweep_section",
+    "bench.timeline_section",
     "bench.accuracy",
     "bench.reliability",
 )

@@ -103,6 +103,27 @@ TARGETS = (
         "ms",
         gui_figure("worst_stall_ms", 1024),
     ),
+    Target(
+        "Timeline recording: first MNIST epoch with / without (784-128-10)",
+        1.03,
+        True,
+        "x",
+        path("timeline", "overhead", "first_epoch_ratio"),
+    ),
+    Target(
+        "Timeline recording: later epochs with / without (784-128-10)",
+        1.03,
+        True,
+        "x",
+        path("timeline", "overhead", "later_epoch_ratio"),
+    ),
+    Target(
+        "Loss landscape: 25x25 grid, line and path (784-128-10)",
+        10.0,
+        True,
+        "s",
+        path("timeline", "landscape", "seconds"),
+    ),
     Target("python main.py to window painted", 1.5, True, "s", path("startup", "window_painted_s")),
     Target(
         "Training time to 97% test accuracy (preset fast)",

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -47,8 +48,9 @@ DEFAULT_CAP_MB = 512
 DEFAULT_MAX_STATES = 500
 #: Epoch ends of the last this many epochs are never thinned.
 KEEP_LAST_EPOCHS = 10
-#: States waiting to be written before the training thread waits for the writer.
-QUEUE_STATES = 4
+#: Copies waiting to be written before the training thread waits for the writer: the
+#: first epoch's states come in a burst (after 1, 2, 4, 8 batches) that this absorbs.
+QUEUE_BYTES = 64 * 2**20
 
 
 @dataclass
@@ -81,7 +83,7 @@ class TimelineWriter:
         cap_bytes: int = DEFAULT_CAP_MB * 2**20,
         max_states: int = DEFAULT_MAX_STATES,
         on_recorded: Callable[[Moment], None] | None = None,
-        queue_states: int = QUEUE_STATES,
+        queue_bytes: int = QUEUE_BYTES,
     ) -> None:
         if isinstance(cap_bytes, bool) or not isinstance(cap_bytes, int) or cap_bytes < 1:
             raise ConfigError(f"timeline cap: {cap_bytes!r} is not a number of bytes >= 1")
@@ -94,7 +96,8 @@ class TimelineWriter:
         self.on_recorded = on_recorded
         #: Why recording stopped (a write failed), or None while all is well.
         self.error: str | None = None
-        self._queue: queue.Queue[_Pending | None] = queue.Queue(maxsize=max(queue_states, 1))
+        self.queue_bytes = queue_bytes
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._bug: BaseException | None = None
         self._journal: Any = None
@@ -121,6 +124,9 @@ class TimelineWriter:
         if self._thread is not None:
             raise TimelineError(f"{self.folder}: this timeline writer is already recording")
         self._n_train = len(trainer.dataset.y_train)
+        model, opt = trainer.model, trainer.optimizer
+        state_bytes = sum(p.nbytes for p in model.params) * (1 + len(opt.slots))
+        self._queue = queue.Queue(maxsize=max(2, self.queue_bytes // max(state_bytes, 1)))
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._take_lock()
@@ -131,7 +137,8 @@ class TimelineWriter:
         except OSError as exc:
             self._release_lock()
             raise TimelineError(
-                f"{self.folder}: cannot record the timeline: {exc.strerror or exc}"
+                f"{self.folder}: cannot record the timeline: {exc.strerror or exc} (train "
+                "without a timeline, or elsewhere)"
             ) from None
         self._thread = threading.Thread(target=self._work, name="timeline-writer", daemon=True)
         self._thread.start()
@@ -218,37 +225,51 @@ class TimelineWriter:
 
     # -- the writer thread ------------------------------------------------------------
     def _work(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            if self.error is not None or self._bug is not None:
+        _lower_priority()
+        done = False
+        while not done:
+            items = [self._queue.get()]
+            while items[-1] is not None and not self._queue.empty():
+                items.append(self._queue.get_nowait())  # what queued up meanwhile: one batch
+            done = items[-1] is None
+            pending = [item for item in items if item is not None]
+            if not pending or self.error is not None or self._bug is not None:
                 continue  # keep taking states so the training thread never waits on us
             try:
-                self._write(item)
+                self._write(pending)
             except OSError as exc:
                 self.error = f"{self.folder}: recording stopped: {exc.strerror or exc}"
             except Exception as exc:
                 self.error = f"{self.folder}: recording stopped by an internal error"
                 self._bug = exc
 
-    def _write(self, item: _Pending) -> None:
-        sid = self._next_id
-        self._next_id += 1
-        name = f"state-{sid:06d}.npz"
-        meta = dict(item.meta, version=FORMAT_VERSION)
-        arrays: dict[str, np.ndarray] = {
-            "format_version": np.asarray(FORMAT_VERSION, dtype=np.int64),
-            "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
-            **item.arrays,
-        }
-        size = _write_atomic(self.folder / name, arrays)
-        record = {"record": "state", "id": sid, "file": name, "bytes": size, **item.moment}
-        lines = [{"record": "epoch", "row": r} for r in item.rows]
-        lines += [{"record": "change", "change": c} for c in item.changes]
-        lines.append(record)
-        self._append(lines)
-        self._states.append(record)
+    def _write(self, items: list[_Pending]) -> None:
+        """Write states (each file whole before its rename), then journal them in one append."""
+        lines: list[dict[str, Any]] = []
+        records = []
+        try:
+            for item in items:
+                sid = self._next_id
+                self._next_id += 1
+                name = f"state-{sid:06d}.npz"
+                meta = dict(item.meta, version=FORMAT_VERSION)
+                arrays: dict[str, np.ndarray] = {
+                    "format_version": np.asarray(FORMAT_VERSION, dtype=np.int64),
+                    "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+                    **item.arrays,
+                }
+                size = _write_atomic(self.folder / name, arrays)
+                record: dict[str, Any] = {"record": "state", "id": sid, "file": name, "bytes": size}
+                record.update(item.moment)
+                lines += [{"record": "epoch", "row": r} for r in item.rows]
+                lines += [{"record": "change", "change": c} for c in item.changes]
+                lines.append(record)
+                records.append(record)
+        finally:  # what was written before a failure is journalled all the same
+            if records:
+                _fsync_dir(self.folder)  # the renames are durable before the journal names them
+                self._append(lines)
+                self._states += records
         dropped = self._thin()
         if dropped:
             self._append([{"record": "drop", "id": r["id"]} for r in dropped])
@@ -256,9 +277,10 @@ class TimelineWriter:
                 with contextlib.suppress(FileNotFoundError):
                     (self.folder / r["file"]).unlink()
         if self.on_recorded is not None:
-            moment = {k: v for k, v in record.items() if k != "record"}
-            moment["architecture"] = tuple(moment["architecture"])
-            self.on_recorded(Moment(**moment))
+            for record in records:
+                moment = {k: v for k, v in record.items() if k != "record"}
+                moment["architecture"] = tuple(moment["architecture"])
+                self.on_recorded(Moment(**moment))
 
     def _append(self, records: list[dict[str, Any]]) -> None:
         data = "".join(json.dumps(r) + "\n" for r in records).encode("utf-8")
@@ -387,6 +409,19 @@ class TimelineWriter:
             self._lock_fd = None
 
 
+def _lower_priority() -> None:
+    """Make the calling thread (the writer) as nice as it gets, where threads have their own.
+
+    On Linux a thread's nice value is its own: the writer then runs on what training
+    leaves of the cores instead of taking its share from the matrix products, and
+    catches up when training pauses or ends. Elsewhere, or when refused, nothing changes.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
 def _position_json(position: EpochPosition | None) -> dict[str, Any] | None:
     if position is None:
         return None
@@ -411,7 +446,6 @@ def _write_atomic(path: Path, arrays: dict[str, np.ndarray]) -> int:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(path.parent)
     return size
 
 

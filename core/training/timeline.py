@@ -50,6 +50,7 @@ that is kept. The journal (a few hundred bytes per epoch) is not counted.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import zipfile
@@ -376,6 +377,9 @@ class Timeline:
             for key in _ROW_NUMBERS:
                 if key in row and not _is_number(row[key]):
                     raise self._fail(f"history row: {key} is {row[key]!r}, not a number")
+            arch = row.get("architecture", [])
+            if not isinstance(arch, list) or not all(_is_count(n) for n in arch):
+                raise self._fail(f"history row: architecture {arch!r} is not a list of sizes")
             self.history.append(cast(HistoryRow, row))
         elif kind == "change":
             change = record.get("change")
@@ -667,8 +671,11 @@ def _position_from(
     counts = ("epoch", "batch", "sample", "step", "seen", "correct", "batch_size")
     if not all(_is_count(raw.get(k)) for k in counts):
         raise fail("position lacks one of its counts")
-    if not _is_number(raw.get("loss_sum")) or not _is_number(raw.get("learning_rate")):
+    loss_sum, rate = raw.get("loss_sum"), raw.get("learning_rate")
+    if not _is_number(loss_sum) or not _is_number(rate) or not math.isfinite(loss_sum):
         raise fail("position's loss sum or learning rate is not a number")
+    if not 0 < rate < math.inf or raw["batch_size"] < 1:
+        raise fail("position's learning rate or batch size is out of range")
     if raw["sample"] > n_train or raw["seen"] > raw["sample"] or raw["correct"] > raw["seen"]:
         raise fail("position's sample counts do not add up")
     rngs = {}

@@ -26,7 +26,7 @@ epoch for epoch. Inside an epoch the state also holds the position in the epoch'
 order and the two generators' states (:class:`~core.training.timeline.EpochPosition`);
 a Trainer given one (``position=``) continues from the middle of that epoch, bit for bit.
 
-Timeline: given a :class:`~core.training.timeline.TimelineWriter` (``timeline=``), the
+Timeline: given a :class:`~core.training.recorder.TimelineWriter` (``timeline=``), the
 run records its start, every epoch end and, in its first epoch, the moments after 1,
 2, 4, 8, ... batches. :meth:`Trainer.from_state` starts a new run (a fork) from any
 recorded moment.

@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import shutil
 import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.cli import main
 from core.errors import TimelineError
@@ -352,3 +355,47 @@ def test_no_timeline_records_nothing(tmp_path):
     assert not (tmp_path / TIMELINE_DIR).exists()
     with pytest.raises(TimelineError, match="no timeline here"):
         Timeline(tmp_path)
+
+
+@st.composite
+def damaged(draw, data: bytes) -> bytes:
+    """``data`` with a few bytes changed, some cut out, or cut short."""
+    out = bytearray(data)
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["flip", "cut", "insert", "truncate"]))
+        at = draw(st.integers(0, max(len(out) - 1, 0)))
+        if kind == "flip" and out:
+            out[at] ^= draw(st.integers(1, 255))
+        elif kind == "cut":
+            del out[at : at + draw(st.integers(1, 64))]
+        elif kind == "insert":
+            out[at:at] = draw(st.binary(min_size=1, max_size=16))
+        else:
+            del out[at:]
+    return bytes(out)
+
+
+@pytest.fixture(scope="module")
+def fuzz_folder(recorded, tmp_path_factory):
+    """A copy of the recorded run's timeline to damage case after case."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    shutil.copytree(recorded[0] / TIMELINE_DIR, folder / TIMELINE_DIR)
+    journal = (folder / TIMELINE_DIR / JOURNAL).read_bytes()
+    state = Timeline(folder).moments[4].file
+    return folder, journal, state, (folder / TIMELINE_DIR / state).read_bytes()
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(data=st.data())
+def test_a_damaged_timeline_only_ever_raises_timeline_errors(fuzz_folder, data):
+    folder, journal, state, state_bytes = fuzz_folder
+    which = data.draw(st.sampled_from(["journal", "state"]))
+    bad = data.draw(damaged(journal if which == "journal" else state_bytes))
+    (folder / TIMELINE_DIR / JOURNAL).write_bytes(bad if which == "journal" else journal)
+    (folder / TIMELINE_DIR / state).write_bytes(bad if which == "state" else state_bytes)
+    try:
+        tl = Timeline(folder)
+        for m in tl.moments:
+            tl.load(m)
+    except TimelineError:
+        pass
