@@ -3,9 +3,11 @@
 The new run starts from the moment's exact state (parameters, optimiser state,
 step count, live settings, and inside an epoch the position in the epoch's order
 and the generators' states), so with no change it repeats the original run from
-there bit for bit, as long as the original took no live change after that moment.
-Its history and changes are the original's up to the moment, so its curves
-continue the original's; ``branch`` records where it came from.
+there bit for bit, as long as the original took no live change after that moment
+(and did not diverge after it: the copies a divergence restores are taken on each
+run's own schedule, so the two may fall back to different steps). Its history and
+changes are the original's up to the moment, so its curves continue the
+original's; ``branch`` records where it came from.
 
 What a fork may change (:data:`FORKABLE`):
 
@@ -13,9 +15,10 @@ What a fork may change (:data:`FORKABLE`):
   ``batch_size``, ``augment``, ``data_path``: from the next batch, as live changes are;
 - ``optimizer``: a different optimiser starts with empty state (no velocity or
   moment estimates carry over between kinds); the same one keeps its state;
-- ``hidden``: widths of the existing hidden layers, through ``resize_hidden`` (the
-  network computes the same function at the moment of the fork); new units' incoming
-  weights are drawn from a generator seeded by ``(seed, step)``;
+- ``hidden``: widths of the existing hidden layers, through ``resize_hidden`` (widened,
+  the network computes the same function at the moment of the fork; narrowed, it
+  keeps the units the next layer listens to most); new units' incoming weights are
+  drawn from a generator seeded by ``(seed, step)``;
 - ``l2`` and ``dropout``.
 
 The activation, initialisation, dtype, dataset, validation split and seed define

@@ -1,11 +1,15 @@
 """Recording a run's timeline while it trains: the writer behind ``Trainer(timeline=...)``.
 
 The format is :mod:`core.training.timeline`'s. The training thread only copies the
-arrays of a state (a few hundred microseconds at 784-128-10) and queues them; a
-background thread writes each state file (temporary name, fsync, rename, folder
-fsync), then appends its journal line (fsync), then thins older epoch ends when the
-size cap is passed. The queue is bounded: a writer that falls behind holds the
-training thread at the next moment instead of piling copies up in memory.
+arrays of a state (a few hundred microseconds at 784-128-10) and queues them. A
+background thread, as nice as the system allows, takes whatever has queued up and
+writes it as one batch: each state file to a temporary name, fsynced and renamed;
+then the folder fsynced; then the batch's journal lines appended and fsynced; then
+older epoch ends thinned when the size cap is passed. Niced, it runs on what
+training leaves of the cores rather than taking its turn from the matrix products;
+the states it has not written yet wait in the queue. The queue holds about
+:data:`QUEUE_BYTES` of copies; a writer that falls that far behind holds the
+training thread at its next moment instead of piling copies up in memory.
 """
 
 from __future__ import annotations

@@ -285,7 +285,10 @@ class Timeline:
     # -- the index ------------------------------------------------------------
     @property
     def moments(self) -> list[Moment]:
-        """The recorded moments, in the order they happened."""
+        """The recorded moments, in the order they happened (a new list each time)."""
+        return list(self._ordered())
+
+    def _ordered(self) -> list[Moment]:
         if self._sorted is None:
             self._sorted = sorted(self._moments.values(), key=lambda m: (m.step, m.id))
         return self._sorted
@@ -310,7 +313,8 @@ class Timeline:
         return len(self._moments)
 
     def __getitem__(self, index: int) -> Moment:
-        return self.moments[index]
+        """The ``index``-th moment in time order: random access for a slider."""
+        return self._ordered()[index]
 
     def refresh(self) -> bool:
         """Read what was appended since the last look; True when something new came.
@@ -483,7 +487,7 @@ class Timeline:
     # -- loading ----------------------------------------------------------------
     def load(self, moment: Moment | int) -> RecordedState:
         """Everything recorded at ``moment`` (a Moment or a position in :attr:`moments`)."""
-        m = self.moments[moment] if isinstance(moment, int) else moment
+        m = self._ordered()[moment] if isinstance(moment, int) else moment
         path = self.folder / m.file
         arrays = _read_arrays(path)
         meta = _state_meta(path, arrays)
