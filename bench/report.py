@@ -325,11 +325,17 @@ def timeline_tables(tl: dict[str, Any]) -> list[Table]:
     o = tl["overhead"]
     t1 = Table(
         f"Timeline recording overhead: {o['architecture']}, batch {o['batch']}, "
-        f"{o['epochs']}-epoch MNIST runs (medians of {o['rounds']} paired rounds)",
+        f"{o['epochs']}-epoch {tl['dataset']} runs (medians of {o['rounds']} paired rounds)",
         ["", "without a timeline", "with", "ratio"],
     )
     for label, key, ratio_key in (
-        ("first epoch (11 states)", "first_epoch_s", "first_epoch_ratio"),
+        (
+            f"first epoch ({o['first_epoch_states']} states)"
+            if "first_epoch_states" in o
+            else "first epoch",
+            "first_epoch_s",
+            "first_epoch_ratio",
+        ),
         ("later epochs (1 state each)", "later_epoch_s", "later_epoch_ratio"),
         ("whole run, last flush included", "run_wall_s", "run_ratio"),
     ):

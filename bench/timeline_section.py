@@ -56,7 +56,7 @@ def timed_run(ds, hidden: tuple[int, ...], epochs: int, folder: Path | None) -> 
     from core.training.recorder import TimelineWriter
     from core.training.trainer import Trainer
 
-    handed = {"first": 0.0, "later": 0.0}
+    handed = {"first": 0.0, "later": 0.0, "first_states": 0}
 
     class TimedWriter(TimelineWriter):
         def record(self, trainer: Any, kind: Any, position: Any = None) -> None:
@@ -64,6 +64,7 @@ def timed_run(ds, hidden: tuple[int, ...], epochs: int, folder: Path | None) -> 
             super().record(trainer, kind, position)
             later = kind == "epoch" and trainer.epoch > 1
             handed["later" if later else "first"] += time.perf_counter() - t0
+            handed["first_states"] += 0 if later else 1
 
     writer = TimedWriter(folder) if folder is not None else None
     trainer = Trainer(
@@ -103,9 +104,10 @@ def overhead(ctx: Context, ds, reps: int) -> dict[str, Any]:
         statistics.median(w["epochs"][1:]) / statistics.median(wo["epochs"][1:]) for w, wo in pairs
     ]
     return {
-        "architecture": "784-128-10",
+        "architecture": f"{ds.n_features}-128-{ds.n_classes}",
         "batch": 128,
         "epochs": EPOCHS,
+        "first_epoch_states": runs["with"][0]["handed"]["first_states"],
         "rounds": reps,
         "first_epoch_s": first,
         "later_epoch_s": later,
@@ -127,14 +129,14 @@ def disk(ctx: Context, ds, hidden: tuple[int, ...], folder: Path) -> dict[str, A
     """Bytes a recorded two-epoch run leaves: after its first epoch, and per later epoch."""
     from core.training.timeline import JOURNAL, TIMELINE_DIR, Timeline
 
-    ctx.log(f"timeline: disk at 784-{'-'.join(map(str, hidden))}-10")
+    ctx.log(f"timeline: disk at hidden {'-'.join(map(str, hidden))}")
     timed_run(ds, hidden, 2, folder)
     tl = Timeline(folder)
     first = [m for m in tl.moments if m.step <= tl.at_epoch(1).step]
     end = tl.at_epoch(2)
     journal = (folder / TIMELINE_DIR / JOURNAL).stat().st_size
     return {
-        "architecture": "-".join(map(str, (784, *hidden, 10))),
+        "architecture": "-".join(map(str, (ds.n_features, *hidden, ds.n_classes))),
         "parameters": int(sum(p.size for p in tl.load(end).params)),
         "first_epoch_states": len(first),
         "first_epoch_bytes": sum(m.bytes for m in first),
@@ -165,11 +167,11 @@ def landscape_time(ctx: Context, ds, folder: Path, reps: int) -> dict[str, Any]:
         grid_times.append(end - marks["grid_start"])
         ctx.log(f"timeline: landscape round {r + 1}/{reps}: {times[-1]:.2f} s")
     return {
-        "architecture": "784-128-10",
+        "architecture": f"{ds.n_features}-128-{ds.n_classes}",
         "resolution": RESOLUTION,
         "states": len(tl),
         "line_points": len(LINE_ALPHAS),
-        "subset": SUBSET,
+        "subset": min(SUBSET, len(ds.y_val)),
         "seconds": median(times),
         "grid_seconds": median(grid_times),
         "times": times,
