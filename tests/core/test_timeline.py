@@ -113,21 +113,31 @@ def test_recording_and_scrubbing_never_change_the_live_run(recorded, digits, tmp
     _, unrecorded_twin, _ = recorded
     plain = Trainer(CFG, digits, snapshots=False)
     list(plain.run())
-    trainer = Trainer(CFG, digits, timeline=TimelineWriter(tmp_path), snapshots=False)
+    start_written = threading.Event()
+    control = TrainingControl()
+    control.pause()  # held before its first batch until the first look
+    writer = TimelineWriter(tmp_path, on_recorded=lambda moment: start_written.set())
+    trainer = Trainer(CFG, digits, control, timeline=writer, snapshots=False)
     worker = threading.Thread(target=lambda: list(trainer.run()))
     worker.start()
     looked = 0
-    while worker.is_alive() or looked == 0:  # scrub to and fro while it trains
-        worker.join(0.005)
-        if not Timeline.exists(tmp_path):
-            continue
+
+    def scrub() -> None:  # to the first and the latest moment, as a slider does
+        nonlocal looked
         tl = Timeline(tmp_path)
         for m in tl.moments[:1] + tl.moments[-1:]:
             model = tl.load(m).model()
             model.params[0][:] = 0  # the copy is the viewer's own
             model.predict(digits.X_val[:10])
             looked += 1
-    assert looked > 2
+
+    assert start_written.wait(20)
+    scrub()
+    control.resume()
+    while worker.is_alive():  # and to and fro while it trains
+        worker.join(0.005)
+        scrub()
+    assert looked >= 2
     keys = ("train_loss", "train_acc", "val_loss", "val_acc", "step")
     for a, b, c in zip(trainer.history, plain.history, unrecorded_twin.history, strict=True):
         assert [a[k] for k in keys] == [b[k] for k in keys] == [c[k] for k in keys]
