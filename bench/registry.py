@@ -29,6 +29,7 @@ SECTION_MODULES = (
     "bench.sweep_section",
     "bench.imagefolder",
     "bench.robustness",
+    "bench.timeline_section",
     "bench.accuracy",
     "bench.reliability",
 )

@@ -411,6 +411,67 @@ def robustness_tables(r: dict[str, Any]) -> list[Table]:
     return [t]
 
 
+def _mb(n: float) -> str:
+    return f"{n / 2**20:.2f} MB" if n < 10 * 2**20 else f"{n / 2**20:.0f} MB"
+
+
+def timeline_tables(tl: dict[str, Any]) -> list[Table]:
+    o = tl["overhead"]
+    t1 = Table(
+        f"Timeline recording overhead: {o['architecture']}, batch {o['batch']}, "
+        f"{o['epochs']}-epoch {tl['dataset']} runs (medians of {o['rounds']} paired rounds)",
+        ["", "without a timeline", "with", "ratio"],
+    )
+    for label, key, ratio_key in (
+        (
+            f"first epoch ({o['first_epoch_states']} states)"
+            if "first_epoch_states" in o
+            else "first epoch",
+            "first_epoch_s",
+            "first_epoch_ratio",
+        ),
+        ("later epochs (1 state each)", "later_epoch_s", "later_epoch_ratio"),
+        ("whole run, last flush included", "run_wall_s", "run_ratio"),
+    ):
+        t1.rows.append([label, secs(o[key]["without"]), secs(o[key]["with"]), ratio(o[ratio_key])])
+    rounds = ", ".join(f"{r:.3f}" for r in o["first_epoch_ratio_per_round"])
+    t1.notes.append(
+        "ratio: median over rounds of with / without in the same round; first-epoch "
+        f"ratio round by round: {rounds}"
+    )
+    t1.notes.append(
+        "the training thread's own share (copying the arrays, queueing them): "
+        f"{secs(o['handed_first_epoch_s'])} in the first epoch, "
+        f"{secs(o['handed_later_epoch_s'])} per later epoch; the writing is in a thread of "
+        "its own"
+    )
+    t2 = Table(
+        "Timeline disk use (SGD; momentum doubles a state, Adam triples it)",
+        ["network", "parameters", "first epoch", "each later epoch", "journal"],
+    )
+    for d in tl["disk"]:
+        t2.rows.append(
+            [
+                d["architecture"],
+                f"{d['parameters']:,}",
+                f"{_mb(d['first_epoch_bytes'])} ({d['first_epoch_states']} states)",
+                _mb(d["epoch_state_bytes"]),
+                f"{d['journal_bytes'] / 1024:.1f} kB for 2 epochs",
+            ]
+        )
+    ls = tl["landscape"]
+    t3 = Table("Loss landscape (core.training.landscape.landscape)", ["", ""])
+    t3.rows.append(
+        [
+            f"{ls['architecture']}: {ls['resolution']}x{ls['resolution']} grid, "
+            f"{ls['line_points']}-point line, {ls['states']}-state path, "
+            f"{ls['subset']:,} validation images",
+            f"{secs(ls['seconds'])} (grid alone {secs(ls['grid_seconds'])})",
+        ]
+    )
+    return [t1, t2, t3]
+
+
 FORMATTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "environment": environment_tables,
     "speed": speed_tables,
@@ -422,6 +483,7 @@ FORMATTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "sweep": sweep_tables,
     "imagefolder": imagefolder_tables,
     "robustness": robustness_tables,
+    "timeline": timeline_tables,
     "accuracy": accuracy_tables,
 }
 

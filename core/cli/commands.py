@@ -17,6 +17,7 @@ from core.cli.common import (
 from core.cli.evaluate import evaluate_command
 from core.cli.signals import Stop, stop_signals
 from core.cli.sweep import AXIS_FLAGS, add_sweep_parser, run_sweep_command
+from core.cli.timeline import add_timeline_options
 from core.cli.train import train_command
 from core.errors import BackpropError, ConfigError
 from core.guard.streams import safe_std_streams
@@ -129,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write model.npz, history.csv and pictures (default runs/<date-time>)",
     )
     out.add_argument("--no-pictures", action="store_true", help="do not draw the two PNGs")
+    add_timeline_options(train)
     ev = sub.add_parser(
         "evaluate",
         help="report a checkpoint's accuracy on the test set",

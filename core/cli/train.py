@@ -3,7 +3,8 @@
 Training prints one line per epoch in the seed project's format, a progress bar
 per epoch on stderr (when it is a terminal) and a final report. It writes the
 checkpoint ``model.npz`` (atomically: every few seconds while training, and at
-the end) and ``history.csv`` to the output folder, and the two pictures through
+the end), ``history.csv`` and the run's timeline (``timeline/``, unless
+``--no-timeline``) to the output folder, and the two pictures through
 the ``render`` callback that ``main.py`` passes in (core/ never draws).
 Ctrl-C or SIGTERM stops after the current batch, saves a checkpoint and exits with
 130 or 143 (see ``core.cli.signals``).
@@ -38,6 +39,12 @@ from core.cli.common import (
 )
 from core.cli.evaluate import report
 from core.cli.signals import Stop
+from core.cli.timeline import (
+    check_moment_options,
+    fork_start,
+    timeline_report,
+    timeline_writer,
+)
 from core.data.dataset import displayable
 from core.errors import ConfigError
 from core.guard.paths import expand
@@ -56,6 +63,7 @@ from core.training.history import write_history_csv
 if TYPE_CHECKING:
     from core.data import Dataset
     from core.training.config import Config
+    from core.training.recorder import TimelineWriter
     from core.training.trainer import Trainer
 
 
@@ -70,8 +78,12 @@ def train_command(
         if getattr(args, name, None) is not None
     }
     resume = expand(args.resume, "--resume") if args.resume else None
+    check_moment_options(args)
+    forked = fork_start(args, given) if args.fork else None
     resumed = ckpt.load(resume) if resume is not None else None
-    if resumed is not None:
+    if forked is not None:
+        config = forked.config
+    elif resumed is not None:
         fixed = sorted(set(given) - set(RESUMABLE))
         if fixed:
             raise ConfigError(
@@ -86,13 +98,20 @@ def train_command(
     given_folder = output_folder(args.output, resume)
     dataset = load_data(config)
     control = TrainingControl()
-    trainer = (
-        resumed.trainer(dataset, control, config, snapshots=False)
-        if resumed is not None
-        else _new_trainer(config, dataset, control)
-    )
+    if forked is None and resumed is None:
+        from core.training.trainer import Trainer
+
+        Trainer.check_memory(config, dataset)  # refused before the run's folder is made
     folder = claim_folder(given_folder)
-    _print_header(trainer, resumed is not None, folder)
+    timeline = timeline_writer(args, folder)
+    if forked is not None:
+        trainer = forked.trainer(dataset, control, timeline)
+        print(forked.header())
+    elif resumed is not None:
+        trainer = resumed.trainer(dataset, control, config, snapshots=False, timeline=timeline)
+    else:
+        trainer = _new_trainer(config, dataset, control, timeline)
+    _print_header(trainer, resumed is not None or forked is not None, folder)
 
     def stop_after_this_batch() -> None:
         print(
@@ -111,6 +130,10 @@ def train_command(
     print(_timing_line(trainer, outcome))
     print(f"Checkpoint: {path}")
     print(f"History: {folder / HISTORY_NAME}")
+    recorded, warning = timeline_report(folder, timeline)
+    print(recorded)
+    if warning:
+        print(warning, file=sys.stderr)
     if pictures is not None and not args.no_pictures:
         _draw(pictures, folder, trainer, dataset, test)
     if outcome.reason == "stopped" and stop.signum is not None:
@@ -226,10 +249,13 @@ def _print_header(trainer: Trainer, resumed: bool, folder: Path) -> None:
     print(f"Output: {folder}", flush=True)
 
 
-def _new_trainer(config: Config, dataset: Dataset, control: TrainingControl) -> Trainer:
+def _new_trainer(
+    config: Config, dataset: Dataset, control: TrainingControl, timeline: TimelineWriter | None
+) -> Trainer:
     from core.training.trainer import Trainer
 
-    return Trainer(config, dataset, control, snapshots=False)  # nothing here draws them
+    # nothing here draws snapshots
+    return Trainer(config, dataset, control, snapshots=False, timeline=timeline)
 
 
 def _draw(

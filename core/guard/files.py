@@ -52,7 +52,7 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any])
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(folder)
+    fsync_folder(folder)
     remove_stale_temporaries(path)
     return path
 
@@ -82,7 +82,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Make a rename durable (a no-op where folders cannot be opened)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -127,7 +127,7 @@ def create_with(path: str | os.PathLike[str], first: bytes) -> bool:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
-    _fsync_dir(path.parent)
+    fsync_folder(path.parent)
     return True
 
 

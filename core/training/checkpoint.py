@@ -4,7 +4,8 @@ Layout (every entry a plain array, so loading never needs pickle)::
 
     format_version   int64 scalar      the layout's version (see FORMAT_VERSION)
     meta             uint8 (n,)        UTF-8 JSON: config, history, changes, epoch,
-                                       step, model and optimiser description
+                                       step, branch (of a fork), model and optimiser
+                                       description
     param.W1 ...     the weights and biases, (fan_in, fan_out) and (fan_out,)
     opt.<slot>.<i>   the optimiser's state, shaped like param i
 
@@ -93,6 +94,7 @@ class Checkpoint:
         """A Trainer that continues this run (optionally with a changed ``config``)."""
         from core.training.trainer import Trainer
 
+        options.setdefault("branch", self.meta.get("branch"))  # a fork stays one when resumed
         return Trainer(
             config or self.config,
             dataset,
@@ -126,11 +128,13 @@ def save(
         rows: list[Mapping[str, Any]] = list(trainer.history)
         changes = trainer.changes
         step = trainer.step
+        branch = trainer.branch
     else:
         if model is None or optimizer is None or config is None:
             raise TypeError("save() needs a trainer or model, optimizer and config")
         rows, changes = list(history or ()), list(changes or ())
         step = int(rows[-1].get("step", 0)) if rows else 0
+        branch = None
     config = config.replace(hidden=model.hidden) if config.hidden != model.hidden else config
     meta = {
         "format": FORMAT,
@@ -141,6 +145,7 @@ def save(
         "changes": changes,
         "epoch": len(rows),
         "step": step,
+        "branch": branch,
         "model": {
             "sizes": list(model.sizes),
             "activation": model.activation,
@@ -493,6 +498,8 @@ def _read_meta(arr: np.ndarray, fail: Any) -> dict[str, Any]:
     ):
         if not isinstance(meta.get(key), kind):
             raise fail(f"meta field {key!r} is missing or not a {kind.__name__}")
+    if not isinstance(meta.get("branch"), (dict, type(None))):
+        raise fail("meta field 'branch' is not an object")
     _check_history(meta["history"], fail)
     _check_changes(meta["changes"], fail)
     return meta

@@ -22,7 +22,14 @@ Randomness: epoch ``e`` draws its shuffle, dropout masks and augmentation from
 generators seeded with ``(seed, e)``, so the state of a run at an epoch boundary
 is its parameters, optimiser state and epoch number, nothing more. A run resumed
 from a checkpoint therefore repeats an uninterrupted run with the same seed,
-epoch for epoch.
+epoch for epoch. Inside an epoch the state also holds the position in the epoch's
+order and the two generators' states (:class:`~core.training.timeline.EpochPosition`);
+a Trainer given one (``position=``) continues from the middle of that epoch, bit for bit.
+
+Timeline: given a :class:`~core.training.recorder.TimelineWriter` (``timeline=``), the
+run records its start, every epoch end and, in its first epoch, the moments after 1,
+2, 4, 8, ... batches. :meth:`Trainer.from_state` starts a new run (a fork) from any
+recorded moment.
 
 Divergence: a batch whose loss is not finite, or above
 :func:`divergence_limit`, is not applied. The parameters and optimiser state of
@@ -83,6 +90,8 @@ from core.training.metrics import (
     least_confident_correct,
     misclassified_by_confidence,
 )
+from core.training.recorder import TimelineWriter
+from core.training.timeline import EpochPosition, RecordedState
 
 #: Most misclassified validation samples a Snapshot carries (most confident first).
 SNAPSHOT_MISTAKES = 300
@@ -161,6 +170,11 @@ class Trainer:
     batch size and hidden widths are written back into it. ``snapshots=False``
     skips the per-epoch :class:`Snapshot` (a pass over the validation set) for
     consumers that never look at one, such as the command line.
+
+    ``position`` continues from inside epoch ``len(history)`` (see
+    :class:`~core.training.timeline.EpochPosition`); ``timeline`` records the run;
+    ``branch`` describes where this run was forked from (kept in its checkpoint and
+    timeline, so a view can draw it as a branch).
     """
 
     def __init__(
@@ -174,14 +188,14 @@ class Trainer:
         history: Sequence[Mapping[str, Any]] | None = None,
         changes: list[dict[str, Any]] | None = None,
         snapshots: bool = True,
+        timeline: TimelineWriter | None = None,
+        position: EpochPosition | None = None,
+        branch: Mapping[str, Any] | None = None,
     ) -> None:
         # Batches never hold more rows than the training set.
         rows = min(config.batch_size, len(dataset.y_train))
         if model is None:
-            sizes = (dataset.n_features, *config.hidden, dataset.n_classes)
-            require_training(
-                sizes, config.dtype, config.optimizer, rows, dropout=config.dropout > 0
-            )
+            sizes = self.check_memory(config, dataset)
             model = MLP(
                 sizes,
                 activation=config.activation,
@@ -233,7 +247,20 @@ class Trainer:
         self.step = int(self.history[-1].get("step", 0)) if self.history else 0
         self.batch_size = config.batch_size
         self.learning_rate = self._scheduled_lr(self.epoch)
+        if position is not None:
+            if position.epoch != self.epoch or position.sample > len(dataset.y_train):
+                raise ConfigError(
+                    f"position: {position.sample} samples into epoch {position.epoch} does not "
+                    f"follow {self.epoch} recorded epochs of {len(dataset.y_train)} samples"
+                )
+            self.step = position.step
+            self.batch_size = position.batch_size
+            self.learning_rate = position.learning_rate
         self.optimizer.learning_rate = self.learning_rate
+        #: Where this run branched from another, or None (see :meth:`from_state`).
+        self.branch: dict[str, Any] | None = dict(branch) if branch else None
+        self._position = position
+        self._timeline = timeline
         self.grad_norms: tuple[float, ...] = ()
         self._sampler: BatchSampler | None = None
         self._limit = divergence_limit(dataset.n_classes)
@@ -248,6 +275,38 @@ class Trainer:
         self._augment: Callable[..., np.ndarray] | None = None
         self._snapshots = snapshots
 
+    @classmethod
+    def from_state(
+        cls,
+        state: RecordedState,
+        dataset: Dataset,
+        control: TrainingControl | None = None,
+        *,
+        changes: Mapping[str, Any] | None = None,
+        source: str | None = None,
+        **options: Any,
+    ) -> Trainer:
+        """A new run that continues from a recorded moment, with ``changes`` to its settings.
+
+        See :func:`core.training.fork.fork`: with no change it repeats the original
+        run from that moment bit for bit; ``source`` names the run forked.
+        """
+        from core.training.fork import fork
+
+        return fork(state, dataset, control, changes=changes, source=source, **options)
+
+    @staticmethod
+    def check_memory(config: Config, dataset: Dataset) -> tuple[int, ...]:
+        """Refuse (``ConfigError``, with the estimate) a new network that will not fit.
+
+        Called before anything is built, so a caller can check before it creates
+        files for the run; returns the network's layer sizes.
+        """
+        sizes = (dataset.n_features, *config.hidden, dataset.n_classes)
+        rows = min(config.batch_size, len(dataset.y_train))
+        require_training(sizes, config.dtype, config.optimizer, rows, dropout=config.dropout > 0)
+        return sizes
+
     # -- the loop -------------------------------------------------------------
     def run(self) -> Iterator[Event]:
         """Train up to ``config.epochs`` epochs, yielding events; ends with ``Finished``."""
@@ -257,12 +316,18 @@ class Trainer:
         reason: FinishReason = "completed"
         message = ""
         try:
-            self._augment = self._augmenter()
-            while self.epoch < self.config.epochs:
-                completed = yield from self._run_epoch()
-                if not completed:
-                    reason, message = "stopped", self._stop_message
-                    break
+            try:
+                if self._timeline is not None:
+                    self._timeline.open(self, self._position)
+                self._augment = self._augmenter()
+                while self.epoch < self.config.epochs:
+                    completed = yield from self._run_epoch()
+                    if not completed:
+                        reason, message = "stopped", self._stop_message
+                        break
+            finally:  # every state recorded is on disk before Finished says so
+                if self._timeline is not None:
+                    self._timeline.close()
         except BackpropError as exc:
             reason, message = "error", str(exc)
         except Exception as exc:
@@ -307,17 +372,31 @@ class Trainer:
     def _run_epoch(self) -> Generator[Event, None, bool]:
         """One epoch; returns False (through StopIteration) when a stop ends it early."""
         e, cfg, ds, model = self.epoch, self.config, self.dataset, self.model
-        self.learning_rate = self._scheduled_lr(e)
+        at, self._position = self._position, None  # where in this epoch a continued run stands
+        self.learning_rate = self._scheduled_lr(e) if at is None else at.learning_rate
         self.optimizer.learning_rate = self.learning_rate
         model.rng = np.random.default_rng([cfg.seed, e, 1])
         aug_rng = np.random.default_rng([cfg.seed, e, 2])
+        if at is not None:
+            model.rng.bit_generator.state = at.dropout_rng
+            aug_rng.bit_generator.state = at.augment_rng
         sampler = BatchSampler(
             ds.X_train, ds.y_train, self.batch_size, np.random.default_rng([cfg.seed, e])
         )
         self._sampler = sampler
-        batches = sampler.epoch()
+        batches = sampler.epoch(at.sample if at is not None else 0)
         ctl, augment = self.control, self._augment
         n, pos, batch, seen, correct, loss_sum = sampler.n, 0, 0, 0, 0, 0.0
+        if at is not None:
+            pos, batch, seen, correct, loss_sum = (
+                at.sample,
+                at.batch,
+                at.seen,
+                at.correct,
+                at.loss_sum,
+            )
+        # Inside the first epoch the timeline records after 1, 2, 4, 8, ... batches.
+        timeline = self._timeline if e == 0 else None
         self._copy_every = self._copy_interval()
         t0 = time.perf_counter()
         paused0 = self._paused_s
@@ -360,6 +439,24 @@ class Trainer:
                 samples_per_s=seen / busy if busy > 0 else 0.0,
             )
             batch += 1
+            if timeline is not None and pos < n and batch & (batch - 1) == 0:
+                timeline.record(
+                    self,
+                    "batch",
+                    EpochPosition(
+                        epoch=e,
+                        batch=batch,
+                        sample=pos,
+                        step=self.step,
+                        loss_sum=loss_sum,
+                        seen=seen,
+                        correct=correct,
+                        learning_rate=self.learning_rate,
+                        batch_size=self.batch_size,
+                        dropout_rng=dict(model.rng.bit_generator.state),
+                        augment_rng=dict(aug_rng.bit_generator.state),
+                    ),
+                )
         train_s = time.perf_counter() - t0 - (self._paused_s - paused0)
         val = self._evaluate_validation(for_snapshot=self._snapshots)
         val_loss, val_acc = val.loss, val.accuracy
@@ -379,6 +476,8 @@ class Trainer:
         )
         self.history.append(row)
         self.epoch = e + 1
+        if self._timeline is not None:
+            self._timeline.record(self, "epoch")
         yield EpochReport(
             epoch=e,
             train_loss=row["train_loss"],
@@ -594,41 +693,62 @@ class Trainer:
 
     def _evaluate_validation(self, for_snapshot: bool) -> SetEvaluation:
         """One pass over the validation set: the epoch's figures, and its Snapshot's if asked."""
-        ds = self.dataset
-        return evaluate_set(
-            self.model,
-            ds.X_val,
-            ds.y_val,
-            dead_rows=DEAD_UNIT_SAMPLE if for_snapshot else 0,
-            sample=sample_rows(len(ds.y_val)) if for_snapshot else None,
-        )
+        return validation_pass(self.model, self.dataset, for_snapshot)
 
     def _snapshot(self, epoch: int, val: SetEvaluation) -> Snapshot:
-        ds, model = self.dataset, self.model
-        probs, pred = val.probs, val.pred
-        cm = confusion_matrix(ds.y_val, pred, ds.n_classes)
-        idx = np.concatenate(
-            [
-                misclassified_by_confidence(probs, ds.y_val, SNAPSHOT_MISTAKES, pred),
-                least_confident_correct(probs, ds.y_val, SNAPSHOT_NEAR_MISSES, pred),
-            ]
-        )
-        params = tuple(frozen(p) for p in model.params)
-        return Snapshot(
-            epoch=epoch,
-            weights=params[0],  # W1, read-only like every copy: one copy serves both fields
-            image_shape=tuple(ds.image_shape),
-            class_names=tuple(ds.class_names),
-            confusion=frozen(cm),
-            sample_images=frozen(ds.X_val[idx]),
-            sample_true=frozen(ds.y_val[idx]),
-            sample_pred=frozen(pred[idx]),
-            sample_probs=frozen(probs[idx]),
-            sample_index=frozen(idx),
-            params=params,
-            activation=model.activation,
-            weight_norms=layer_norms(model.params),
-            grad_norms=self.grad_norms,
-            dead_fraction=val.dead_fraction,
-            extras=snapshot_extras(model, ds.X_val, ds.y_val, val.hidden_sample),
-        )
+        return model_snapshot(self.model, self.dataset, epoch, self.grad_norms, val)
+
+
+def validation_pass(model: MLP, dataset: Dataset, for_snapshot: bool) -> SetEvaluation:
+    """One pass over the validation set: the epoch's figures, and its Snapshot's if asked."""
+    return evaluate_set(
+        model,
+        dataset.X_val,
+        dataset.y_val,
+        dead_rows=DEAD_UNIT_SAMPLE if for_snapshot else 0,
+        sample=sample_rows(len(dataset.y_val)) if for_snapshot else None,
+    )
+
+
+def model_snapshot(
+    model: MLP,
+    dataset: Dataset,
+    epoch: int,
+    grad_norms: tuple[float, ...] = (),
+    val: SetEvaluation | None = None,
+) -> Snapshot:
+    """A :class:`Snapshot` of ``model`` on ``dataset``'s validation set (copies throughout).
+
+    ``val`` may pass the validation pass when it was made already (with the
+    snapshot's extras); a recorded moment (``RecordedState.snapshot``) makes its own.
+    """
+    ds = dataset
+    if val is None:
+        val = validation_pass(model, ds, for_snapshot=True)
+    probs, pred = val.probs, val.pred
+    cm = confusion_matrix(ds.y_val, pred, ds.n_classes)
+    idx = np.concatenate(
+        [
+            misclassified_by_confidence(probs, ds.y_val, SNAPSHOT_MISTAKES, pred),
+            least_confident_correct(probs, ds.y_val, SNAPSHOT_NEAR_MISSES, pred),
+        ]
+    )
+    params = tuple(frozen(p) for p in model.params)
+    return Snapshot(
+        epoch=epoch,
+        weights=params[0],  # W1, read-only like every copy: one copy serves both fields
+        image_shape=tuple(ds.image_shape),
+        class_names=tuple(ds.class_names),
+        confusion=frozen(cm),
+        sample_images=frozen(ds.X_val[idx]),
+        sample_true=frozen(ds.y_val[idx]),
+        sample_pred=frozen(pred[idx]),
+        sample_probs=frozen(probs[idx]),
+        sample_index=frozen(idx),
+        params=params,
+        activation=model.activation,
+        weight_norms=layer_norms(model.params),
+        grad_norms=grad_norms,
+        dead_fraction=val.dead_fraction,
+        extras=snapshot_extras(model, ds.X_val, ds.y_val, val.hidden_sample),
+    )
