@@ -77,7 +77,10 @@ class TimelineWriter:
     writer's thread once a state is on disk (a window can refresh its slider).
 
     A failure to write (a full disk) does not stop training: recording stops,
-    :attr:`error` says why, and what was recorded stays readable.
+    :attr:`error` says why, and what was recorded stays readable. With
+    ``required=False`` the same holds for a folder that cannot be recorded into at
+    all (read-only, locked by another run): the run trains without a timeline and
+    :attr:`error` says why, where by default :meth:`open` refuses to start.
     """
 
     def __init__(
@@ -88,6 +91,7 @@ class TimelineWriter:
         max_states: int = DEFAULT_MAX_STATES,
         on_recorded: Callable[[Moment], None] | None = None,
         queue_bytes: int = QUEUE_BYTES,
+        required: bool = True,
     ) -> None:
         if isinstance(cap_bytes, bool) or not isinstance(cap_bytes, int) or cap_bytes < 1:
             raise ConfigError(f"timeline cap: {cap_bytes!r} is not a number of bytes >= 1")
@@ -101,6 +105,7 @@ class TimelineWriter:
         #: Why recording stopped (a write failed), or None while all is well.
         self.error: str | None = None
         self.queue_bytes = queue_bytes
+        self.required = required
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._bug: BaseException | None = None
@@ -127,6 +132,14 @@ class TimelineWriter:
         """
         if self._thread is not None:
             raise TimelineError(f"{self.folder}: this timeline writer is already recording")
+        try:
+            self._open(trainer, position)
+        except TimelineError as exc:
+            if self.required:
+                raise
+            self.error = str(exc)
+
+    def _open(self, trainer: Trainer, position: EpochPosition | None) -> None:
         self._n_train = len(trainer.dataset.y_train)
         model, opt = trainer.model, trainer.optimizer
         state_bytes = sum(p.nbytes for p in model.params) * (1 + len(opt.slots))

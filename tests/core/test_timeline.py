@@ -340,6 +340,24 @@ def test_two_runs_never_record_into_one_folder(digits, tmp_path):
     assert events[-1].reason == "error" and "another run is recording" in events[-1].message
 
 
+def test_a_writer_that_is_not_required_lets_a_run_train_where_it_cannot_record(digits, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    writer = TimelineWriter(blocker / "run", required=False)
+    events = list(Trainer(CFG.replace(epochs=1), digits, timeline=writer).run())
+    assert events[-1].reason == "completed"
+    assert writer.error is not None and "cannot record the timeline" in writer.error
+    assert not writer.recording
+    held = TimelineWriter(tmp_path / "held")  # a folder another run records into
+    held.open(Trainer(CFG, digits))
+    try:
+        second = TimelineWriter(tmp_path / "held", required=False)
+        events = list(Trainer(CFG.replace(epochs=1), digits, timeline=second).run())
+    finally:
+        held.close()
+    assert events[-1].reason == "completed" and "another run is recording" in second.error
+
+
 def test_a_failed_write_stops_recording_but_not_training(tmp_path, monkeypatch):
     real = recorder_module._write_atomic
     written = []
