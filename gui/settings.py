@@ -2,7 +2,9 @@
 
 Kept (through ``QSettings``): the window's geometry and the layout of its docks
 and toolbars, the last run's settings (dataset, network, optimiser, rates...),
-the folder last used for checkpoints and exports, and the theme. Settings files
+the folder last used for checkpoints and exports, the theme, and where runs record
+their timelines (``runs/folder``, ``runs/keep``: how many run folders are kept,
+``runs/budget_mb``: the disk they may take; see :mod:`gui.run_folders`). Settings files
 outlive program versions and can be edited by hand, so nothing read here is
 trusted: each value is checked on its own (``core.training.config``'s rules for run
 settings), a bad one is replaced by its default and reported as a
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import QMainWindow
 from core.errors import BackpropError, SettingsError
 from core.guard.paths import expand
 from core.training.config import Config
+from gui.run_folders import DEFAULT_BUDGET_MB, DEFAULT_KEEP
 
 #: Bumped when the window's dock layout changes so an old saved layout is ignored.
 LAYOUT_VERSION = 1
@@ -144,6 +147,45 @@ class Settings:
         if value not in THEMES:
             raise SettingsError(f"theme: {value!r}; choose one of {', '.join(THEMES)}")
         self.store.setValue("view/theme", value)
+
+    @property
+    def runs_folder(self) -> str | None:
+        """The folder chosen for the run folders (None: the default)."""
+        raw = self.store.value("runs/folder")
+        if raw is None or not _text(raw).strip():
+            return None
+        try:
+            return str(expand(_text(raw), "runs/folder"))
+        except (BackpropError, ValueError):
+            self._error("runs/folder", raw, "not a usable folder name")
+            return None
+
+    @runs_folder.setter
+    def runs_folder(self, folder: str | None) -> None:
+        self.store.setValue("runs/folder", folder or "")
+
+    def _count(self, key: str, default: int, low: int, high: int) -> int:
+        raw = self.store.value(key)
+        if raw is None:
+            return default
+        try:
+            value = int(_text(raw))
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            self._error(key, raw, f"choose a whole number from {low} to {high}")
+            return default
+        return value
+
+    @property
+    def runs_keep(self) -> int:
+        """How many run folders are kept (the most recent)."""
+        return self._count("runs/keep", DEFAULT_KEEP, 1, 100_000)
+
+    @property
+    def runs_budget(self) -> int:
+        """The disk the run folders may take together, in bytes."""
+        return self._count("runs/budget_mb", DEFAULT_BUDGET_MB, 1, 2**30) * 2**20
 
     def sync(self) -> None:
         """Write to disk now (QSettings also does it on its own, later)."""
