@@ -17,7 +17,15 @@ for a new run.
 
 Threads are the worker's (:class:`~gui.worker.TrainingRun`, one per Start, and
 :class:`~gui.loaded_run.LoadedRun` for an opened checkpoint); the session only
-starts, commands and retires them. Questions for the person (save before a run is
+starts, commands and retires them.
+
+Time travel: each run records its timeline into a run folder of its own
+(:mod:`gui.run_folders`). The session holds the current run's folder open and owns
+the moment being viewed: :meth:`view_moment`, :meth:`back_to_live` and :meth:`play`
+go to its :class:`~gui.scrubber.Scrubber`, through which every snapshot the views
+draw passes, so that all of them show the same moment while training goes on.
+:meth:`continue_from` forks the run from a recorded moment: a new run of the
+session, recorded as a branch of the one it left. Questions for the person (save before a run is
 forgotten? which file?) go through hooks the window sets, so the session decides
 *when* to ask and the window decides *how*.
 """
@@ -50,10 +58,17 @@ from core.training.events import (
     Snapshot,
     Started,
 )
+from core.training.fork import forked_config
+from core.training.timeline import RecordedState, Timeline
 from gui.loaded_run import LoadedRun, replay
+from gui.run_folders import RunFolder, RunFolders, runs_root
+from gui.scrubber import Scrubber
+from gui.shared import jobs
 from gui.shared.bus import EventBus
 from gui.shared.state import (
     LIVE,
+    SETTING_NAMES,
+    Branch,
     DatasetInfo,
     EpochPoint,
     Notice,
@@ -119,13 +134,50 @@ def _history_points(rows: Any) -> tuple[EpochPoint, ...]:
     )
 
 
+def changes_text(config: Config, changes: dict[str, Any]) -> str:
+    """What a fork changes, for a person: ``learning rate 0.1→0.3, batch size 128→64``."""
+    parts = []
+    for name, new in changes.items():
+        old = getattr(config, name)
+        if name == "hidden":
+            before, after = text.sizes(old), text.sizes(new)
+        else:
+            before, after = text.value(old, digits=3), text.value(new, digits=3)
+        parts.append(f"{SETTING_NAMES.get(name, name.replace('_', ' '))} {before}→{after}")
+    return ", ".join(parts) or "no change"
+
+
+def branch_of(meta: Any, first_epoch: int) -> Branch | None:
+    """The branch a checkpoint's metadata records (a fork saved, then opened), if any."""
+    b = meta.get("branch") if isinstance(meta, dict) else None
+    if not isinstance(b, dict):
+        return None
+    changed = b.get("changed") if isinstance(b.get("changed"), dict) else {}
+    words = ", ".join(
+        f"{name} {text.value(pair[0], digits=3)}→{text.value(pair[1], digits=3)}"
+        for name, pair in changed.items()
+        if isinstance(pair, list) and len(pair) == 2
+    )
+    source = b.get("source")
+    epoch = b.get("epoch")
+    return Branch(
+        parent=None,
+        parent_name=Path(source).name if isinstance(source, str) else "another run",
+        moment=str(b.get("moment", "")),
+        x=float(epoch) if isinstance(epoch, int) else float(first_epoch),
+        changed=words or "no change",
+    )
+
+
 class Session(QObject):
     """The studio's one source of truth about training; see the module doc.
 
     ``draft`` is the first run's settings. The window sets the hooks:
     ``ask_unsaved(text) -> "save" | "discard" | "cancel"``,
-    ``choose_save_path(suggested) -> path or None``, ``choose_folder() -> path or None``
-    and ``show_details(message, details)`` (the traceback of a bug, for a report).
+    ``choose_save_path(suggested) -> path or None``, ``choose_folder() -> path or None``,
+    ``show_details(message, details)`` (the traceback of a bug, for a report) and
+    ``ask_fork(state) -> changes or None`` (the settings a fork changes; None: cancelled).
+    ``run_folders`` is where runs record their timelines.
     """
 
     changed = Signal(object)  # SessionView
@@ -139,7 +191,9 @@ class Session(QObject):
         self.choose_save_path: Callable[[str], str | None] = lambda _suggested: None
         self.choose_folder: Callable[[], str | None] = lambda: None
         self.show_details: Callable[[str, str], None] = lambda _message, _details: None
+        self.ask_fork: Callable[[RecordedState], dict[str, Any] | None] = lambda _state: {}
         self.checkpoint_dir = Path.home()
+        self.run_folders = RunFolders(runs_root())
 
         self._state = RunState.IDLE
         self._draft = draft
@@ -185,6 +239,14 @@ class Session(QObject):
         self._current: int | None = None  # number of the current run's record
         self._count = 0
         self._colours = 0
+
+        # The timeline: the current run's folder (held open), what the views show.
+        self._folder: RunFolder | None = None
+        self._scrub = Scrubber(bus, self)
+        self._scrub.changed.connect(self._emit)
+        self._scrub.failed.connect(lambda message: self.tell(message, "warning"))
+        self._forking: Branch | None = None  # the branch the run starting now is
+        self._fork_job: jobs.Job | None = None
 
         bus.started.connect(self._on_started)
         bus.batch.connect(self._on_batch)
@@ -274,6 +336,7 @@ class Session(QObject):
                 "optimizer": ck.optimizer,
                 "history": ck.history,
                 "changes": ck.changes,
+                "branch": ck.meta.get("branch"),  # a fork goes on as one
             }
             dataset = self._opened_dataset
         else:
@@ -283,8 +346,19 @@ class Session(QObject):
         self._run_data = dataset  # None: the run loads it (then its dataset_ready says)
         self._forget_opened()
         self._continuing = continuing
+        self._forking = None
         self._retire(self.run)
-        run = TrainingRun(self.bus, config, self, dataset=dataset, download=True, **resume)
+        self._new_timeline()
+        run = TrainingRun(
+            self.bus,
+            config,
+            self,
+            show_snapshot=self._scrub.offer_live,
+            dataset=dataset,
+            download=True,
+            run_folders=self.run_folders,
+            **resume,
+        )
         if continuing and tuple(self._draft.hidden) != tuple(resume["model"].hidden):
             for layer, width in enumerate(self._draft.hidden[: len(resume["model"].hidden)]):
                 run.control.set_hidden_size(width, layer=layer)
@@ -370,6 +444,7 @@ class Session(QObject):
         self.run = None
         self._forget_opened()
         self._end_current("reset")
+        self._new_timeline()
         self.bus.run_reset.emit()
         self._views_hold_run = False
         self._run_data = None
@@ -572,6 +647,7 @@ class Session(QObject):
         self._dataset, self._dataset_key = dataset, key
         if run is not None and run is self.run:
             self._run_data = dataset
+            self._scrub.set_dataset(dataset)
         if _skipped(dataset):
             self._notice = Notice(text=f"{dataset.name}: {folder_note(dataset)}", level="warning")
         if self.run is None or not self._views_hold_run:
@@ -676,6 +752,8 @@ class Session(QObject):
             return False
         self._saved = True
         self.checkpoint_dir = Path(saved).parent
+        if can and self._folder is not None:
+            self._folder.keep(saved)  # its timeline stays with what was saved
         self._update_current(file=str(Path(saved).resolve()))
         self._message = f"Saved {saved}"
         self._emit()
@@ -726,6 +804,7 @@ class Session(QObject):
         self._retire(self.run)
         self.run = None
         self._end_current(None)
+        self._new_timeline()
         self.bus.run_reset.emit()
         config = ck.config
         if config.epochs <= ck.epoch:
@@ -738,7 +817,7 @@ class Session(QObject):
         self._record_checkpoint(path, ck, started)
         self._replaying = True
         try:
-            replay(self.bus, started, ck, snap)
+            replay(self.bus, started, ck, snap, self._scrub.offer_live)
         finally:
             self._replaying = False
         self._views_hold_run = True
@@ -864,6 +943,7 @@ class Session(QObject):
             first_epoch=ck.epoch,
             outcome="opened",
             file=resolved,
+            branch=branch_of(ck.meta, ck.epoch),
         )
 
     def _current_record(self) -> RunRecord | None:
@@ -884,6 +964,156 @@ class Session(QObject):
             self._replace(record, outcome=outcome)
         self._current = None
 
+    # -- the timeline: look back, play, fork ----------------------------------------------
+    def view_moment(self, index: int) -> None:
+        """Set every view to recorded moment ``index`` of the current run (training goes on)."""
+        self._scrub.stop_playing()
+        self._scrub.view_moment(index)
+
+    def back_to_live(self) -> None:
+        """Every view shows the live run again."""
+        self._scrub.back_to_live()
+
+    def play(self, speed: float) -> None:
+        """Replay the run's recorded moments, ``speed`` a second, from the one viewed."""
+        self._scrub.play(speed)
+
+    def set_play_speed(self, speed: float) -> None:
+        self._scrub.set_speed(speed)
+
+    def stop_playing(self) -> None:
+        self._scrub.stop_playing()
+
+    def continue_from(
+        self, index: int | None = None, changes: dict[str, Any] | None = None
+    ) -> None:
+        """Fork the current run from recorded moment ``index`` (the one viewed by default).
+
+        Its state is read in a worker; then ``changes`` (Config field -> value), or what
+        the person chooses (``ask_fork``) when None, start a new run from that exact state.
+        """
+        folder, moment = self._scrub.folder, self._scrub.moment(index)
+        if folder is None or moment is None:
+            self.tell("Nothing is recorded to continue from yet: train a little first.")
+            return
+        if self._fork_job is not None:
+            return
+        self._message = f"Reading the state {moment.label}…"
+        self._emit()
+
+        def ended() -> None:
+            self._fork_job = None
+
+        self._fork_job = jobs.run_job(
+            lambda _progress: Timeline(folder).load(moment),
+            "fork state",
+            self,
+            done=lambda state: self._on_fork_state(state, folder, changes),
+            failed=lambda message, _details: self.tell(
+                f"Could not continue from that moment: {message}", "error"
+            ),
+            ended=ended,
+        )
+
+    def _on_fork_state(
+        self, state: RecordedState, source: Path, changes: dict[str, Any] | None
+    ) -> None:
+        if self._closing:
+            return
+        if changes is None:
+            changes = self.ask_fork(state)
+            if changes is None:
+                self._message = "Continue from here: cancelled"
+                self._emit()
+                return
+        self.fork(state, changes, source)
+
+    def fork(self, state: RecordedState, changes: dict[str, Any], source: Path) -> bool:
+        """Start a new run from ``state`` (recorded in ``source``) with ``changes``; the run
+        left stops. Returns False when it did not start (refused, or cancelled)."""
+        try:
+            config = forked_config(state, changes)
+        except BackpropError as e:
+            self.tell(f"Cannot continue from there: {e}", "error")
+            return False
+        dataset = self._run_data
+        if dataset is None or self._state in (RunState.LOADING, RunState.STOPPING):
+            self.tell("Wait for the run's data to load, then continue from the moment.")
+            return False
+        if not self._confirm_forget("Continue from here"):
+            return False
+        m = state.moment
+        parent = self._current_record()
+        self._forking = Branch(
+            parent=parent.number if parent is not None else None,
+            parent_name=parent.name if parent is not None else source.name,
+            moment=m.label,
+            x=m.progress,
+            changed=changes_text(state.config, changes),
+            train_loss=m.train_loss if m.batch == 0 else None,
+            train_acc=m.train_acc if m.batch == 0 else None,
+            val_loss=m.val_loss,
+            val_acc=m.val_acc,
+        )
+        self._retire(self.run)
+        self._end_current("stopped" if self._state.live else None)
+        self._forget_opened()
+        self._continuing = False
+        self._new_timeline()
+        self.bus.run_reset.emit()
+        run = TrainingRun(
+            self.bus,
+            config,
+            self,
+            show_snapshot=self._scrub.offer_live,
+            dataset=dataset,
+            fork=(state, dict(changes), str(source)),
+            run_folders=self.run_folders,
+        )
+        self._watch(run)
+        self.run = run
+        self._run_data = dataset
+        self._scrub.set_dataset(dataset)
+        self._views_hold_run = True
+        self._saved = True
+        self._has_network = True
+        self._step = None
+        self._notice = None
+        self._settings = config
+        self._total_epochs = config.epochs
+        self._epochs_done = m.epoch
+        self._val_acc = m.val_acc
+        self._best = max((float(r["val_acc"]) for r in state.history), default=None)
+        self._state = RunState.TRAINING
+        self._message = f"Continuing {self._forking.parent_name} from {m.label}…"
+        run.start()
+        self._emit()
+        return True
+
+    def _new_timeline(self) -> None:
+        """The current run changes: let its folder go (a clean-up may take it) and show live."""
+        if self._folder is not None:
+            self._folder.close()
+            self._folder = None
+        self._scrub.reset()
+
+    def _on_recording(self, folder: RunFolder, run: TrainingRun) -> None:
+        if run is not self.run or self._closing:
+            folder.close()  # a run let go meanwhile: its folder is not shown
+            return
+        self._folder = folder
+        self._scrub.attach(folder.path, self._run_data)
+
+    def _on_unrecorded(self, why: str, run: TrainingRun) -> None:
+        if run is not self.run:
+            return
+        self._scrub.detach(f"This run records no timeline: {why}")
+        self.tell(
+            f"This run records no timeline ({why}). Training goes on; looking back and "
+            "continuing from a moment need one.",
+            "warning",
+        )
+
     # -- closing ------------------------------------------------------------------------
     def confirm_close(self) -> bool:
         """Closing the window: ask to save an unsaved run; False when cancelled."""
@@ -895,6 +1125,7 @@ class Session(QObject):
         Otherwise :attr:`all_ended` is emitted once the last one is over.
         """
         self._closing = True
+        self._new_timeline()
         left = False
         for run in [self.run, self._loader, *self._retiring]:
             if run is None:
@@ -937,6 +1168,9 @@ class Session(QObject):
             lambda kind, msg, details, run=run: self._on_failed(kind, msg, details, run)
         )
         run.ended.connect(lambda _t, run=run: self._on_run_ended(run))
+        run.recording.connect(lambda folder, run=run: self._on_recording(folder, run))
+        run.recorded.connect(lambda run=run: self._scrub.recorded() if run is self.run else None)
+        run.unrecorded.connect(lambda why, run=run: self._on_unrecorded(why, run))
 
     def _retire(self, run: TrainingRun | None) -> None:
         """Let ``run`` go: its events no longer reach the views; its thread ends on its own."""
@@ -982,7 +1216,17 @@ class Session(QObject):
         if self._continuing and self._current_record() is not None:
             self._update_current(outcome="running", ended=settings)
         else:
-            self._new_record("", "trained", ev.dataset, settings)
+            record = self._new_record("", "trained", ev.dataset, settings)
+            branch, self._forking = self._forking, None
+            if branch is not None:
+                anchor: tuple[EpochPoint, ...] = ()
+                if branch.val_loss is not None and branch.val_acc is not None:
+                    # The curves of a branch leave the original's at the moment.
+                    point = EpochPoint(
+                        epoch=ev.first_epoch - 1, val_loss=branch.val_loss, val_acc=branch.val_acc
+                    )
+                    anchor = (point,)
+                self._replace(record, branch=branch, history=anchor, first_epoch=ev.first_epoch)
         self._continuing = False
         self._draft = self._with_live(self._draft, config)
         if self._state is RunState.LOADING:
@@ -1215,6 +1459,7 @@ class Session(QObject):
             current=self._current,
             data=self._dataset,
             run_data=self._run_data,
+            timeline=self._scrub.view(self._total_epochs),
         )
 
     def _emit(self) -> None:

@@ -18,7 +18,9 @@ they happened, so a jump of a norm has its reason beside it. The x axes span the
 epochs shown, with whole-epoch ticks; a run opened from a checkpoint starts at
 the epoch it was saved at (a checkpoint keeps no earlier norms), and a snapshot
 of the same epoch (the weights restored after a divergence, then the epoch's
-end) replaces the point rather than adding one.
+end) replaces the point rather than adding one. A moment of the timeline looked back
+at (a snapshot marked ``extras["moment"]``) shows its histogram and map and leaves the
+time series as they are.
 
 Plot items are made once per run and updated with ``setData``.
 """
@@ -281,7 +283,7 @@ class HealthView(QWidget):
 
     def shown_epoch(self) -> int | None:
         """The epoch (1-based) of the latest snapshot, None before one."""
-        return int(self._x[-1]) if self._x else None
+        return self._shown_epoch
 
     def norms_title(self) -> str:
         return self._norms_w.getPlotItem().titleLabel.text
@@ -346,17 +348,9 @@ class HealthView(QWidget):
         n_layers = len(snap.weight_norms)
         if n_layers != len(self._weight):
             self._build_layers(n_layers, len(snap.dead_fraction))
-        x = snap.epoch + 1.0
-        if self._x and self._x[-1] == x:  # the same epoch again: the newer picture wins
-            for series in (self._x, *self._weight, *self._grad, *self._dead):
-                series.pop()
-        self._x.append(x)
-        for l in range(n_layers):
-            self._weight[l].append(snap.weight_norms[l])
-            grad = snap.grad_norms[l] if l < len(snap.grad_norms) else np.nan
-            self._grad[l].append(grad if grad > 0 else np.nan)
-        for l in range(len(self._dead)):
-            self._dead[l].append(snap.dead_fraction[l] if l < len(snap.dead_fraction) else np.nan)
+        self._shown_epoch = snap.epoch + 1
+        if "moment" not in snap.extras:  # a recorded moment looked back at adds no point
+            self._add_point(snap, n_layers)
         ex = snap.extras
         now = [
             (ex[f"hist_counts_{l}"], ex[f"hist_edges_{l}"])
@@ -385,6 +379,19 @@ class HealthView(QWidget):
             self._latest.offer(snap)
         else:  # another tab is shown: draw once it is looked at, not at every snapshot
             self._stale = True
+
+    def _add_point(self, snap: Snapshot, n_layers: int) -> None:
+        x = snap.epoch + 1.0
+        if self._x and self._x[-1] == x:  # the same epoch again: the newer picture wins
+            for series in (self._x, *self._weight, *self._grad, *self._dead):
+                series.pop()
+        self._x.append(x)
+        for l in range(n_layers):
+            self._weight[l].append(snap.weight_norms[l])
+            grad = snap.grad_norms[l] if l < len(snap.grad_norms) else np.nan
+            self._grad[l].append(grad if grad > 0 else np.nan)
+        for l in range(len(self._dead)):
+            self._dead[l].append(snap.dead_fraction[l] if l < len(snap.dead_fraction) else np.nan)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -562,6 +569,7 @@ class HealthView(QWidget):
         self._shapes_first: list[tuple[int, ...]] = []
         self._first_epoch = 0
         self._now_epoch = 0
+        self._shown_epoch: int | None = None
         self._batches = 0
         self._changes: list[tuple[float, str]] = []
         self._points = np.zeros((0, 2))
