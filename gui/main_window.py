@@ -3,8 +3,10 @@
 Layout: the control panel (with the run's progress) in a dock on the left; a
 message banner across the top; tabs for Training (curves and W1 above, the
 confusion matrix and the gallery of mistakes below, in splitters a person can
-drag), Draw, Health, Runs, Data (the dataset in pictures and figures) and
-Evaluation (the network on the test set); a status line at the bottom. A folder
+drag), Draw, Health, Runs, Data (the dataset in pictures and figures),
+Evaluation (the network on the test set) and Timeline (what changed between two
+moments, the loss landscape); under the tabs the timeline bar, which sets every
+view to a recorded moment of the run; a status line at the bottom. A folder
 dropped on the window becomes the dataset once it has loaded. The window opens as
 large as it usefully can on the screen it is on, never larger than the room the
 screen leaves it.
@@ -56,12 +58,15 @@ from gui import export
 from gui.actions import window_action
 from gui.panels.banner import Banner
 from gui.panels.controls import ControlPanel
+from gui.panels.fork_dialog import ForkDialog
 from gui.panels.status import ProgressBox, StatusLine
+from gui.run_folders import RUNS_ENV, RunFolders, runs_root
 from gui.session import FALLS_BACK, Session
 from gui.settings import Settings
+from gui.shared import colormaps as cm
 from gui.shared import jobs
 from gui.shared.bus import EventBus
-from gui.shared.state import RunState, SessionView
+from gui.shared.state import RunState, SessionView, moment_text
 from gui.shared.theme import Theme
 from gui.views.confusion import ConfusionView
 from gui.views.curves import CurvesView
@@ -70,8 +75,11 @@ from gui.views.draw import CanvasView
 from gui.views.evaluation import EvaluationView
 from gui.views.gallery import GalleryView
 from gui.views.health import HealthView
+from gui.views.landscape import LandscapeView
 from gui.views.runs import RunsView
+from gui.views.timeline_bar import TimelineBar
 from gui.views.weights import WeightsView
+from gui.views.what_changed import WhatChangedView
 from gui.worker import TrainingRun
 
 #: How long closing the window waits for the training thread before hiding instead.
@@ -84,7 +92,7 @@ ON_CLOSE_ENV = "BACKPROP_ON_UNSAVED_CLOSE"
 PREFERRED_SIZE = (1400, 900)
 #: Share of a large screen's room the window takes at most.
 SCREEN_SHARE = 0.9
-TABS = ("Training", "Draw", "Health", "Runs", "Data", "Evaluation")
+TABS = ("Training", "Draw", "Health", "Runs", "Data", "Evaluation", "Timeline")
 
 SHORTCUTS = (
     ("Space", "Start, pause or resume"),
@@ -94,7 +102,7 @@ SHORTCUTS = (
     ("Ctrl+S", "Save a checkpoint of the run"),
     ("Ctrl+O", "Open a checkpoint: look at it, Continue goes on training it"),
     ("Ctrl+E", "Export the history, the confusion matrix, the gallery or a plot"),
-    ("Ctrl+1 … Ctrl+6", "Show the Training, Draw, Health, Runs, Data or Evaluation tab"),
+    ("Ctrl+1 … Ctrl+7", "Show the Training, Draw, Health, Runs, Data, Evaluation or Timeline tab"),
     ("Delete", "Clear the drawing (Draw tab)"),
     ("Ctrl+Shift+T", "Switch between light and dark"),
     ("Ctrl+Q", "Quit"),
@@ -165,6 +173,7 @@ class MainWindow(QMainWindow):
         s.choose_save_path = self._choose_save_path
         s.choose_folder = self._choose_folder
         s.show_details = self._show_details
+        s.ask_fork = self._ask_fork
         s.all_ended.connect(self.close)
         self.on_unsaved_close = os.environ.get(ON_CLOSE_ENV, "ask")
         self.theme: Theme | None = None
@@ -211,6 +220,16 @@ class MainWindow(QMainWindow):
         self.runs = RunsView()
         self.data = DataView()
         self.evaluation = EvaluationView(bus)
+        self.timeline_bar = TimelineBar()
+        self.what_changed = WhatChangedView()
+        self.landscape = LandscapeView()
+        self.timeline_split = QSplitter(Qt.Orientation.Horizontal)
+        self.timeline_split.setObjectName("timelineSplit")
+        self.timeline_split.addWidget(self.what_changed)
+        self.timeline_split.addWidget(self.landscape)
+        self.timeline_split.setStretchFactor(0, 1)
+        self.timeline_split.setStretchFactor(1, 1)
+        self.timeline_split.setChildrenCollapsible(False)
 
         self.top_split = QSplitter(Qt.Orientation.Horizontal)
         self.top_split.addWidget(self.curves)
@@ -245,6 +264,11 @@ class MainWindow(QMainWindow):
             (self.runs, "Runs", "This session's runs side by side (Ctrl+4)"),
             (self.data, "Data", "Samples, class counts, pixel values, augmentation (Ctrl+5)"),
             (self.evaluation, "Evaluation", "The network on the test set: robustness (Ctrl+6)"),
+            (
+                self.timeline_split,
+                "Timeline",
+                "What changed between two moments, and the loss landscape of the run (Ctrl+7)",
+            ),
         ):
             self.tabs.setTabToolTip(self.tabs.addTab(widget, name), tip)
 
@@ -254,6 +278,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(4, 4, 4, 0)
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.timeline_bar)
         self.setCentralWidget(central)
         self.status = StatusLine(self.statusBar())
         self.setAcceptDrops(True)
@@ -286,6 +311,15 @@ class MainWindow(QMainWindow):
         )
         for a in (self.open_action, self.save_action, self.export_action):
             file_menu.addAction(a)
+        file_menu.addSeparator()
+        file_menu.addAction(
+            action(
+                "&Timeline folder…",
+                lambda: self.choose_runs_folder(),
+                None,
+                "Where runs record their timelines (the most recent are kept)",
+            )
+        )
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", self.close, "Ctrl+Q", "Close the window"))
 
@@ -382,6 +416,13 @@ class MainWindow(QMainWindow):
         self.banner.dismissed.connect(s.dismiss_notice)
         self.confusion.cellClicked.connect(self.gallery.set_filter)
         self.runs.clear_requested.connect(self.clear_earlier_runs)
+        bar = self.timeline_bar
+        bar.moment_picked.connect(s.view_moment)
+        bar.live_requested.connect(s.back_to_live)
+        bar.play_requested.connect(s.play)
+        bar.stop_requested.connect(s.stop_playing)
+        bar.speed_changed.connect(s.set_play_speed)
+        bar.continue_requested.connect(lambda: s.continue_from())
 
     def _fit_to_screen(self) -> None:
         """Open as large as the screen usefully allows, and on it."""
@@ -402,8 +443,21 @@ class MainWindow(QMainWindow):
         self.runs.show_runs(view.runs, view.current)
         self.data.show_session(view)
         self.evaluation.show_session(view)
+        self._show_timeline(view)
         self.save_action.setEnabled(view.can_save)
         self.open_action.setEnabled(not view.state.live and view.state is not RunState.STOPPING)
+
+    def _show_timeline(self, view: SessionView) -> None:
+        """The timeline bar, the curves' cursor and branch, and the Timeline tab."""
+        self.timeline_bar.show_session(view)
+        self.what_changed.show_session(view)
+        self.landscape.show_session(view)
+        m = view.timeline.moment
+        label = "" if m is None else f"viewing {moment_text(m, view.timeline.total_epochs)}"
+        self.curves.show_moment(None if m is None else m.progress, label)
+        record = next((r for r in view.runs if r.number == view.current and r.number), None)
+        if record is not None:
+            self.curves.show_branch(record.number, record.branch, cm.run_colour(record.colour))
 
     # -- commands (the public actions, as the menus and buttons give them) ---------------
     @property
@@ -524,6 +578,35 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Folder holding the MNIST IDX files")
         return folder or None
 
+    def _ask_fork(self, state: Any) -> dict[str, Any] | None:
+        dialog = ForkDialog(state, self)
+        return dialog.changes() if dialog.exec() else None
+
+    def choose_runs_folder(self, folder: str | os.PathLike | None = None) -> bool:
+        """Where later runs record their timelines (asks when ``folder`` is None)."""
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(
+                self, "Folder for the runs' timelines", str(self.session.run_folders.root)
+            )
+            if not folder:
+                return False
+        folder = Path(folder)
+        if self.settings is not None:
+            self.settings.runs_folder = str(folder)
+        self.session.run_folders = self._run_folders()
+        if os.environ.get(RUNS_ENV, "").strip():
+            self.session.tell(
+                f"{RUNS_ENV} is set: runs record into {self.session.run_folders.root} "
+                "while it is; the folder chosen applies without it."
+            )
+        return True
+
+    def _run_folders(self) -> RunFolders:
+        s = self.settings
+        if s is None:
+            return RunFolders(runs_root())
+        return RunFolders(runs_root(s.runs_folder), keep=s.runs_keep, budget=s.runs_budget)
+
     def _show_details(self, message: str, details: str) -> None:
         box = QMessageBox(
             QMessageBox.Icon.Critical,
@@ -574,6 +657,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         s.restore_window(self)
         self.checkpoint_dir = s.last_folder
+        self.session.run_folders = self._run_folders()
         self.set_theme(s.theme)
         if s.errors:
             more = f" (and {len(s.errors) - 1} more)" if len(s.errors) > 1 else ""
@@ -651,6 +735,8 @@ class MainWindow(QMainWindow):
             views.append(("Data", self.data, False))
         if self.evaluation.evaluation() is not None:
             views.append(("Evaluation", self.evaluation, False))
+        if self.landscape.landscape() is not None:
+            views.append(("Landscape", self.landscape, False))
         for view_name, view, draws in views:
             for title, plot in export.plots_in(view):
                 label = view_name if title.startswith("plot ") else f"{view_name}: {title}"

@@ -13,6 +13,9 @@ all while hidden), and change markers are created there too. Past ``SYMBOL_LIMIT
 epochs the per-epoch curves drop their symbols: painting thousands of them costs more
 than they show.
 When a new run starts, the finished one stays on the plots, faded, for comparison.
+A run forked from a recorded moment (a branch) starts where it left the original, at
+the moment's epoch, marked there in the branch's own colour. While the timeline shows a
+recorded moment, a cursor stands at it.
 
 Painting the axes (their tick labels and the grid) costs more than the curves, so
 the axes and the legend box are drawn into cached pixmaps, and the view does not
@@ -39,6 +42,7 @@ from core.training.events import BatchProgress, Diverged, EpochReport, Hyperpara
 from gui.shared import colormaps as cm
 from gui.shared.bus import EventBus
 from gui.shared.pacing import cache_static_parts, draw_budget
+from gui.shared.state import Branch
 
 REDRAW_MS = 100
 SMOOTHING = 0.95  # weight of the past in the running loss's moving average
@@ -195,6 +199,8 @@ class CurvesView(QWidget):
         self._ranges: dict[str, tuple[float, float]] = {}
         self._faded_bounds: list[tuple[str, float, float, float]] = []  # name, x max, y min/max
         self._steering = True  # False once the person zooms or pans, until the next run
+        self._cursor: list[pg.InfiniteLine] = []  # the timeline's moment, on both plots
+        self._branch: int | None = None  # the run whose branch start is drawn
         for plot in (lp, ap):
             plot.disableAutoRange()
             # A fixed width: new tick labels must not re-lay out (and repaint) the plots,
@@ -240,6 +246,49 @@ class CurvesView(QWidget):
         """The labels of the current run's markers (changes, divergences), oldest first."""
         self._redraw()
         return [m[0] for m in self._markers]
+
+    def cursor(self) -> float | None:
+        """Where the timeline's cursor stands (epochs done), None when live."""
+        return self._cursor[0].value() if self._cursor and self._cursor[0].isVisible() else None
+
+    def show_moment(self, x: float | None, label: str = "") -> None:
+        """Stand the cursor at ``x`` epochs done (a recorded moment viewed); None hides it."""
+        if x is None:
+            for line in self._cursor:
+                line.hide()
+            return
+        if not self._cursor:
+            pen = pg.mkPen(cm.HIGHLIGHT, width=2)
+            opts = {"position": 0.92, "color": cm.HIGHLIGHT, "fill": pg.mkBrush(128, 128, 128, 60)}
+            self._cursor = [
+                pg.InfiniteLine(angle=90, pen=pen, label="", labelOpts=opts),
+                pg.InfiniteLine(angle=90, pen=pen),
+            ]
+            self._loss_w.getPlotItem().addItem(self._cursor[0], ignoreBounds=True)
+            self._acc_w.getPlotItem().addItem(self._cursor[1], ignoreBounds=True)
+        for line in self._cursor:
+            line.setValue(x)
+            line.show()
+        self._cursor[0].label.setFormat(label)
+
+    def show_branch(self, key: int, branch: Branch | None, colour: QColor) -> None:
+        """The current run (``key``) is a fork: its curves start where it left the original,
+        marked in its ``colour``. Once per run; nothing for a run that is not a branch."""
+        if branch is None or key == self._branch:
+            return
+        self._branch = key
+        figures = (
+            ("train_loss", branch.train_loss, 1.0),
+            ("val_loss", branch.val_loss, 1.0),
+            ("train_acc", branch.train_acc, 100.0),
+            ("val_acc", branch.val_acc, 100.0),
+        )
+        for name, value, scale in figures:
+            if value is not None and np.isfinite(value) and self._buffers[name].n == 0:
+                self._buffers[name].append(branch.x, value * scale)
+                self._dirty.add(name)
+        self._markers.append((f"⑂ fork of {branch.parent_name}", branch.x, colour, None))
+        self._schedule()
 
     def faded_runs(self) -> int:
         """How many earlier runs are shown faded."""
@@ -468,6 +517,7 @@ class CurvesView(QWidget):
             self._remove_lines(marker[3])
         self._markers.clear()
         self._marked = 0
+        self._branch = None
         self._rows.clear()
         self._steering = True
         self._ranges.clear()

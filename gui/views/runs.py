@@ -12,6 +12,10 @@ sweep just added). The plots are validation loss and accuracy per epoch, one
 curve per run in its colour, the current run thicker; hovering a curve names the
 run, the epoch and the value.
 
+A run forked from a recorded moment of another (a branch) is named with the run it
+left ("Run 2 ⑂ Run 1"), its tooltip says from which moment and what changed, and its
+curves start at the original's point where it branched.
+
 The view only displays the session's run records (:meth:`RunsView.show_runs`);
 "Clear earlier runs" asks the session to forget them.
 """
@@ -80,8 +84,9 @@ def row_cells(r: RunRecord) -> list[str]:
     best = r.best
     a, b = r.started, r.ended
     lr = span(text.value(a.learning_rate, 3), text.value(b.learning_rate, 3))
+    name = r.name if r.branch is None else f"{r.name} ⑂ {r.branch.parent_name}"
     return [
-        r.name,
+        name,
         span(a.network, b.network),
         a.activation,
         a.optimizer,
@@ -325,6 +330,8 @@ class RunsView(QWidget):
         best = max((r.best.val_acc for r in shown if r.best is not None), default=None)
         for row, r in enumerate(shown):
             tip = f"{r.name}\nstarted: {settings_text(r.started)}\nnow: {settings_text(r.ended)}"
+            if r.branch is not None:
+                tip += f"\n{r.branch.label}"
             for col, value in enumerate(row_cells(r)):
                 item = self.table.item(row, col)
                 if item is None:
