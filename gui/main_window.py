@@ -227,8 +227,9 @@ class MainWindow(QMainWindow):
         self.timeline_split.setObjectName("timelineSplit")
         self.timeline_split.addWidget(self.what_changed)
         self.timeline_split.addWidget(self.landscape)
-        self.timeline_split.setStretchFactor(0, 1)
-        self.timeline_split.setStretchFactor(1, 1)
+        self.timeline_split.setStretchFactor(0, 2)
+        self.timeline_split.setStretchFactor(1, 3)
+        self.timeline_split.setSizes([400, 600])  # the landscape needs the room
         self.timeline_split.setChildrenCollapsible(False)
 
         self.top_split = QSplitter(Qt.Orientation.Horizontal)

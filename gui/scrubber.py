@@ -12,10 +12,13 @@ history of snapshots and must not take a look back for a new point.
 
 A moment is loaded in a worker thread (:mod:`gui.shared.jobs`): its state read from
 the run folder and its Snapshot computed on the validation set, the pictures
-prepared, as the training thread prepares live ones. One load runs at a time; while
-the slider is dragged the newest request waits and the ones in between are skipped
-(latest wins). The last few snapshots loaded are kept, so Play and a drag back over
-the same moments cost nothing the second time.
+prepared, as the training thread prepares live ones. The thread is as nice as the
+training thread, so the window's own thread comes first. One load runs at a time, and
+a new one starts no sooner than ``LOAD_GAP_MS`` after the last began (the views draw a
+few pictures a second at most): while the slider is dragged the newest request waits
+and the ones in between are skipped (latest wins). The snapshots loaded are kept up to
+``CACHE_BYTES``, so Play and a drag back over the same moments cost nothing the second
+time.
 
 The moments come from the run's journal: the training run says when new ones are on
 disk (at most a few times a second are they read, in the GUI thread: a few lines of
@@ -25,6 +28,7 @@ JSON). Nothing here touches the live run: it reads files its recorder finished.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -38,12 +42,14 @@ from core.training.timeline import Moment, RecordedState, Timeline
 from gui.shared import jobs
 from gui.shared.bus import EventBus
 from gui.shared.state import TimelineView
-from gui.worker import with_pictures
+from gui.worker import TRAINING_NICE, lower_priority, with_pictures
 
 #: How often, at most, the journal is read for new moments while the run records.
 REFRESH_MS = 250
-#: Recorded snapshots kept in memory (a few MB each at 784-128-10).
-CACHE = 12
+#: Memory the recorded snapshots kept may take (about 5 MB each at 784-128-10 on MNIST).
+CACHE_BYTES = 128 * 2**20
+#: Least time between the starts of two loads: the views draw a few pictures a second.
+LOAD_GAP_MS = 100
 
 
 class _Reader:
@@ -59,6 +65,17 @@ class _Reader:
         else:
             self._timeline.refresh()
         return self._timeline.load(moment)
+
+
+def snapshot_bytes(snap: Snapshot) -> int:
+    """The memory a snapshot's arrays take (each counted once)."""
+    fields = [getattr(snap, f.name) for f in dataclasses.fields(snap)]
+    arrays = {
+        id(v): v.nbytes
+        for v in (*fields, *snap.params, *snap.extras.values())
+        if isinstance(v, np.ndarray)
+    }
+    return sum(arrays.values())
 
 
 def moment_snapshot(state: RecordedState, dataset: Any) -> Snapshot:
@@ -92,7 +109,9 @@ class Scrubber(QObject):
         self._shown: Moment | None = None
         self._job: jobs.Job | None = None
         self._loading: Moment | None = None
-        self._cache: OrderedDict[tuple[str, int], Snapshot] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, int], tuple[Snapshot, int]] = OrderedDict()
+        self._cached_bytes = 0
+        self._last_load = -float("inf")  # when the last load began (monotonic seconds)
         self._speed = 0.0
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -100,6 +119,9 @@ class Scrubber(QObject):
         self._play_timer = QTimer(self)
         self._play_timer.setSingleShot(True)
         self._play_timer.timeout.connect(self._play_next)
+        self._gap_timer = QTimer(self)
+        self._gap_timer.setSingleShot(True)
+        self._gap_timer.timeout.connect(self._load_next)
         bus.run_reset.connect(self.reset)
 
     # -- the run ------------------------------------------------------------------
@@ -133,6 +155,8 @@ class Scrubber(QObject):
         self._timeline = None
         self._reader = None
         self._cache.clear()
+        self._cached_bytes = 0
+        self._gap_timer.stop()
         if self._job is not None:
             self._job.cancel()
 
@@ -223,7 +247,7 @@ class Scrubber(QObject):
         cached = self._cache.get(self._key(moment))
         if cached is not None:
             self._cache.move_to_end(self._key(moment))
-            self._show(moment, cached)
+            self._show(moment, cached[0])
         else:
             self._load_next()
         self.changed.emit()
@@ -252,13 +276,20 @@ class Scrubber(QObject):
         wanted = self._viewing
         if wanted is None or self._job is not None or self._reader is None:
             return
+        wait = self._last_load + LOAD_GAP_MS / 1000 - time.monotonic()
+        if wait > 0:
+            if not self._gap_timer.isActive():
+                self._gap_timer.start(max(1, round(wait * 1000)))
+            return
         if self._dataset is None:
             self.failed.emit("The run's data is not loaded yet: try again in a moment.")
             return
         reader, dataset, key = self._reader, self._dataset, self._key(wanted)
         self._loading = wanted
+        self._last_load = time.monotonic()
 
         def load(_progress: jobs.Progress) -> tuple[tuple[str, int], Moment, Snapshot]:
+            lower_priority(TRAINING_NICE)  # the window's own thread first
             return key, wanted, moment_snapshot(reader.load(wanted), dataset)
 
         self._job = jobs.run_job(
@@ -274,9 +305,14 @@ class Scrubber(QObject):
         key, moment, snap = result
         if self._folder is None or key[0] != str(self._folder):
             return  # a moment of a run that is gone
-        self._cache[key] = snap
-        while len(self._cache) > CACHE:
-            self._cache.popitem(last=False)
+        size = snapshot_bytes(snap)
+        if key in self._cache:
+            self._cached_bytes -= self._cache.pop(key)[1]
+        self._cache[key] = (snap, size)
+        self._cached_bytes += size
+        while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
+            _key, (_snap, dropped) = self._cache.popitem(last=False)
+            self._cached_bytes -= dropped
         if self._viewing is not None:  # on the way to the one wanted (dragging): shown too
             self._show(moment, snap)
             self.changed.emit()

@@ -134,17 +134,16 @@ def _history_points(rows: Any) -> tuple[EpochPoint, ...]:
     )
 
 
+def change_words(name: str, old: Any, new: Any) -> str:
+    """One changed setting, for a person: ``learning rate 0.1→0.3``, ``hidden size 32→48``."""
+    before, after = text.value(old, digits=3), text.value(new, digits=3)
+    return f"{SETTING_NAMES.get(name, name.replace('_', ' '))} {before}→{after}"
+
+
 def changes_text(config: Config, changes: dict[str, Any]) -> str:
-    """What a fork changes, for a person: ``learning rate 0.1→0.3, batch size 128→64``."""
-    parts = []
-    for name, new in changes.items():
-        old = getattr(config, name)
-        if name == "hidden":
-            before, after = text.sizes(old), text.sizes(new)
-        else:
-            before, after = text.value(old, digits=3), text.value(new, digits=3)
-        parts.append(f"{SETTING_NAMES.get(name, name.replace('_', ' '))} {before}→{after}")
-    return ", ".join(parts) or "no change"
+    """What a fork changes: ``learning rate 0.1→0.3, batch size 128→64`` or ``no change``."""
+    words = [change_words(name, getattr(config, name), new) for name, new in changes.items()]
+    return ", ".join(words) or "no change"
 
 
 def branch_of(meta: Any, first_epoch: int) -> Branch | None:
@@ -154,7 +153,7 @@ def branch_of(meta: Any, first_epoch: int) -> Branch | None:
         return None
     changed = b.get("changed") if isinstance(b.get("changed"), dict) else {}
     words = ", ".join(
-        f"{name} {text.value(pair[0], digits=3)}→{text.value(pair[1], digits=3)}"
+        change_words(name, pair[0], pair[1])
         for name, pair in changed.items()
         if isinstance(pair, list) and len(pair) == 2
     )
@@ -1037,7 +1036,10 @@ class Session(QObject):
             self.tell(f"Cannot continue from there: {e}", "error")
             return False
         dataset = self._run_data
-        if dataset is None or self._state in (RunState.LOADING, RunState.STOPPING):
+        if self._state is RunState.STOPPING:
+            self.tell("The run is stopping: continue from the moment once it has.")
+            return False
+        if dataset is None or self._state is RunState.LOADING:
             self.tell("Wait for the run's data to load, then continue from the moment.")
             return False
         if not self._confirm_forget("Continue from here"):

@@ -287,7 +287,7 @@ class CurvesView(QWidget):
             if value is not None and np.isfinite(value) and self._buffers[name].n == 0:
                 self._buffers[name].append(branch.x, value * scale)
                 self._dirty.add(name)
-        self._markers.append((f"⑂ fork of {branch.parent_name}", branch.x, colour, None))
+        self._markers.append((f"fork of {branch.parent_name}", branch.x, colour, None))
         self._schedule()
 
     def faded_runs(self) -> int:

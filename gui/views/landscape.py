@@ -59,6 +59,8 @@ def _plot(title: str, x_label: str, y_label: str, log_y: bool = False) -> pg.Plo
     p.showGrid(x=True, y=True, alpha=0.2)
     p.setLogMode(y=log_y)
     p.setMenuEnabled(False)
+    for axis in ("bottom", "left"):
+        p.getAxis(axis).enableAutoSIPrefix(False)
     return w
 
 
@@ -98,8 +100,8 @@ class LandscapeView(QWidget):
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self._line_w = _plot(
-            "Loss on the straight line from the first weights (α = 0) to the newest (α = 1)",
-            "α",
+            "Loss from the first weights (α = 0) to the newest (α = 1)",
+            "α: along the straight line between them",
             "loss (log scale)",
             log_y=True,
         )

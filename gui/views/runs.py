@@ -13,7 +13,7 @@ curve per run in its colour, the current run thicker; hovering a curve names the
 run, the epoch and the value.
 
 A run forked from a recorded moment of another (a branch) is named with the run it
-left ("Run 2 ⑂ Run 1"), its tooltip says from which moment and what changed, and its
+left ("Run 2 · fork of Run 1"), its tooltip says from which moment and what changed, and its
 curves start at the original's point where it branched.
 
 The view only displays the session's run records (:meth:`RunsView.show_runs`);
@@ -84,7 +84,7 @@ def row_cells(r: RunRecord) -> list[str]:
     best = r.best
     a, b = r.started, r.ended
     lr = span(text.value(a.learning_rate, 3), text.value(b.learning_rate, 3))
-    name = r.name if r.branch is None else f"{r.name} ⑂ {r.branch.parent_name}"
+    name = r.name if r.branch is None else f"{r.name} · fork of {r.branch.parent_name}"
     return [
         name,
         span(a.network, b.network),

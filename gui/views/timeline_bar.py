@@ -45,8 +45,7 @@ def bar_text(timeline: TimelineView, state: RunState) -> str:
         return "The timeline fills in as the run trains: its start, early batches, every epoch."
     m = timeline.moment
     if m is None:
-        going = "training" if state.live else "the run as it ended"
-        return f"Live: {going} · {n} moments recorded; drag back to look"
+        return f"Live · {n} moments recorded; drag back to look"
     where = moment_text(m, timeline.total_epochs)
     going = " — training goes on" if state.live else ""
     loading = " (loading…)" if timeline.loading else ""

@@ -211,13 +211,13 @@ def test_a_fork_repeats_the_original_and_a_changed_one_is_a_branch(make_window, 
     assert branch.started.learning_rate == 0.3
     assert [p.epoch for p in branch.history] == [2, 3, 4, 5]  # starts at the original's point
     assert branch.history[0].val_loss == original[2][2]
-    assert "⑂ fork of Run 2" in w.curves.marker_labels()
+    assert "fork of Run 2" in w.curves.marker_labels()
     assert "lr 0.1→0.3" in w.curves.marker_labels()
     x, _y = w.curves.series("val_loss")
     assert x[0] == 3.0  # the branch's curves leave the original's at the fork
     w.tabs.setCurrentWidget(w.runs)
     row = [r.name for r in w.runs.runs()].index("Run 3")
-    assert w.runs.cell_text(row, "Run") == "Run 3 ⑂ Run 2"
+    assert w.runs.cell_text(row, "Run") == "Run 3 · fork of Run 2"
     assert "fork of Run 2 after 3 epochs" in w.runs.row_tooltip(row)
     xs, _acc = w.runs.curve(row)
     assert xs[0] == 3.0
@@ -353,3 +353,31 @@ def test_the_fork_dialog_offers_the_moment_s_settings_and_names_a_bad_value(make
     dialog.set_value("optimizer", "adam")
     dialog.accept()
     assert dialog.changes() == {"learning_rate": 0.3, "hidden": (48,), "optimizer": "adam"}
+
+
+def test_a_fork_saved_opened_and_continued_stays_a_branch(make_window, qtbot, tmp_path):
+    from core.training import checkpoint
+
+    w = make_window(window_config(epochs=3))
+    timeline = finished(qtbot, w, 3)
+    s = w.session
+    s.continue_from(after(timeline, 1), changes={"batch_size": 16})
+    qtbot.waitUntil(lambda: len(s.view.runs) == 2, timeout=LONG)
+    qtbot.waitUntil(lambda: s.state is RunState.FINISHED, timeout=LONG)
+    assert w.save_checkpoint(tmp_path / "fork.npz")
+    saved = checkpoint.load(tmp_path / "fork.npz").meta["branch"]
+    assert saved["epoch"] == 1 and saved["changed"] == {"batch_size": [8, 16]}
+    assert Path(saved["source"]) == Path(timeline.folder)
+    assert (Path(s.view.timeline.folder) / "kept.json").is_file()  # saved: never cleaned up
+
+    w.reset()
+    assert w.open_checkpoint(tmp_path / "fork.npz")
+    qtbot.waitUntil(lambda: s.state is RunState.LOADED, timeout=LONG)
+    opened = next(r for r in s.view.runs if r.number == s.view.current)
+    assert opened.branch is not None and opened.branch.changed == "batch size 8→16"
+    w.set_config(w.config().replace(epochs=4))
+    w.start()  # Continue: goes on training the fork
+    qtbot.waitUntil(lambda: s.state is RunState.FINISHED, timeout=LONG)
+    assert w.save_checkpoint(tmp_path / "more.npz")
+    more = checkpoint.load(tmp_path / "more.npz")
+    assert more.epoch == 4 and more.meta["branch"] == saved
