@@ -169,6 +169,13 @@ def diagnose(config, timeout_s: float) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from bench.context import scratch_runs
+
+    with scratch_runs():
+        probe(argv)
+
+
+def probe(argv: list[str] | None) -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--batch", type=int, default=128)

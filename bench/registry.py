@@ -30,6 +30,7 @@ SECTION_MODULES = (
     "bench.imagefolder",
     "bench.robustness",
     "bench.timeline_section",
+    "bench.scrub_section",
     "bench.accuracy",
     "bench.reliability",
 )

@@ -472,6 +472,31 @@ def timeline_tables(tl: dict[str, Any]) -> list[Table]:
     return [t1, t2, t3]
 
 
+def scrub_tables(sc: dict[str, Any]) -> list[Table]:
+    def ms(v: float | None) -> str:
+        return "-" if v is None else f"{v:.0f} ms" if v >= 10 else f"{v:.1f} ms"
+
+    t = Table(
+        f"Scrubbing while training: {sc['dataset']} 784-{sc['hidden']}-10, "
+        f"{sc['epochs']}-epoch runs in the window, {sc['rounds']} rounds of each kind",
+        ["", "untouched", "slider dragged over every moment"],
+    )
+    stall, p99 = sc["worst_stall_ms"], sc["gap_p99_ms"]
+    sps = sc["samples_per_s"]
+    t.rows.append(["worst GUI-thread stall", ms(stall["plain"]), ms(stall["scrubbed"])])
+    t.rows.append(["99th percentile of the timer's gaps", ms(p99["plain"]), ms(p99["scrubbed"])])
+    t.rows.append(
+        ["training samples/s (median epoch)", rate(sps["plain"] or 0), rate(sps["scrubbed"] or 0)]
+    )
+    t.notes.append(
+        f"a move every {sc['move_every_ms']} ms ({sc['moves']} in all): its own cost in the GUI "
+        f"thread {ms(sc['move_ms_median'])} median, {ms(sc['move_ms_worst'])} worst; a moment "
+        f"the drag rests on shows {ms(sc['latency_ms_median'])} later (median of "
+        f"{sc['latencies']}, worst {ms(sc['latency_ms_worst'])}), loaded in a worker thread"
+    )
+    return [t]
+
+
 FORMATTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "environment": environment_tables,
     "speed": speed_tables,
@@ -484,6 +509,7 @@ FORMATTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "imagefolder": imagefolder_tables,
     "robustness": robustness_tables,
     "timeline": timeline_tables,
+    "scrub": scrub_tables,
     "accuracy": accuracy_tables,
 }
 
