@@ -104,6 +104,7 @@ class Scrubber(QObject):
         self._timeline: Timeline | None = None
         self._reader: _Reader | None = None
         self._note = ""
+        self._broken = False  # the journal could not be read: not tried again for this run
         self._live: Snapshot | None = None
         self._viewing: Moment | None = None
         self._shown: Moment | None = None
@@ -132,6 +133,7 @@ class Scrubber(QObject):
         self._dataset = dataset
         self._reader = _Reader(self._folder)
         self._note = ""
+        self._broken = False
         self.refresh()
 
     def detach(self, note: str = "") -> None:
@@ -176,7 +178,7 @@ class Scrubber(QObject):
     def refresh(self) -> None:
         """Read the moments recorded since the last look."""
         self._refresh_timer.stop()
-        if self._folder is None:
+        if self._folder is None or self._broken:
             return
         try:
             if self._timeline is None:
@@ -187,8 +189,8 @@ class Scrubber(QObject):
             else:
                 new = self._timeline.refresh()
         except TimelineError as exc:
-            self._timeline = None
-            self._note = str(exc)
+            self._broken = True
+            self._note = f"The run's timeline cannot be read: {exc}"
             self.changed.emit()
             return
         if new:

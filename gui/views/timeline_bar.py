@@ -37,7 +37,7 @@ DEFAULT_SPEED = 2.0
 def bar_text(timeline: TimelineView, state: RunState) -> str:
     """What the bar says: live, or which moment every view shows."""
     n = len(timeline.moments)
-    if timeline.folder is None and timeline.note:
+    if timeline.note and not n:
         return timeline.note
     if not n:
         if state in (RunState.LOADED,):

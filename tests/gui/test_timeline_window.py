@@ -381,3 +381,21 @@ def test_a_fork_saved_opened_and_continued_stays_a_branch(make_window, qtbot, tm
     assert w.save_checkpoint(tmp_path / "more.npz")
     more = checkpoint.load(tmp_path / "more.npz")
     assert more.epoch == 4 and more.meta["branch"] == saved
+
+
+def test_a_damaged_moment_is_refused_with_a_message_and_the_views_stay_live(make_window, qtbot):
+    w = make_window(window_config(epochs=3))
+    timeline = finished(qtbot, w, 3)
+    s = w.session
+    qtbot.waitUntil(lambda: w.weights.shown_epoch() == 3, timeout=LONG)
+    i = after(timeline, 1)
+    state_file = Path(timeline.folder) / "timeline" / timeline.moments[i].file
+    state_file.write_bytes(state_file.read_bytes()[:100])  # cut short
+    s.view_moment(i)
+    qtbot.waitUntil(lambda: s.view.notice is not None, timeout=LONG)
+    assert "Could not show that moment" in s.view.notice.text
+    assert state_file.name in s.view.notice.text
+    assert s.view.timeline.viewing is None and not w.timeline_bar.viewing
+    assert w.weights.shown_epoch() == 3 and w.curves.cursor() is None
+    s.view_moment(after(timeline, 2))  # the others still show
+    qtbot.waitUntil(lambda: w.weights.shown_epoch() == 2, timeout=LONG)
