@@ -6,14 +6,15 @@ MNIST run in a shown ``MainWindow`` (Qt offscreen, every view live), recording i
 temporary folder. Rounds alternate: one trains untouched, the next is scrubbed: once
 the first epoch's moments and two epoch ends are recorded, the timeline's slider is
 moved one moment every 16 ms (a mouse drag at 60 Hz), from the newest moment back to
-the start and forward again, pass after pass until the run ends, as a person dragging
-it would (``QSlider.setValue``, which is what a drag does).
+the start and forward again, pass after pass until the run ends (``QSlider.setValue``,
+which is what a drag does).
 
 Measured in the GUI thread: a 10 ms ``QTimer`` records the gaps between its ticks
 (the worst gap is the longest the window could not react), in both kinds of round;
 each slider move's own cost (the slot chain it runs synchronously); and how long a
-moment takes to appear once asked for (the last request of each pass, which is the
-one that wins). Training throughput (``EpochReport.samples_per_s``) in both kinds of
+moment takes to appear once asked for (the two turning points of each pass, where the
+drag rests and its request wins), the first time a moment is shown and when it is
+shown again. Training throughput (``EpochReport.samples_per_s``) in both kinds of
 round says what the loading costs the run.
 """
 
@@ -45,6 +46,7 @@ def window_round(config, scrub: bool, timeout_s: float) -> dict[str, Any]:
     reports, ticks, moves, shown = [], [], [], []
     span: dict[str, float] = {}
     asked: dict[int, float] = {}
+    ever: set[int] = set()  # moments shown before: kept, so shown again at once
     window.bus.epoch.connect(lambda ev: reports.append(ev))
     window.bus.started.connect(lambda _ev: span.setdefault("start", time.perf_counter()))
     loop = QEventLoop()
@@ -62,7 +64,10 @@ def window_round(config, scrub: bool, timeout_s: float) -> dict[str, Any]:
     def on_changed(view) -> None:
         i = view.timeline.shown
         if i is not None and i in asked and (not shown or shown[-1][0] != i):
-            shown.append((i, time.perf_counter() - asked.pop(i)))
+            fresh = i not in ever
+            shown.append((i, time.perf_counter() - asked.pop(i), fresh))
+        if i is not None:
+            ever.add(i)
 
     def move() -> None:
         if not drag:
@@ -110,7 +115,8 @@ def window_round(config, scrub: bool, timeout_s: float) -> dict[str, Any]:
         "gap_p99_ms": gaps[len(gaps) // 100] if gaps else None,
         "moves": len(moves),
         "move_ms": [m * 1000 for m in moves],
-        "latency_ms": [s * 1000 for _i, s in shown],
+        "latency_ms": [s * 1000 for _i, s, fresh in shown if fresh],
+        "latency_again_ms": [s * 1000 for _i, s, fresh in shown if not fresh],
         "training_s": end - start,
     }
 
@@ -155,6 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         return max(gaps) if gaps else None
 
     moves, latency = pooled("move_ms", True), pooled("latency_ms", True)
+    again = pooled("latency_again_ms", True)
     plain_sps, scrub_sps = pooled("samples_per_s", False), pooled("samples_per_s", True)
     out = {
         "hidden": args.hidden,
@@ -173,6 +180,8 @@ def main(argv: list[str] | None = None) -> None:
         "latency_ms_median": statistics.median(latency) if latency else None,
         "latency_ms_worst": max(latency) if latency else None,
         "latencies": len(latency),
+        "latency_again_ms_median": statistics.median(again) if again else None,
+        "latencies_again": len(again),
         "samples_per_s": {
             "plain": statistics.median(plain_sps) if plain_sps else None,
             "scrubbed": statistics.median(scrub_sps) if scrub_sps else None,

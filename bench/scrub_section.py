@@ -19,7 +19,7 @@ from typing import Any
 from bench.context import ROOT, Context
 from bench.registry import section
 
-EPOCHS = 10
+EPOCHS = 30
 ROUNDS = 3
 
 
