@@ -301,6 +301,7 @@ class Trainer:
         self._sampler = sampler
         batches = sampler.epoch()
         ctl, augment = self.control, self._augment
+        ctl.begin_epoch(e)  # changes asked for at this epoch apply before its first batch
         n, pos, batch, seen, correct, loss_sum = sampler.n, 0, 0, 0, 0, 0.0
         self._copy_every = self._copy_interval()
         t0 = time.perf_counter()
