@@ -1,0 +1,373 @@
+"""The Inside tab's pictures: every array of a step as an image, bars or a number, in NumPy.
+
+One step of a trace (``Trace.steps()``) names its result and operands; each becomes a
+:class:`Picture` here. Vectors of hidden units are a near-square grid of cells, the
+input and its gradient are the image itself, W1 and dW1 are one tile per unit (the
+unit's template, or its update image), other weight matrices a heat map with one
+row per unit they feed, and the output layer's vectors are bars, one per class.
+Signed values are blue (negative) through white to red (positive); values that are
+never negative go from pale to deep blue; the input is drawn grey, as the digit looks.
+
+Each picture keeps the trace's own array (``array``) and, pixel by pixel, the number
+under the mouse (``values``), so :meth:`Picture.read` names the element and its value.
+All of it is plain NumPy, done in the tracing worker (:mod:`gui.views.inside_work`):
+the GUI thread only hands the RGBA image to an image item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from core.training.trace import Step, Trace
+from gui.shared import colormaps as cm
+from gui.shared.mosaic import GAP, grid_for, mosaic
+
+Kind = Literal["image", "bars", "number"]
+Layout = Literal["cells", "pixels", "tiles", "units", "matrix"]
+
+#: Alpha of a unit that does not fire, in the picture of which units fire (0-255).
+SILENT_ALPHA = 38
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Picture:
+    """One array of a step as drawn.
+
+    ``array`` is the trace's own value (read-only) or a float. For an "image",
+    ``values`` ``(h, w)`` holds the number under each pixel (NaN in the gaps) and
+    ``rgba`` ``(h, w, 4)`` its colours; ``layout`` and ``cols``/``tile`` say which
+    element a pixel is. For "bars", ``values`` is the vector and ``classes`` names
+    the bars; ``label`` and ``prediction`` pick the bars drawn in colour.
+    """
+
+    name: str
+    caption: str
+    kind: Kind
+    array: np.ndarray | float
+    values: np.ndarray | None = None
+    rgba: np.ndarray | None = None
+    layout: Layout = "cells"
+    cols: int = 1
+    tile: tuple[int, int] = (1, 1)
+    classes: tuple[str, ...] = ()
+    tile_names: tuple[str, ...] = ()  # what each tile shows, when not simply unit j
+    label: int = -1
+    prediction: int = -1
+
+    def index_at(self, x: float, y: float) -> tuple[int, ...] | None:
+        """The element under pixel ``(x, y)`` of the image (bar ``x`` of bars), or None."""
+        if self.kind == "bars":
+            k = round(x)
+            return (k,) if 0 <= k < len(self.classes) else None
+        if self.values is None or x < 0 or y < 0:
+            return None
+        h, w = self.values.shape
+        col, row = int(x), int(y)
+        if row >= h or col >= w or np.isnan(self.values[row, col]):
+            return None
+        if self.layout == "cells":
+            return (row * self.cols + col,)
+        if self.layout == "pixels":  # the flat row's index (colour: the pixel's, channels averaged)
+            return (row * w + col,)
+        if self.layout == "matrix":  # drawn transposed: one row per unit fed
+            return (col, row)
+        th, tw = self.tile
+        unit = (row // (th + GAP)) * self.cols + col // (tw + GAP)
+        if self.layout == "units":
+            return (unit,)
+        return ((row % (th + GAP)) * tw + col % (tw + GAP), unit)
+
+    def value_at(self, x: float, y: float) -> float | None:
+        """The number under pixel ``(x, y)`` (bar ``x``), or None outside the picture."""
+        index = self.index_at(x, y)
+        if index is None:
+            return None
+        if self.kind == "bars":
+            return float(np.asarray(self.array)[index[0]])
+        return float(self.values[int(y), int(x)])
+
+    def read(self, x: float, y: float) -> str | None:
+        """What hovering reads: ``"W1[412, 17] = -0.0312 (unit 17, pixel 14, 20)"``."""
+        index = self.index_at(x, y)
+        if index is None:
+            return None
+        value = self.value_at(x, y)
+        if self.layout in ("cells", "units"):
+            where = f"unit {index[0]}"
+        elif self.layout == "pixels":
+            where = "pixel row {}, column {}".format(*divmod(index[0], self.cols))
+        elif self.layout == "matrix":
+            where = f"from unit {index[0]} to unit {index[1]}"
+        else:
+            where = f"unit {index[-1]}, pixel {divmod(index[0], self.tile[1])}"
+        if self.kind == "bars":
+            where = f"class {self.classes[index[0]]}"
+        elif self.tile_names and self.layout == "tiles":
+            tile = index[-1]
+            where = f"{self.tile_names[tile]}, pixel {divmod(index[0], self.tile[1])}"
+            return f"{self.name} = {value:.4g} ({where})"
+        name = self.name.split(" ")[0]
+        shown = ", ".join(str(i) for i in index)
+        return f"{name}[{shown}] = {value:.4g} ({where})"
+
+
+def shape_text(a: np.ndarray | float) -> str:
+    return "a number" if np.ndim(a) == 0 else "(" + ", ".join(str(d) for d in np.shape(a)) + ")"
+
+
+# -- colours -----------------------------------------------------------------------------
+
+
+def _rgba(values: np.ndarray, lut: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``values`` through a 256-entry ``lut`` from ``lo`` to ``hi``; NaN transparent."""
+    gaps = np.isnan(values)
+    scale = 255.0 / (hi - lo) if hi > lo else 0.0
+    idx = np.clip((np.nan_to_num(values, nan=lo) - lo) * scale + 0.5, 0, 255).astype(np.intp)
+    out = np.empty((*values.shape, 4), np.uint8)
+    out[..., :3] = lut[idx]
+    out[..., 3] = np.where(gaps, 0, 255)
+    return out
+
+
+_GREY = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+
+
+def colour(values: np.ndarray, grey: bool = False) -> np.ndarray:
+    """The RGBA image of ``values``: grey 0..1, else diverging (signed) or sequential."""
+    finite = values[~np.isnan(values)]
+    if grey:
+        return _rgba(values, _GREY, 0.0, 1.0)
+    peak = float(np.abs(finite).max()) if finite.size else 0.0
+    peak = peak or 1.0
+    if finite.size and finite.min() >= 0:
+        return _rgba(values, cm.SEQUENTIAL_LUT, 0.0, peak)
+    return _rgba(values, cm.DIVERGING_LUT, -peak, peak)
+
+
+# -- the builders ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    """What a picture needs beyond its array: the image shape, the class names, the trace."""
+
+    trace: Trace
+    image_shape: tuple[int, ...]
+    class_names: tuple[str, ...]
+
+    @property
+    def n_in(self) -> int:
+        return self.trace.sizes[0]
+
+    @property
+    def output_names(self) -> set[str]:
+        L = self.trace.n_layers
+        return {f"Z{L}", "S", "E", "P", "Y", f"dZ{L}", f"b{L}", f"db{L}"}
+
+
+def _flat_image(vector: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A ``(n_in,)`` row as a 2-D image (colour channels averaged)."""
+    image = np.asarray(vector, np.float32).reshape(shape)
+    return image.mean(axis=2) if image.ndim == 3 else image
+
+
+def _tiles(matrix: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Columns of ``(n_in, units)`` as ``(units, h, w)`` images."""
+    return cm.channel_mean(np.asarray(matrix, np.float32).T, shape)
+
+
+def picture(name: str, array: np.ndarray | float, ctx: Context) -> Picture:
+    """The picture of one named array of a trace (see the module doc for which is which)."""
+    if np.ndim(array) == 0:
+        return Picture(name=name, caption="a number", kind="number", array=float(array))
+    a = np.asarray(array)
+    caption = shape_text(a)
+    if name in ctx.output_names and a.ndim == 1:
+        t = ctx.trace
+        return Picture(
+            name=name,
+            caption=f"{caption}: one per class",
+            kind="bars",
+            array=a,
+            values=a,
+            classes=ctx.class_names[: a.size],
+            label=t.label,
+            prediction=t.prediction,
+        )
+    if a.ndim == 1 and a.size == ctx.n_in and name in ("X", "dX"):
+        values = _flat_image(a, ctx.image_shape)
+        rgba = colour(values, grey=name == "X")
+        if name == "X" and len(ctx.image_shape) == 3:
+            rgba = _rgba_colour_image(a, ctx.image_shape)
+        return Picture(
+            name=name,
+            caption=f"{caption}: the image",
+            kind="image",
+            array=a,
+            values=values,
+            rgba=rgba,
+            layout="pixels",
+            cols=values.shape[1],
+        )
+    if a.ndim == 1:
+        rows, cols = grid_for(a.size)
+        values = np.full(rows * cols, np.nan, np.float32)
+        values[: a.size] = a
+        values = values.reshape(rows, cols)
+        return Picture(
+            name=name,
+            caption=f"{caption}: one cell per unit",
+            kind="image",
+            array=a,
+            values=values,
+            rgba=colour(values),
+            cols=cols,
+        )
+    if a.shape[0] == ctx.n_in and name in ("W1", "dW1"):
+        return tiles_picture(name, a, ctx, per_unit=name == "W1")
+    values = np.ascontiguousarray(a.T, dtype=np.float32)
+    return Picture(
+        name=name,
+        caption=f"{caption}: a row per unit it feeds",
+        kind="image",
+        array=a,
+        values=values,
+        rgba=colour(values),
+        layout="matrix",
+        cols=values.shape[1],
+    )
+
+
+def _rgba_colour_image(vector: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    rgb = np.clip(np.asarray(vector, np.float32).reshape(shape) * 255 + 0.5, 0, 255)
+    out = np.full((*shape[:2], 4), 255, np.uint8)
+    out[..., :3] = rgb.astype(np.uint8)
+    return out
+
+
+def tiles_picture(
+    name: str, matrix: np.ndarray, ctx: Context, *, per_unit: bool, caption: str = ""
+) -> Picture:
+    """``(n_in, units)`` as one tile per unit; ``per_unit`` scales each tile by its own peak."""
+    tiles = _tiles(matrix, ctx.image_shape)
+    rows, cols = grid_for(tiles.shape[0])
+    values = mosaic(tiles, rows, cols)
+    if per_unit:
+        peak = np.abs(tiles).max(axis=(1, 2), keepdims=True)
+        scaled = mosaic(tiles / np.where(peak > 0, peak, 1.0), rows, cols)
+        rgba = _rgba(scaled, cm.DIVERGING_LUT, -1.0, 1.0)
+    else:
+        rgba = colour(values)
+    what = "each unit's template, scaled per unit" if per_unit else "one picture per unit"
+    return Picture(
+        name=name,
+        caption=caption or f"{shape_text(matrix)}: {what}",
+        kind="image",
+        array=matrix,
+        values=values,
+        rgba=rgba,
+        layout="tiles",
+        cols=cols,
+        tile=tiles.shape[1:],
+    )
+
+
+def firing_picture(ctx: Context) -> Picture:
+    """Which first-layer units fire for this digit: each unit's W1 template, faded when silent.
+
+    The brighter a tile, the larger the unit's activation A1; hovering reads A1.
+    """
+    t = ctx.trace
+    a1 = np.asarray(t.A[0], np.float32)
+    tiles = _tiles(t.weights[0], ctx.image_shape)
+    rows, cols = grid_for(tiles.shape[0])
+    peak = np.abs(tiles).max(axis=(1, 2), keepdims=True)
+    rgba = _rgba(
+        mosaic(tiles / np.where(peak > 0, peak, 1.0), rows, cols), cm.DIVERGING_LUT, -1.0, 1.0
+    )
+    top = float(a1.max()) if a1.size else 0.0
+    strength = np.clip(a1 / top, 0.0, 1.0) if top > 0 else np.zeros_like(a1)
+    per_tile = np.broadcast_to(strength[:, None, None], tiles.shape)
+    alpha = mosaic(SILENT_ALPHA + (255 - SILENT_ALPHA) * per_tile, rows, cols)
+    rgba[..., 3] = np.where(np.isnan(alpha), 0, np.nan_to_num(alpha)).astype(np.uint8)
+    values = mosaic(np.broadcast_to(a1[:, None, None], tiles.shape), rows, cols)
+    fire = int(np.count_nonzero(a1 > 0))
+    return Picture(
+        name="A1 on W1",
+        caption=f"{fire} of {a1.size} units fire: their templates, brighter the stronger",
+        kind="image",
+        array=t.A[0],
+        values=values,
+        rgba=rgba,
+        layout="units",
+        cols=cols,
+        tile=tiles.shape[1:],
+    )
+
+
+def update_picture(ctx: Context) -> Picture:
+    """−dW1 per unit: what one step on this digit adds to each template (times the rate)."""
+    update = -np.asarray(ctx.trace.dW[0])
+    return tiles_picture(
+        "−dW1",
+        update,
+        ctx,
+        per_unit=False,
+        caption="what a step adds to each template (× learning rate): the digit, "
+        "scaled by the unit's error",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepPictures:
+    """One step's pictures: its operands, its result and, for some, one more view of it."""
+
+    step: Step
+    operands: tuple[Picture, ...]
+    result: Picture
+    extra: Picture | None = None
+
+    @property
+    def all(self) -> tuple[Picture, ...]:
+        extra = () if self.extra is None else (self.extra,)
+        return (*self.operands, self.result, *extra)
+
+
+def has_templates(ctx: Context) -> bool:
+    """The first layer's inputs are the image: its columns can be drawn as pictures."""
+    return int(np.prod(ctx.image_shape)) == ctx.n_in
+
+
+def steps_pictures(
+    trace: Trace, image_shape: Sequence[int], class_names: Sequence[str]
+) -> tuple[StepPictures, ...]:
+    """Every step of ``trace`` with its pictures; an array used by several steps is drawn once."""
+    ctx = Context(trace=trace, image_shape=tuple(image_shape), class_names=tuple(class_names))
+    drawn: dict[str, Picture] = {}
+
+    def get(name: str, array: np.ndarray | float) -> Picture:
+        if name not in drawn:
+            drawn[name] = picture(name, array, ctx)
+        return drawn[name]
+
+    out = []
+    templates = has_templates(ctx)
+    for step in trace.steps():
+        extra = None
+        if templates and step.symbol == "A1" and trace.n_layers > 1:
+            extra = firing_picture(ctx)
+        elif templates and step.symbol == "dW1":
+            extra = update_picture(ctx)
+        out.append(
+            StepPictures(
+                step=step,
+                operands=tuple(get(n, v) for n, v in step.operands),
+                result=get(step.symbol, step.value),
+                extra=extra,
+            )
+        )
+    return tuple(out)
