@@ -29,8 +29,8 @@ from gui.shared.pacing import cache_static_parts
 from gui.views.inside_panel import ArrayPanel
 from gui.views.inside_work import Learned
 
-#: The panel's height at most: the steps above get the room.
-MAX_HEIGHT = 230
+#: The panel's height: enough for its text, the steps above get the rest.
+MIN_HEIGHT, MAX_HEIGHT = 190, 240
 #: The step sizes offered, as multiples of one digit's share of a batch step.
 MULTIPLES = (1, 10, 100)
 IDLE_TEXT = (
@@ -82,15 +82,21 @@ class LearnPanel(QWidget):
         self.templates.show_picture(None)
 
         self.size_choice.setMinimumContentsLength(24)
-        column = QVBoxLayout()
+        left = QWidget()
+        left.setMaximumWidth(420)
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.learn_button)
         column.addWidget(self.size_choice)
         column.addWidget(self._text, 1)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addLayout(column, 2)
+        row.addWidget(left, 2)
         row.addWidget(self._plot, 2)
         row.addWidget(self.templates, 3)
+        row.addStretch(0)  # takes the room of the pictures while there are none
+        self._row = row
+        self.setMinimumHeight(MIN_HEIGHT)
         self.setMaximumHeight(MAX_HEIGHT)
         self.set_rates(None, None)
         self.clear()
@@ -130,6 +136,7 @@ class LearnPanel(QWidget):
         self._after.setOpts(x=[], height=[])
         self._plot.setVisible(False)
         self.templates.show_picture(None)
+        self._row.setStretch(3, 1)
 
     def busy(self) -> None:
         self._text.setText("Taking the step on a copy and scoring the validation set…")
@@ -177,5 +184,6 @@ class LearnPanel(QWidget):
             "<small>Bars: P before (grey) and after. The run's own network is unchanged.</small>"
         )
         self._plot.setVisible(True)
+        self._row.setStretch(3, 0)
         self._text.setText("<br>".join(lines))
         self.templates.show_picture(learned.templates)

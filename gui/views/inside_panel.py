@@ -12,7 +12,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.shared import colormaps as cm
 from gui.shared.pacing import cache_static_parts
@@ -22,9 +29,11 @@ MIN_SIDE = 110  # the smallest a panel's picture gets, in pixels
 
 
 class ArrayPanel(QWidget):
-    """A titled picture of one array; ``hovered`` carries what the mouse points at ("" off it)."""
+    """A titled picture of one array; ``hovered`` carries what the mouse points at ("" off it),
+    ``clicked`` a click on the picture (to see it large)."""
 
     hovered = Signal(str)
+    clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,6 +52,7 @@ class ArrayPanel(QWidget):
         self._image = pg.ImageItem(axisOrder="row-major")
         self._vb.addItem(self._image)
         self._glw.scene().sigMouseMoved.connect(self._on_image_hover)
+        self._glw.scene().sigMouseClicked.connect(lambda _ev: self.clicked.emit())
 
         self._plot = pg.PlotWidget()
         self._plot.setBackground(None)
@@ -58,6 +68,7 @@ class ArrayPanel(QWidget):
         self._zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(cm.NEUTRAL, width=1))
         self._plot.addItem(self._zero)
         self._plot.scene().sigMouseMoved.connect(self._on_bars_hover)
+        self._plot.scene().sigMouseClicked.connect(lambda _ev: self.clicked.emit())
 
         self._number = QLabel()
         font = QFont(self._number.font())
@@ -139,3 +150,25 @@ class ArrayPanel(QWidget):
             self.hovered.emit("")
             return
         self.hovered.emit(p.read(vb.mapSceneToView(pos).x(), 0.0) or "")
+
+
+class PictureDialog(QDialog):
+    """One picture of a step, large (to project it), reading out the cell under the mouse."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Inside: a closer look")
+        self.panel = ArrayPanel()
+        self._hover = QLabel(" ")
+        self._hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.panel.hovered.connect(lambda text: self._hover.setText(text or " "))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.panel, 1)
+        layout.addWidget(self._hover)
+        self.resize(760, 800)
+
+    def show_picture(self, p: Picture, where: str) -> None:
+        self.setWindowTitle(f"Inside: {p.name} · {where}")
+        self.panel.show_picture(p)
+        self.show()
+        self.raise_()

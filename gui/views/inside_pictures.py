@@ -29,8 +29,10 @@ from gui.shared.mosaic import GAP, grid_for, mosaic
 Kind = Literal["image", "bars", "number"]
 Layout = Literal["cells", "pixels", "tiles", "units", "matrix"]
 
-#: Alpha of a unit that does not fire, in the picture of which units fire (0-255).
-SILENT_ALPHA = 38
+#: In the picture of which units fire: a silent unit's flat grey, and the least a firing
+#: unit's template is shown with (alpha, 0-255; the strongest unit is fully opaque).
+SILENT_GREY = (150, 150, 150, 70)
+WEAKEST_ALPHA = 90
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,18 +124,35 @@ def shape_text(a: np.ndarray | float) -> str:
 # -- colours -----------------------------------------------------------------------------
 
 
+def _packed(lut: np.ndarray) -> np.ndarray:
+    """A 256-colour ``lut`` as 257 packed RGBA words, the last one transparent (the gaps)."""
+    rgba = np.zeros((257, 4), np.uint8)
+    rgba[:256, :3] = lut
+    rgba[:256, 3] = 255
+    return rgba.view(np.uint32).ravel()
+
+
+_DIVERGING = _packed(cm.DIVERGING_LUT)
+_SEQUENTIAL = _packed(cm.SEQUENTIAL_LUT)
+_GREY = _packed(np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1))
+
+
 def _rgba(values: np.ndarray, lut: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """``values`` through a 256-entry ``lut`` from ``lo`` to ``hi``; NaN transparent."""
-    gaps = np.isnan(values)
-    scale = 255.0 / (hi - lo) if hi > lo else 0.0
-    idx = np.clip((np.nan_to_num(values, nan=lo) - lo) * scale + 0.5, 0, 255).astype(np.intp)
-    out = np.empty((*values.shape, 4), np.uint8)
-    out[..., :3] = lut[idx]
-    out[..., 3] = np.where(gaps, 0, 255)
-    return out
+    """``values`` through a packed ``lut`` (:func:`_packed`) from ``lo`` to ``hi``; NaN clear.
 
-
-_GREY = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+    In float32, in place on one copy, one gather of 4-byte words: a thousand templates
+    make a million pixels, and this runs for every picture of every trace.
+    """
+    v = np.array(values, dtype=np.float32)
+    gaps = np.isnan(v)
+    v -= np.float32(lo)
+    v *= np.float32(255.0 / (hi - lo) if hi > lo else 0.0)
+    v += np.float32(0.5)
+    np.clip(v, 0, 255, out=v)
+    v[gaps] = 0
+    idx = v.astype(np.uint16)
+    idx[gaps] = 256
+    return lut[idx].view(np.uint8).reshape(*values.shape, 4)
 
 
 def colour(values: np.ndarray, grey: bool = False) -> np.ndarray:
@@ -144,8 +163,8 @@ def colour(values: np.ndarray, grey: bool = False) -> np.ndarray:
     peak = float(np.abs(finite).max()) if finite.size else 0.0
     peak = peak or 1.0
     if finite.size and finite.min() >= 0:
-        return _rgba(values, cm.SEQUENTIAL_LUT, 0.0, peak)
-    return _rgba(values, cm.DIVERGING_LUT, -peak, peak)
+        return _rgba(values, _SEQUENTIAL, 0.0, peak)
+    return _rgba(values, _DIVERGING, -peak, peak)
 
 
 # -- the builders ----------------------------------------------------------------------
@@ -259,7 +278,7 @@ def tiles_picture(
     if per_unit:
         peak = np.abs(tiles).max(axis=(1, 2), keepdims=True)
         scaled = mosaic(tiles / np.where(peak > 0, peak, 1.0), rows, cols)
-        rgba = _rgba(scaled, cm.DIVERGING_LUT, -1.0, 1.0)
+        rgba = _rgba(scaled, _DIVERGING, -1.0, 1.0)
     else:
         rgba = colour(values)
     what = "each unit's template, scaled per unit" if per_unit else "one picture per unit"
@@ -276,49 +295,60 @@ def tiles_picture(
     )
 
 
-def firing_picture(ctx: Context) -> Picture:
-    """Which first-layer units fire for this digit: each unit's W1 template, faded when silent.
+def firing_picture(ctx: Context, templates: Picture) -> Picture:
+    """Which first-layer units fire for this digit: each firing unit's W1 template, the
+    more opaque the stronger it fires, and a flat grey tile for each silent unit.
 
-    The brighter a tile, the larger the unit's activation A1; hovering reads A1.
+    ``templates`` is W1's picture (:func:`tiles_picture`, per unit), whose colours are
+    reused. Hovering reads the unit's activation A1.
     """
     t = ctx.trace
     a1 = np.asarray(t.A[0], np.float32)
-    tiles = _tiles(t.weights[0], ctx.image_shape)
-    rows, cols = grid_for(tiles.shape[0])
-    peak = np.abs(tiles).max(axis=(1, 2), keepdims=True)
-    rgba = _rgba(
-        mosaic(tiles / np.where(peak > 0, peak, 1.0), rows, cols), cm.DIVERGING_LUT, -1.0, 1.0
-    )
+    th, tw = templates.tile
+    shape = (a1.size, th, tw)
+    rows, cols = grid_for(a1.size)
+    rgba = templates.rgba.copy()
     top = float(a1.max()) if a1.size else 0.0
     strength = np.clip(a1 / top, 0.0, 1.0) if top > 0 else np.zeros_like(a1)
-    per_tile = np.broadcast_to(strength[:, None, None], tiles.shape)
-    alpha = mosaic(SILENT_ALPHA + (255 - SILENT_ALPHA) * per_tile, rows, cols)
-    rgba[..., 3] = np.where(np.isnan(alpha), 0, np.nan_to_num(alpha)).astype(np.uint8)
-    values = mosaic(np.broadcast_to(a1[:, None, None], tiles.shape), rows, cols)
+    alpha = np.where(a1 > 0, WEAKEST_ALPHA + (255 - WEAKEST_ALPHA) * strength, -1.0)
+    per_tile = mosaic(np.broadcast_to(alpha[:, None, None], shape), rows, cols)
+    silent = per_tile < 0
+    rgba[silent] = SILENT_GREY
+    rgba[..., 3] = np.where(
+        np.isnan(per_tile), 0, np.where(silent, SILENT_GREY[3], np.nan_to_num(per_tile))
+    ).astype(np.uint8)
+    values = mosaic(np.broadcast_to(a1[:, None, None], shape), rows, cols)
     fire = int(np.count_nonzero(a1 > 0))
     return Picture(
         name="A1 on W1",
-        caption=f"{fire} of {a1.size} units fire: their templates, brighter the stronger",
+        caption=f"{fire} of {a1.size} units fire (grey: silent); the stronger, the bolder",
         kind="image",
         array=t.A[0],
         values=values,
         rgba=rgba,
         layout="units",
         cols=cols,
-        tile=tiles.shape[1:],
+        tile=templates.tile,
     )
 
 
-def update_picture(ctx: Context) -> Picture:
-    """−dW1 per unit: what one step on this digit adds to each template (times the rate)."""
-    update = -np.asarray(ctx.trace.dW[0])
-    return tiles_picture(
-        "−dW1",
-        update,
-        ctx,
-        per_unit=False,
+def update_picture(gradient: Picture) -> Picture:
+    """−dW1 per unit: what one step on this digit adds to each template (times the rate).
+
+    ``gradient`` is dW1's picture; this is its negative, on the same scale.
+    """
+    values = -gradient.values
+    return Picture(
+        name="−dW1",
         caption="what a step adds to each template (× learning rate): the digit, "
         "scaled by the unit's error",
+        kind="image",
+        array=-np.asarray(gradient.array),
+        values=values,
+        rgba=colour(values),
+        layout="tiles",
+        cols=gradient.cols,
+        tile=gradient.tile,
     )
 
 
@@ -359,9 +389,9 @@ def steps_pictures(
     for step in trace.steps():
         extra = None
         if templates and step.symbol == "A1" and trace.n_layers > 1:
-            extra = firing_picture(ctx)
+            extra = firing_picture(ctx, get("W1", trace.weights[0]))
         elif templates and step.symbol == "dW1":
-            extra = update_picture(ctx)
+            extra = update_picture(get("dW1", trace.dW[0]))
         out.append(
             StepPictures(
                 step=step,

@@ -10,9 +10,12 @@ itself every :data:`PLAY_MS`, and stops at the last step.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+import math
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -24,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.training.trace import Step, Trace
-from gui.views.inside_panel import ArrayPanel
+from gui.views.inside_panel import ArrayPanel, PictureDialog
 from gui.views.inside_pictures import StepPictures
 from gui.views.inside_text import explain
 
@@ -70,16 +73,21 @@ class StepWalker(QWidget):
         self._explain.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
         self.panels = [ArrayPanel() for _ in range(PANELS)]
-        self._equals = QLabel("→")
-        self._equals.setFont(font)
-        row = QHBoxLayout()
-        row.setSpacing(6)
-        for i, panel in enumerate(self.panels):
+        self._arrow = QLabel("→")
+        self._arrow.setFont(font)
+        self._board = QWidget()
+        self._board.installEventFilter(self)
+        self._grid = QGridLayout(self._board)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(6)
+        self._arranged: tuple = ()
+        for panel in self.panels:
             panel.hovered.connect(self._on_hover)
+            panel.clicked.connect(lambda panel=panel: self._enlarge(panel))
+            panel.setToolTip("Hover a cell for its value; click to see the picture large")
             panel.setVisible(False)
-            if i == PANELS - 2:
-                row.addWidget(self._equals)
-            row.addWidget(panel, 1)
+        self._arrow.setVisible(False)
+        self._dialog: PictureDialog | None = None
         self._hover = QLabel(HOVER_HINT)
         self._hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -103,7 +111,7 @@ class StepWalker(QWidget):
         right.addWidget(self._where)
         right.addWidget(self._equation)
         right.addWidget(self._explain)
-        right.addLayout(row, 1)
+        right.addWidget(self._board, 1)
         right.addLayout(nav)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -196,6 +204,48 @@ class StepWalker(QWidget):
         return self._timer.isActive()
 
     # -- internals ------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._board and event.type() == QEvent.Type.Resize:
+            self._arrange()
+        return False
+
+    def _arrange(self) -> None:
+        """Lay the step's pictures out in the columns that make each as large as it can be.
+
+        In one row the operands come first, then an arrow, then the result; where the
+        room is taller than wide, two rows of larger pictures beat one row of small ones.
+        """
+        shown = [p for p in self.panels if p.picture is not None]
+        n = len(shown)
+        w, h = max(self._board.width(), 1), max(self._board.height(), 1)
+        cols = max(range(1, n + 1), key=lambda c: min(w / c, h / math.ceil(n / c) - 40), default=1)
+        result = self.panels[PANELS - 2]
+        single = cols == n and result in shown and shown.index(result) > 0
+        items: list[QWidget] = list(shown)
+        if single:
+            items.insert(shown.index(result), self._arrow)
+        key = (tuple(id(i) for i in items), cols)
+        if key == self._arranged:
+            return
+        self._arranged = key
+        while self._grid.count():
+            self._grid.takeAt(0)
+        width = len(items) if single else cols
+        for i, item in enumerate(items):
+            self._grid.addWidget(item, i // width, i % width)
+        for c in range(PANELS + 1):
+            arrow = single and items[c : c + 1] == [self._arrow]
+            self._grid.setColumnStretch(c, 1 if c < width and not arrow else 0)
+        self._arrow.setVisible(single)
+
+    def _enlarge(self, panel: ArrayPanel) -> None:
+        shown = self.current()
+        if panel.picture is None or shown is None:
+            return
+        if self._dialog is None:
+            self._dialog = PictureDialog(self)
+        self._dialog.show_picture(panel.picture, shown.step.equation)
+
     def _on_tick(self) -> None:
         if self._index >= len(self._pictures) - 1:
             self.play(False)
@@ -220,7 +270,7 @@ class StepWalker(QWidget):
             self._explain.setText(message)
             for panel in self.panels:
                 panel.show_picture(None)
-            self._equals.setVisible(False)
+            self._arrange()
             return
         step = shown.step
         phase = "Forward" if step.phase == "forward" else "Backward"
@@ -233,7 +283,7 @@ class StepWalker(QWidget):
         slots = operands + [None] * (PANELS - 2 - len(operands)) + [shown.result, shown.extra]
         for panel, picture in zip(self.panels, slots, strict=True):
             panel.show_picture(picture)
-        self._equals.setVisible(True)
+        self._arrange()
         self._hover.setText(HOVER_HINT)
         if self.steps_list.currentRow() != self._index:
             self.steps_list.blockSignals(True)

@@ -6,13 +6,15 @@ pressed. A trace of a wide network with its pictures takes tens of milliseconds 
 scoring the validation set before and after a step more, so both run here, in a
 worker on a thread of :func:`~gui.shared.threads.worker_thread`, and come back as
 frozen values (:class:`Traced`, :class:`Learned`). The :class:`Tracer` runs one job
-at a time; a job asked for while one runs waits, and a newer one of the same kind
-replaces it, so a run that sends snapshots faster than they can be traced costs one
-trace per job finished, of the latest snapshot.
+at a time on one thread that lives as long as the tab; a job asked for while one runs
+waits, and a newer one of the same kind replaces it, so a run that sends snapshots
+faster than they can be traced costs one trace per job finished, of the latest
+snapshot.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -171,78 +173,125 @@ def changed_templates(
     )
 
 
+class _Jobs:
+    """The latest job of each kind waiting, shared by the GUI thread and the worker."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._waiting: dict[str, Job] = {}
+        self._running = False
+        self._closed = False
+
+    def put(self, job: Job) -> None:
+        with self._cond:
+            self._waiting[job.kind] = job
+            self._cond.notify_all()
+
+    def take(self) -> Job | None:
+        """The next job (a step before a trace), waiting for one; None once closed."""
+        with self._cond:
+            self._cond.wait_for(lambda: bool(self._waiting) or self._closed)
+            if self._closed:
+                return None
+            job = self._waiting.pop("learn", None) or self._waiting.pop("trace")
+            self._running = True
+            return job
+
+    def finished(self) -> None:
+        with self._cond:
+            self._running = False
+
+    def drop(self) -> None:
+        with self._cond:
+            self._waiting.clear()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._waiting.clear()
+            self._cond.notify_all()
+
+    @property
+    def busy(self) -> bool:
+        with self._cond:
+            return self._running or bool(self._waiting)
+
+
 class _Worker(QObject):
+    """Takes jobs until the tracer closes; lives on its own thread for as long as the tab."""
+
     done = Signal(object)  # Traced | Learned
     failed = Signal(object, str)  # the Job, a message for a person
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, jobs: _Jobs) -> None:
         super().__init__()
-        self.job = job
+        self._jobs = jobs
 
     @Slot()
     def run(self) -> None:
         try:
-            job = self.job
-            self.done.emit(run_trace(job) if job.kind == "trace" else run_learn(job))
-        except BackpropError as e:
-            self.failed.emit(self.job, str(e))
-        except Exception as e:  # a bug: say so in the tab rather than lose the thread
-            self.failed.emit(self.job, f"{type(e).__name__}: {e}")
+            while (job := self._jobs.take()) is not None:
+                try:
+                    result = run_trace(job) if job.kind == "trace" else run_learn(job)
+                except BackpropError as e:
+                    self.failed.emit(job, str(e))
+                except Exception as e:  # a bug: say so in the tab rather than lose the thread
+                    self.failed.emit(job, f"{type(e).__name__}: {e}")
+                else:
+                    self.done.emit(result)
+                finally:
+                    self._jobs.finished()
         finally:
             self.thread().quit()
 
 
 class Tracer(QObject):
-    """Runs :class:`Job` values one at a time in a worker; the latest waiting one of each kind."""
+    """Runs :class:`Job` values one at a time in a worker; the latest waiting one of each kind.
+
+    The worker's thread starts with the first job and lives until :meth:`shut_down`:
+    one thread for the tab's life, not one per trace.
+    """
 
     traced = Signal(object)  # Traced
     learned = Signal(object)  # Learned
     failed = Signal(object, str)  # Job, message
-    idle = Signal()  # nothing runs and nothing waits
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._jobs = _Jobs()
         self._thread: QThread | None = None
         self._worker: _Worker | None = None
-        self._waiting: dict[str, Job] = {}
         self._closed = False
 
     @property
     def busy(self) -> bool:
         """A job runs or waits."""
-        return self._running() or bool(self._waiting)
+        return self._jobs.busy
 
     def submit(self, job: Job) -> None:
         """Run ``job`` now, or after the one running (replacing any of its kind waiting)."""
         if self._closed:
             return
-        self._waiting[job.kind] = job
-        if not self._running():
-            self._next()
+        if self._thread is None:
+            self._start()
+        self._jobs.put(job)
 
     def drop(self) -> None:
         """Forget the jobs waiting (the one running still reports; its number says if stale)."""
-        self._waiting.clear()
+        self._jobs.drop()
 
     def shut_down(self, wait_ms: int) -> bool:
-        """No more jobs; wait up to ``wait_ms`` for the one running. True when none runs."""
+        """No more jobs; wait up to ``wait_ms`` for the worker's thread. True when it has ended."""
         self._closed = True
-        self._waiting.clear()
+        self._jobs.close()
         thread = self._thread
-        if thread is not None and shiboken6.isValid(thread):
-            thread.wait(wait_ms)
-        return not self._running()
+        if thread is None or not shiboken6.isValid(thread):
+            return True
+        thread.wait(wait_ms)
+        return not thread.isRunning()
 
-    def _running(self) -> bool:
-        t = self._thread
-        return t is not None and shiboken6.isValid(t) and t.isRunning()
-
-    def _next(self) -> None:
-        job = self._waiting.pop("learn", None) or self._waiting.pop("trace", None)
-        if job is None:
-            self.idle.emit()
-            return
-        worker = _Worker(job)
+    def _start(self) -> None:
+        worker = _Worker(self._jobs)
         queued = Qt.ConnectionType.QueuedConnection
         worker.done.connect(self._on_done, queued)
         worker.failed.connect(self.failed, queued)
@@ -255,6 +304,3 @@ class Tracer(QObject):
 
     def _on_finished(self) -> None:
         forget(self._thread)
-        self._thread = self._worker = None
-        if not self._closed:
-            self._next()
