@@ -1,9 +1,10 @@
 """The studio window: controls on the left, the network learning on the right.
 
-Layout: the control panel (with the run's progress) in a dock on the left; a
-message banner across the top; tabs for Training (curves and W1 above, the
-confusion matrix and the gallery of mistakes below, in splitters a person can
-drag), Draw, Health and Runs; a status line at the bottom. The window opens as
+Layout: the control panel (with the run's progress) in a dock on the left, and
+beside it, while a lesson is open, the lesson panel; a message banner across the
+top; tabs for Training (curves and W1 above, the confusion matrix and the gallery
+of mistakes below, in splitters a person can drag), Draw, Health, Runs and Inside
+(one digit forward and backward); a status line at the bottom. The window opens as
 large as it usefully can on the screen it is on, never larger than the room the
 screen leaves it.
 

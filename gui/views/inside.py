@@ -11,7 +11,9 @@ The network is a snapshot's. Following the run, every new snapshot is traced aga
 "Follow the run", or choosing an epoch, stays on that epoch while the run goes on.
 The tab keeps the parameters of the epochs it has seen (up to :data:`KEEP_BYTES`;
 beyond that the oldest go, the first epoch and the one shown stay). A hidden tab
-only remembers: it traces when it is shown.
+only remembers: it traces when it is shown. The trace of a new snapshot is drawn on
+the pictures' shared clock (:class:`~gui.shared.pacing.Latest`), after the other
+views have drawn that snapshot; one the person asked for (a digit, an epoch) at once.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.training.events import EpochReport, Snapshot, Started
+from core.training.events import EpochReport, Snapshot
 from gui.shared.bus import EventBus
 from gui.shared.help import help_button
+from gui.shared.pacing import Latest
 from gui.views.inside_learn import LearnPanel
 from gui.views.inside_picker import DigitPicker
 from gui.views.inside_steps import StepWalker
@@ -42,6 +45,10 @@ from gui.views.inside_work import Digit, Job, Learned, Network, Traced, Tracer
 
 #: Parameters of past epochs the tab keeps for "stay on an epoch" (bytes).
 KEEP_BYTES = 256 * 1024 * 1024
+#: A new trace is drawn on the pictures' shared clock, after the snapshot views have
+#: drawn theirs (they wait 0-80 ms), and no more often than they are.
+DRAW_DELAY_MS = 120
+MIN_GAP_MS = 250
 NO_NETWORK = "Train at least one epoch (or open a checkpoint) to look inside the network."
 
 
@@ -52,14 +59,13 @@ class InsideView(QWidget):
         super().__init__(parent)
         self._networks: dict[int, Network] = {}
         self._rates: dict[int, tuple[float, int]] = {}
-        self._image_shape: tuple[int, ...] = ()
-        self._class_names: tuple[str, ...] = ()
         self._epoch: int | None = None  # the epoch traced (or to trace)
         self._val: tuple[np.ndarray, np.ndarray] | None = None
         self._dataset: Any = None
         self._jobs = 0
         self._wanted = -1  # the number of the trace job whose result is awaited
         self._learn_wanted = -1
+        self._asked = -1  # the number of the last trace the person asked for: drawn at once
         self._stale = False
         self.traced: Traced | None = None
         self.learned: Learned | None = None
@@ -118,10 +124,10 @@ class InsideView(QWidget):
             shortcut.activated.connect(slot)
 
         self.tracer = Tracer(self)
+        self._latest = Latest(self._draw_traced, DRAW_DELAY_MS, MIN_GAP_MS, self)
         self.tracer.traced.connect(self._on_traced)
         self.tracer.learned.connect(self._on_learned)
         self.tracer.failed.connect(self._on_failed)
-        bus.started.connect(self._on_started)
         bus.epoch.connect(self._on_epoch)
         bus.snapshot.connect(self._on_snapshot)
         bus.run_reset.connect(self._on_run_reset)
@@ -136,8 +142,6 @@ class InsideView(QWidget):
         self._dataset = dataset
         self._val = (dataset.X_val, dataset.y_val)
         shape, names = tuple(dataset.image_shape), tuple(dataset.class_names)
-        self._image_shape = self._image_shape or shape
-        self._class_names = self._class_names or names
         self.picker.set_dataset(dataset.X_val, dataset.y_val, shape, names)
         d = self.picker.digit
         if d is None or d.x.size != dataset.n_features:
@@ -166,7 +170,7 @@ class InsideView(QWidget):
             self.follow_live.blockSignals(False)
             self._epoch = epoch
             self._show_epochs()
-            self._retrace()
+            self._retrace(asked=True)
 
     def shut_down(self, wait_ms: int) -> bool:
         """Stop tracing (the window closes); True when no trace runs any more."""
@@ -174,24 +178,18 @@ class InsideView(QWidget):
         return self.tracer.shut_down(wait_ms)
 
     # -- events ---------------------------------------------------------------------
-    def _on_started(self, ev: Started) -> None:
-        self._image_shape = tuple(ev.image_shape)
-        self._class_names = tuple(ev.class_names)
-
     def _on_epoch(self, ev: EpochReport) -> None:
         self._rates[ev.epoch] = (ev.learning_rate, ev.batch_size)
 
     def _on_snapshot(self, snap: Snapshot) -> None:
         if not snap.params:
             return
-        self._image_shape = tuple(snap.image_shape)
-        self._class_names = tuple(snap.class_names)
         self._networks[snap.epoch] = Network(
             epoch=snap.epoch,
             params=tuple(snap.params),
             activation=snap.activation,
-            image_shape=self._image_shape,
-            class_names=self._class_names,
+            image_shape=tuple(snap.image_shape),
+            class_names=tuple(snap.class_names),
         )
         if self.follow_live.isChecked() or self._epoch is None:
             self._epoch = snap.epoch
@@ -202,6 +200,7 @@ class InsideView(QWidget):
 
     def _on_run_reset(self) -> None:
         self.tracer.drop()
+        self._latest.drop()
         self._networks.clear()
         self._rates.clear()
         self._epoch = None
@@ -217,7 +216,7 @@ class InsideView(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._stale:
-            self._retrace()
+            self._retrace(asked=True)
 
     # -- tracing --------------------------------------------------------------------
     def _network(self) -> Network | None:
@@ -237,7 +236,7 @@ class InsideView(QWidget):
             batch_size=batch,
         )
 
-    def _retrace(self) -> None:
+    def _retrace(self, asked: bool = False) -> None:
         net, digit = self._network(), self.picker.digit
         if net is None:
             self.walker.clear(NO_NETWORK)
@@ -260,16 +259,24 @@ class InsideView(QWidget):
         self._stale = False
         self._jobs += 1
         self._wanted = self._jobs
+        if asked:
+            self._asked = self._jobs
         self.tracer.submit(Job(number=self._jobs, kind="trace", digit=digit, network=net))
 
     def _on_picked(self, _digit: Digit) -> None:
         self.learned = None
         self.learn.clear()
-        self._retrace()
+        self._retrace(asked=True)
 
     def _on_traced(self, result: Traced) -> None:
+        if result.job.number == self._wanted:  # else a newer digit or epoch was asked for since
+            self._latest.offer(result)
+            if result.job.number == self._asked:
+                self._latest.flush()
+
+    def _draw_traced(self, result: Traced) -> None:
         if result.job.number != self._wanted:
-            return  # a newer digit or epoch was asked for since
+            return
         self.traced = result
         net = result.job.network
         self.walker.set_steps(result.pictures, result.trace, net.class_names)
@@ -317,7 +324,7 @@ class InsideView(QWidget):
         if on and self._networks:
             self._epoch = max(self._networks)
             self._show_epochs()
-            self._retrace()
+            self._retrace(asked=True)
         else:
             self._show_title()
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
+    QHBoxLayout,
     QLabel,
     QSizePolicy,
     QStackedWidget,
@@ -22,8 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from gui.shared import colormaps as cm
+from gui.shared.help import help_button
 from gui.shared.pacing import cache_static_parts
-from gui.views.inside_pictures import Picture
+from gui.views.inside_cells import Picture
 
 MIN_SIDE = 110  # the smallest a panel's picture gets, in pixels
 
@@ -86,6 +88,8 @@ class ArrayPanel(QWidget):
         layout.addWidget(self._title)
         layout.addWidget(self._stack, 1)
         self._shape: tuple[int, ...] = ()
+        self._ticks: tuple[str, ...] | None = None  # the class names the bars' axis shows
+        self._y_range: tuple[float, float] | None = None
 
     # -- public ---------------------------------------------------------------------
     def show_picture(self, p: Picture | None) -> None:
@@ -124,15 +128,20 @@ class ArrayPanel(QWidget):
             else:
                 brushes.append(pg.mkBrush(cm.NEUTRAL))
         self._bars.setOpts(x=np.arange(k), height=values, brushes=brushes, pens=[None] * k)
+        # The axes are laid out again only when what they show changes.
         item = self._plot.getPlotItem()
-        names = p.classes
-        item.getAxis("bottom").setTicks(
-            [[(i, n if len(n) <= 3 else str(i)) for i, n in enumerate(names)]]
-        )
+        if p.classes != self._ticks:
+            self._ticks = p.classes
+            item.getAxis("bottom").setTicks(
+                [[(i, n if len(n) <= 3 else str(i)) for i, n in enumerate(p.classes)]]
+            )
+            item.setXRange(-0.6, k - 0.4, padding=0)
         lo, hi = min(0.0, float(values.min(initial=0.0))), max(0.0, float(values.max(initial=0.0)))
         pad = 0.08 * ((hi - lo) or 1.0)
-        item.setYRange(lo - (pad if lo < 0 else 0), hi + pad, padding=0)
-        item.setXRange(-0.6, k - 0.4, padding=0)
+        y_range = (lo - (pad if lo < 0 else 0), hi + pad)
+        if y_range != self._y_range:
+            self._y_range = y_range
+            item.setYRange(*y_range, padding=0)
 
     # -- hovering -----------------------------------------------------------------
     def _on_image_hover(self, pos: QPointF) -> None:
@@ -162,9 +171,12 @@ class PictureDialog(QDialog):
         self._hover = QLabel(" ")
         self._hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.panel.hovered.connect(lambda text: self._hover.setText(text or " "))
+        foot = QHBoxLayout()
+        foot.addWidget(self._hover, 1)
+        foot.addWidget(help_button("inside", self))
         layout = QVBoxLayout(self)
         layout.addWidget(self.panel, 1)
-        layout.addWidget(self._hover)
+        layout.addLayout(foot)
         self.resize(760, 800)
 
     def show_picture(self, p: Picture, where: str) -> None:

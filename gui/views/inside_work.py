@@ -27,11 +27,15 @@ from core.errors import BackpropError
 from core.nn.model import MLP
 from core.training.trace import StepEffect, Trace, trace
 from gui.shared.mosaic import mosaic
-from gui.shared.threads import forget, worker_thread
-from gui.views.inside_pictures import Picture, StepPictures, colour, steps_pictures
+from gui.shared.threads import forget, lower_priority, worker_thread
+from gui.views.inside_cells import Picture, colour
+from gui.views.inside_pictures import StepPictures, steps_pictures
 
 #: Units shown before and after a step on one digit: the ones it changes most.
 CHANGED_UNITS = 8
+#: How much lower the tracing thread's scheduling priority is than the GUI thread's
+#: (a nice increment, as the training thread's): the window reacts first.
+TRACING_NICE = 5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -229,6 +233,7 @@ class _Worker(QObject):
 
     @Slot()
     def run(self) -> None:
+        lower_priority(TRACING_NICE)
         try:
             while (job := self._jobs.take()) is not None:
                 try:
