@@ -13,7 +13,7 @@ gap is the longest the window could not react.
 With ``--tab inside`` the Inside tab is shown while the window trains, so every
 snapshot is traced again (in its worker) and drawn: the rounds then also report
 each trace's time in the worker (with its pictures), the GUI thread's time drawing
-each new trace (``InsideView._on_traced``, showing the dW1 step, the one with the
+each new trace (``InsideView._draw_traced``, showing the dW1 step, the one with the
 most pictures) and, once training is over, the time to show each step (its
 pictures set, the window repainted at once).
 
@@ -99,11 +99,11 @@ def window_round(config, timeout_s: float, tab: str | None = None) -> dict[str, 
 
 
 def time_inside_draws(inside: dict[str, Any]):
-    """Time every ``InsideView._on_traced`` (the GUI thread drawing a new trace) into
+    """Time every ``InsideView._draw_traced`` (the GUI thread drawing a new trace) into
     ``inside["draw_ms"]``; returns the function that undoes the wrapping."""
     from gui.views.inside import InsideView
 
-    original = InsideView._on_traced
+    original = InsideView._draw_traced
     inside["draw_ms"] = []
 
     def timed(self, result):
@@ -113,10 +113,10 @@ def time_inside_draws(inside: dict[str, Any]):
         finally:
             inside["draw_ms"].append((time.perf_counter() - t0) * 1000)
 
-    InsideView._on_traced = timed
+    InsideView._draw_traced = timed
 
     def restore() -> None:
-        InsideView._on_traced = original
+        InsideView._draw_traced = original
 
     return restore
 

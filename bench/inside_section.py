@@ -48,7 +48,7 @@ def run(ctx: Context) -> dict[str, Any]:
         "diagnosis": diagnosis,
         "method": "as the gui section, with the Inside tab shown and following the run on "
         "the dW1 step; trace: the tab's worker job (core.trace and every step's pictures); "
-        "draw: InsideView._on_traced in the GUI thread; step: showing one step's pictures "
+        "draw: InsideView._draw_traced in the GUI thread; step: showing one step's pictures "
         "and repainting the window, after training",
         "rows": rows,
     }

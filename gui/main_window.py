@@ -79,8 +79,6 @@ PREFERRED_SIZE = (1400, 900)
 #: Share of a large screen's room the window takes at most.
 SCREEN_SHARE = 0.9
 TABS = ("Training", "Draw", "Health", "Runs", "Inside")
-#: How a lesson or setup file names each tab (``core.lessons.TABS``).
-TAB_KEYS = ("training", "draw", "health", "runs", "inside")
 
 SHORTCUTS = (
     ("Space", "Start, pause or resume"),
@@ -532,13 +530,24 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.inside)
 
     # -- lessons and shared setups ------------------------------------------------------
+    def _tab_keys(self) -> dict[str, QWidget]:
+        """How a lesson or setup file names each tab (``core.lessons.TABS``)."""
+        return {
+            "training": self.main_split,
+            "draw": self.canvas,
+            "health": self.health,
+            "runs": self.runs,
+            "inside": self.inside,
+        }
+
     def tab_widget(self, key: str) -> QWidget:
         """The tab a lesson or setup names ("training", "draw", ...)."""
-        return self.tabs.widget(TAB_KEYS.index(key))
+        return self._tab_keys()[key]
 
     def current_tab_key(self) -> str:
-        index = self.tabs.currentIndex()
-        return TAB_KEYS[index] if 0 <= index < len(TAB_KEYS) else "training"
+        """The shown tab's name in a setup file ("training" for one a file cannot name)."""
+        shown = self.tabs.currentWidget()
+        return next((k for k, w in self._tab_keys().items() if w is shown), "training")
 
     def show_lessons(self) -> Any:
         """Help > Lessons: the list of lessons; choosing one opens it in the lesson panel."""

@@ -41,11 +41,16 @@ def explain(step: Step, t: Trace, names: tuple[str, ...]) -> str:
         )
     if s.startswith("A"):
         a = t.A[k - 1]
-        if t.activation in ("relu", "leaky_relu"):
-            fire = int(np.count_nonzero(a > 0))
+        fire = int(np.count_nonzero(a > 0))
+        if t.activation == "relu":
             return (
                 f"{f} keeps a positive sum and silences a negative one: {fire} of {a.size} "
                 f"units of layer {k} fire for this digit. Only they pass anything on."
+            )
+        if t.activation == "leaky_relu":
+            return (
+                f"{f} keeps a positive sum and shrinks a negative one to a small fraction: "
+                f"{fire} of {a.size} units of layer {k} fire for this digit."
             )
         return (
             f"{f} squashes each sum into a bounded range; how strongly each of the {a.size} "
