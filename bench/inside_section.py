@@ -3,7 +3,9 @@
 The same fresh-process probe as the GUI overhead section (``bench.gui_probe``), with the
 Inside tab shown: every snapshot is traced again in the tab's worker and drawn. Per
 shape it reports training in the window over headless, the GUI thread's worst stall
-(a 10 ms timer's longest gap), each trace's time in the worker (with its pictures),
+(a 10 ms timer's longest gap) beside the same probe's without the tab, run just
+before it (this machine's load moves stalls more than any view does), each trace's
+time in the worker (with its pictures),
 the GUI thread's time drawing a new trace (on the dW1 step, the one with the most
 pictures) and the time to show each step once training is over. Hidden 1024 draws
 the largest pictures (1,024 templates and update images, a 1024x10 matrix).
@@ -28,16 +30,15 @@ SHAPES = (128, 1024)
 def run(ctx: Context) -> dict[str, Any]:
     rows = []
     for hidden in SHAPES[-1:] if ctx.quick else SHAPES:
-        ctx.log(f"inside: hidden {hidden}")
-        rows.append(
-            probe(
-                ctx,
-                hidden,
-                epochs=1 if ctx.quick else 3,
-                rounds=1 if ctx.quick else ROUNDS[hidden],
-                tab="inside",
-            )
-        )
+        epochs, rounds = (1, 1) if ctx.quick else (3, ROUNDS[hidden])
+        ctx.log(f"inside: hidden {hidden}, without the tab")
+        without = probe(ctx, hidden, epochs=epochs, rounds=rounds)
+        ctx.log(f"inside: hidden {hidden}, the Inside tab shown")
+        row = probe(ctx, hidden, epochs=epochs, rounds=rounds, tab="inside")
+        row["without_tab"] = {
+            k: without.get(k) for k in ("worst_stall_ms", "worst_stall_per_round_ms", "ratio")
+        }
+        rows.append(row)
     stalled = [r for r in rows if (r.get("worst_stall_ms") or 0) > STALL_BUDGET_MS]
     diagnosis = None
     if stalled and not ctx.quick:
