@@ -7,8 +7,9 @@ Trains the default network on MNIST (found through BACKPROP_DATA, else
 mistake inside and grabs the window at a forward step (A1 = ReLU(Z1): which units
 fire, on their templates; docs/inside-forward.png) and at a backward step (dW1 = Xᵀ dZ1:
 the update images, after "Learn from this digit" at ten times the digit's share of a
-batch step; docs/inside-backward.png). Then it takes the lesson "How big a step?",
-answers it, runs it to the end and grabs the window with the lesson's result
+batch step; docs/inside-backward.png). Then, in a new window, it takes the lesson
+"How big a step?", answers it, runs it to the end and grabs the window with the
+lesson's result beside the Runs tab, where its three runs are named and coloured
 (docs/lesson.png).
 """
 
@@ -85,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     settle(30, lambda: inside.learned is not None)
     shot("inside-backward.png")
 
+    window.close()
+    settle(5, lambda: not window.training)
+    window = MainWindow(default_config())
+    window.show()
+    settle(60, lambda: window.session.state is RunState.READY)
     lesson = load_lesson(LESSONS_DIR / "01-step-size.toml")
     window.open_lesson(lesson)
     window.lesson_panel.choose(lesson.answer)
@@ -92,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the lesson did not start", file=sys.stderr)
         return 1
     settle(600, lambda: not window.lesson_panel.running)
+    window.tabs.setCurrentWidget(window.runs)
     shot("lesson.png")
     window.close()
     settle(5, lambda: not window.training)

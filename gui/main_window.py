@@ -509,9 +509,10 @@ class MainWindow(QMainWindow):
         self.curves.clear_history()
         self.session.clear_earlier_runs()
 
-    def look_inside(self, image: Any, label: int, source: str) -> None:
-        """Follow a digit (a gallery mistake) through the network on the Inside tab."""
-        self.inside.show_digit(image, label, source)
+    def look_inside(self, image: Any, label: int, source: str, row: int | None = None) -> None:
+        """Follow a digit (a gallery mistake: validation ``row``) through the network on the
+        Inside tab."""
+        self.inside.show_digit(image, label, source, index=row)
         self.tabs.setCurrentWidget(self.inside)
 
     def look_inside_drawing(self, show: bool = False) -> None:

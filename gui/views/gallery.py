@@ -252,11 +252,12 @@ class _Picture(QLabel):
 class GalleryView(QWidget):
     """Tiles of the snapshot's interesting validation samples, filterable by confusion cell.
 
-    ``look_inside`` carries the selected sample (its image row, true label and a
-    description) when the person asks to follow it through the network.
+    ``look_inside`` carries the selected sample (its image row, true label, a
+    description and its row in the validation set) when the person asks to follow it
+    through the network.
     """
 
-    look_inside = Signal(object, int, str)
+    look_inside = Signal(object, int, str, int)
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -476,6 +477,7 @@ class GalleryView(QWidget):
             np.asarray(s.snap.sample_images[i]),
             int(s.true[i]),
             f"gallery: validation #{int(s.snap.sample_index[i])}, read as {s.name(int(s.pred[i]))}",
+            int(s.snap.sample_index[i]),
         )
 
     def _show_detail(self, i: int | None) -> None:

@@ -147,9 +147,17 @@ class InsideView(QWidget):
         if d is None or d.x.size != dataset.n_features:
             self.picker.show_validation(0)
 
-    def show_digit(self, image: np.ndarray, label: int, source: str, drawn: bool = False) -> None:
-        """Trace ``image`` of class ``label`` (a gallery mistake, a drawing: ``drawn``)."""
-        self.picker.show_digit(image, label, source, drawn=drawn)
+    def show_digit(
+        self,
+        image: np.ndarray,
+        label: int,
+        source: str,
+        drawn: bool = False,
+        index: int | None = None,
+    ) -> None:
+        """Trace ``image`` of class ``label``: a gallery mistake (validation row ``index``),
+        a drawing (``drawn``)."""
+        self.picker.show_digit(image, label, source, drawn=drawn, index=index)
 
     def say(self, message: str) -> None:
         """A message where the steps are (nothing to trace, say why)."""

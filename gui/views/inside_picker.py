@@ -138,9 +138,22 @@ class DigitPicker(QWidget):
         label = int(self._y[row])
         self._pick(Digit(x=x, label=label, source=f"validation #{row}", index=row))
 
-    def show_digit(self, image: np.ndarray, label: int, source: str, drawn: bool = False) -> None:
-        """Pick a digit from elsewhere: a gallery mistake, or a drawing (``drawn``: unlabelled)."""
-        self._pick(Digit(x=frozen(np.asarray(image).reshape(-1)), label=int(label), source=source))
+    def show_digit(
+        self,
+        image: np.ndarray,
+        label: int,
+        source: str,
+        drawn: bool = False,
+        index: int | None = None,
+    ) -> None:
+        """Pick a digit from elsewhere: a gallery mistake (validation row ``index``: the
+        browser goes on from there), or a drawing (``drawn``: unlabelled)."""
+        if index is not None and self.has_dataset and 0 <= index < len(self._y):
+            self.number.blockSignals(True)
+            self.number.setValue(index)
+            self.number.blockSignals(False)
+        x = frozen(np.asarray(image).reshape(-1))
+        self._pick(Digit(x=x, label=int(label), source=source, index=index))
         self._show_label_choice(drawn)
         if drawn:
             self.label_choice.setCurrentIndex(int(label))

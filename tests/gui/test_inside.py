@@ -105,6 +105,7 @@ def test_a_gallery_mistake_walked_through_every_step(make_window, qtbot):
     i = int(s.order[0])
     np.testing.assert_array_equal(digit.x, s.snap.sample_images[i])
     assert digit.label == int(s.true[i]) and digit.source.startswith("gallery")
+    assert digit.index == int(s.snap.sample_index[i]) == w.inside.picker.number.value()
     assert w.inside.traced.trace.prediction == int(s.pred[i])  # the mistake, as the gallery saw it
     same_trace_as_the_snapshot(w.inside, snaps[-1])
     walk_every_step(qtbot, w.inside)
