@@ -439,6 +439,7 @@ class Trainer:
         """One epoch; returns False (through StopIteration) when a stop ends it early."""
         ep = self._begin_epoch()
         model, ctl, augment = self.model, self.control, self._augment
+        ctl.begin_epoch(ep.epoch)  # changes asked for at this epoch apply before its first batch
         ds, kind = self.dataset, self.config.augment
         # Inside the first epoch the timeline records after 1, 2, 4, 8, ... batches.
         timeline = self._timeline if ep.epoch == 0 else None
