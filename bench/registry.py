@@ -24,6 +24,7 @@ SECTION_MODULES = (
     "bench.inference",
     "bench.trace_section",
     "bench.gui_overhead",
+    "bench.inside_section",
     "bench.startup",
     "bench.memory",
     "bench.sweep_section",

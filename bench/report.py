@@ -257,6 +257,45 @@ def gui_tables(g: dict[str, Any]) -> list[Table]:
     return [t]
 
 
+def inside_tables(g: dict[str, Any]) -> list[Table]:
+    t = Table(
+        "The Inside tab following a run (Qt offscreen, the tab shown, all views live)",
+        [
+            "network",
+            "window / headless (without the tab)",
+            "worst GUI-thread stall (without the tab)",
+            "trace + pictures (worker)",
+            "draw a new trace (GUI)",
+            "slowest step to show (GUI)",
+        ],
+    )
+
+    def ms(x: float | None) -> str:
+        return "-" if x is None else f"{x:.1f} ms"
+
+    for r in g["rows"]:
+        i = r.get("inside") or {}
+        without = r.get("without_tab") or {}
+        arch = r.get("architecture") or [784, r["hidden"], 10]
+        t.rows.append(
+            [
+                f"{'-'.join(map(str, arch))}, b{r['batch']}",
+                f"{ratio(r['ratio'])} ({ratio(without.get('ratio'))})",
+                f"{ms(r.get('worst_stall_ms'))} ({ms(without.get('worst_stall_ms'))})",
+                f"{ms(i.get('trace_ms_median'))} (worst {ms(i.get('trace_ms_max'))}, "
+                f"{i.get('traces', 0)} traces)",
+                f"{ms(i.get('draw_ms_median'))} (worst {ms(i.get('draw_ms_max'))})",
+                f"{ms(i.get('worst_step_ms'))}: {i.get('worst_step', '')}",
+            ]
+        )
+    t.notes.append(g["method"])
+    diag = g.get("diagnosis")
+    if diag:
+        slow = "; ".join(f"{e['what']} {e['worst_ms']:.0f} ms" for e in diag["slowest_events"][:4])
+        t.notes.append(f"slowest GUI-thread events (timed round, hidden {diag['hidden']}): {slow}")
+    return [t]
+
+
 def startup_tables(st: dict[str, Any]) -> list[Table]:
     t = Table("Start-up", ["", ""])
     t.rows.append(["python main.py to window painted", secs(st["window_painted_s"])])
@@ -504,6 +543,7 @@ FORMATTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "inference": inference_tables,
     "trace": trace_tables,
     "gui": gui_tables,
+    "inside": inside_tables,
     "startup": startup_tables,
     "memory": memory_tables,
     "sweep": sweep_tables,

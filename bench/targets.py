@@ -43,6 +43,16 @@ def gui_figure(key: str, hidden: int) -> Callable[[Sections], Any]:
     return get
 
 
+def inside_figure(key: str, hidden: int) -> Callable[[Sections], Any]:
+    def get(s: Sections) -> float | None:
+        for row in s.get("inside", {}).get("rows", []):
+            if row["hidden"] == hidden:
+                return row.get(key, (row.get("inside") or {}).get(key))
+        return None
+
+    return get
+
+
 def trace_ms(hidden: tuple[int, ...], key: str = "trace") -> Callable[[Sections], Any]:
     """Milliseconds of one ``key`` call at the network with these hidden widths."""
 
@@ -125,6 +135,20 @@ TARGETS = (
         True,
         "ms",
         gui_figure("worst_stall_ms", 1024),
+    ),
+    Target(
+        "GUI thread worst stall, Inside tab following the run (hidden 1024)",
+        50.0,
+        True,
+        "ms",
+        inside_figure("worst_stall_ms", 1024),
+    ),
+    Target(
+        "Inside tab: drawing a new trace in the GUI thread, worst (hidden 1024)",
+        50.0,
+        True,
+        "ms",
+        inside_figure("draw_ms_max", 1024),
     ),
     Target(
         "Trace one example (784-1024-1024-10, float32)",

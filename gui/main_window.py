@@ -1,9 +1,10 @@
 """The studio window: controls on the left, the network learning on the right.
 
-Layout: the control panel (with the run's progress) in a dock on the left; a
-message banner across the top; tabs for Training (curves and W1 above, the
-confusion matrix and the gallery of mistakes below, in splitters a person can
-drag), Draw, Health, Runs, Data (the dataset in pictures and figures),
+Layout: the control panel (with the run's progress) in a dock on the left, and
+beside it, while a lesson is open, the lesson panel; a message banner across the
+top; tabs for Training (curves and W1 above, the confusion matrix and the gallery
+of mistakes below, in splitters a person can drag), Draw, Health, Runs, Inside (one
+digit forward and backward), Data (the dataset in pictures and figures),
 Evaluation (the network on the test set) and Timeline (what changed between two
 moments, the loss landscape); under the tabs the timeline bar, which sets every
 view to a recorded moment of the run; a status line at the bottom. A folder
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
@@ -52,13 +54,16 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import BackpropError
+from core.lessons import Lesson, LessonError, Setup, load_setup, write_setup
 from core.training.config import Config
 from core.training.presets import default_config
 from gui import export
 from gui.actions import window_action
+from gui.lesson_run import LessonRun
 from gui.panels.banner import Banner
 from gui.panels.controls import ControlPanel
 from gui.panels.fork_dialog import ForkDialog
+from gui.panels.lesson_panel import LessonPanel
 from gui.panels.status import ProgressBox, StatusLine
 from gui.run_folders import RUNS_ENV, RunFolders, runs_root
 from gui.session import FALLS_BACK, Session
@@ -75,6 +80,7 @@ from gui.views.draw import CanvasView
 from gui.views.evaluation import EvaluationView
 from gui.views.gallery import GalleryView
 from gui.views.health import HealthView
+from gui.views.inside import InsideView
 from gui.views.landscape import LandscapeView
 from gui.views.runs import RunsView
 from gui.views.timeline_bar import TimelineBar
@@ -92,7 +98,7 @@ ON_CLOSE_ENV = "BACKPROP_ON_UNSAVED_CLOSE"
 PREFERRED_SIZE = (1400, 900)
 #: Share of a large screen's room the window takes at most.
 SCREEN_SHARE = 0.9
-TABS = ("Training", "Draw", "Health", "Runs", "Data", "Evaluation", "Timeline")
+TABS = ("Training", "Draw", "Health", "Runs", "Inside", "Data", "Evaluation", "Timeline")
 
 SHORTCUTS = (
     ("Space", "Start, pause or resume"),
@@ -102,7 +108,11 @@ SHORTCUTS = (
     ("Ctrl+S", "Save a checkpoint of the run"),
     ("Ctrl+O", "Open a checkpoint: look at it, Continue goes on training it"),
     ("Ctrl+E", "Export the history, the confusion matrix, the gallery or a plot"),
-    ("Ctrl+1 … Ctrl+7", "Show the Training, Draw, Health, Runs, Data, Evaluation or Timeline tab"),
+    (
+        "Ctrl+1 … Ctrl+8",
+        "Show the Training, Draw, Health, Runs, Inside, Data, Evaluation or Timeline tab",
+    ),
+    ("← / →", "Inside tab: the previous or next step"),
     ("Delete", "Clear the drawing (Draw tab)"),
     ("Ctrl+Shift+T", "Switch between light and dark"),
     ("Ctrl+Q", "Quit"),
@@ -178,6 +188,7 @@ class MainWindow(QMainWindow):
         self.on_unsaved_close = os.environ.get(ON_CLOSE_ENV, "ask")
         self.theme: Theme | None = None
         self._sweep_dialog: Any = None
+        self._lesson_run: LessonRun | None = None
         self._closing = False
         self._build()
         self._build_actions()
@@ -210,6 +221,14 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
+        self.lesson_panel = LessonPanel()
+        self.lesson_dock = QDockWidget("Lesson", self)
+        self.lesson_dock.setObjectName("lessonDock")
+        self.lesson_dock.setWidget(self.lesson_panel)
+        # Beside the controls, a tab of its own: the window does not get wider for it.
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.lesson_dock)
+        self.tabifyDockWidget(self.controls_dock, self.lesson_dock)
+        self.lesson_dock.hide()
 
         self.curves = CurvesView(bus)
         self.weights = WeightsView(bus)
@@ -218,6 +237,7 @@ class MainWindow(QMainWindow):
         self.canvas = CanvasView(bus)
         self.health = HealthView(bus)
         self.runs = RunsView()
+        self.inside = InsideView(bus)
         self.data = DataView()
         self.evaluation = EvaluationView(bus)
         self.timeline_bar = TimelineBar()
@@ -263,12 +283,13 @@ class MainWindow(QMainWindow):
             (self.canvas, "Draw", "Draw a digit and see what the network reads (Ctrl+2)"),
             (self.health, "Health", "Norms, dead units, weight histograms, PCA map (Ctrl+3)"),
             (self.runs, "Runs", "This session's runs side by side (Ctrl+4)"),
-            (self.data, "Data", "Samples, class counts, pixel values, augmentation (Ctrl+5)"),
-            (self.evaluation, "Evaluation", "The network on the test set: robustness (Ctrl+6)"),
+            (self.inside, "Inside", "One digit through the network and back (Ctrl+5)"),
+            (self.data, "Data", "Samples, class counts, pixel values, augmentation (Ctrl+6)"),
+            (self.evaluation, "Evaluation", "The network on the test set: robustness (Ctrl+7)"),
             (
                 self.timeline_split,
                 "Timeline",
-                "What changed between two moments, and the loss landscape of the run (Ctrl+7)",
+                "What changed between two moments, and the loss landscape of the run (Ctrl+8)",
             ),
         ):
             self.tabs.setTabToolTip(self.tabs.addTab(widget, name), tip)
@@ -312,6 +333,23 @@ class MainWindow(QMainWindow):
         )
         for a in (self.open_action, self.save_action, self.export_action):
             file_menu.addAction(a)
+        file_menu.addSeparator()
+        file_menu.addAction(
+            action(
+                "S&hare setup…",
+                lambda: self.share_setup(),
+                None,
+                "Write the settings, the tab and the theme to a file someone else can open",
+            )
+        )
+        file_menu.addAction(
+            action(
+                "Open set&up…",
+                lambda: self.open_setup(),
+                None,
+                "Restore the settings, the tab and the theme from a shared setup file",
+            )
+        )
         file_menu.addSeparator()
         file_menu.addAction(
             action(
@@ -399,6 +437,14 @@ class MainWindow(QMainWindow):
         )
 
         help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(
+            action(
+                "&Lessons…",
+                self.show_lessons,
+                None,
+                "Short experiments: predict what will happen, then watch it happen",
+            )
+        )
         help_menu.addAction(action("&Keyboard shortcuts", self._show_shortcuts))
         help_menu.addAction(action("&About Backprop Studio", self._show_about))
 
@@ -424,6 +470,11 @@ class MainWindow(QMainWindow):
         bar.stop_requested.connect(s.stop_playing)
         bar.speed_changed.connect(s.set_play_speed)
         bar.continue_requested.connect(lambda: s.continue_from())
+        self.gallery.look_inside.connect(self.look_inside)
+        self.canvas.look_inside.connect(lambda: self.look_inside_drawing(show=True))
+        self.inside.picker.drawing_requested.connect(self.look_inside_drawing)
+        self.lesson_panel.run_requested.connect(self.run_lesson)
+        self.lesson_panel.stop_requested.connect(self.stop_lesson)
 
     def _fit_to_screen(self) -> None:
         """Open as large as the screen usefully allows, and on it."""
@@ -445,6 +496,7 @@ class MainWindow(QMainWindow):
         self.data.show_session(view)
         self.evaluation.show_session(view)
         self._show_timeline(view)
+        self.inside.set_dataset(self.session.run_dataset)
         self.save_action.setEnabled(view.can_save)
         self.open_action.setEnabled(not view.state.live and view.state is not RunState.STOPPING)
 
@@ -547,6 +599,134 @@ class MainWindow(QMainWindow):
         self.curves.clear_history()
         self.session.clear_earlier_runs()
 
+    def look_inside(self, image: Any, label: int, source: str, row: int | None = None) -> None:
+        """Follow a digit (a gallery mistake: validation ``row``) through the network on the
+        Inside tab."""
+        self.inside.show_digit(image, label, source, index=row)
+        self.tabs.setCurrentWidget(self.inside)
+
+    def look_inside_drawing(self, show: bool = False) -> None:
+        """Follow the Draw tab's digit, framed as the network sees it, on the Inside tab."""
+        probs = self.canvas.probabilities()
+        if probs is None:
+            self.inside.say(
+                "Draw a digit on the Draw tab first (with a trained network to read it), "
+                "then use it here."
+            )
+        else:
+            self.inside.show_digit(
+                self.canvas.processed_image(), int(np.argmax(probs)), "your drawing", drawn=True
+            )
+        if show:
+            self.tabs.setCurrentWidget(self.inside)
+
+    # -- lessons and shared setups ------------------------------------------------------
+    def _tab_keys(self) -> dict[str, QWidget]:
+        """How a lesson or setup file names each tab (``core.lessons.TABS``)."""
+        return {
+            "training": self.main_split,
+            "draw": self.canvas,
+            "health": self.health,
+            "runs": self.runs,
+            "inside": self.inside,
+        }
+
+    def tab_widget(self, key: str) -> QWidget:
+        """The tab a lesson or setup names ("training", "draw", ...)."""
+        return self._tab_keys()[key]
+
+    def current_tab_key(self) -> str:
+        """The shown tab's name in a setup file ("training" for one a file cannot name)."""
+        shown = self.tabs.currentWidget()
+        return next((k for k, w in self._tab_keys().items() if w is shown), "training")
+
+    def show_lessons(self) -> Any:
+        """Help > Lessons: the list of lessons; choosing one opens it in the lesson panel."""
+        from gui.panels.lessons_dialog import LessonsDialog
+
+        dialog = LessonsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(self.open_lesson)
+        dialog.open()
+        return dialog
+
+    def open_lesson(self, lesson: Lesson) -> None:
+        """Ask ``lesson``'s question in the lesson panel (a lesson running stops first)."""
+        if self._lesson_run is not None and self._lesson_run.running:
+            self._lesson_run.stop("Another lesson was opened.")
+        self.lesson_panel.show_lesson(lesson)
+        self.lesson_dock.show()
+        self.lesson_dock.raise_()
+
+    def run_lesson(self) -> bool:
+        """Run the open lesson's experiments (once an answer is picked); False if not started."""
+        lesson = self.lesson_panel.lesson
+        if lesson is None or self.lesson_panel.choice() is None:
+            return False
+        old = self._lesson_run
+        if old is not None:
+            old.stop()
+            old.deleteLater()
+        run = LessonRun(self.session, lesson, self)
+        run.progressed.connect(self.lesson_panel.show_progress)
+        self._lesson_run = run
+        if not run.start():
+            return False
+        self.tabs.setCurrentWidget(self.tab_widget(lesson.tab))
+        return True
+
+    def stop_lesson(self) -> None:
+        if self._lesson_run is not None:
+            self._lesson_run.stop()
+
+    def share_setup(self, path: str | os.PathLike | None = None) -> bool:
+        """Write the next run's settings, the tab and the theme to a setup file."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Share setup", str(self.checkpoint_dir / "setup.toml"), "Setups (*.toml)"
+            )
+            if not path:
+                return False
+        config = self.config()
+        chosen = self.session.chosen_dataset
+        if config.dataset == "digits" and chosen in FALLS_BACK:
+            # the person's pick, not the digits standing in for it
+            config = config.replace(dataset=chosen, data_path=None)
+        theme = self.theme.choice if self.theme is not None else None
+        setup = Setup(title=Path(path).stem, config=config, tab=self.current_tab_key(), theme=theme)
+        try:
+            written = write_setup(path, setup)
+        except LessonError as e:
+            self.warn("Could not share the setup", str(e))
+            return False
+        self.checkpoint_dir = written.parent
+        self.session.tell(f"Setup written to {written}: File > Open setup restores it.")
+        return True
+
+    def open_setup(self, path: str | os.PathLike | None = None) -> bool:
+        """Restore the settings, tab and theme of a setup file; a bad file changes nothing."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Open setup", str(self.checkpoint_dir), "Setups (*.toml);;All files (*)"
+            )
+            if not path:
+                return False
+        try:
+            setup = load_setup(path)
+        except LessonError as e:
+            self.warn("Could not open the setup", str(e))
+            return False
+        self.checkpoint_dir = Path(path).parent
+        self.session.set_draft(setup.config)
+        self.tabs.setCurrentWidget(self.tab_widget(setup.tab))
+        if setup.theme is not None:
+            self.set_theme(setup.theme)
+        return True
+
+    def warn(self, title: str, text: str) -> None:
+        """A problem the person must read (a file that cannot be used): a message box."""
+        QMessageBox.warning(self, title, text)
+
     # -- the session's questions ----------------------------------------------------------
     def _ask_unsaved(self, text: str) -> str:
         answer = self.on_unsaved_close
@@ -645,6 +825,9 @@ class MainWindow(QMainWindow):
                 return
             self._closing = True
             self.save_settings()
+            self.inside.shut_down(CLOSE_WAIT_MS)
+            if self._lesson_run is not None:
+                self._lesson_run.stop("The window was closed.")
         jobs.cancel_all(CLOSE_WAIT_MS)
         if self.session.shut_down(CLOSE_WAIT_MS):
             event.accept()
@@ -657,6 +840,7 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         s = self.settings
         s.restore_window(self)
+        self.lesson_dock.hide()  # a lesson is opened from the Help menu, not left open
         self.checkpoint_dir = s.last_folder
         self.session.run_folders = self._run_folders()
         self.set_theme(s.theme)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +229,7 @@ class Session(QObject):
         self._opened_dataset: Any = None
         self._opened_path: Path | None = None
         self._continuing = False
+        self._next_name: str | None = None  # the record's name for the run starting now
 
         self._loading: tuple[str, int, int] | None = None
         self._message = "Ready"
@@ -285,6 +286,15 @@ class Session(QObject):
     def dataset_for(self, key: tuple) -> Any:
         """The dataset already loaded for ``key`` (a ``dataset_key``), or None."""
         return self._dataset if key == self._dataset_key else None
+
+    @property
+    def run_dataset(self) -> Any:
+        """The dataset the current run (or the opened checkpoint) trains on, once loaded."""
+        if self._opened is not None:
+            return self._opened_dataset
+        if self._settings is None:
+            return None
+        return self.dataset_for(dataset_key(self._settings))
 
     # -- the run: start, pause, step, stop, reset -------------------------------------
     def toggle(self) -> None:
@@ -346,6 +356,7 @@ class Session(QObject):
         self._forget_opened()
         self._continuing = continuing
         self._forking = None
+        self._next_name = None
         self._retire(self.run)
         self._new_timeline()
         run = TrainingRun(
@@ -380,6 +391,57 @@ class Session(QObject):
         self._message = f"Starting: {config.dataset}, hidden {text.sizes(config.hidden)}"
         run.start()
         self._emit()
+
+    def start_experiment(
+        self,
+        config: Config,
+        name: str,
+        changes: Sequence[tuple[int, str, Any]] = (),
+        *,
+        ask: bool = True,
+    ) -> bool:
+        """Start a new run of ``config`` named ``name``, whatever runs now: a lesson's run.
+
+        The run before it ends (when ``ask``, an unsaved one is offered for saving
+        first; False when the person cancelled). ``changes`` are ``(epoch, setting,
+        value)``: live changes the Trainer applies as each of those epochs begins,
+        as if the slider had been moved then. A dataset that is not on the machine
+        is never downloaded: the run trains on the bundled digits and the banner
+        says so (its ``Started`` names the dataset it trains on).
+        """
+        if ask and not self._confirm_forget("Start a lesson"):
+            return False
+        self._after_load = None
+        if self.run is not None and self.run.is_running:
+            self._end_current("stopped")
+        self._retire(self.run)
+        if self._views_hold_run:
+            self.bus.run_reset.emit()
+        self._forget_opened()
+        self._continuing = False
+        self._draft = config
+        self.chosen_dataset = config.dataset
+        dataset = self.dataset_for(dataset_key(config))
+        run = TrainingRun(self.bus, config, self, dataset=dataset, download=False, fallback=True)
+        for epoch, setting, value in changes:
+            run.control.at_epoch(epoch, setting, value)
+        run.fell_back.connect(self._on_fell_back)
+        self._watch(run)
+        self.run = run
+        self._next_name = name
+        self._views_hold_run = True
+        self._saved = True
+        self._has_network = False
+        self._step = None
+        self._notice = None
+        self._settings = config
+        self._total_epochs = config.epochs
+        self._epochs_done, self._val_acc, self._best = 0, None, None
+        self._state = RunState.LOADING if dataset is None else RunState.TRAINING
+        self._message = f"{name}: {config.dataset}, hidden {text.sizes(config.hidden)}"
+        run.start()
+        self._emit()
+        return True
 
     def _step_live(self, step: str) -> None:
         if self.run is None or not self.run.is_running:
@@ -503,10 +565,16 @@ class Session(QObject):
             self._load_draft_ahead()
 
     def set_draft(self, config: Config) -> None:
-        """Replace the whole draft (stored settings, an opened run's)."""
+        """Replace the whole draft (stored settings, an opened run's, a shared setup's).
+
+        A draft on other data has it read ahead, as choosing it in the controls does.
+        """
+        old = self._draft
         self._draft = config
         self.chosen_dataset = config.dataset
         self._emit()
+        if dataset_key(config) != dataset_key(old):
+            self._load_draft_ahead()
 
     @staticmethod
     def _edited(draft: Config, name: str, value: Any) -> Config:
@@ -1218,7 +1286,7 @@ class Session(QObject):
         if self._continuing and self._current_record() is not None:
             self._update_current(outcome="running", ended=settings)
         else:
-            record = self._new_record("", "trained", ev.dataset, settings)
+            record = self._new_record(self._next_name or "", "trained", ev.dataset, settings)
             branch, self._forking = self._forking, None
             if branch is not None:
                 anchor: tuple[EpochPoint, ...] = ()
@@ -1229,6 +1297,7 @@ class Session(QObject):
                     )
                     anchor = (point,)
                 self._replace(record, branch=branch, history=anchor, first_epoch=ev.first_epoch)
+        self._next_name = None
         self._continuing = False
         self._draft = self._with_live(self._draft, config)
         if self._state is RunState.LOADING:

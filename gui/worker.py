@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import os
-import sys
 import threading
 import time
 import traceback
@@ -57,7 +55,7 @@ from core.training.recorder import TimelineWriter
 from core.training.timeline import RecordedState
 from gui.run_folders import RunFolders
 from gui.shared.bus import EventBus
-from gui.shared.threads import forget, worker_thread
+from gui.shared.threads import forget, lower_priority, worker_thread
 
 #: Seconds between two progress updates sent to the GUI (~10 per second).
 BATCH_INTERVAL = 0.1
@@ -84,21 +82,6 @@ def dataset_key(config: Config) -> tuple:
         config.image_size,
         config.colour,
     )
-
-
-def lower_priority(increment: int) -> None:
-    """Make the calling thread nicer by ``increment`` (where the OS allows per-thread nice).
-
-    Linux schedules threads, not processes, so this lowers only the calling thread.
-    Elsewhere, or when refused, nothing changes: the window is then only slower to react.
-    """
-    if increment <= 0 or not sys.platform.startswith("linux"):
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + increment)
-    except OSError:
-        pass
 
 
 def settle_garbage() -> None:

@@ -32,7 +32,7 @@ import os
 import re
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -319,9 +319,61 @@ def _check_claimed_size(path: Path, npz: Any, info: zipfile.ZipInfo) -> None:
 
 
 def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
+    """Check every entry against the description in ``meta``, then rebuild the run.
+
+    Nothing is trusted before it is checked: the version, then the description,
+    then each array's presence, shape, dtype and finiteness against what the
+    described model and optimiser need.
+    """
+
     def fail(what: str) -> CheckpointError:
         return CheckpointError(f"{path}: {what}")
 
+    _check_version(arrays, fail)
+    meta = _read_meta(arrays["meta"], fail)
+    try:
+        config = Config.from_dict(meta["config"])
+    except (ConfigError, TypeError) as exc:
+        raise fail(f"config: {exc}") from None
+    m, o = meta["model"], meta["optimizer"]
+    sizes = _check_description(arrays, meta, fail)
+    try:
+        dtype = np.dtype(m["dtype"])
+        model = MLP(
+            sizes,
+            activation=m["activation"],
+            init=m["init"],
+            dropout=float(m["dropout"]),
+            l2=float(m["l2"]),
+            dtype=dtype,
+            seed=config.seed,
+        )
+    except (ConfigError, KeyError, TypeError, ValueError, OverflowError, MemoryError) as exc:
+        raise fail(f"model description is not valid ({exc})") from None
+    if not isinstance(o.get("name"), str) or o["name"] not in OPTIMIZERS:
+        raise fail(f"optimizer {o.get('name')!r} is not known")
+    optimizer = make_optimizer(o["name"], model.params, config.learning_rate, config.momentum)
+    _check_entries(arrays, model, optimizer, fail)
+
+    model.params = [np.ascontiguousarray(arrays[f"param.{n}"]) for n in model.param_names]
+    state = {k.removeprefix("opt."): v for k, v in arrays.items() if k.startswith("opt.")}
+    state["t"] = np.asarray(int(o.get("t", 0)))
+    optimizer.load_state_arrays(state, model.params)
+    optimizer.learning_rate = float(o.get("learning_rate", config.learning_rate))
+    history = meta["history"]
+    return Checkpoint(
+        config=config,
+        model=model,
+        optimizer=optimizer,
+        history=history,
+        changes=meta["changes"],
+        epoch=len(history),
+        step=int(meta.get("step", 0)),
+        meta=meta,
+    )
+
+
+def _check_version(arrays: dict[str, np.ndarray], fail: Callable[[str], CheckpointError]) -> None:
     for key in ("format_version", "meta"):
         if key not in arrays:
             raise fail(f"missing entry {key!r}: not a Backprop Studio checkpoint")
@@ -336,14 +388,14 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
         )
     if version < 1:
         raise fail(f"format version {version} is not valid")
-    meta = _read_meta(arrays["meta"], fail)
 
-    try:
-        config = Config.from_dict(meta["config"])
-    except (ConfigError, TypeError) as exc:
-        raise fail(f"config: {exc}") from None
-    m, o = meta["model"], meta["optimizer"]
-    sizes = m.get("sizes")
+
+def _check_description(
+    arrays: dict[str, np.ndarray], meta: dict[str, Any], fail: Callable[[str], CheckpointError]
+) -> list[int]:
+    """The model's layer sizes, checked against its weights before anything is built."""
+    o = meta["optimizer"]
+    sizes = meta["model"].get("sizes")
     if (
         not isinstance(sizes, list)
         or len(sizes) < 2
@@ -363,26 +415,19 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
     rate = o.get("learning_rate", 0.0)
     if not _is_number(rate) or not math.isfinite(rate) or rate < 0:
         raise fail(f"meta field 'optimizer learning_rate' is {rate!r}, not a number >= 0")
-    try:
-        dtype = np.dtype(m["dtype"])
-        model = MLP(
-            sizes,
-            activation=m["activation"],
-            init=m["init"],
-            dropout=float(m["dropout"]),
-            l2=float(m["l2"]),
-            dtype=dtype,
-            seed=config.seed,
-        )
-    except (ConfigError, KeyError, TypeError, ValueError, OverflowError, MemoryError) as exc:
-        raise fail(f"model description is not valid ({exc})") from None
-    if not isinstance(o.get("name"), str) or o["name"] not in OPTIMIZERS:
-        raise fail(f"optimizer {o.get('name')!r} is not known")
+    return sizes
 
+
+def _check_entries(
+    arrays: dict[str, np.ndarray],
+    model: MLP,
+    optimizer: Optimizer,
+    fail: Callable[[str], CheckpointError],
+) -> None:
+    """Every parameter and optimiser array present, of its shape and dtype, finite; no extra."""
     expected: dict[str, tuple[int, ...]] = {}
     for name, p in zip(model.param_names, model.params, strict=True):
         expected[f"param.{name}"] = p.shape
-    optimizer = make_optimizer(o["name"], model.params, config.learning_rate, config.momentum)
     for slot in optimizer.slots:
         for i, p in enumerate(model.params):
             expected[f"opt.{slot}.{i}"] = p.shape
@@ -391,36 +436,17 @@ def _from_arrays(path: Path, arrays: dict[str, np.ndarray]) -> Checkpoint:
         raise fail(
             f"unexpected entr{'y' if len(extra) == 1 else 'ies'} {', '.join(map(repr, extra))}"
         )
+    architecture = "-".join(map(str, model.sizes))
     for key, shape in expected.items():
         if key not in arrays:
             raise fail(f"missing entry {key!r}")
         a = arrays[key]
         if a.shape != shape:
-            raise fail(
-                f"entry {key!r} has shape {a.shape}; the model "
-                f"{'-'.join(map(str, sizes))} needs {shape}"
-            )
-        if a.dtype != dtype:
-            raise fail(f"entry {key!r} has dtype {a.dtype}; expected {dtype}")
+            raise fail(f"entry {key!r} has shape {a.shape}; the model {architecture} needs {shape}")
+        if a.dtype != model.dtype:
+            raise fail(f"entry {key!r} has dtype {a.dtype}; expected {model.dtype}")
         if not np.isfinite(a).all():
             raise fail(f"entry {key!r} holds NaN or infinite values")
-
-    model.params = [np.ascontiguousarray(arrays[f"param.{n}"]) for n in model.param_names]
-    state = {k.removeprefix("opt."): v for k, v in arrays.items() if k.startswith("opt.")}
-    state["t"] = np.asarray(int(o.get("t", 0)))
-    optimizer.load_state_arrays(state, model.params)
-    optimizer.learning_rate = float(o.get("learning_rate", config.learning_rate))
-    history = meta["history"]
-    return Checkpoint(
-        config=config,
-        model=model,
-        optimizer=optimizer,
-        history=history,
-        changes=meta["changes"],
-        epoch=len(history),
-        step=int(meta.get("step", 0)),
-        meta=meta,
-    )
 
 
 #: Figures of an epoch record that the views and reports compute with (NaN allowed: an

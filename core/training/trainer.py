@@ -160,6 +160,63 @@ def _copy_arrays(src: list[np.ndarray], dst: list[np.ndarray] | None) -> list[np
     return dst
 
 
+@dataclasses.dataclass(slots=True, kw_only=True)
+class _Epoch:
+    """One epoch under way: its batch order, its generator, where it stands, its sums."""
+
+    epoch: int
+    sampler: BatchSampler
+    batches: Iterator[tuple[np.ndarray, np.ndarray]]
+    augment_rng: np.random.Generator
+    n: int
+    t0: float
+    paused0: float
+    pos: int = 0
+    batch: int = 0
+    seen: int = 0
+    correct: int = 0
+    loss_sum: float = 0.0
+
+    def busy(self, trainer: Trainer) -> float:
+        """Seconds spent on this epoch so far, pauses excluded."""
+        return time.perf_counter() - self.t0 - (trainer._paused_s - self.paused0)
+
+    def progress(self, trainer: Trainer, k: int, loss: float, right: int) -> BatchProgress:
+        """Count a finished batch of ``k`` samples and report it."""
+        self.seen += k
+        self.loss_sum += loss * k
+        self.correct += right
+        busy = self.busy(trainer)
+        return BatchProgress(
+            epoch=self.epoch,
+            batch=self.batch,
+            batches=self.batch + 1 + self.sampler.batches_left(self.pos),
+            step=trainer.step,
+            loss=loss,
+            running_loss=self.loss_sum / self.seen,
+            learning_rate=trainer.learning_rate,
+            batch_size=trainer.batch_size,
+            architecture=tuple(trainer.model.sizes),
+            samples_per_s=self.seen / busy if busy > 0 else 0.0,
+        )
+
+    def position(self, trainer: Trainer) -> EpochPosition:
+        """Everything continuing from here bit for bit needs (a timeline state)."""
+        return EpochPosition(
+            epoch=self.epoch,
+            batch=self.batch,
+            sample=self.pos,
+            step=trainer.step,
+            loss_sum=self.loss_sum,
+            seen=self.seen,
+            correct=self.correct,
+            learning_rate=trainer.learning_rate,
+            batch_size=trainer.batch_size,
+            dropout_rng=dict(trainer.model.rng.bit_generator.state),
+            augment_rng=dict(self.augment_rng.bit_generator.state),
+        )
+
+
 class Trainer:
     """Trains ``model`` on ``dataset`` as ``config`` says; :meth:`run` yields the events.
 
@@ -192,37 +249,7 @@ class Trainer:
         position: EpochPosition | None = None,
         branch: Mapping[str, Any] | None = None,
     ) -> None:
-        # Batches never hold more rows than the training set.
-        rows = min(config.batch_size, len(dataset.y_train))
-        if model is None:
-            sizes = self.check_memory(config, dataset)
-            model = MLP(
-                sizes,
-                activation=config.activation,
-                init=config.init,
-                dropout=config.dropout,
-                l2=config.l2,
-                dtype=config.dtype,
-                seed=config.seed,
-            )
-        elif model.sizes[0] != dataset.n_features or model.sizes[-1] != dataset.n_classes:
-            raise ConfigError(
-                f"model {'-'.join(map(str, model.sizes))} does not fit dataset {dataset.name!r} "
-                f"({dataset.n_features} inputs, {dataset.n_classes} classes)"
-            )
-        else:
-            require_training(
-                model.sizes,
-                model.dtype,
-                optimizer.name if optimizer is not None else config.optimizer,
-                rows,
-                dropout=model.dropout > 0,
-                built=True,
-            )
-        if optimizer is None:
-            optimizer = make_optimizer(
-                config.optimizer, model.params, config.learning_rate, config.momentum
-            )
+        model, optimizer = self._build(config, dataset, model, optimizer)
         # A model or optimiser handed in (a checkpoint, the seed's API) is the truth.
         actual = {
             "hidden": model.hidden,
@@ -274,6 +301,45 @@ class Trainer:
         self._paused_s = 0.0
         self._augment: Callable[..., np.ndarray] | None = None
         self._snapshots = snapshots
+
+    def _build(
+        self,
+        config: Config,
+        dataset: Dataset,
+        model: MLP | None,
+        optimizer: Optimizer | None,
+    ) -> tuple[MLP, Optimizer]:
+        """The model and optimiser: new from ``config``, or those handed in, checked to fit."""
+        rows = min(config.batch_size, len(dataset.y_train))  # a batch is never larger
+        if model is None:
+            model = MLP(
+                self.check_memory(config, dataset),
+                activation=config.activation,
+                init=config.init,
+                dropout=config.dropout,
+                l2=config.l2,
+                dtype=config.dtype,
+                seed=config.seed,
+            )
+        elif model.sizes[0] != dataset.n_features or model.sizes[-1] != dataset.n_classes:
+            raise ConfigError(
+                f"model {'-'.join(map(str, model.sizes))} does not fit dataset {dataset.name!r} "
+                f"({dataset.n_features} inputs, {dataset.n_classes} classes)"
+            )
+        else:
+            require_training(
+                model.sizes,
+                model.dtype,
+                optimizer.name if optimizer is not None else config.optimizer,
+                rows,
+                dropout=model.dropout > 0,
+                built=True,
+            )
+        if optimizer is None:
+            optimizer = make_optimizer(
+                config.optimizer, model.params, config.learning_rate, config.momentum
+            )
+        return model, optimizer
 
     @classmethod
     def from_state(
@@ -371,6 +437,41 @@ class Trainer:
 
     def _run_epoch(self) -> Generator[Event, None, bool]:
         """One epoch; returns False (through StopIteration) when a stop ends it early."""
+        ep = self._begin_epoch()
+        model, ctl, augment = self.model, self.control, self._augment
+        ctl.begin_epoch(ep.epoch)  # changes asked for at this epoch apply before its first batch
+        ds, kind = self.dataset, self.config.augment
+        # Inside the first epoch the timeline records after 1, 2, 4, 8, ... batches.
+        timeline = self._timeline if ep.epoch == 0 else None
+        while ep.pos < ep.n:
+            if ctl.needs_attention and not (yield from self._between_batches(ep.epoch, ep.batch)):
+                return False
+            Xb, yb = next(ep.batches)
+            ep.pos += Xb.shape[0]
+            if augment is not None:
+                Xb = augment(Xb, ds.image_shape, kind, ep.augment_rng, out=Xb)
+            self._maybe_copy()
+            loss, right, dZ = model.training_forward(Xb, yb)
+            if not loss <= self._limit:  # also catches NaN
+                yield from self._diverged(ep.epoch, ep.batch, loss)
+                ep.batch += 1
+                continue
+            self._confirm_copy()
+            self._update(dZ, last=ep.pos >= ep.n)
+            yield ep.progress(self, Xb.shape[0], loss, right)
+            ep.batch += 1
+            if timeline is not None and ep.pos < ep.n and ep.batch & (ep.batch - 1) == 0:
+                timeline.record(self, "batch", ep.position(self))
+        yield from self._end_epoch(ep)
+        return True
+
+    def _begin_epoch(self) -> _Epoch:
+        """Learning rate, generators and batch order of epoch ``self.epoch``.
+
+        Each epoch draws its shuffle, dropout and augmentation from ``(seed, epoch)``,
+        so a resumed run repeats an uninterrupted one; a run continued from inside an
+        epoch (a timeline fork) takes the recorded generator states and running sums.
+        """
         e, cfg, ds, model = self.epoch, self.config, self.dataset, self.model
         at, self._position = self._position, None  # where in this epoch a continued run stands
         self.learning_rate = self._scheduled_lr(e) if at is None else at.learning_rate
@@ -384,102 +485,57 @@ class Trainer:
             ds.X_train, ds.y_train, self.batch_size, np.random.default_rng([cfg.seed, e])
         )
         self._sampler = sampler
-        batches = sampler.epoch(at.sample if at is not None else 0)
-        ctl, augment = self.control, self._augment
-        n, pos, batch, seen, correct, loss_sum = sampler.n, 0, 0, 0, 0, 0.0
-        if at is not None:
-            pos, batch, seen, correct, loss_sum = (
-                at.sample,
-                at.batch,
-                at.seen,
-                at.correct,
-                at.loss_sum,
-            )
-        # Inside the first epoch the timeline records after 1, 2, 4, 8, ... batches.
-        timeline = self._timeline if e == 0 else None
         self._copy_every = self._copy_interval()
-        t0 = time.perf_counter()
-        paused0 = self._paused_s
-        while pos < n:
-            if ctl.needs_attention and not (yield from self._between_batches(e, batch)):
-                return False
-            Xb, yb = next(batches)
-            k = Xb.shape[0]
-            pos += k
-            if augment is not None:
-                Xb = augment(Xb, ds.image_shape, cfg.augment, aug_rng, out=Xb)
-            self._maybe_copy()
-            loss, right, dZ = model.training_forward(Xb, yb)
-            if not loss <= self._limit:  # also catches NaN
-                yield from self._diverged(e, batch, loss)
-                batch += 1
-                continue
-            self._confirm_copy()
-            if pos < n:
-                model.backward_step(dZ, self.optimizer)  # the fused fast path
-            else:  # the epoch's last batch: keep its gradients to measure them
-                grads = model.backward(dZ)
-                self.grad_norms = gradient_norms(grads)
-                self.optimizer.step(model.params, grads)
-            self.step += 1
-            seen += k
-            loss_sum += loss * k
-            correct += right
-            busy = time.perf_counter() - t0 - (self._paused_s - paused0)
-            yield BatchProgress(
-                epoch=e,
-                batch=batch,
-                batches=batch + 1 + sampler.batches_left(pos),
-                step=self.step,
-                loss=loss,
-                running_loss=loss_sum / seen,
-                learning_rate=self.learning_rate,
-                batch_size=self.batch_size,
-                architecture=tuple(model.sizes),
-                samples_per_s=seen / busy if busy > 0 else 0.0,
-            )
-            batch += 1
-            if timeline is not None and pos < n and batch & (batch - 1) == 0:
-                timeline.record(
-                    self,
-                    "batch",
-                    EpochPosition(
-                        epoch=e,
-                        batch=batch,
-                        sample=pos,
-                        step=self.step,
-                        loss_sum=loss_sum,
-                        seen=seen,
-                        correct=correct,
-                        learning_rate=self.learning_rate,
-                        batch_size=self.batch_size,
-                        dropout_rng=dict(model.rng.bit_generator.state),
-                        augment_rng=dict(aug_rng.bit_generator.state),
-                    ),
-                )
-        train_s = time.perf_counter() - t0 - (self._paused_s - paused0)
-        val = self._evaluate_validation(for_snapshot=self._snapshots)
-        val_loss, val_acc = val.loss, val.accuracy
-        seconds = time.perf_counter() - t0 - (self._paused_s - paused0)
-        row = HistoryRow(
+        ep = _Epoch(
             epoch=e,
-            train_loss=loss_sum / seen if seen else float("nan"),
-            train_acc=correct / seen if seen else float("nan"),
-            val_loss=float(val_loss),
-            val_acc=float(val_acc),
+            sampler=sampler,
+            batches=sampler.epoch(at.sample if at is not None else 0),
+            augment_rng=aug_rng,
+            n=sampler.n,
+            t0=time.perf_counter(),
+            paused0=self._paused_s,
+        )
+        if at is not None:
+            ep.pos, ep.batch, ep.seen, ep.correct, ep.loss_sum = (
+                at.sample, at.batch, at.seen, at.correct, at.loss_sum
+            )  # fmt: skip
+        return ep
+
+    def _update(self, dZ: np.ndarray, *, last: bool) -> None:
+        """Backpropagate the batch and step; the epoch's last batch keeps its gradients."""
+        if not last:
+            self.model.backward_step(dZ, self.optimizer)  # the fused fast path
+        else:  # measured for the health view
+            grads = self.model.backward(dZ)
+            self.grad_norms = gradient_norms(grads)
+            self.optimizer.step(self.model.params, grads)
+        self.step += 1
+
+    def _end_epoch(self, ep: _Epoch) -> Iterator[Event]:
+        """Validate, record the epoch's row, report it (and its snapshot)."""
+        model = self.model
+        train_s = ep.busy(self)
+        val = self._evaluate_validation(for_snapshot=self._snapshots)
+        seconds = ep.busy(self)
+        row = HistoryRow(
+            epoch=ep.epoch,
+            train_loss=ep.loss_sum / ep.seen if ep.seen else float("nan"),
+            train_acc=ep.correct / ep.seen if ep.seen else float("nan"),
+            val_loss=float(val.loss),
+            val_acc=float(val.accuracy),
             learning_rate=self.learning_rate,
             batch_size=self.batch_size,
             architecture=list(model.sizes),
             seconds=seconds,
-            samples_per_s=seen / train_s if train_s > 0 else 0.0,
+            samples_per_s=ep.seen / train_s if train_s > 0 else 0.0,
             step=self.step,
         )
         self.history.append(row)
-        self.epoch = e + 1
+        self.epoch = ep.epoch + 1
         if self._timeline is not None:
             self._timeline.record(self, "epoch")
         yield EpochReport(
-            epoch=e,
+            epoch=ep.epoch,
             train_loss=row["train_loss"],
             train_acc=row["train_acc"],
             val_loss=row["val_loss"],
@@ -492,10 +548,9 @@ class Trainer:
             step=self.step,
         )
         if self._snapshots:
-            yield self._snapshot(e, val)
+            yield self._snapshot(ep.epoch, val)
         if self.control.epoch_boundary():
             self._pause_reason = "step"
-        return True
 
     # -- between batches --------------------------------------------------------
     def _between_batches(self, epoch: int, batch: int) -> Generator[Event, None, bool]:

@@ -8,6 +8,9 @@ closing the window) can check that none is left behind.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from collections.abc import Callable
 
 import shiboken6
@@ -84,3 +87,18 @@ def worker_thread(worker: QObject, name: str, on_finished: Callable[[], None]) -
     thread.finished.connect(thread.deleteLater)
     track(thread)
     return thread
+
+
+def lower_priority(increment: int) -> None:
+    """Make the calling thread nicer by ``increment`` (where the OS allows per-thread nice).
+
+    Linux schedules threads, not processes, so this lowers only the calling thread.
+    Elsewhere, or when refused, nothing changes: the window is then only slower to react.
+    """
+    if increment <= 0 or not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + increment)
+    except OSError:
+        pass

@@ -129,6 +129,7 @@ class CanvasView(QWidget):
     """The drawing canvas, the framed image the network sees, and its ten probabilities."""
 
     predicted = Signal(object)  # the probabilities (k,) of the latest prediction
+    look_inside = Signal()  # follow the drawing through the network (the Inside tab)
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -155,6 +156,9 @@ class CanvasView(QWidget):
             "(blue): what the network looks at"
         )
         self.saliency_button.toggled.connect(lambda _on: self.predict_now())
+        self.look_button = QPushButton("Look inside")
+        self.look_button.setToolTip("Follow this drawing through the network, forward and backward")
+        self.look_button.clicked.connect(self.look_inside)
 
         self._framed_w, self._framed_item = _image_box("what the network sees")
         self._framed_item.setLevels((0.0, 1.0))
@@ -192,6 +196,7 @@ class CanvasView(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.clear_button)
         buttons.addWidget(self.saliency_button)
+        buttons.addWidget(self.look_button)
         left.addLayout(buttons)
         left.addWidget(hint)
         left.addStretch(1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -251,7 +251,14 @@ class _Picture(QLabel):
 
 
 class GalleryView(QWidget):
-    """Tiles of the snapshot's interesting validation samples, filterable by confusion cell."""
+    """Tiles of the snapshot's interesting validation samples, filterable by confusion cell.
+
+    ``look_inside`` carries the selected sample (its image row, true label, a
+    description and its row in the validation set) when the person asks to follow it
+    through the network.
+    """
+
+    look_inside = Signal(object, int, str, int)
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -297,8 +304,13 @@ class GalleryView(QWidget):
         self._sal_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         grid.addWidget(self._sal_caption, 2, 1, Qt.AlignmentFlag.AlignHCenter)
         grid.addWidget(self._detail_text, 3, 0, 1, 2)
+        self.look_button = QPushButton("Look inside")
+        self.look_button.setToolTip("Follow this digit through the network, forward and backward")
+        self.look_button.clicked.connect(self._on_look_inside)
+        self.look_button.setEnabled(False)
+        grid.addWidget(self.look_button, 4, 0, 1, 2, Qt.AlignmentFlag.AlignLeft)
         self.fool = FoolPanel("Select a tile first.", narrow=True)
-        grid.addWidget(self.fool, 4, 0, 1, 2)
+        grid.addWidget(self.fool, 5, 0, 1, 2)
         grid.setRowStretch(5, 1)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
@@ -459,7 +471,20 @@ class GalleryView(QWidget):
         i = current.data(Qt.ItemDataRole.UserRole) if current.isValid() else None
         self._show_detail(i)
 
+    def _on_look_inside(self) -> None:
+        i = self._list.currentIndex().data(Qt.ItemDataRole.UserRole)
+        s = self._samples
+        if i is None or s.snap is None:
+            return
+        self.look_inside.emit(
+            np.asarray(s.snap.sample_images[i]),
+            int(s.true[i]),
+            f"gallery: validation #{int(s.snap.sample_index[i])}, read as {s.name(int(s.pred[i]))}",
+            int(s.snap.sample_index[i]),
+        )
+
     def _show_detail(self, i: int | None) -> None:
+        self.look_button.setEnabled(i is not None)
         if i is None:
             self._saliency = None
             self._big.set_image(None)
