@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,23 @@ MNIST_FILES = (
     "t10k-images-idx3-ubyte.gz",
     "t10k-labels-idx1-ubyte.gz",
 )
+
+
+@contextmanager
+def scratch_runs() -> Iterator[Path]:
+    """Windows made meanwhile record their runs' timelines into a temporary folder
+    (``BACKPROP_RUNS``), removed afterwards: a benchmark leaves nothing in the user's."""
+    folder = Path(tempfile.mkdtemp(prefix="backprop-bench-runs-"))
+    before = os.environ.get("BACKPROP_RUNS")
+    os.environ["BACKPROP_RUNS"] = str(folder)
+    try:
+        yield folder
+    finally:
+        if before is None:
+            os.environ.pop("BACKPROP_RUNS", None)
+        else:
+            os.environ["BACKPROP_RUNS"] = before
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class Skip(Exception):

@@ -29,7 +29,12 @@ STALL_BUDGET_MS = 50.0
 
 
 def probe(
-    ctx: Context, hidden: int, epochs: int, rounds: int, diagnose: bool = False
+    ctx: Context,
+    hidden: int,
+    epochs: int,
+    rounds: int,
+    diagnose: bool = False,
+    tab: str | None = None,
 ) -> dict[str, Any]:
     cmd = [
         sys.executable,
@@ -46,6 +51,8 @@ def probe(
     ]
     if diagnose:
         cmd.append("--diagnose")
+    if tab is not None:
+        cmd += ["--tab", tab]
     if ctx.dataset_name == "mnist":
         cmd += ["--data", str(ctx.mnist_dir())]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200)

@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Any
 
-from bench.context import ROOT, Context
+from bench.context import ROOT, Context, scratch_runs
 from bench.registry import section
 
 SOAK_EPOCHS = 300
@@ -219,7 +219,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--epochs", type=int, default=SOAK_EPOCHS)
     args = p.parse_args(argv)
     if args.soak:
-        print("SOAK " + json.dumps(soak(args.epochs)), flush=True)
+        with scratch_runs():
+            print("SOAK " + json.dumps(soak(args.epochs)), flush=True)
     else:
         print(json.dumps(run(Context()), indent=2))
 

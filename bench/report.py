@@ -257,6 +257,45 @@ def gui_tables(g: dict[str, Any]) -> list[Table]:
     return [t]
 
 
+def inside_tables(g: dict[str, Any]) -> list[Table]:
+    t = Table(
+        "The Inside tab following a run (Qt offscreen, the tab shown, all views live)",
+        [
+            "network",
+            "window / headless (without the tab)",
+            "worst GUI-thread stall (without the tab)",
+            "trace + pictures (worker)",
+            "draw a new trace (GUI)",
+            "slowest step to show (GUI)",
+        ],
+    )
+
+    def ms(x: float | None) -> str:
+        return "-" if x is None else f"{x:.1f} ms"
+
+    for r in g["rows"]:
+        i = r.get("inside") or {}
+        without = r.get("without_tab") or {}
+        arch = r.get("architecture") or [784, r["hidden"], 10]
+        t.rows.append(
+            [
+                f"{'-'.join(map(str, arch))}, b{r['batch']}",
+                f"{ratio(r['ratio'])} ({ratio(without.get('ratio'))})",
+                f"{ms(r.get('worst_stall_ms'))} ({ms(without.get('worst_stall_ms'))})",
+                f"{ms(i.get('trace_ms_median'))} (worst {ms(i.get('trace_ms_max'))}, "
+                f"{i.get('traces', 0)} traces)",
+                f"{ms(i.get('draw_ms_median'))} (worst {ms(i.get('draw_ms_max'))})",
+                f"{ms(i.get('worst_step_ms'))}: {i.get('worst_step', '')}",
+            ]
+        )
+    t.notes.append(g["method"])
+    diag = g.get("diagnosis")
+    if diag:
+        slow = "; ".join(f"{e['what']} {e['worst_ms']:.0f} ms" for e in diag["slowest_events"][:4])
+        t.notes.append(f"slowest GUI-thread events (timed round, hidden {diag['hidden']}): {slow}")
+    return [t]
+
+
 def startup_tables(st: dict[str, Any]) -> list[Table]:
     t = Table("Start-up", ["", ""])
     t.rows.append(["python main.py to window painted", secs(st["window_painted_s"])])
@@ -411,17 +450,107 @@ def robustness_tables(r: dict[str, Any]) -> list[Table]:
     return [t]
 
 
+def _mb(n: float) -> str:
+    return f"{n / 2**20:.2f} MB" if n < 10 * 2**20 else f"{n / 2**20:.0f} MB"
+
+
+def timeline_tables(tl: dict[str, Any]) -> list[Table]:
+    o = tl["overhead"]
+    t1 = Table(
+        f"Timeline recording overhead: {o['architecture']}, batch {o['batch']}, "
+        f"{o['epochs']}-epoch {tl['dataset']} runs (medians of {o['rounds']} paired rounds)",
+        ["", "without a timeline", "with", "ratio"],
+    )
+    for label, key, ratio_key in (
+        (
+            f"first epoch ({o['first_epoch_states']} states)"
+            if "first_epoch_states" in o
+            else "first epoch",
+            "first_epoch_s",
+            "first_epoch_ratio",
+        ),
+        ("later epochs (1 state each)", "later_epoch_s", "later_epoch_ratio"),
+        ("whole run, last flush included", "run_wall_s", "run_ratio"),
+    ):
+        t1.rows.append([label, secs(o[key]["without"]), secs(o[key]["with"]), ratio(o[ratio_key])])
+    rounds = ", ".join(f"{r:.3f}" for r in o["first_epoch_ratio_per_round"])
+    t1.notes.append(
+        "ratio: median over rounds of with / without in the same round; first-epoch "
+        f"ratio round by round: {rounds}"
+    )
+    t1.notes.append(
+        "the training thread's own share (copying the arrays, queueing them): "
+        f"{secs(o['handed_first_epoch_s'])} in the first epoch, "
+        f"{secs(o['handed_later_epoch_s'])} per later epoch; the writing is in a thread of "
+        "its own"
+    )
+    t2 = Table(
+        "Timeline disk use (SGD; momentum doubles a state, Adam triples it)",
+        ["network", "parameters", "first epoch", "each later epoch", "journal"],
+    )
+    for d in tl["disk"]:
+        t2.rows.append(
+            [
+                d["architecture"],
+                f"{d['parameters']:,}",
+                f"{_mb(d['first_epoch_bytes'])} ({d['first_epoch_states']} states)",
+                _mb(d["epoch_state_bytes"]),
+                f"{d['journal_bytes'] / 1024:.1f} kB for 2 epochs",
+            ]
+        )
+    ls = tl["landscape"]
+    t3 = Table("Loss landscape (core.training.landscape.landscape)", ["", ""])
+    t3.rows.append(
+        [
+            f"{ls['architecture']}: {ls['resolution']}x{ls['resolution']} grid, "
+            f"{ls['line_points']}-point line, {ls['states']}-state path, "
+            f"{ls['subset']:,} validation images",
+            f"{secs(ls['seconds'])} (grid alone {secs(ls['grid_seconds'])})",
+        ]
+    )
+    return [t1, t2, t3]
+
+
+def scrub_tables(sc: dict[str, Any]) -> list[Table]:
+    def ms(v: float | None) -> str:
+        return "-" if v is None else f"{v:.0f} ms" if v >= 10 else f"{v:.1f} ms"
+
+    t = Table(
+        f"Scrubbing while training: {sc['dataset']} 784-{sc['hidden']}-10, "
+        f"{sc['epochs']}-epoch runs in the window, {sc['rounds']} rounds of each kind",
+        ["", "untouched", "slider dragged over every moment"],
+    )
+    stall, p99 = sc["worst_stall_ms"], sc["gap_p99_ms"]
+    sps = sc["samples_per_s"]
+    t.rows.append(["worst GUI-thread stall", ms(stall["plain"]), ms(stall["scrubbed"])])
+    t.rows.append(["99th percentile of the timer's gaps", ms(p99["plain"]), ms(p99["scrubbed"])])
+    t.rows.append(
+        ["training samples/s (median epoch)", rate(sps["plain"] or 0), rate(sps["scrubbed"] or 0)]
+    )
+    t.notes.append(
+        f"a move every {sc['move_every_ms']} ms ({sc['moves']} in all): its own cost in the GUI "
+        f"thread {ms(sc['move_ms_median'])} median, {ms(sc['move_ms_worst'])} worst; a moment "
+        f"the drag rests on shows {ms(sc['latency_ms_median'])} later the first time (median "
+        f"of {sc['latencies']}, worst {ms(sc['latency_ms_worst'])}; loaded in a worker "
+        f"thread), {ms(sc.get('latency_again_ms_median'))} when shown again (kept)"
+    )
+    return [t]
+
+
 FORMATTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "environment": environment_tables,
     "speed": speed_tables,
     "inference": inference_tables,
     "trace": trace_tables,
     "gui": gui_tables,
+    "inside": inside_tables,
     "startup": startup_tables,
     "memory": memory_tables,
     "sweep": sweep_tables,
     "imagefolder": imagefolder_tables,
     "robustness": robustness_tables,
+    "timeline": timeline_tables,
+    "scrub": scrub_tables,
     "accuracy": accuracy_tables,
 }
 

@@ -43,6 +43,16 @@ def gui_figure(key: str, hidden: int) -> Callable[[Sections], Any]:
     return get
 
 
+def inside_figure(key: str, hidden: int) -> Callable[[Sections], Any]:
+    def get(s: Sections) -> float | None:
+        for row in s.get("inside", {}).get("rows", []):
+            if row["hidden"] == hidden:
+                return row.get(key, (row.get("inside") or {}).get(key))
+        return None
+
+    return get
+
+
 def trace_ms(hidden: tuple[int, ...], key: str = "trace") -> Callable[[Sections], Any]:
     """Milliseconds of one ``key`` call at the network with these hidden widths."""
 
@@ -127,6 +137,20 @@ TARGETS = (
         gui_figure("worst_stall_ms", 1024),
     ),
     Target(
+        "GUI thread worst stall, Inside tab following the run (hidden 1024)",
+        50.0,
+        True,
+        "ms",
+        inside_figure("worst_stall_ms", 1024),
+    ),
+    Target(
+        "Inside tab: drawing a new trace in the GUI thread, worst (hidden 1024)",
+        50.0,
+        True,
+        "ms",
+        inside_figure("draw_ms_max", 1024),
+    ),
+    Target(
         "Trace one example (784-1024-1024-10, float32)",
         50.0,
         True,
@@ -139,6 +163,27 @@ TARGETS = (
         True,
         "ms",
         trace_ms((1024, 1024), "trace while training"),
+    ),
+    Target(
+        "Timeline recording: first MNIST epoch with / without (784-128-10)",
+        1.03,
+        True,
+        "x",
+        path("timeline", "overhead", "first_epoch_ratio"),
+    ),
+    Target(
+        "Timeline recording: later epochs with / without (784-128-10)",
+        1.03,
+        True,
+        "x",
+        path("timeline", "overhead", "later_epoch_ratio"),
+    ),
+    Target(
+        "Loss landscape: 25x25 grid, line and path (784-128-10)",
+        10.0,
+        True,
+        "s",
+        path("timeline", "landscape", "seconds"),
     ),
     Target("python main.py to window painted", 1.5, True, "s", path("startup", "window_painted_s")),
     Target("Image folder of 5,000 PNGs: first load", 10.0, True, "s", folder_figure("first_s")),

@@ -29,6 +29,18 @@ class CheckpointError(BackpropError):
     """A checkpoint cannot be written or read back; the message says what is wrong."""
 
 
+class TimelineError(CheckpointError):
+    """A run's recorded timeline cannot be written or read back, or holds no such moment.
+
+    A kind of :class:`CheckpointError`: the timeline is a run's saved states, and a
+    caller that handles a bad checkpoint handles a bad timeline the same way.
+    """
+
+
+class Cancelled(BackpropError):
+    """A long computation (a loss landscape) was stopped on request before it finished."""
+
+
 class SettingsError(BackpropError):
     """Stored settings are unreadable or hold values we cannot use."""
 

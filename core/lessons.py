@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import string
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -379,9 +379,11 @@ def fill(text: str, outcomes: Sequence[Outcome]) -> str:
 # -- running headless --------------------------------------------------------------------
 
 
-def changes_at(experiment: Experiment, epoch: int) -> Iterator[LiveChange]:
-    """The live changes to send before epoch ``epoch`` starts."""
-    return (c for c in experiment.changes if c.epoch == epoch)
+def schedule(experiment: Experiment, control: Any) -> None:
+    """Ask ``control`` (a :class:`~core.training.control.TrainingControl`) for the
+    experiment's live changes, each applied by the Trainer when its epoch begins."""
+    for change in experiment.changes:
+        control.at_epoch(change.epoch, change.name, change.value)
 
 
 def run_experiment(
@@ -391,24 +393,23 @@ def run_experiment(
 ) -> Outcome:
     """Train ``experiment`` on ``dataset`` headless, with its live changes; its outcome.
 
-    The window runs lessons through its own session (so every view shows them);
-    this is the same experiment for the command line and the tests.
+    The window runs lessons through its own session (so every view shows them),
+    scheduling the changes the same way; this is the same experiment for the
+    command line and the tests.
     """
     from core.training.control import TrainingControl
-    from core.training.events import Diverged, EpochReport
+    from core.training.events import Diverged
     from core.training.trainer import Trainer
 
     control = TrainingControl()
+    schedule(experiment, control)
     config = experiment.config.replace(dataset=dataset.name)
     trainer = Trainer(config, dataset, control, snapshots=False)
     diverged = False
     for event in trainer.run():
         if on_event is not None:
             on_event(event)
-        if isinstance(event, EpochReport):
-            for change in changes_at(experiment, event.epoch + 1):
-                control.set(change.name, change.value)
-        elif isinstance(event, Diverged):
+        if isinstance(event, Diverged):
             diverged = True  # nobody is there to pick a new rate: the run ends here
             control.stop()
     return outcome_of(experiment.label, trainer.history, diverged)

@@ -15,6 +15,7 @@ in the whole project) on the arrays it is given, and prints the seed's per-epoch
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,8 @@ import numpy as np
 
 from core.data import Dataset
 from core.errors import ConfigError, DataError, TrainingError
+from core.guard.streams import SafeStream
+from core.nn.memory import require_training
 from core.nn.model import MLP
 from core.nn.optim import make_optimizer
 from core.training.config import Config
@@ -89,8 +92,12 @@ class NeuralNetwork:
         if output_size < 2:
             raise ConfigError(f"output_size: {output_size!r} is out of range; at least 2 classes")
         if hidden_sizes is None:
-            if depth is not None and (isinstance(depth, bool) or not 0 <= depth <= 8):
-                raise ConfigError(f"depth: {depth!r} is out of range; allowed an integer in [0, 8]")
+            if depth is not None and (
+                isinstance(depth, bool)
+                or not isinstance(depth, (int, np.integer))
+                or not 0 <= depth <= 8
+            ):
+                raise ConfigError(f"depth: {depth!r} is not allowed; an integer in [0, 8]")
             hidden_sizes = (hidden_size,) * (1 if depth is None else int(depth))
         self.input_size, self.output_size = int(input_size), int(output_size)
         self.config = Config(
@@ -109,6 +116,7 @@ class NeuralNetwork:
             dtype=dtype,
         )
         c = self.config
+        require_training((self.input_size, *c.hidden, self.output_size), c.dtype, c.optimizer)
         self.model = MLP(
             (self.input_size, *c.hidden, self.output_size),
             activation=c.activation,
@@ -208,6 +216,7 @@ class NeuralNetwork:
             history=self._epoch_rows,
         )
         last = done + epochs - 1
+        out = SafeStream(sys.stdout, "standard output")  # a closed pipe must not end the run
         for event in trainer.run():
             if isinstance(event, EpochReport):
                 self._record(event)
@@ -221,11 +230,11 @@ class NeuralNetwork:
                             event.val_loss,
                             event.val_acc,
                         ),
-                        flush=True,
+                        file=out,
                     )
             elif isinstance(event, Diverged):
                 if verbose:
-                    print(event.message, flush=True)
+                    print(event.message, file=out)
                 control.stop()
             elif isinstance(event, Finished) and event.reason == "error":
                 raise TrainingError(event.message)
@@ -268,6 +277,8 @@ class NeuralNetwork:
             raise DataError(f"{name}: not an array of numbers ({exc})") from None
         if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
             raise DataError(f"{name}: expected numbers, got an array of {X.dtype}")
+        if np.issubdtype(X.dtype, np.complexfloating):
+            raise DataError(f"{name}: complex numbers ({X.dtype}) are not pixels; pass real values")
         if X.ndim < 2 or int(np.prod(X.shape[1:])) != self.input_size:
             raise DataError(
                 f"{name}: shape {X.shape} does not fit input_size {self.input_size}; expected "
@@ -278,6 +289,13 @@ class NeuralNetwork:
         if np.issubdtype(X.dtype, np.floating) and not np.all(np.isfinite(X)):
             bad = int(np.count_nonzero(~np.isfinite(X)))
             raise DataError(f"{name}: {bad} value(s) are NaN or infinite")
+        if np.issubdtype(X.dtype, np.floating) and X.size:
+            top = float(np.max(np.abs(X)))
+            if top > float(np.finfo(dtype).max):  # infinity in the model's type
+                raise DataError(
+                    f"{name}: values up to {top:.3g} do not fit the model's {dtype.name} "
+                    f"(at most {np.finfo(dtype).max:.3g}); pixels are 0-255 or 0-1"
+                )
         if X.size and X.max() > 1:  # 0-255 pixels
             X = X.astype(dtype) / dtype.type(255)
         return np.ascontiguousarray(X, dtype=dtype)

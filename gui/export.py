@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -163,13 +164,15 @@ def plots_in(widget: QWidget) -> list[tuple[str, pg.GraphicsView]]:
     """The pyqtgraph views inside ``widget``, each with the name it is exported under.
 
     The name is the view's ``exportName`` (set by the design system, "Loss curves"),
-    else its plot's title, else the widget's class and a number.
+    else its plot's title (markup and colour keys dropped), else the widget's class
+    and a number.
     """
     found = []
     for i, view in enumerate(widget.findChildren(pg.GraphicsView)):
         title = view.property("exportName") or ""
         if not title and isinstance(view, pg.PlotWidget):
-            title = view.getPlotItem().titleLabel.text
+            text = re.sub(r"<[^>]*>|■", "", view.getPlotItem().titleLabel.text)
+            title = " ".join(text.split())
         found.append((title or f"{type(widget).__name__} {i + 1}", view))
     return found
 

@@ -11,6 +11,7 @@ validation set; the GUI thread only draws.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import shiboken6
@@ -95,6 +96,7 @@ class _Worker(QObject):
                 optimizer=ck.optimizer,
                 history=ck.history,
                 changes=ck.changes,
+                branch=ck.meta.get("branch"),  # a fork saved and opened stays a fork
             )
             started = trainer.started(first_epoch=0)
             self.ready.emit(ds, dataset_key(cfg), started, trainer.snapshot(ck.epoch - 1))
@@ -164,9 +166,16 @@ class LoadedRun(QObject):
         self.ended.emit()
 
 
-def replay(bus: Any, started: Started, checkpoint: Checkpoint, snapshot: Snapshot) -> None:
-    """Send an opened run to the views as if it had just been trained."""
+def replay(
+    bus: Any,
+    started: Started,
+    checkpoint: Checkpoint,
+    snapshot: Snapshot,
+    show_snapshot: Callable[[Snapshot], None] | None = None,
+) -> None:
+    """Send an opened run to the views as if it had just been trained (its snapshot to
+    ``show_snapshot``, ``bus.snapshot`` unless given)."""
     bus.started.emit(started)
     for ev in history_events(checkpoint):
         (bus.epoch if isinstance(ev, EpochReport) else bus.changed).emit(ev)
-    bus.snapshot.emit(snapshot)
+    (show_snapshot or bus.snapshot.emit)(snapshot)

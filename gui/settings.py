@@ -2,7 +2,9 @@
 
 Kept (through ``QSettings``): the window's geometry and the layout of its docks
 and toolbars, the last run's settings (dataset, network, optimiser, rates...),
-the folder last used for checkpoints and exports, and the theme. Settings files
+the folder last used for checkpoints and exports, the theme, and where runs record
+their timelines (``runs/folder``, ``runs/keep``: how many run folders are kept,
+``runs/budget_mb``: the disk they may take; see :mod:`gui.run_folders`). Settings files
 outlive program versions and can be edited by hand, so nothing read here is
 trusted: each value is checked on its own (``core.training.config``'s rules for run
 settings), a bad one is replaced by its default and reported as a
@@ -20,12 +22,16 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 from core.errors import BackpropError, SettingsError
+from core.guard.paths import expand
 from core.training.config import Config
+from gui.run_folders import DEFAULT_BUDGET_MB, DEFAULT_KEEP
 
 #: Bumped when the window's dock layout changes so an old saved layout is ignored.
 LAYOUT_VERSION = 1
 THEMES = ("system", "light", "dark")
 RUN = "run/"
+#: Run settings that are paths (a dataset may be a folder): ``~user`` must expand here.
+PATHS = ("dataset", "data_path")
 
 
 def _text(value: Any) -> str:
@@ -70,7 +76,10 @@ class Settings:
                 continue
             raw = self.store.value(key)
             try:
-                values[f.name] = getattr(Config.from_strings({f.name: _text(raw)}), f.name)
+                value = getattr(Config.from_strings({f.name: _text(raw)}), f.name)
+                if f.name in PATHS and isinstance(value, str):
+                    expand(value, key)  # a ~user this machine lacks: refused here, not later
+                values[f.name] = value
             except BackpropError as exc:
                 self._error(key, raw, str(exc))
             except (TypeError, ValueError) as exc:
@@ -109,10 +118,10 @@ class Settings:
         raw = self.store.value("files/last_folder")
         if raw is None:
             return Path.home()
-        folder = Path(_text(raw)).expanduser()
         try:
+            folder = expand(_text(raw), "files/last_folder")
             usable = folder.is_dir()
-        except (OSError, ValueError):  # a name too long for the system, a NUL byte...
+        except (BackpropError, OSError, ValueError):  # ~nosuchuser, a NUL byte, too long...
             usable = False
         if not usable:
             self._error("files/last_folder", raw, "no such folder")
@@ -138,6 +147,45 @@ class Settings:
         if value not in THEMES:
             raise SettingsError(f"theme: {value!r}; choose one of {', '.join(THEMES)}")
         self.store.setValue("view/theme", value)
+
+    @property
+    def runs_folder(self) -> str | None:
+        """The folder chosen for the run folders (None: the default)."""
+        raw = self.store.value("runs/folder")
+        if raw is None or not _text(raw).strip():
+            return None
+        try:
+            return str(expand(_text(raw), "runs/folder"))
+        except (BackpropError, ValueError):
+            self._error("runs/folder", raw, "not a usable folder name")
+            return None
+
+    @runs_folder.setter
+    def runs_folder(self, folder: str | None) -> None:
+        self.store.setValue("runs/folder", folder or "")
+
+    def _count(self, key: str, default: int, low: int, high: int) -> int:
+        raw = self.store.value(key)
+        if raw is None:
+            return default
+        try:
+            value = int(_text(raw))
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            self._error(key, raw, f"choose a whole number from {low} to {high}")
+            return default
+        return value
+
+    @property
+    def runs_keep(self) -> int:
+        """How many run folders are kept (the most recent)."""
+        return self._count("runs/keep", DEFAULT_KEEP, 1, 100_000)
+
+    @property
+    def runs_budget(self) -> int:
+        """The disk the run folders may take together, in bytes."""
+        return self._count("runs/budget_mb", DEFAULT_BUDGET_MB, 1, 2**30) * 2**20
 
     def sync(self) -> None:
         """Write to disk now (QSettings also does it on its own, later)."""

@@ -16,14 +16,17 @@ the GUI thread has taken the previous one (the latest one waiting wins), and
 when the views fall behind anyway the worker waits for them (:class:`Backlog`).
 The training thread also runs at a lower scheduling priority than the GUI
 thread, so that on a busy machine the window gets the CPU first when it needs it.
+
+A run given :class:`~gui.run_folders.RunFolders` records its timeline into a new run
+folder (made, and older ones cleaned up, in the training thread). A folder that
+cannot be written leaves the run training without a timeline; the run says so once
+(``unrecorded``). A fork (``fork=``) starts from a recorded moment's exact state.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gc
-import os
-import sys
 import threading
 import time
 import traceback
@@ -48,8 +51,11 @@ from core.training.events import (
     Started,
     frozen,
 )
+from core.training.recorder import TimelineWriter
+from core.training.timeline import RecordedState
+from gui.run_folders import RunFolders
 from gui.shared.bus import EventBus
-from gui.shared.threads import forget, worker_thread
+from gui.shared.threads import forget, lower_priority, worker_thread
 
 #: Seconds between two progress updates sent to the GUI (~10 per second).
 BATCH_INTERVAL = 0.1
@@ -76,21 +82,6 @@ def dataset_key(config: Config) -> tuple:
         config.image_size,
         config.colour,
     )
-
-
-def lower_priority(increment: int) -> None:
-    """Make the calling thread nicer by ``increment`` (where the OS allows per-thread nice).
-
-    Linux schedules threads, not processes, so this lowers only the calling thread.
-    Elsewhere, or when refused, nothing changes: the window is then only slower to react.
-    """
-    if increment <= 0 or not sys.platform.startswith("linux"):
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + increment)
-    except OSError:
-        pass
 
 
 def settle_garbage() -> None:
@@ -218,9 +209,12 @@ class TrainingWorker(QObject):
     available (and says so through ``fell_back``); ``download`` lets the loader
     fetch missing files. ``load_only`` stops after loading, which
     is how the window gets a dataset ready before Start. ``model``, ``optimizer``,
-    ``history`` and ``changes`` continue an earlier run. After a divergence it
-    also sends a Snapshot of the restored weights (labelled with the epoch in
-    progress), so the pictures show the network the run goes on from.
+    ``history``, ``changes`` and ``branch`` continue an earlier run. ``fork``
+    (a recorded state, the changes to its settings, the folder it was recorded in)
+    starts a new run from that moment. ``run_folders`` records the run's timeline
+    into a new folder there. After a divergence it also sends a Snapshot of the
+    restored weights (labelled with the epoch in progress), so the pictures show
+    the network the run goes on from.
     """
 
     event = Signal(object)  # a core.training.events value
@@ -229,6 +223,9 @@ class TrainingWorker(QObject):
     fell_back = Signal(str)  # why the bundled digits are used instead
     failed = Signal(str, str, str)  # error kind, message for a person, details (or "")
     done = Signal(object)  # the Trainer (or None): no longer used by this thread
+    recording = Signal(object)  # the RunFolder the timeline goes to
+    recorded = Signal()  # new moments are on disk (once until the GUI has looked)
+    unrecorded = Signal(str)  # why this run records no timeline (said once)
 
     def __init__(
         self,
@@ -243,7 +240,11 @@ class TrainingWorker(QObject):
         optimizer: Any = None,
         history: Any = None,
         changes: Any = None,
+        branch: Any = None,
+        fork: tuple[RecordedState, dict[str, Any], str] | None = None,
+        run_folders: RunFolders | None = None,
         backlog: Backlog | None = None,
+        news: threading.Event | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -257,7 +258,12 @@ class TrainingWorker(QObject):
             "optimizer": optimizer,
             "history": history,
             "changes": changes,
+            "branch": branch,
         }
+        self._fork = fork
+        self._run_folders = run_folders
+        self._news = news or threading.Event()
+        self._writer: TimelineWriter | None = None
         self._backlog = backlog or Backlog()
         self._throttle = BatchThrottle()
         self._held_snapshot: Snapshot | None = None
@@ -270,16 +276,19 @@ class TrainingWorker(QObject):
         try:
             dataset = self._dataset if self._dataset is not None else self._load()
             if dataset is not None and not self._load_only and not self.control.stopped:
-                from core.training.trainer import Trainer
-
-                trainer = Trainer(self.config, dataset, self.control, **self._resume)
+                trainer, opening = self._trainer(dataset)
                 for ev in trainer.run():
                     self._send(ev)
-                    if isinstance(ev, Diverged):
+                    if isinstance(ev, Started):
+                        for change in opening:  # what a fork changed, marked where it branched
+                            self._send(change)
+                    elif isinstance(ev, Diverged):
                         # The weights are restored: the pictures show them, not an older
                         # epoch (or nothing, when it diverged in the first one).
                         self._send(trainer.snapshot(ev.epoch))
+                    self._check_recording()
                 self._send_held()
+                self._check_recording()
         except _Cancelled:
             pass
         except BackpropError as e:
@@ -289,6 +298,45 @@ class TrainingWorker(QObject):
         finally:
             self.done.emit(trainer)
             self.thread().quit()
+
+    def _trainer(self, dataset: Any) -> tuple[Any, list[HyperparameterChanged]]:
+        """The run's Trainer (a fork's from its moment), recording its timeline when asked,
+        and the changes a fork made, to send after its Started."""
+        from core.training.trainer import Trainer
+
+        writer = self._writer = self._timeline_writer()
+        if self._fork is None:
+            return Trainer(self.config, dataset, self.control, timeline=writer, **self._resume), []
+        state, changes, source = self._fork
+        trainer = Trainer.from_state(
+            state, dataset, self.control, changes=changes, source=source, timeline=writer
+        )
+        fields = [f.name for f in dataclasses.fields(HyperparameterChanged)]
+        made = trainer.changes[len(state.changes) :]
+        return trainer, [HyperparameterChanged(**{k: c[k] for k in fields}) for c in made]
+
+    def _timeline_writer(self) -> TimelineWriter | None:
+        if self._run_folders is None:
+            return None
+        try:
+            folder = self._run_folders.new()
+        except OSError as e:
+            self.unrecorded.emit(f"{self._run_folders.root}: {e.strerror or e}")
+            return None
+        self.recording.emit(folder)
+        return TimelineWriter(folder.path, on_recorded=self._on_recorded, required=False)
+
+    def _on_recorded(self, _moment: Any) -> None:
+        """In the writer's thread: one signal until the GUI thread has looked (``news``)."""
+        if not self._news.is_set():
+            self._news.set()
+            self.recorded.emit()
+
+    def _check_recording(self) -> None:
+        writer = self._writer
+        if writer is not None and writer.error is not None:
+            self._writer = None
+            self.unrecorded.emit(writer.error)
 
     # -- loading --------------------------------------------------------------
     def _load(self) -> Any:
@@ -368,6 +416,10 @@ class TrainingRun(QObject):
     re-emitted on the bus in the GUI thread and every view slot runs there.
     ``ended`` fires once the thread has finished, with the Trainer it used (or
     None): from then on nothing else touches that Trainer's arrays.
+
+    ``show_snapshot`` is where the run's snapshots go (``bus.snapshot`` unless given):
+    the session routes them through its timeline, which holds them back while a
+    recorded moment is being viewed.
     """
 
     loading = Signal(str, int, int)
@@ -375,9 +427,17 @@ class TrainingRun(QObject):
     fell_back = Signal(str)
     failed = Signal(str, str, str)
     ended = Signal(object)
+    recording = Signal(object)  # the RunFolder its timeline is recorded into
+    recorded = Signal()  # new moments were recorded (coalesced)
+    unrecorded = Signal(str)  # why the run records no timeline
 
     def __init__(
-        self, bus: EventBus, config: Config, parent: QObject | None = None, **worker_options: Any
+        self,
+        bus: EventBus,
+        config: Config,
+        parent: QObject | None = None,
+        show_snapshot: Callable[[Snapshot], None] | None = None,
+        **worker_options: Any,
     ) -> None:
         super().__init__(parent)
         self.bus = bus
@@ -391,20 +451,21 @@ class TrainingRun(QObject):
         self.loop_over = False  # the Trainer sent Finished: no call will be serviced now
         self._muted = False
         self.backlog = Backlog()
+        self._news = threading.Event()
         self._worker: TrainingWorker | None = TrainingWorker(
-            config, self.control, backlog=self.backlog, **worker_options
+            config, self.control, backlog=self.backlog, news=self._news, **worker_options
         )
         self._thread: QThread | None = None
-        self._dispatch = {
-            Started: bus.started,
-            BatchProgress: bus.batch,
-            EpochReport: bus.epoch,
-            HyperparameterChanged: bus.changed,
-            Snapshot: bus.snapshot,
-            Diverged: bus.diverged,
-            Paused: bus.paused,
-            Resumed: bus.resumed,
-            Finished: bus.finished,
+        self._dispatch: dict[type, Callable[[Any], None]] = {
+            Started: bus.started.emit,
+            BatchProgress: bus.batch.emit,
+            EpochReport: bus.epoch.emit,
+            HyperparameterChanged: bus.changed.emit,
+            Snapshot: show_snapshot or bus.snapshot.emit,
+            Diverged: bus.diverged.emit,
+            Paused: bus.paused.emit,
+            Resumed: bus.resumed.emit,
+            Finished: bus.finished.emit,
         }
 
     # -- life -----------------------------------------------------------------
@@ -423,6 +484,9 @@ class TrainingRun(QObject):
         worker.fell_back.connect(self.fell_back, queued)
         worker.failed.connect(self.failed, queued)
         worker.done.connect(self._on_done, queued)
+        worker.recording.connect(self.recording, queued)
+        worker.recorded.connect(self._on_recorded, queued)
+        worker.unrecorded.connect(self.unrecorded, queued)
         self._thread = thread
         settle_garbage()
         thread.start()
@@ -487,13 +551,19 @@ class TrainingRun(QObject):
             elif isinstance(ev, Started):
                 self.started_event = ev
             if not self._muted:
-                signal = self._dispatch.get(type(ev))
-                if signal is not None:
-                    signal.emit(ev)
+                send = self._dispatch.get(type(ev))
+                if send is not None:
+                    send(ev)
         finally:
             if isinstance(ev, Snapshot):
                 self.backlog.snapshot.clear()  # drawn: the worker may send the next one
             self.backlog.handled(time.perf_counter() - t0)
+
+    @Slot()
+    def _on_recorded(self) -> None:
+        self._news.clear()  # looked at: the next moment on disk signals again
+        if not self._muted:
+            self.recorded.emit()
 
     @Slot(object)
     def _on_done(self, trainer: Any) -> None:

@@ -82,8 +82,10 @@ def _checkout_left_as_found():
 
 @pytest.fixture(autouse=True)
 def _work_in_a_temporary_folder(tmp_path, monkeypatch):
-    """Every test runs in its own folder: a default output path lands there, not here."""
+    """Every test runs in its own folder: a default output path lands there, not here,
+    and the window's runs record their timelines under it (never in the home folder)."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BACKPROP_RUNS", str(tmp_path / "runs"))
 
 
 @pytest.fixture(autouse=True)

@@ -157,3 +157,30 @@ def test_the_image_folder_and_robustness_sections_run_and_report(tmp_path, monke
     assert "Image folders: load_dataset(folder)" in printed and "Test-set evaluation" in printed
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("bench-")] == []
     assert os.environ["BACKPROP_CACHE"] == str(tmp_path / "cache")
+
+
+def test_the_inside_section_summarises_its_rounds_and_reaches_the_report():
+    from bench.gui_probe import inside_summary
+    from bench.report import inside_tables
+
+    rounds = [
+        {"trace_ms": [10.0, 30.0], "draw_ms": [2.0, 4.0], "step_draw_ms": {"Z1 = X W1 + b1": 9.0}},
+        {"trace_ms": [20.0], "draw_ms": [3.0], "step_draw_ms": {"Z1 = X W1 + b1": 11.0}},
+    ]
+    summary = inside_summary(rounds)
+    assert summary["traces"] == 3 and summary["trace_ms_median"] == 20.0
+    assert summary["draw_ms_max"] == 4.0 and summary["worst_step_ms"] == 11.0
+    row = {
+        "hidden": 1024,
+        "batch": 128,
+        "ratio": 0.97,
+        "worst_stall_ms": 31.0,
+        "architecture": [784, 1024, 10],
+        "inside": summary,
+        "without_tab": {"worst_stall_ms": 27.0, "ratio": 0.99},
+    }
+    (table,) = inside_tables({"rows": [row], "method": "m", "diagnosis": None})
+    assert table.rows[0][:3] == ["784-1024-10, b128", "0.97x (0.99x)", "31.0 ms (27.0 ms)"]
+    targets = {t["what"]: t for t in evaluate({"inside": {"rows": [row]}})}
+    stall = targets["GUI thread worst stall, Inside tab following the run (hidden 1024)"]
+    assert stall["value"] == 31.0 and stall["holds"]

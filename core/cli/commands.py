@@ -9,42 +9,74 @@ from collections.abc import Sequence
 from core.cli.common import (
     COMMANDS,
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     EXIT_USAGE,
     OPTIONS,
     Pictures,
     one_line,
 )
 from core.cli.evaluate import evaluate_command
-from core.cli.sweep import add_sweep_parser, run_sweep_command
+from core.cli.signals import Stop, stop_signals
+from core.cli.sweep import AXIS_FLAGS, add_sweep_parser, run_sweep_command
+from core.cli.timeline import add_timeline_options
 from core.cli.train import train_command
 from core.errors import BackpropError, ConfigError
+from core.guard.streams import safe_std_streams
 from core.training.presets import PRESETS
 
 
 def main(argv: Sequence[str] | None = None, pictures: Pictures | None = None) -> int:
-    """Run one command; returns the process exit code."""
+    """Run one command; returns the process exit code.
+
+    Standard output and error may close or fill up under the command
+    (:func:`~core.guard.streams.safe_std_streams`): the command goes on regardless.
+    SIGINT and SIGTERM stop it as :mod:`core.cli.signals` says.
+    """
     argv = _normalise(list(sys.argv[1:] if argv is None else argv))
+    with safe_std_streams(), stop_signals() as stop:
+        try:
+            return _run(argv, pictures, stop)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return stop.exit_code
+
+
+def _run(argv: list[str], pictures: Pictures | None, stop: Stop) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed its one-line error or the help
         return int(exc.code or 0)
     try:
+        _refuse_empty(args)
         if args.command == "evaluate":
             return evaluate_command(args)
         if args.command == "sweep":
-            return run_sweep_command(args, pictures)
-        return train_command(args, pictures)
+            return run_sweep_command(args, pictures, stop)
+        return train_command(args, pictures, stop)
     except ConfigError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except BackpropError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+
+
+def _refuse_empty(args: argparse.Namespace) -> None:
+    """An option given as ``''`` is a mistake (an unset shell variable, say), never a default."""
+    for dest, value in vars(args).items():
+        if isinstance(value, str) and not value.strip():
+            raise ConfigError(
+                f"{_FLAGS.get(dest, '--' + dest.replace('_', '-'))}: the value is empty; "
+                "leave the option out to use its default"
+            )
+
+
+#: Options whose flag is not ``--`` + their name with dashes.
+_FLAGS = {
+    "checkpoint": "CHECKPOINT",
+    "learning_rate": "--lr",
+    **{f"axis_{name}": flag for flag, name, _ in AXIS_FLAGS},
+}
 
 
 def _normalise(argv: list[str]) -> list[str]:
@@ -98,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write model.npz, history.csv and pictures (default runs/<date-time>)",
     )
     out.add_argument("--no-pictures", action="store_true", help="do not draw the two PNGs")
+    add_timeline_options(train)
     ev = sub.add_parser(
         "evaluate",
         help="report a checkpoint's accuracy on the test set",

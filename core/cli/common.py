@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from core.data.catalog import COLOURS, DATASET_CHOICES
 from core.errors import ConfigError
+from core.guard.paths import NotAFile, check_output, expand, is_regular_file
 from core.training.config import (
     ACTIVATIONS,
     AUGMENTATIONS,
@@ -28,8 +31,11 @@ if TYPE_CHECKING:
 COMMANDS = ("train", "evaluate", "sweep")
 CHECKPOINT_NAME = "model.npz"
 HISTORY_NAME = "history.csv"
-#: Exit codes: 1 a run or file failed, 2 bad arguments, 130 interrupted (as shells do).
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+#: Everything a training run writes into its folder.
+RUN_FILES = (CHECKPOINT_NAME, HISTORY_NAME, "training_curves.png", "sample_predictions.png")
+#: Exit codes: 1 a run or file failed, 2 bad arguments; a signal gives 128 + its number
+#: (130 for Ctrl-C, 143 for SIGTERM, as shells do: see ``core.cli.signals``).
+EXIT_FAILED, EXIT_USAGE = 1, 2
 #: Settings a resumed run may change; the rest define the model or its data split.
 RESUMABLE = (
     "learning_rate",
@@ -128,23 +134,73 @@ def preset_config_for(name: str | None) -> Config:
     return Config.from_dict({**base.to_dict(), **PRESETS[name].overrides})
 
 
-def output_folder(given: str | None) -> Path:
-    if given:
-        folder = Path(given)
-    else:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        folder = Path("runs") / stamp
-        n = 1
-        while folder.exists():
-            n += 1
-            folder = Path("runs") / f"{stamp}-{n}"
+def output_folder(given: str | None, resumed_from: Path | None = None) -> Path | None:
+    """The ``--output`` folder, checked (not created) before any data is loaded.
+
+    It must not hold special files under the run's names (they would be replaced),
+    nor an earlier run, unless this run continues the checkpoint that is in it.
+    None without ``--output``: :func:`claim_folder` then makes a new one.
+    """
+    if not given:
+        return None
+    folder = expand(given, "--output")
+    for name in RUN_FILES:
+        try:
+            check_output(folder / name)
+        except NotAFile as exc:
+            raise ConfigError(
+                f"--output {folder}: {name} is {exc.strerror}; refusing to replace it"
+            ) from None
+        except OSError:
+            pass  # cannot even be looked at: the write will say why
+    earlier = [name for name in RUN_FILES if is_regular_file(folder / name)]
+    here = folder / CHECKPOINT_NAME
+    continuing = resumed_from is not None and _same_file(resumed_from, here)
+    if earlier and not continuing:
+        raise ConfigError(
+            f"--output {folder}: already holds a run ({', '.join(earlier)}); choose another "
+            f"folder, or continue that run with --resume {here} --output {folder}"
+        )
+    return folder
+
+
+def claim_folder(folder: Path | None) -> Path:
+    """Create the run's folder, or a new ``runs/<date-time>`` when ``folder`` is None.
+
+    The new one is claimed by creating it, so two runs started in the same second
+    get two folders.
+    """
+    if folder is not None:
+        _make_folder(folder)
+        return folder
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in itertools.count(1):
+        folder = Path("runs") / (stamp if n == 1 else f"{stamp}-{n}")
+        if _make_folder(folder, exist_ok=False):
+            return folder
+    raise AssertionError("unreachable")  # count() never ends
+
+
+def _make_folder(folder: Path, *, exist_ok: bool = True) -> bool:
+    """Create ``folder``; False when it exists and ``exist_ok`` is False."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=exist_ok)
+    except FileExistsError:
+        if exist_ok:
+            raise ConfigError(f"--output {folder}: exists and is not a folder") from None
+        return False
     except OSError as exc:
         raise ConfigError(
             f"--output {folder}: cannot create the folder: {exc.strerror or exc}"
         ) from None
-    return folder
+    return True
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
 
 
 def load_data(config: Config) -> Dataset:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 
 from core.cli.common import load_data
-from core.errors import ConfigError
+from core.guard.paths import expand
 from core.text import sizes
 from core.training import checkpoint as ckpt
 
@@ -24,18 +24,14 @@ THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
 
 def evaluate_command(args: argparse.Namespace) -> int:
     """``evaluate CHECKPOINT``: the final report of a saved model on its test set."""
-    saved = ckpt.load(args.checkpoint)
+    saved = ckpt.load(expand(args.checkpoint, "CHECKPOINT"))
     config = saved.config
     if args.dataset:
         config = config.replace(dataset=args.dataset)
     if args.data_path:
         config = config.replace(data_path=args.data_path)
     dataset = load_data(config)
-    if dataset.n_features != saved.model.sizes[0]:
-        raise ConfigError(
-            f"dataset {dataset.name!r} has {dataset.n_features} inputs; the model in "
-            f"{args.checkpoint} takes {saved.model.sizes[0]}"
-        )
+    saved.check_fits(dataset, args.checkpoint)
     arch = sizes(saved.model.sizes)
     print(
         f"Checkpoint: {args.checkpoint} ({arch} {saved.model.activation}, "

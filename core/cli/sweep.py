@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from core.cli.common import Pictures
+from core.cli.signals import Stop
 from core.data.catalog import DATASET_CHOICES
 from core.errors import ConfigError
+from core.guard.paths import check_distinct, check_output, expand
 from core.sweep import Axis, Sweep, SweepSpec, default_jobs
 from core.sweep.figure import sweep_figure
 from core.sweep.results import (
@@ -23,9 +26,10 @@ from core.sweep.results import (
     summarize,
 )
 from core.sweep.runner import BACKENDS
+from core.sweep.spec import MAX_TRIALS
 from core.training.config import OPTIMIZERS, Config
 
-_AXIS_FLAGS = (
+AXIS_FLAGS = (
     ("--lr", "learning_rate", "learning rates, e.g. 0.01,0.03,0.1 (random search: 1e-3:1)"),
     ("--hidden", "hidden", "hidden layer widths, e.g. 64,128,256"),
     ("--depth", "depth", "numbers of hidden layers, e.g. 1,2"),
@@ -50,7 +54,7 @@ def add_sweep_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     what = p.add_argument_group("what to sweep (lists: a,b,c; ranges for random search: lo:hi)")
-    for flag, name, text in _AXIS_FLAGS:
+    for flag, name, text in AXIS_FLAGS:
         flags = (flag, "--batch-size") if name == "batch_size" else (flag,)
         what.add_argument(*flags, dest=f"axis_{name}", metavar="VALUES", help=text)
     what.add_argument(
@@ -145,23 +149,30 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     base = Config.from_strings(values)
     axes = tuple(
         Axis.parse(name, getattr(args, f"axis_{name}"))
-        for _, name, _ in _AXIS_FLAGS
+        for _, name, _ in AXIS_FLAGS
         if getattr(args, f"axis_{name}") is not None
     )
-    if args.seeds < 1:
-        raise ConfigError(f"--seeds: {args.seeds} must be at least 1")
+    if not 1 <= args.seeds <= MAX_TRIALS:
+        raise ConfigError(f"--seeds: {args.seeds} is out of range; allowed 1 to {MAX_TRIALS:,}")
+    if not 1 <= args.trials <= MAX_TRIALS:
+        raise ConfigError(f"--trials: {args.trials} is out of range; allowed 1 to {MAX_TRIALS:,}")
     seeds = tuple(range(args.first_seed, args.first_seed + args.seeds))
     return SweepSpec(base, axes, seeds, args.search, args.trials, args.search_seed)
 
 
-def run_sweep_command(args: argparse.Namespace, pictures: Pictures | None = None) -> int:
+def run_sweep_command(
+    args: argparse.Namespace, pictures: Pictures | None = None, stop: Stop | None = None
+) -> int:
     """``python main.py sweep ...``: run, stream to the CSV, print the table, draw the plot.
 
     The plot is drawn by ``pictures`` (the same path as a training run's pictures);
     without it, or when there is nothing to draw, only the table and CSV are made.
     """
+    stop = stop if stop is not None else Stop()
     spec = spec_from_args(args)
-    sweep = Sweep(spec, args.out)
+    out, plot = _outputs(args, pictures)
+    sweep = Sweep(spec, out)
+    _report_unreadable(out, sweep.unreadable)
     n_settings = len(sweep.planned) // len(spec.seeds)
     where = (
         f"Dask at {args.scheduler}"
@@ -173,7 +184,7 @@ def run_sweep_command(args: argparse.Namespace, pictures: Pictures | None = None
     print(
         f"Sweep: {n_settings} setting(s) x {len(spec.seeds)} seed(s) = {len(sweep.planned)} "
         f"trial(s) on {spec.base.dataset}, {spec.base.epochs} epoch(s) each; "
-        f"{len(sweep.planned) - len(sweep.todo)} already in {args.out}; "
+        f"{len(sweep.planned) - len(sweep.todo)} already in {out}; "
         f"running {len(sweep.todo)} on {where}.",
         flush=True,
     )
@@ -185,11 +196,11 @@ def run_sweep_command(args: argparse.Namespace, pictures: Pictures | None = None
             print(_progress_line(count, total, result, spec.swept), flush=True)
     except KeyboardInterrupt:
         print(
-            f"\nInterrupted: {count} of {total} trial(s) are in {args.out}; "
+            f"\nInterrupted: {count} of {total} trial(s) are in {out}; "
             "run the same command again to resume.",
             flush=True,
         )
-        return 130
+        return stop.exit_code
     elapsed = time.perf_counter() - start
     if sweep.todo:
         rate = len(sweep.todo) / elapsed * 60 if elapsed > 0 else math.inf
@@ -198,13 +209,47 @@ def run_sweep_command(args: argparse.Namespace, pictures: Pictures | None = None
     print()
     print(format_table(groups))
     figure = sweep_figure(groups)
-    if pictures is not None and not args.no_plot and figure is not None:
-        plot = Path(args.plot) if args.plot else Path(args.out).with_suffix(".png")
+    if plot is not None and pictures is not None and figure is not None:
         written = pictures.sweep_picture(plot, figure)
         if written is not None:
             print(f"\nPlot: {written}")
-    print(f"Results: {args.out}")
+    print(f"Results: {out}")
     return 0
+
+
+def _outputs(args: argparse.Namespace, pictures: Pictures | None) -> tuple[Path, Path | None]:
+    """The results file and the plot (None when none is drawn), checked before any trial.
+
+    Neither may be a device, FIFO or folder, and they must be two different files:
+    a plot written over the results would lose them.
+    """
+    out = expand(args.out, "--out")
+    plot = None
+    if pictures is not None and not args.no_plot:
+        plot = expand(args.plot, "--plot") if args.plot else out.with_suffix(".png")
+    outputs: dict[str, Path] = {"--out": out}
+    if plot is not None:
+        outputs["--plot" if args.plot else "the plot"] = plot
+    for what, path in outputs.items():
+        try:
+            check_output(path)
+        except OSError as exc:
+            raise ConfigError(f"{what} {path}: {exc.strerror}; refusing to write there") from None
+    check_distinct(outputs)
+    return out, plot
+
+
+def _report_unreadable(path: Path, rows: Sequence[tuple[int, str]]) -> None:
+    """One warning for the rows of the results file that could not be read (they are kept)."""
+    if not rows:
+        return
+    shown = "; ".join(f"line {line}: {why}" for line, why in rows[:3])
+    more = f"; and {len(rows) - 3} more" if len(rows) > 3 else ""
+    print(
+        f"warning: {path}: {len(rows)} row(s) could not be read and are left as they are "
+        f"({shown}{more}); their trials run again",
+        file=sys.stderr,
+    )
 
 
 def _progress_line(count: int, total: int, r: TrialResult, names: Sequence[str]) -> str:

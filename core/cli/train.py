@@ -3,29 +3,26 @@
 Training prints one line per epoch in the seed project's format, a progress bar
 per epoch on stderr (when it is a terminal) and a final report. It writes the
 checkpoint ``model.npz`` (atomically: every few seconds while training, and at
-the end) and ``history.csv`` to the output folder, and the two pictures through
+the end), ``history.csv`` and the run's timeline (``timeline/``, unless
+``--no-timeline``) to the output folder, and the two pictures through
 the ``render`` callback that ``main.py`` passes in (core/ never draws).
-Ctrl-C stops after the current batch, saves a checkpoint and exits with 130.
+Ctrl-C or SIGTERM stops after the current batch, saves a checkpoint and exits with
+130 or 143 (see ``core.cli.signals``).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.cli.common import (
     CHECKPOINT_NAME,
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     HISTORY_NAME,
     OPTIONS,
     PICTURE_MISTAKES,
@@ -33,6 +30,7 @@ from core.cli.common import (
     RESUMABLE,
     SAVE_EVERY_S,
     Pictures,
+    claim_folder,
     load_data,
     one_line,
     output_folder,
@@ -40,7 +38,16 @@ from core.cli.common import (
     preset_config_for,
 )
 from core.cli.evaluate import report
+from core.cli.signals import Stop
+from core.cli.timeline import (
+    check_moment_options,
+    fork_start,
+    timeline_report,
+    timeline_writer,
+)
+from core.data.dataset import displayable
 from core.errors import ConfigError
+from core.guard.paths import expand
 from core.text import sizes
 from core.training import checkpoint as ckpt
 from core.training.control import TrainingControl
@@ -56,18 +63,27 @@ from core.training.history import write_history_csv
 if TYPE_CHECKING:
     from core.data import Dataset
     from core.training.config import Config
+    from core.training.recorder import TimelineWriter
     from core.training.trainer import Trainer
 
 
-def train_command(args: argparse.Namespace, pictures: Pictures | None = None) -> int:
+def train_command(
+    args: argparse.Namespace, pictures: Pictures | None = None, stop: Stop | None = None
+) -> int:
     """``train``: build the config, train with live output, write files, report."""
+    stop = stop if stop is not None else Stop()
     given = {
         name: getattr(args, name)
         for _, _, name, _ in OPTIONS
         if getattr(args, name, None) is not None
     }
-    resumed = ckpt.load(args.resume) if args.resume else None
-    if resumed is not None:
+    resume = expand(args.resume, "--resume") if args.resume else None
+    check_moment_options(args)
+    forked = fork_start(args, given) if args.fork else None
+    resumed = ckpt.load(resume) if resume is not None else None
+    if forked is not None:
+        config = forked.config
+    elif resumed is not None:
         fixed = sorted(set(given) - set(RESUMABLE))
         if fixed:
             raise ConfigError(
@@ -79,31 +95,53 @@ def train_command(args: argparse.Namespace, pictures: Pictures | None = None) ->
         config = override(resumed.config, given)
     else:
         config = override(preset_config_for(args.preset), given)
-    folder = output_folder(args.output)
+    given_folder = output_folder(args.output, resume)
     dataset = load_data(config)
     control = TrainingControl()
-    trainer = (
-        resumed.trainer(dataset, control, config, snapshots=False)
-        if resumed is not None
-        else _new_trainer(config, dataset, control)
-    )
-    _print_header(trainer, resumed is not None, folder)
+    if forked is None and resumed is None:
+        from core.training.trainer import Trainer
 
+        Trainer.check_memory(config, dataset)  # refused before the run's folder is made
+    folder = claim_folder(given_folder)
+    timeline = timeline_writer(args, folder)
+    if forked is not None:
+        trainer = forked.trainer(dataset, control, timeline)
+        print(forked.header())
+    elif resumed is not None:
+        trainer = resumed.trainer(dataset, control, config, snapshots=False, timeline=timeline)
+    else:
+        trainer = _new_trainer(config, dataset, control, timeline)
+    _print_header(trainer, resumed is not None or forked is not None, folder)
+
+    def stop_after_this_batch() -> None:
+        print(
+            f"\n{stop.name}: stopping after this batch, then saving "
+            "(Ctrl-C again to abort at once)",
+            file=sys.stderr,
+        )
+        control.stop()
+
+    stop.on_first = stop_after_this_batch
     outcome = _train(trainer, control, folder)
     path = ckpt.save(folder / CHECKPOINT_NAME, trainer)
     write_history_csv(folder / HISTORY_NAME, trainer.history)
+    stop.on_first = None  # everything is saved: a signal from here on ends the command
     test = report(trainer.model, dataset, sys.stdout)
     print(_timing_line(trainer, outcome))
     print(f"Checkpoint: {path}")
     print(f"History: {folder / HISTORY_NAME}")
+    recorded, warning = timeline_report(folder, timeline)
+    print(recorded)
+    if warning:
+        print(warning, file=sys.stderr)
     if pictures is not None and not args.no_pictures:
         _draw(pictures, folder, trainer, dataset, test)
-    if outcome.reason == "stopped" and outcome.interrupted:
+    if outcome.reason == "stopped" and stop.signum is not None:
         print(
-            f"Stopped by Ctrl-C after {trainer.epoch} epoch(s); resume with --resume {path}",
+            f"Stopped by {stop.name} after {trainer.epoch} epoch(s); resume with --resume {path}",
             file=sys.stderr,
         )
-        return EXIT_INTERRUPTED
+        return stop.exit_code
     if outcome.diverged is not None:
         print(
             f"error: {outcome.diverged.message.split('. ')[0]}; the last good model is in "
@@ -124,80 +162,57 @@ class _Outcome:
         self.reason = "completed"
         self.message = ""
         self.seconds = 0.0
-        self.interrupted = False
         self.diverged: Diverged | None = None
         self.epochs: list[EpochReport] = []
 
 
 def _train(trainer: Trainer, control: TrainingControl, folder: Path) -> _Outcome:
-    """Drive ``trainer.run()``: bar, epoch lines, safety checkpoints, Ctrl-C handling."""
+    """Drive ``trainer.run()``: bar, epoch lines, safety checkpoints."""
     from tqdm import tqdm
 
     outcome = _Outcome()
     bar = None
     last_save = time.perf_counter()
-    with _stop_on_ctrl_c(control, outcome):
-        for ev in trainer.run():
-            if isinstance(ev, BatchProgress):
-                if bar is None:
-                    bar = tqdm(
-                        total=ev.batches,
-                        desc=f"Epoch {ev.epoch:3d}",
-                        unit="batch",
-                        leave=False,
-                        file=sys.stderr,
-                        disable=None,
-                        dynamic_ncols=True,
-                    )
-                if bar.total != ev.batches:
-                    bar.total = ev.batches
-                bar.set_postfix_str(f"loss {ev.running_loss:.4f}", refresh=False)
-                bar.update(1)
-            elif isinstance(ev, EpochReport):
-                if bar is not None:
-                    bar.close()
-                    bar = None
-                print(epoch_line(ev), flush=True)
-                outcome.epochs.append(ev)
-                if time.perf_counter() - last_save >= SAVE_EVERY_S:
-                    ckpt.save(folder / CHECKPOINT_NAME, trainer)  # in case of a crash
-                    last_save = time.perf_counter()
-            elif isinstance(ev, HyperparameterChanged):
-                print(f"  {ev.name}: {ev.old} -> {ev.new} at epoch {ev.epoch}, batch {ev.batch}")
-            elif isinstance(ev, Diverged):
-                # Nobody is at the controls to pick a new rate: stop with the good model.
-                outcome.diverged = ev
-                control.stop()
-            elif isinstance(ev, Finished):
-                outcome.reason, outcome.message, outcome.seconds = (
-                    ev.reason,
-                    ev.message,
-                    ev.seconds,
+    for ev in trainer.run():
+        if isinstance(ev, BatchProgress):
+            if bar is None:
+                bar = tqdm(
+                    total=ev.batches,
+                    desc=f"Epoch {ev.epoch:3d}",
+                    unit="batch",
+                    leave=False,
+                    file=sys.stderr,
+                    disable=None,
+                    dynamic_ncols=True,
                 )
+            if bar.total != ev.batches:
+                bar.total = ev.batches
+            bar.set_postfix_str(f"loss {ev.running_loss:.4f}", refresh=False)
+            bar.update(1)
+        elif isinstance(ev, EpochReport):
+            if bar is not None:
+                bar.close()
+                bar = None
+            print(epoch_line(ev), flush=True)
+            outcome.epochs.append(ev)
+            if time.perf_counter() - last_save >= SAVE_EVERY_S:
+                ckpt.save(folder / CHECKPOINT_NAME, trainer)  # in case of a crash
+                last_save = time.perf_counter()
+        elif isinstance(ev, HyperparameterChanged):
+            print(f"  {ev.name}: {ev.old} -> {ev.new} at epoch {ev.epoch}, batch {ev.batch}")
+        elif isinstance(ev, Diverged):
+            # Nobody is at the controls to pick a new rate: stop with the good model.
+            outcome.diverged = ev
+            control.stop()
+        elif isinstance(ev, Finished):
+            outcome.reason, outcome.message, outcome.seconds = (
+                ev.reason,
+                ev.message,
+                ev.seconds,
+            )
     if bar is not None:
         bar.close()
     return outcome
-
-
-@contextlib.contextmanager
-def _stop_on_ctrl_c(control: TrainingControl, outcome: _Outcome) -> Iterator[None]:
-    """First Ctrl-C: stop after the current batch. A second one interrupts at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        if outcome.interrupted:
-            raise KeyboardInterrupt
-        outcome.interrupted = True
-        print("\nstopping after this batch (Ctrl-C again to abort)", file=sys.stderr)
-        control.stop()
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def epoch_line(ev: EpochReport) -> str:
@@ -234,10 +249,13 @@ def _print_header(trainer: Trainer, resumed: bool, folder: Path) -> None:
     print(f"Output: {folder}", flush=True)
 
 
-def _new_trainer(config: Config, dataset: Dataset, control: TrainingControl) -> Trainer:
+def _new_trainer(
+    config: Config, dataset: Dataset, control: TrainingControl, timeline: TimelineWriter | None
+) -> Trainer:
     from core.training.trainer import Trainer
 
-    return Trainer(config, dataset, control, snapshots=False)  # nothing here draws them
+    # nothing here draws snapshots
+    return Trainer(config, dataset, control, snapshots=False, timeline=timeline)
 
 
 def _draw(
@@ -258,12 +276,15 @@ def _draw(
         others, size=min(PICTURE_SAMPLES - len(mistakes), len(others)), replace=False
     )
     idx = np.sort(np.concatenate([mistakes, picked]))
+    images, note = displayable(dataset.X_test[idx].reshape(len(idx), *dataset.image_shape))
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
     try:
         paths = pictures.run_pictures(
             folder,
             history=trainer.history,
             changes=trainer.changes,
-            images=dataset.X_test[idx].reshape(len(idx), *dataset.image_shape),
+            images=images,
             labels=dataset.y_test[idx],
             predictions=pred[idx],
             class_names=dataset.class_names,

@@ -7,9 +7,9 @@ returns a :class:`Dataset` with float32 pixels in [0, 1] and int64 labels.
 
 from __future__ import annotations
 
-from core.data.dataset import Dataset, load_dataset
+from core.data.dataset import Dataset, displayable, load_dataset
 from core.data.idx import read_idx
 from core.data.locate import cache_root
 from core.data.progress import tqdm_progress
 
-__all__ = ["Dataset", "cache_root", "load_dataset", "read_idx", "tqdm_progress"]
+__all__ = ["Dataset", "cache_root", "displayable", "load_dataset", "read_idx", "tqdm_progress"]

@@ -15,6 +15,7 @@ Record lengths, label values and member sizes are validated; every problem is a
 from __future__ import annotations
 
 import lzma
+import os
 import tarfile
 import zlib
 from pathlib import Path
@@ -23,6 +24,8 @@ import numpy as np
 
 from core.data.raw import RawData
 from core.errors import DataError
+from core.guard.memory import require
+from core.guard.paths import open_regular
 
 ARCHIVE = "cifar-10-binary.tar.gz"
 FOLDER = "cifar-10-batches-bin"
@@ -79,27 +82,37 @@ def _read_folder(folder: Path) -> dict[str, bytes]:
     if missing:
         raise DataError(f"{folder}: CIFAR-10 batch files missing: {', '.join(missing)}")
     blobs: dict[str, bytes] = {}
+    kept = 0
     for name in (*TRAIN_BATCHES, TEST_BATCH, META):
         path = folder / name
         if not path.is_file():
             continue
         limit = _MAX_META_BYTES if name == META else _MAX_BATCH_BYTES
         try:
-            size = path.stat().st_size
-            if size > limit:
-                raise DataError(f"{path}: {size:,} bytes, too large for a CIFAR-10 file")
-            blobs[name] = path.read_bytes()
+            with open_regular(path) as f:
+                size = os.fstat(f.fileno()).st_size
+                if size > limit:
+                    raise DataError(f"{path}: {size:,} bytes, too large for a CIFAR-10 file")
+                kept += size
+                require(kept, f"{folder}: CIFAR-10 batches of {kept:,} bytes", error=DataError)
+                blobs[name] = f.read(size)
         except OSError as e:
             raise DataError(f"{path}: cannot read: {e.strerror or e}") from e
     return blobs
 
 
 def _read_archive(archive: Path) -> dict[str, bytes]:
-    """The batch files inside the archive, read in archive order in one pass."""
+    """The batch files inside the archive, read in archive order in one pass.
+
+    A compressed archive of a few kilobytes can claim members of gigabytes: each
+    member's size (from its header, before it is inflated) is checked against the
+    batch limit and, with what was kept so far, against the memory available.
+    """
     wanted = {f"{FOLDER}/{b}" for b in (*TRAIN_BATCHES, TEST_BATCH, META)}
     blobs: dict[str, bytes] = {}
+    kept = 0
     try:
-        with tarfile.open(archive, "r:*") as tar:
+        with open_regular(archive) as raw, tarfile.open(fileobj=raw, mode="r:*") as tar:
             for member in tar:
                 if member.name.removeprefix("./") not in wanted:
                     continue
@@ -110,6 +123,12 @@ def _read_archive(archive: Path) -> dict[str, bytes]:
                         f"{archive}: member {member.name} is not a CIFAR-10 file "
                         f"({'not a regular file' if not member.isfile() else 'too large'})"
                     )
+                kept += member.size
+                require(
+                    kept,
+                    f"{archive}: members claiming {kept:,} bytes once decompressed",
+                    error=DataError,
+                )
                 stream = tar.extractfile(member)
                 data = stream.read(member.size) if stream else b""
                 if len(data) != member.size:
@@ -118,6 +137,8 @@ def _read_archive(archive: Path) -> dict[str, bytes]:
                         f"expected {member.size:,} bytes"
                     )
                 blobs[short] = data
+                if len(blobs) == len(wanted):
+                    break  # the rest of the archive is never inflated
     except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as e:
         raise DataError(f"{archive}: not a readable CIFAR-10 archive ({e})") from None
     except OSError as e:

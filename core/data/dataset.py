@@ -20,9 +20,11 @@ from core.data.imagefolder import (
     Progress,
     read_image_folder,
 )
-from core.data.locate import locate, probe_folder
+from core.data.locate import locate, probe_folder, verify_listed
 from core.data.raw import RawData
 from core.errors import ConfigError, DataError
+from core.guard.memory import require
+from core.guard.paths import expand
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,26 @@ class Dataset:
     def images(self, X: np.ndarray) -> np.ndarray:
         """Rows of ``X`` (n, n_features) as images (n, *image_shape), without copying."""
         return X.reshape(len(X), *self.image_shape)
+
+
+def displayable(images: np.ndarray) -> tuple[np.ndarray, str]:
+    """Images ``(n, h, w)`` or ``(n, h, w, c)`` as a picture can show them, and a note.
+
+    Pictures are grey ``(n, h, w)`` or colour ``(n, h, w, 3)``. One channel is grey;
+    two show their first as grey; more than three show their first three as red,
+    green and blue. The note says what was left out ("" when nothing was).
+    """
+    if images.ndim != 4 or images.shape[-1] == 3:
+        return images, ""
+    channels = images.shape[-1]
+    if channels == 1:
+        return images[..., 0], ""
+    if channels == 2:
+        return images[..., 0], "images have 2 channels; the pictures show the first"
+    return (
+        images[..., :3],
+        f"images have {channels} channels; the pictures show the first 3 as red, green and blue",
+    )
 
 
 def split_validation(
@@ -164,6 +186,7 @@ def load_dataset(
     else:
         found = locate(source, path, download=download, mirror=mirror, progress=progress, pins=pins)
         label, class_names = source.key, source.class_names
+    verify_listed(found)
     if found.files:
         raw = read_idx_set(found.files, class_names)
         description = f"{source.title if source else 'IDX files'} from {found.describe()}"
@@ -174,7 +197,7 @@ def load_dataset(
 
 
 def _named_folder(name: str) -> Path:
-    folder = Path(name).expanduser()
+    folder = expand(name, "--dataset")
     if not folder.exists():
         raise DataError(f"unknown dataset {name!r}: choose {DATASET_CHOICES}")
     return folder
@@ -216,6 +239,12 @@ def _from_image_folder(
 
 def _assemble(name: str, raw: RawData, source: str, val_fraction: float, seed: int) -> Dataset:
     """Split the training images, then scale: splitting bytes copies a quarter as much."""
+    pixels = raw.train_images.size + raw.test_images.size
+    require(
+        pixels * (4 + 1),
+        f"{name}: {len(raw.train_labels) + len(raw.test_labels):,} images as float32",
+        error=DataError,
+    )
     tr_images, tr_labels, val_images, val_labels = split_validation(
         raw.train_images, raw.train_labels, val_fraction, seed
     )

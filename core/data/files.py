@@ -15,8 +15,11 @@ from pathlib import Path
 
 from core.data.catalog import IDX_FILES
 from core.errors import DataError
+from core.guard.paths import open_regular
 
 SUMS_FILE = "SHA256SUMS"
+#: A SHA256SUMS file lists a few files; one this large is not one.
+_MAX_SUMS_BYTES = 1 << 20
 _SUM_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
 
 
@@ -43,7 +46,7 @@ def sha256_file(path: Path) -> str:
     """SHA-256 of a file's bytes, read in chunks."""
     digest = hashlib.sha256()
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             while chunk := f.read(1 << 20):
                 digest.update(chunk)
     except OSError as e:
@@ -57,7 +60,11 @@ def listed_sums(folder: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
-        text = path.read_text(encoding="utf-8")
+        with open_regular(path) as f:
+            data = f.read(_MAX_SUMS_BYTES + 1)
+        if len(data) > _MAX_SUMS_BYTES:
+            raise DataError(f"{path}: larger than {_MAX_SUMS_BYTES:,} bytes: not a list of sums")
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(f"{path}: cannot read: {e}") from e
     sums: dict[str, str] = {}

@@ -8,9 +8,10 @@ big-endian; the published files are gzip-compressed. The reader takes either for
 A damaged or hostile file must never crash the program or exhaust memory, so every
 size in the header is checked against the bytes that can actually be there before
 anything is allocated (for gzip: no more than deflate's maximum expansion of the
-compressed size), the data is read with bounded reads, and the file must end exactly
-where the header says. Every problem is a :class:`~core.errors.DataError` that names
-the file and what is wrong with it.
+compressed size) and against the memory available, the data is read with bounded
+reads, and the file must end exactly where the header says. Only regular files are
+opened: a FIFO would block the reader and a device has no end. Every problem is a
+:class:`~core.errors.DataError` that names the file and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import math
 import os
 import zlib
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from core.errors import DataError
+from core.guard.memory import MAX_DEFLATE_RATIO, require
+from core.guard.paths import open_regular
 
 #: IDX element types: code -> (name used in messages, big-endian dtype).
 TYPES: dict[int, tuple[str, np.dtype]] = {
@@ -36,9 +40,6 @@ TYPES: dict[int, tuple[str, np.dtype]] = {
 }
 
 GZIP_MAGIC = b"\x1f\x8b"
-# Deflate cannot expand its input by more than about 1032:1, so a gzip file of n bytes
-# holds at most this many times n bytes of data: anything claiming more is refused.
-_MAX_INFLATION = 1032
 _CHUNK = 1 << 20
 
 
@@ -53,18 +54,32 @@ def read_idx(
 
     ``ndim`` is the number of dimensions the caller accepts (e.g. 1 for labels,
     ``(3, 4)`` for images); any other count is refused. Multi-byte types are
-    returned in native byte order.
+    returned in native byte order. The array's memory is checked against what is
+    available before it is allocated.
     """
+    return _with_stream(path, lambda stream: _read_data(stream, _header(stream, ndim)))
+
+
+def read_idx_header(
+    path: str | os.PathLike[str], *, ndim: int | tuple[int, ...] | None = None
+) -> tuple[np.dtype, tuple[int, ...]]:
+    """The element type and shape an IDX file declares, checked as :func:`read_idx` does,
+    without reading its data (a dataset's memory is estimated from these)."""
+    head = _with_stream(path, lambda stream: _header(stream, ndim))
+    return head.dtype, head.shape
+
+
+def _with_stream(path: str | os.PathLike[str], parse: Any) -> Any:
     path = Path(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             size = os.fstat(f.fileno()).st_size
             if size == 0:
                 raise _Problem("empty file (0 bytes): not an IDX file")
             gzipped = f.read(2) == GZIP_MAGIC
             f.seek(0)
             stream = _Inflater(f, size) if gzipped else _Plain(f, size)
-            return _parse(stream, ndim)
+            return parse(stream)
     except _Problem as e:
         raise DataError(f"{path}: {e}") from None
     except MemoryError:
@@ -73,7 +88,14 @@ def read_idx(
         raise DataError(f"{path}: cannot read: {e.strerror or e}") from e
 
 
-def _parse(stream: _Plain | _Inflater, ndim: int | tuple[int, ...] | None) -> np.ndarray:
+class _Header(NamedTuple):
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    length: int  # bytes of the header itself
+    described: str  # the header in words, for messages
+
+
+def _header(stream: _Plain | _Inflater, ndim: int | tuple[int, ...] | None) -> _Header:
     head = stream.read(4)
     if len(head) < 4:
         raise _Problem(
@@ -103,17 +125,23 @@ def _parse(stream: _Plain | _Inflater, ndim: int | tuple[int, ...] | None) -> np
     if 0 in shape:
         raise _Problem(f"header declares an empty array of shape {shape}")
     name, dtype = TYPES[code]
+    described = f"{header_len}-byte header + {' x '.join(map(str, shape))} {name}s"
+    stream.check_fits(header_len + math.prod(shape) * dtype.itemsize, described)
+    return _Header(dtype, shape, header_len, described)
+
+
+def _read_data(stream: _Plain | _Inflater, head: _Header) -> np.ndarray:
+    dtype, shape, header_len = head.dtype, head.shape, head.length
     n_bytes = math.prod(shape) * dtype.itemsize
     total = header_len + n_bytes
-    described = f"{header_len}-byte header + {' x '.join(map(str, shape))} {name}s"
-    stream.check_fits(total, described)
-
+    # Multi-byte types are converted to native order: a second copy.
+    require(n_bytes * (1 if dtype.itemsize == 1 else 2), head.described, error=_Problem)
     data = np.empty(n_bytes, dtype=np.uint8)
     got = stream.readinto(data.data)
     if got < n_bytes:
         raise _Problem(
             f"truncated at byte {header_len + got:,}{stream.where}: expected {total:,} bytes "
-            f"({described}){stream.why_short}"
+            f"({head.described}){stream.why_short}"
         )
     stream.check_end(total)
     array = data.view(dtype).reshape(shape)
@@ -126,7 +154,7 @@ class _Plain:
     where = ""
     why_short = ""
 
-    def __init__(self, f: io.BufferedIOBase, size: int) -> None:
+    def __init__(self, f: io.BufferedReader, size: int) -> None:
         self._f = f
         self._size = size
 
@@ -166,7 +194,7 @@ class _Inflater:
 
     where = " of the uncompressed data"
 
-    def __init__(self, f: io.BufferedIOBase, size: int) -> None:
+    def __init__(self, f: io.BufferedReader, size: int) -> None:
         self._f = f
         self._size = size
         self._z = zlib.decompressobj(wbits=31)
@@ -176,7 +204,7 @@ class _Inflater:
         self.why_short = ""
 
     def check_fits(self, total: int, described: str) -> None:
-        limit = self._size * _MAX_INFLATION
+        limit = self._size * MAX_DEFLATE_RATIO
         if total > limit:
             raise _Problem(
                 f"header claims {total:,} bytes ({described}), more than a {self._size:,}-byte "

@@ -8,13 +8,15 @@ pixels, labels that are class indices.
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 
 import numpy as np
 
-from core.data.idx import read_idx
+from core.data.idx import read_idx, read_idx_header
 from core.data.raw import RawData
 from core.errors import DataError
+from core.guard.memory import require
 
 #: Classes a folder of IDX files may number (its labels 0..k-1 become the output layer).
 MAX_CLASSES = 10_000
@@ -24,7 +26,9 @@ def read_idx_set(files: dict[str, Path], class_names: tuple[str, ...] | None) ->
     """Read the four files by role; ``class_names=None`` numbers the classes 0..k-1.
 
     Images are (n, rows, cols) or (n, rows, cols, channels) uint8; labels (n,) int64.
+    The memory the whole dataset will take is estimated from the headers first.
     """
+    require_dataset_memory(files)
     train_images = _images(files["train_images"])
     train_labels = _labels(files["train_labels"], train_images, files["train_images"])
     test_images = _images(files["test_images"])
@@ -51,6 +55,28 @@ def read_idx_set(files: dict[str, Path], class_names: tuple[str, ...] | None) ->
                 f"{len(class_names)} classes (0..{len(class_names) - 1})"
             )
     return RawData(train_images, train_labels, test_images, test_labels, class_names)
+
+
+#: Bytes the loaded dataset takes per byte of stored pixels: the bytes read, the copies
+#: the validation split makes, and float32 pixels (4 bytes) in the Dataset itself.
+BYTES_PER_PIXEL = 1 + 1 + 4
+#: ... and per label: the label read, int64 labels, and the split's int64 copies.
+BYTES_PER_LABEL = 1 + 8 + 8
+
+
+def require_dataset_memory(files: dict[str, Path]) -> None:
+    """Refuse, from the four headers alone, a dataset that will not fit in memory."""
+    pixels = labels = 0
+    for role in ("train_images", "test_images"):
+        _, shape = read_idx_header(files[role], ndim=(3, 4))
+        pixels += math.prod(shape)
+        labels += shape[0]
+    folder = files["train_images"].parent
+    require(
+        pixels * BYTES_PER_PIXEL + labels * BYTES_PER_LABEL,
+        f"{folder}: {labels:,} images of {pixels // labels:,} pixels",
+        error=DataError,
+    )
 
 
 def labels_fingerprint(path: Path) -> str | None:

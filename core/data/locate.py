@@ -28,7 +28,8 @@ from core.data.catalog import IDX_FILES, SOURCES, Source
 from core.data.download import ChecksumMismatch, Progress, fetch, mirror_urls, pins_with
 from core.data.files import check_listed, find_idx_files, sha256_file
 from core.data.idxset import labels_fingerprint
-from core.errors import DataError, DatasetUnavailable
+from core.errors import ConfigError, DataError, DatasetUnavailable
+from core.guard.paths import expand
 
 SUGGESTION = (
     "The bundled 8x8 digits always work offline: choose the dataset 'digits' (--dataset digits)."
@@ -51,7 +52,7 @@ def cache_root() -> Path:
     """The folder downloads go to: ``BACKPROP_CACHE``, else the user's cache folder."""
     env = os.environ.get("BACKPROP_CACHE")
     if env:
-        return Path(env).expanduser()
+        return expand(env, "BACKPROP_CACHE")
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("backprop-studio"))
@@ -70,15 +71,20 @@ def locate(
     pinned = pins_with(source.pins, pins)
     tried: list[str] = []
     if path is not None:
-        found = _search(source, Path(path).expanduser(), "given path", tried)
+        found = _search(source, expand(path, "--data-path"), "given path", tried)
         if found is None:
             raise DatasetUnavailable(_report(source, tried))
         return found
     env = os.environ.get("BACKPROP_DATA")
     if env:
-        found = _search(source, Path(env).expanduser(), "BACKPROP_DATA", tried)
-        if found is not None:
-            return found
+        try:
+            base = expand(env, "BACKPROP_DATA")
+        except ConfigError as exc:
+            tried.append(str(exc))
+        else:
+            found = _search(source, base, "BACKPROP_DATA", tried)
+            if found is not None:
+                return found
     else:
         tried.append("BACKPROP_DATA: not set")
     cache = cache_root() / source.key
@@ -124,11 +130,6 @@ def _probe(source: Source, folder: Path, origin: str, tried: list[str]) -> Found
         if batches is None:
             tried.append(f"{origin} {folder}: no {cifar.FOLDER}/ nor {cifar.ARCHIVE}")
             return None
-        if batches.is_file():
-            check_listed([batches])
-        else:
-            names = (*cifar.TRAIN_BATCHES, cifar.TEST_BATCH)
-            check_listed([batches / n for n in names if (batches / n).is_file()])
         return Found(batches, origin)
     if not folder.is_dir():
         tried.append(
@@ -143,8 +144,22 @@ def _probe(source: Source, folder: Path, origin: str, tried: list[str]) -> Found
     if other is not None:
         tried.append(f"{origin} {folder}: holds {other.title}, not {source.title}")
         return None
-    check_listed(list(files.values()))
     return Found(folder, origin, files)
+
+
+def verify_listed(found: Found) -> None:
+    """Check the files about to be read against a ``SHA256SUMS`` beside them.
+
+    Done here, once, for every way a folder is given (``--dataset FOLDER``,
+    ``--data-path``, ``BACKPROP_DATA``, the cache), so none of them skips it.
+    """
+    if found.files:
+        check_listed(list(found.files.values()))
+    elif found.location.is_file():
+        check_listed([found.location])
+    else:
+        names = (*cifar.TRAIN_BATCHES, cifar.TEST_BATCH, cifar.META)
+        check_listed([found.location / n for n in names if (found.location / n).is_file()])
 
 
 def _other_dataset(source: Source, labels: Path) -> Source | None:

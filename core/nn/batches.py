@@ -39,10 +39,14 @@ class BatchSampler:
         """How many batches remain from sample ``position`` at the current batch size."""
         return -(-(self.n - position) // self.batch_size)
 
-    def epoch(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """One pass over the data in a fresh random order."""
+    def epoch(self, start: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """One pass over the data in a fresh random order, from sample ``start`` of that order.
+
+        The order is always drawn first, so a run continued from the middle of an
+        epoch (``start`` samples done) draws the same order and skips what was done.
+        """
         order = self.rng.permutation(self.n)
-        pos = 0
+        pos = start
         while pos < self.n:
             k = min(self.batch_size, self.n - pos)
             if self._xbuf.shape[0] < k:

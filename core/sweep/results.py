@@ -1,19 +1,22 @@
 """A sweep's results on disk and in summary: the CSV, the grouped table, the top runs.
 
-The CSV is the sweep's only state. One row per finished trial, appended and flushed
-as each trial ends, so an interrupted sweep loses at most the trials that were
-running; started again on the same file it skips every key already present. Each
-row carries the full configuration and the per-epoch history as JSON, so the file
-alone is enough to rebuild the table, the plot, or the curves of the best runs.
+The CSV is the sweep's only state. One row per finished trial, appended whole as
+each trial ends, so an interrupted sweep loses at most the trials that were
+running; started again on the same file it skips every key already present. Rows
+it cannot read are reported and kept, never dropped. Each row carries the full
+configuration and the per-epoch history as JSON, so the file alone is enough to
+rebuild the table, the plot, or the curves of the best runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,8 @@ import numpy as np
 
 from core import text
 from core.errors import DataError
+from core.guard.files import append_record, create_with, shared_lock
+from core.guard.paths import open_regular
 
 #: The swept settings, in table order. ``hidden`` is the width of every hidden layer.
 SETTING_NAMES = ("learning_rate", "hidden", "depth", "batch_size", "optimizer", "dropout")
@@ -86,7 +91,13 @@ class TrialResult:
 
     @classmethod
     def from_row(cls, row: dict[str, str]) -> TrialResult:
+        """The result a row records; ``ValueError`` (or ``KeyError``) when it cannot be one."""
         config = json.loads(row["config"])
+        history = json.loads(row["history"])
+        if not isinstance(config, dict):
+            raise ValueError("config is not a JSON object")
+        if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
+            raise ValueError("history is not a JSON list of epoch records")
         setting = {name: _parse_setting(name, row[name]) for name in SETTING_NAMES}
         return cls(
             key=row["key"],
@@ -102,7 +113,7 @@ class TrialResult:
             epochs=int(row["epochs"]),
             seconds=float(row["seconds"]),
             message=row["message"],
-            history=json.loads(row["history"]),
+            history=history,
         )
 
 
@@ -120,83 +131,117 @@ def _parse_setting(name: str, text: str) -> Any:
 
 
 class ResultsFile:
-    """Append-only CSV of trial results: header once, one flushed row per trial."""
+    """Append-only CSV of trial results: a header once, then one whole row per trial.
+
+    Several sweeps may append to one file at once: each row is appended under a
+    lock in one piece (:func:`core.guard.files.append_record`), and the header is
+    written by whichever starts first. The file is never rewritten: a row that
+    cannot be read (edited by hand, or cut short when a sweep was killed) is
+    reported in :attr:`unreadable` and left as it is; its trial is simply not done.
+    """
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
+        #: ``(line number, why)`` of each row the last read could not use.
+        self.unreadable: list[tuple[int, str]] = []
 
     def read(self) -> list[TrialResult]:
-        """Every complete row (a half-written last line from a killed run is dropped)."""
-        return read_results(self.path, missing_ok=True)
+        """Every readable row; the others are listed in :attr:`unreadable`."""
+        self.unreadable = []
+        return read_results(self.path, missing_ok=True, unreadable=self.unreadable)
 
     def prepare(self) -> list[TrialResult]:
-        """Read what is done and make the file ready to append to; returns the done trials.
-
-        A file cut off in the middle of a row (the process was killed while writing)
-        is rewritten with its complete rows only, so the next row starts on a line
-        of its own.
-        """
+        """Read what is done and make sure the file exists with its header."""
         done = self.read()
-        if self.path.exists() and self.path.stat().st_size:
-            with open(self.path, "rb") as f:
-                f.seek(-1, os.SEEK_END)
-                clean = f.read(1) == b"\n"
-            if not clean or len(done) != _count_rows(self.path):
-                self._write(done)
-        else:
+        header = _csv_line(COLUMNS)
+        try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._write([])
+            if not create_with(self.path, header):  # there already, maybe still empty
+                append_record(self.path, header, if_empty=True)
+        except OSError as exc:
+            raise DataError(f"{self.path}: cannot create the results file: {_why(exc)}") from None
         return done
 
     def append(self, result: TrialResult) -> None:
-        with open(self.path, "a", newline="", encoding="utf-8") as f:
-            csv.DictWriter(f, fieldnames=COLUMNS).writerow(result.to_row())
-            f.flush()
-            os.fsync(f.fileno())
-
-    def _write(self, results: Sequence[TrialResult]) -> None:
-        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(r.to_row() for r in results)
-        os.replace(tmp, self.path)
+        """Append ``result`` as one row, whole or not at all (a failure leaves no half row)."""
+        row = result.to_row()
+        try:
+            append_record(self.path, _csv_line([row[c] for c in COLUMNS]))
+        except OSError as exc:
+            raise DataError(
+                f"{self.path}: cannot append the result of trial {result.key}: {_why(exc)}"
+            ) from None
 
 
-def _count_rows(path: Path) -> int:
-    with open(path, newline="", encoding="utf-8") as f:
-        return max(0, sum(1 for _ in csv.reader(f)) - 1)
+def _csv_line(cells: Sequence[str]) -> bytes:
+    """One CSV row as the csv module writes it (quoting, ``\\r\\n``), in UTF-8."""
+    text = io.StringIO()
+    csv.writer(text).writerow(cells)
+    return text.getvalue().encode("utf-8")
 
 
-def read_results(path: str | os.PathLike, *, missing_ok: bool = False) -> list[TrialResult]:
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+@contextlib.contextmanager
+def _field_limit(size: int) -> Iterator[None]:
+    """Let one field be as long as the whole file (a long trial's history is one field)."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, min(size + 1, 2**31 - 1)))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def read_results(
+    path: str | os.PathLike,
+    *,
+    missing_ok: bool = False,
+    unreadable: list[tuple[int, str]] | None = None,
+) -> list[TrialResult]:
     """The trials recorded in a sweep CSV, in file order.
 
-    Raises :class:`DataError` naming the file when it is not a sweep's CSV.
+    Raises :class:`DataError` naming the file when it is not a sweep's CSV. Rows
+    that cannot be read are skipped, and listed in ``unreadable`` (line number,
+    why) when it is given.
     """
     path = Path(path)
-    if not path.exists():
+    try:
+        with open_regular(path) as raw, shared_lock(raw):
+            size = os.fstat(raw.fileno()).st_size
+            f = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            with _field_limit(size):
+                return _rows(path, csv.DictReader(f), unreadable)
+    except FileNotFoundError:
         if missing_ok:
             return []
-        raise DataError(f"{path}: no such sweep results file")
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            header = tuple(reader.fieldnames or ())
-            if header and header != COLUMNS:
-                missing = [c for c in COLUMNS if c not in header]
-                raise DataError(
-                    f"{path}: not a sweep results file (missing columns: "
-                    f"{', '.join(missing) or 'none, but in another order'})"
-                )
-            results = []
-            for row in reader:
-                try:
-                    results.append(TrialResult.from_row(row))
-                except (KeyError, TypeError, ValueError):
-                    continue  # a row cut short when the sweep was killed mid-write
-            return results
+        raise DataError(f"{path}: no such sweep results file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise DataError(f"{path}: cannot read sweep results ({e})") from e
+
+
+def _rows(
+    path: Path, reader: csv.DictReader, unreadable: list[tuple[int, str]] | None
+) -> list[TrialResult]:
+    header = tuple(reader.fieldnames or ())
+    if header and header != COLUMNS:
+        missing = [c for c in COLUMNS if c not in header]
+        raise DataError(
+            f"{path}: not a sweep results file (missing columns: "
+            f"{', '.join(missing) or 'none, but in another order'})"
+        )
+    results = []
+    for row in reader:
+        try:
+            if None in row or any(v is None for v in row.values()):
+                raise ValueError(f"{len(row) - (None in row)} of {len(COLUMNS)} columns")
+            results.append(TrialResult.from_row(row))
+        except (KeyError, TypeError, ValueError, RecursionError) as e:
+            if unreadable is not None:
+                unreadable.append((reader.line_num, f"{type(e).__name__}: {e}"[:120]))
+    return results
 
 
 @dataclass(frozen=True)

@@ -291,7 +291,9 @@ class Sweep:
 
     ``planned`` lists every trial; ``done`` the results already in the CSV (from an
     earlier, interrupted run); :meth:`run` runs the others, appending each result to
-    the CSV the moment it arrives, and yields it.
+    the CSV the moment it arrives, and yields it. ``unreadable`` lists the rows of
+    the CSV that could not be read (line number, why): they stay in the file, and
+    their trials, not being done, run again.
     """
 
     def __init__(self, spec: SweepSpec, csv_path: str | os.PathLike) -> None:
@@ -300,6 +302,7 @@ class Sweep:
         self.planned = spec.expand()
         keys = {t.key for t in self.planned}
         self.done = [r for r in self.file.read() if r.key in keys]
+        self.unreadable = self.file.unreadable
         done_keys = {r.key for r in self.done}
         self.todo = [t for t in self.planned if t.key not in done_keys]
 
@@ -308,6 +311,7 @@ class Sweep:
     ) -> Iterator[TrialResult]:
         keys = {t.key for t in self.planned}
         self.done = [r for r in self.file.prepare() if r.key in keys]
+        self.unreadable = self.file.unreadable
         finished = {r.key for r in self.done}
         self.todo = [t for t in self.planned if t.key not in finished]
         # One trial at a time runs here, in this process: it needs the data loaded here.

@@ -22,6 +22,10 @@ from core.sweep.results import LABELS, SETTING_NAMES, format_value
 from core.training.config import Config
 
 INTEGER_SETTINGS = ("hidden", "depth", "batch_size")
+#: Most trials one sweep may plan. Far beyond any sweep worth running (at a second a
+#: trial it is more than a day), and small enough to list and check in a moment:
+#: a count past it is a slip of the keyboard, refused before anything is drawn.
+MAX_TRIALS = 100_000
 #: Settings sampled on a log scale in a random search (their effect is multiplicative).
 LOG_SCALE = ("learning_rate", "hidden", "batch_size")
 
@@ -181,8 +185,20 @@ class SweepSpec:
                 )
         elif self.trials < 1:
             raise ConfigError(f"trials: {self.trials} must be at least 1")
+        planned = self.n_settings() * len(self.seeds)
+        if planned > MAX_TRIALS:
+            raise ConfigError(
+                f"a sweep of {planned:,} trials ({self.n_settings():,} setting(s) x "
+                f"{len(self.seeds):,} seed(s)); at most {MAX_TRIALS:,}: sweep fewer values"
+            )
         for seed in self.seeds:
             Config.check_value("seed", seed)
+
+    def n_settings(self) -> int:
+        """How many settings :meth:`settings` gives at most, worked out without listing them."""
+        if self.search == "random":
+            return self.trials
+        return math.prod(len(a.values) for a in self.axes)
 
     @property
     def swept(self) -> list[str]:
@@ -199,8 +215,12 @@ class SweepSpec:
             ]
         rng = np.random.default_rng(self.search_seed)
         seen: dict[str, dict[str, Any]] = {}
+        # Lists alone allow only so many distinct settings: stop once all are drawn.
+        wanted = self.trials
+        if not any(a.is_range for a in self.axes):
+            wanted = min(wanted, math.prod(len(a.values) for a in self.axes))
         for _ in range(self.trials * 50):
-            if len(seen) == self.trials:
+            if len(seen) == wanted:
                 break
             setting = default | {a.name: a.sample(rng) for a in self.axes}
             seen.setdefault(json.dumps(setting, sort_keys=True), setting)

@@ -35,6 +35,7 @@ class TrainingControl:
         self._step = False
         self._step_batch = False
         self._pending: dict[str, Any] = {}
+        self._scheduled: dict[int, dict[str, Any]] = {}
         self._calls: list[tuple[Callable[[Any], Any], Future]] = []
         #: Raised (under the lock) by every command; lowered by :meth:`acknowledge`.
         self._attention = False
@@ -97,6 +98,26 @@ class TrainingControl:
             self._pending[name] = value
             self._attention = True
             self._cond.notify_all()  # a paused loop applies it at once
+
+    def at_epoch(self, epoch: int, name: str, value: Any) -> None:
+        """Change ``name`` to ``value`` before the first batch of epoch ``epoch`` (0-based).
+
+        What a lesson asks for ("cut the rate when epoch 3 begins"): the change waits
+        here and the Trainer applies it when that epoch starts (:meth:`begin_epoch`),
+        exactly as if :meth:`set` had been called then, however far behind the
+        caller's thread is. Checked here, like :meth:`set`; a later call for the same
+        epoch and setting replaces the value.
+        """
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+            raise ConfigError(f"epoch: {epoch!r} is not an epoch number (0 or more)")
+        if name not in LIVE_SETTINGS:
+            raise ConfigError(
+                f"{name}: cannot change while training; live settings are "
+                f"{', '.join(LIVE_SETTINGS)} (others apply on Reset)"
+            )
+        value = Config.check_value(name, value)
+        with self._cond:
+            self._scheduled.setdefault(epoch, {})[name] = value
 
     def set_learning_rate(self, lr: float) -> None:
         """Live learning rate, from the next batch."""
@@ -191,6 +212,18 @@ class TrainingControl:
                     timeout,
                 )
             return not self._stop
+
+    def begin_epoch(self, epoch: int) -> None:
+        """Called by the Trainer as epoch ``epoch`` starts: its scheduled changes become pending.
+
+        They are then applied before its first batch, with :attr:`needs_attention`
+        raised like any command.
+        """
+        with self._cond:
+            due = self._scheduled.pop(epoch, None)
+            if due:
+                self._pending.update(due)
+                self._attention = True
 
     def take_batch_step(self) -> bool:
         """Called by the Trainer before a batch; True when a one-batch Step starts with it.

@@ -8,12 +8,14 @@ never sees half of it.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TypedDict
 
 from core.errors import CheckpointError
+from core.guard.files import write_atomic
 from core.text import sizes
 
 
@@ -40,16 +42,15 @@ COLUMNS = tuple(HistoryRow.__annotations__)
 def write_history_csv(path: str | os.PathLike, history: Sequence[HistoryRow]) -> Path:
     """Write ``history`` to ``path`` (columns :data:`COLUMNS`); returns the path."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in history:
+        cells = dict(row)
+        cells["architecture"] = sizes(row.get("architecture", ()))
+        writer.writerow(cells)
+    data = text.getvalue().encode("utf-8")
     try:
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            for row in history:
-                text = dict(row)
-                text["architecture"] = sizes(row.get("architecture", ()))
-                writer.writerow(text)
-        tmp.replace(path)
+        return write_atomic(path, lambda f: f.write(data))
     except OSError as exc:
         raise CheckpointError(f"{path}: cannot write the history: {exc.strerror or exc}") from None
-    return path

@@ -22,7 +22,14 @@ Randomness: epoch ``e`` draws its shuffle, dropout masks and augmentation from
 generators seeded with ``(seed, e)``, so the state of a run at an epoch boundary
 is its parameters, optimiser state and epoch number, nothing more. A run resumed
 from a checkpoint therefore repeats an uninterrupted run with the same seed,
-epoch for epoch.
+epoch for epoch. Inside an epoch the state also holds the position in the epoch's
+order and the two generators' states (:class:`~core.training.timeline.EpochPosition`);
+a Trainer given one (``position=``) continues from the middle of that epoch, bit for bit.
+
+Timeline: given a :class:`~core.training.recorder.TimelineWriter` (``timeline=``), the
+run records its start, every epoch end and, in its first epoch, the moments after 1,
+2, 4, 8, ... batches. :meth:`Trainer.from_state` starts a new run (a fork) from any
+recorded moment.
 
 Divergence: a batch whose loss is not finite, or above
 :func:`divergence_limit`, is not applied. The parameters and optimiser state of
@@ -52,6 +59,7 @@ import numpy as np
 from core.data import Dataset
 from core.errors import BackpropError, ConfigError, TrainingError
 from core.nn.batches import BatchSampler
+from core.nn.memory import require_training
 from core.nn.model import MLP
 from core.nn.optim import TYPICAL_LR, Optimizer, make_optimizer
 from core.training import schedules
@@ -82,6 +90,8 @@ from core.training.metrics import (
     least_confident_correct,
     misclassified_by_confidence,
 )
+from core.training.recorder import TimelineWriter
+from core.training.timeline import EpochPosition, RecordedState
 
 #: Most misclassified validation samples a Snapshot carries (most confident first).
 SNAPSHOT_MISTAKES = 300
@@ -150,6 +160,63 @@ def _copy_arrays(src: list[np.ndarray], dst: list[np.ndarray] | None) -> list[np
     return dst
 
 
+@dataclasses.dataclass(slots=True, kw_only=True)
+class _Epoch:
+    """One epoch under way: its batch order, its generator, where it stands, its sums."""
+
+    epoch: int
+    sampler: BatchSampler
+    batches: Iterator[tuple[np.ndarray, np.ndarray]]
+    augment_rng: np.random.Generator
+    n: int
+    t0: float
+    paused0: float
+    pos: int = 0
+    batch: int = 0
+    seen: int = 0
+    correct: int = 0
+    loss_sum: float = 0.0
+
+    def busy(self, trainer: Trainer) -> float:
+        """Seconds spent on this epoch so far, pauses excluded."""
+        return time.perf_counter() - self.t0 - (trainer._paused_s - self.paused0)
+
+    def progress(self, trainer: Trainer, k: int, loss: float, right: int) -> BatchProgress:
+        """Count a finished batch of ``k`` samples and report it."""
+        self.seen += k
+        self.loss_sum += loss * k
+        self.correct += right
+        busy = self.busy(trainer)
+        return BatchProgress(
+            epoch=self.epoch,
+            batch=self.batch,
+            batches=self.batch + 1 + self.sampler.batches_left(self.pos),
+            step=trainer.step,
+            loss=loss,
+            running_loss=self.loss_sum / self.seen,
+            learning_rate=trainer.learning_rate,
+            batch_size=trainer.batch_size,
+            architecture=tuple(trainer.model.sizes),
+            samples_per_s=self.seen / busy if busy > 0 else 0.0,
+        )
+
+    def position(self, trainer: Trainer) -> EpochPosition:
+        """Everything continuing from here bit for bit needs (a timeline state)."""
+        return EpochPosition(
+            epoch=self.epoch,
+            batch=self.batch,
+            sample=self.pos,
+            step=trainer.step,
+            loss_sum=self.loss_sum,
+            seen=self.seen,
+            correct=self.correct,
+            learning_rate=trainer.learning_rate,
+            batch_size=trainer.batch_size,
+            dropout_rng=dict(trainer.model.rng.bit_generator.state),
+            augment_rng=dict(self.augment_rng.bit_generator.state),
+        )
+
+
 class Trainer:
     """Trains ``model`` on ``dataset`` as ``config`` says; :meth:`run` yields the events.
 
@@ -160,6 +227,11 @@ class Trainer:
     batch size and hidden widths are written back into it. ``snapshots=False``
     skips the per-epoch :class:`Snapshot` (a pass over the validation set) for
     consumers that never look at one, such as the command line.
+
+    ``position`` continues from inside epoch ``len(history)`` (see
+    :class:`~core.training.timeline.EpochPosition`); ``timeline`` records the run;
+    ``branch`` describes where this run was forked from (kept in its checkpoint and
+    timeline, so a view can draw it as a branch).
     """
 
     def __init__(
@@ -173,26 +245,11 @@ class Trainer:
         history: Sequence[Mapping[str, Any]] | None = None,
         changes: list[dict[str, Any]] | None = None,
         snapshots: bool = True,
+        timeline: TimelineWriter | None = None,
+        position: EpochPosition | None = None,
+        branch: Mapping[str, Any] | None = None,
     ) -> None:
-        if model is None:
-            model = MLP(
-                (dataset.n_features, *config.hidden, dataset.n_classes),
-                activation=config.activation,
-                init=config.init,
-                dropout=config.dropout,
-                l2=config.l2,
-                dtype=config.dtype,
-                seed=config.seed,
-            )
-        elif model.sizes[0] != dataset.n_features or model.sizes[-1] != dataset.n_classes:
-            raise ConfigError(
-                f"model {'-'.join(map(str, model.sizes))} does not fit dataset {dataset.name!r} "
-                f"({dataset.n_features} inputs, {dataset.n_classes} classes)"
-            )
-        if optimizer is None:
-            optimizer = make_optimizer(
-                config.optimizer, model.params, config.learning_rate, config.momentum
-            )
+        model, optimizer = self._build(config, dataset, model, optimizer)
         # A model or optimiser handed in (a checkpoint, the seed's API) is the truth.
         actual = {
             "hidden": model.hidden,
@@ -217,7 +274,20 @@ class Trainer:
         self.step = int(self.history[-1].get("step", 0)) if self.history else 0
         self.batch_size = config.batch_size
         self.learning_rate = self._scheduled_lr(self.epoch)
+        if position is not None:
+            if position.epoch != self.epoch or position.sample > len(dataset.y_train):
+                raise ConfigError(
+                    f"position: {position.sample} samples into epoch {position.epoch} does not "
+                    f"follow {self.epoch} recorded epochs of {len(dataset.y_train)} samples"
+                )
+            self.step = position.step
+            self.batch_size = position.batch_size
+            self.learning_rate = position.learning_rate
         self.optimizer.learning_rate = self.learning_rate
+        #: Where this run branched from another, or None (see :meth:`from_state`).
+        self.branch: dict[str, Any] | None = dict(branch) if branch else None
+        self._position = position
+        self._timeline = timeline
         self.grad_norms: tuple[float, ...] = ()
         self._sampler: BatchSampler | None = None
         self._limit = divergence_limit(dataset.n_classes)
@@ -232,6 +302,77 @@ class Trainer:
         self._augment: Callable[..., np.ndarray] | None = None
         self._snapshots = snapshots
 
+    def _build(
+        self,
+        config: Config,
+        dataset: Dataset,
+        model: MLP | None,
+        optimizer: Optimizer | None,
+    ) -> tuple[MLP, Optimizer]:
+        """The model and optimiser: new from ``config``, or those handed in, checked to fit."""
+        rows = min(config.batch_size, len(dataset.y_train))  # a batch is never larger
+        if model is None:
+            model = MLP(
+                self.check_memory(config, dataset),
+                activation=config.activation,
+                init=config.init,
+                dropout=config.dropout,
+                l2=config.l2,
+                dtype=config.dtype,
+                seed=config.seed,
+            )
+        elif model.sizes[0] != dataset.n_features or model.sizes[-1] != dataset.n_classes:
+            raise ConfigError(
+                f"model {'-'.join(map(str, model.sizes))} does not fit dataset {dataset.name!r} "
+                f"({dataset.n_features} inputs, {dataset.n_classes} classes)"
+            )
+        else:
+            require_training(
+                model.sizes,
+                model.dtype,
+                optimizer.name if optimizer is not None else config.optimizer,
+                rows,
+                dropout=model.dropout > 0,
+                built=True,
+            )
+        if optimizer is None:
+            optimizer = make_optimizer(
+                config.optimizer, model.params, config.learning_rate, config.momentum
+            )
+        return model, optimizer
+
+    @classmethod
+    def from_state(
+        cls,
+        state: RecordedState,
+        dataset: Dataset,
+        control: TrainingControl | None = None,
+        *,
+        changes: Mapping[str, Any] | None = None,
+        source: str | None = None,
+        **options: Any,
+    ) -> Trainer:
+        """A new run that continues from a recorded moment, with ``changes`` to its settings.
+
+        See :func:`core.training.fork.fork`: with no change it repeats the original
+        run from that moment bit for bit; ``source`` names the run forked.
+        """
+        from core.training.fork import fork
+
+        return fork(state, dataset, control, changes=changes, source=source, **options)
+
+    @staticmethod
+    def check_memory(config: Config, dataset: Dataset) -> tuple[int, ...]:
+        """Refuse (``ConfigError``, with the estimate) a new network that will not fit.
+
+        Called before anything is built, so a caller can check before it creates
+        files for the run; returns the network's layer sizes.
+        """
+        sizes = (dataset.n_features, *config.hidden, dataset.n_classes)
+        rows = min(config.batch_size, len(dataset.y_train))
+        require_training(sizes, config.dtype, config.optimizer, rows, dropout=config.dropout > 0)
+        return sizes
+
     # -- the loop -------------------------------------------------------------
     def run(self) -> Iterator[Event]:
         """Train up to ``config.epochs`` epochs, yielding events; ends with ``Finished``."""
@@ -241,12 +382,18 @@ class Trainer:
         reason: FinishReason = "completed"
         message = ""
         try:
-            self._augment = self._augmenter()
-            while self.epoch < self.config.epochs:
-                completed = yield from self._run_epoch()
-                if not completed:
-                    reason, message = "stopped", self._stop_message
-                    break
+            try:
+                if self._timeline is not None:
+                    self._timeline.open(self, self._position)
+                self._augment = self._augmenter()
+                while self.epoch < self.config.epochs:
+                    completed = yield from self._run_epoch()
+                    if not completed:
+                        reason, message = "stopped", self._stop_message
+                        break
+            finally:  # every state recorded is on disk before Finished says so
+                if self._timeline is not None:
+                    self._timeline.close()
         except BackpropError as exc:
             reason, message = "error", str(exc)
         except Exception as exc:
@@ -290,81 +437,105 @@ class Trainer:
 
     def _run_epoch(self) -> Generator[Event, None, bool]:
         """One epoch; returns False (through StopIteration) when a stop ends it early."""
+        ep = self._begin_epoch()
+        model, ctl, augment = self.model, self.control, self._augment
+        ctl.begin_epoch(ep.epoch)  # changes asked for at this epoch apply before its first batch
+        ds, kind = self.dataset, self.config.augment
+        # Inside the first epoch the timeline records after 1, 2, 4, 8, ... batches.
+        timeline = self._timeline if ep.epoch == 0 else None
+        while ep.pos < ep.n:
+            if ctl.needs_attention and not (yield from self._between_batches(ep.epoch, ep.batch)):
+                return False
+            Xb, yb = next(ep.batches)
+            ep.pos += Xb.shape[0]
+            if augment is not None:
+                Xb = augment(Xb, ds.image_shape, kind, ep.augment_rng, out=Xb)
+            self._maybe_copy()
+            loss, right, dZ = model.training_forward(Xb, yb)
+            if not loss <= self._limit:  # also catches NaN
+                yield from self._diverged(ep.epoch, ep.batch, loss)
+                ep.batch += 1
+                continue
+            self._confirm_copy()
+            self._update(dZ, last=ep.pos >= ep.n)
+            yield ep.progress(self, Xb.shape[0], loss, right)
+            ep.batch += 1
+            if timeline is not None and ep.pos < ep.n and ep.batch & (ep.batch - 1) == 0:
+                timeline.record(self, "batch", ep.position(self))
+        yield from self._end_epoch(ep)
+        return True
+
+    def _begin_epoch(self) -> _Epoch:
+        """Learning rate, generators and batch order of epoch ``self.epoch``.
+
+        Each epoch draws its shuffle, dropout and augmentation from ``(seed, epoch)``,
+        so a resumed run repeats an uninterrupted one; a run continued from inside an
+        epoch (a timeline fork) takes the recorded generator states and running sums.
+        """
         e, cfg, ds, model = self.epoch, self.config, self.dataset, self.model
-        self.learning_rate = self._scheduled_lr(e)
+        at, self._position = self._position, None  # where in this epoch a continued run stands
+        self.learning_rate = self._scheduled_lr(e) if at is None else at.learning_rate
         self.optimizer.learning_rate = self.learning_rate
         model.rng = np.random.default_rng([cfg.seed, e, 1])
         aug_rng = np.random.default_rng([cfg.seed, e, 2])
+        if at is not None:
+            model.rng.bit_generator.state = at.dropout_rng
+            aug_rng.bit_generator.state = at.augment_rng
         sampler = BatchSampler(
             ds.X_train, ds.y_train, self.batch_size, np.random.default_rng([cfg.seed, e])
         )
         self._sampler = sampler
-        batches = sampler.epoch()
-        ctl, augment = self.control, self._augment
-        n, pos, batch, seen, correct, loss_sum = sampler.n, 0, 0, 0, 0, 0.0
         self._copy_every = self._copy_interval()
-        t0 = time.perf_counter()
-        paused0 = self._paused_s
-        while pos < n:
-            if ctl.needs_attention and not (yield from self._between_batches(e, batch)):
-                return False
-            Xb, yb = next(batches)
-            k = Xb.shape[0]
-            pos += k
-            if augment is not None:
-                Xb = augment(Xb, ds.image_shape, cfg.augment, aug_rng, out=Xb)
-            self._maybe_copy()
-            loss, right, dZ = model.training_forward(Xb, yb)
-            if not loss <= self._limit:  # also catches NaN
-                yield from self._diverged(e, batch, loss)
-                batch += 1
-                continue
-            self._confirm_copy()
-            if pos < n:
-                model.backward_step(dZ, self.optimizer)  # the fused fast path
-            else:  # the epoch's last batch: keep its gradients to measure them
-                grads = model.backward(dZ)
-                self.grad_norms = gradient_norms(grads)
-                self.optimizer.step(model.params, grads)
-            self.step += 1
-            seen += k
-            loss_sum += loss * k
-            correct += right
-            busy = time.perf_counter() - t0 - (self._paused_s - paused0)
-            yield BatchProgress(
-                epoch=e,
-                batch=batch,
-                batches=batch + 1 + sampler.batches_left(pos),
-                step=self.step,
-                loss=loss,
-                running_loss=loss_sum / seen,
-                learning_rate=self.learning_rate,
-                batch_size=self.batch_size,
-                architecture=tuple(model.sizes),
-                samples_per_s=seen / busy if busy > 0 else 0.0,
-            )
-            batch += 1
-        train_s = time.perf_counter() - t0 - (self._paused_s - paused0)
-        val = self._evaluate_validation(for_snapshot=self._snapshots)
-        val_loss, val_acc = val.loss, val.accuracy
-        seconds = time.perf_counter() - t0 - (self._paused_s - paused0)
-        row = HistoryRow(
+        ep = _Epoch(
             epoch=e,
-            train_loss=loss_sum / seen if seen else float("nan"),
-            train_acc=correct / seen if seen else float("nan"),
-            val_loss=float(val_loss),
-            val_acc=float(val_acc),
+            sampler=sampler,
+            batches=sampler.epoch(at.sample if at is not None else 0),
+            augment_rng=aug_rng,
+            n=sampler.n,
+            t0=time.perf_counter(),
+            paused0=self._paused_s,
+        )
+        if at is not None:
+            ep.pos, ep.batch, ep.seen, ep.correct, ep.loss_sum = (
+                at.sample, at.batch, at.seen, at.correct, at.loss_sum
+            )  # fmt: skip
+        return ep
+
+    def _update(self, dZ: np.ndarray, *, last: bool) -> None:
+        """Backpropagate the batch and step; the epoch's last batch keeps its gradients."""
+        if not last:
+            self.model.backward_step(dZ, self.optimizer)  # the fused fast path
+        else:  # measured for the health view
+            grads = self.model.backward(dZ)
+            self.grad_norms = gradient_norms(grads)
+            self.optimizer.step(self.model.params, grads)
+        self.step += 1
+
+    def _end_epoch(self, ep: _Epoch) -> Iterator[Event]:
+        """Validate, record the epoch's row, report it (and its snapshot)."""
+        model = self.model
+        train_s = ep.busy(self)
+        val = self._evaluate_validation(for_snapshot=self._snapshots)
+        seconds = ep.busy(self)
+        row = HistoryRow(
+            epoch=ep.epoch,
+            train_loss=ep.loss_sum / ep.seen if ep.seen else float("nan"),
+            train_acc=ep.correct / ep.seen if ep.seen else float("nan"),
+            val_loss=float(val.loss),
+            val_acc=float(val.accuracy),
             learning_rate=self.learning_rate,
             batch_size=self.batch_size,
             architecture=list(model.sizes),
             seconds=seconds,
-            samples_per_s=seen / train_s if train_s > 0 else 0.0,
+            samples_per_s=ep.seen / train_s if train_s > 0 else 0.0,
             step=self.step,
         )
         self.history.append(row)
-        self.epoch = e + 1
+        self.epoch = ep.epoch + 1
+        if self._timeline is not None:
+            self._timeline.record(self, "epoch")
         yield EpochReport(
-            epoch=e,
+            epoch=ep.epoch,
             train_loss=row["train_loss"],
             train_acc=row["train_acc"],
             val_loss=row["val_loss"],
@@ -377,10 +548,9 @@ class Trainer:
             step=self.step,
         )
         if self._snapshots:
-            yield self._snapshot(e, val)
+            yield self._snapshot(ep.epoch, val)
         if self.control.epoch_boundary():
             self._pause_reason = "step"
-        return True
 
     # -- between batches --------------------------------------------------------
     def _between_batches(self, epoch: int, batch: int) -> Generator[Event, None, bool]:
@@ -578,41 +748,62 @@ class Trainer:
 
     def _evaluate_validation(self, for_snapshot: bool) -> SetEvaluation:
         """One pass over the validation set: the epoch's figures, and its Snapshot's if asked."""
-        ds = self.dataset
-        return evaluate_set(
-            self.model,
-            ds.X_val,
-            ds.y_val,
-            dead_rows=DEAD_UNIT_SAMPLE if for_snapshot else 0,
-            sample=sample_rows(len(ds.y_val)) if for_snapshot else None,
-        )
+        return validation_pass(self.model, self.dataset, for_snapshot)
 
     def _snapshot(self, epoch: int, val: SetEvaluation) -> Snapshot:
-        ds, model = self.dataset, self.model
-        probs, pred = val.probs, val.pred
-        cm = confusion_matrix(ds.y_val, pred, ds.n_classes)
-        idx = np.concatenate(
-            [
-                misclassified_by_confidence(probs, ds.y_val, SNAPSHOT_MISTAKES, pred),
-                least_confident_correct(probs, ds.y_val, SNAPSHOT_NEAR_MISSES, pred),
-            ]
-        )
-        params = tuple(frozen(p) for p in model.params)
-        return Snapshot(
-            epoch=epoch,
-            weights=params[0],  # W1, read-only like every copy: one copy serves both fields
-            image_shape=tuple(ds.image_shape),
-            class_names=tuple(ds.class_names),
-            confusion=frozen(cm),
-            sample_images=frozen(ds.X_val[idx]),
-            sample_true=frozen(ds.y_val[idx]),
-            sample_pred=frozen(pred[idx]),
-            sample_probs=frozen(probs[idx]),
-            sample_index=frozen(idx),
-            params=params,
-            activation=model.activation,
-            weight_norms=layer_norms(model.params),
-            grad_norms=self.grad_norms,
-            dead_fraction=val.dead_fraction,
-            extras=snapshot_extras(model, ds.X_val, ds.y_val, val.hidden_sample),
-        )
+        return model_snapshot(self.model, self.dataset, epoch, self.grad_norms, val)
+
+
+def validation_pass(model: MLP, dataset: Dataset, for_snapshot: bool) -> SetEvaluation:
+    """One pass over the validation set: the epoch's figures, and its Snapshot's if asked."""
+    return evaluate_set(
+        model,
+        dataset.X_val,
+        dataset.y_val,
+        dead_rows=DEAD_UNIT_SAMPLE if for_snapshot else 0,
+        sample=sample_rows(len(dataset.y_val)) if for_snapshot else None,
+    )
+
+
+def model_snapshot(
+    model: MLP,
+    dataset: Dataset,
+    epoch: int,
+    grad_norms: tuple[float, ...] = (),
+    val: SetEvaluation | None = None,
+) -> Snapshot:
+    """A :class:`Snapshot` of ``model`` on ``dataset``'s validation set (copies throughout).
+
+    ``val`` may pass the validation pass when it was made already (with the
+    snapshot's extras); a recorded moment (``RecordedState.snapshot``) makes its own.
+    """
+    ds = dataset
+    if val is None:
+        val = validation_pass(model, ds, for_snapshot=True)
+    probs, pred = val.probs, val.pred
+    cm = confusion_matrix(ds.y_val, pred, ds.n_classes)
+    idx = np.concatenate(
+        [
+            misclassified_by_confidence(probs, ds.y_val, SNAPSHOT_MISTAKES, pred),
+            least_confident_correct(probs, ds.y_val, SNAPSHOT_NEAR_MISSES, pred),
+        ]
+    )
+    params = tuple(frozen(p) for p in model.params)
+    return Snapshot(
+        epoch=epoch,
+        weights=params[0],  # W1, read-only like every copy: one copy serves both fields
+        image_shape=tuple(ds.image_shape),
+        class_names=tuple(ds.class_names),
+        confusion=frozen(cm),
+        sample_images=frozen(ds.X_val[idx]),
+        sample_true=frozen(ds.y_val[idx]),
+        sample_pred=frozen(pred[idx]),
+        sample_probs=frozen(probs[idx]),
+        sample_index=frozen(idx),
+        params=params,
+        activation=model.activation,
+        weight_norms=layer_norms(model.params),
+        grad_norms=grad_norms,
+        dead_fraction=val.dead_fraction,
+        extras=snapshot_extras(model, ds.X_val, ds.y_val, val.hidden_sample),
+    )

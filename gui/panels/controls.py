@@ -169,6 +169,7 @@ class ControlPanel(QWidget):
     """Settings of the next run, live sliders for the current one, and the run buttons."""
 
     edited = Signal(str, object)  # a setting's name (a Config field, or "depth") and value
+    folder_chosen = Signal(str)  # a folder to load and, once loaded, train on
     start_clicked = Signal()
     pause_clicked = Signal()
     resume_clicked = Signal()
@@ -196,9 +197,15 @@ class ControlPanel(QWidget):
         self.dataset.addItem(FOLDER_ITEM, "")
         self.dataset.setToolTip(
             "Images to train on. MNIST and Fashion-MNIST are found on disk or downloaded; "
-            "the 8×8 digits are always available offline. Folder… reads IDX files from a "
-            "folder. " + ON_RESET
+            "the 8×8 digits are always available offline. Folder… (or a folder's path typed "
+            "here, or a folder dropped on the window) reads your own pictures, one subfolder "
+            "per class, or IDX files or CIFAR batches. " + ON_RESET
         )
+        self.dataset.setEditable(True)
+        self.dataset.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.dataset.lineEdit().setPlaceholderText("a dataset, or a folder's path")
+        self.dataset.lineEdit().returnPressed.connect(self._on_dataset_typed)
+        self.dataset.lineEdit().editingFinished.connect(self._show_chosen_dataset)
         self.dataset.currentIndexChanged.connect(self._on_dataset_index)
         self.dataset.activated.connect(self._on_dataset_activated)
         self.augment = self._combo(
@@ -466,12 +473,32 @@ class ControlPanel(QWidget):
         if self.dataset.itemData(index) != "":
             return
         folder = QFileDialog.getExistingDirectory(
-            self, "Folder of IDX files (train-images-idx3-ubyte and friends)"
+            self, "A folder of pictures in one subfolder per class (or of IDX files)"
         )
+        self._select_dataset(self._view.draft.dataset)  # until the folder has loaded
         if folder:
-            self.set_dataset(folder)
-        else:
-            self._select_dataset(self._view.draft.dataset)
+            self.folder_chosen.emit(folder)
+
+    def _on_dataset_typed(self) -> None:
+        """Enter in the box: a known dataset's name chooses it, anything else is a folder."""
+        typed = self.dataset.lineEdit().text().strip()
+        if not typed or typed == self.dataset.itemText(self.dataset.currentIndex()):
+            return
+        for i in range(self.dataset.count() - 1):  # the last one is Folder…
+            if typed.lower() == self.dataset.itemText(i).lower() or typed == self.dataset.itemData(
+                i
+            ):
+                self.dataset.setCurrentIndex(i)
+                self._show_chosen_dataset()
+                return
+        self._show_chosen_dataset()  # the draft's, until the folder has loaded
+        self.folder_chosen.emit(typed)
+
+    def _show_chosen_dataset(self) -> None:
+        """The box shows the chosen dataset's name again (not a half-typed path)."""
+        name = self.dataset.itemText(self.dataset.currentIndex())
+        if self.dataset.currentText() != name:
+            self.dataset.setEditText(name)
 
     # -- what the session says ----------------------------------------------------
     def show_session(self, view: SessionView) -> None:

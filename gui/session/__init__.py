@@ -24,12 +24,13 @@ forgotten? which file?) go through hooks the window sets, so the session decides
 The class is one; its parts live beside this file: loading datasets
 (:mod:`~gui.session.loading`), checkpoints (:mod:`~gui.session.files`), the runs of
 the session (:mod:`~gui.session.records`), the bus's events
-(:mod:`~gui.session.events`), threads and questions (:mod:`~gui.session.threads`).
+(:mod:`~gui.session.events`), threads and questions (:mod:`~gui.session.threads`),
+the timeline: looking back, playing and forking (:mod:`~gui.session.timeline`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +41,21 @@ from core.errors import BackpropError
 from core.nn.optim import TYPICAL_LR
 from core.training.checkpoint import Checkpoint
 from core.training.config import Config
+from core.training.timeline import RecordedState
 from gui.loaded_run import LoadedRun
+from gui.run_folders import RunFolder, RunFolders, runs_root
+from gui.scrubber import Scrubber
 from gui.session.events import BusEvents
 from gui.session.files import MORE_EPOCHS, Checkpoints
 from gui.session.loading import FALLS_BACK, DataLoading, places_tried
 from gui.session.records import RunRecords, trial_names
 from gui.session.threads import RunThreads
+from gui.session.timeline import TimeTravel
+from gui.shared import jobs
 from gui.shared.bus import EventBus
 from gui.shared.state import (
     LIVE,
+    Branch,
     DatasetInfo,
     Notice,
     RunRecord,
@@ -61,13 +68,15 @@ from gui.worker import TrainingRun, dataset_key
 __all__ = ["FALLS_BACK", "MORE_EPOCHS", "RunState", "Session", "places_tried", "trial_names"]
 
 
-class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObject):
+class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, TimeTravel, QObject):
     """The studio's one source of truth about training; see the module doc.
 
     ``draft`` is the first run's settings. The window sets the hooks:
     ``ask_unsaved(text) -> "save" | "discard" | "cancel"``,
-    ``choose_save_path(suggested) -> path or None``, ``choose_folder() -> path or None``
-    and ``show_details(message, details)`` (the traceback of a bug, for a report).
+    ``choose_save_path(suggested) -> path or None``, ``choose_folder() -> path or None``,
+    ``show_details(message, details)`` (the traceback of a bug, for a report) and
+    ``ask_fork(state) -> changes or None`` (the settings a fork changes; None: cancelled).
+    ``run_folders`` is where runs record their timelines.
     """
 
     changed = Signal(object)  # SessionView
@@ -81,7 +90,9 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
         self.choose_save_path: Callable[[str], str | None] = lambda _suggested: None
         self.choose_folder: Callable[[], str | None] = lambda: None
         self.show_details: Callable[[str, str], None] = lambda _message, _details: None
+        self.ask_fork: Callable[[RecordedState], dict[str, Any] | None] = lambda _state: {}
         self.checkpoint_dir = Path.home()
+        self.run_folders = RunFolders(runs_root())
 
         self._state = RunState.IDLE
         self._draft = draft
@@ -93,6 +104,8 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
         self._closing = False
         self._dataset: Any = None
         self._dataset_key: tuple | None = None
+        self._run_data: Any = None  # the current run's dataset (what its network is tested on)
+        self._next_load: tuple[Config, bool, bool, bool] | None = None  # waits for the loader
         self._after_load: str | None = None  # "start", "epoch" or "batch" once loaded
 
         # The current run, as it is now.
@@ -116,6 +129,7 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
         self._opened_dataset: Any = None
         self._opened_path: Path | None = None
         self._continuing = False
+        self._next_name: str | None = None  # the record's name for the run starting now
 
         self._loading: tuple[str, int, int] | None = None
         self._message = "Ready"
@@ -125,6 +139,14 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
         self._current: int | None = None  # number of the current run's record
         self._count = 0
         self._colours = 0
+
+        # The timeline: the current run's folder (held open), what the views show.
+        self._folder: RunFolder | None = None
+        self._scrub = Scrubber(bus, self)
+        self._scrub.changed.connect(self._emit)
+        self._scrub.failed.connect(lambda message: self.tell(message, "warning"))
+        self._forking: Branch | None = None  # the branch the run starting now is
+        self._fork_job: jobs.Job | None = None
 
         bus.started.connect(self._on_started)
         bus.batch.connect(self._on_batch)
@@ -136,7 +158,6 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
         bus.finished.connect(self._on_finished)
         self._view = self._make_view()
 
-    # -- reading ----------------------------------------------------------------------
     @property
     def state(self) -> RunState:
         return self._state
@@ -165,7 +186,15 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
         """The dataset already loaded for ``key`` (a ``dataset_key``), or None."""
         return self._dataset if key == self._dataset_key else None
 
-    # -- the run: start, pause, step, stop, reset -------------------------------------
+    @property
+    def run_dataset(self) -> Any:
+        """The dataset the current run (or the opened checkpoint) trains on, once loaded."""
+        if self._opened is not None:
+            return self._opened_dataset
+        if self._settings is None:
+            return None
+        return self.dataset_for(dataset_key(self._settings))
+
     def toggle(self) -> None:
         """Space: start when nothing runs, pause when training, resume when held."""
         if self._state in (RunState.TRAINING, RunState.STEPPING):
@@ -191,7 +220,7 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
             return
         if self._opening is not None and self._opening.is_running:
             return
-        if self._loader is not None and self._loader.is_running:
+        if self._loader is not None:
             self._after_load = step or "start"
             self._message = "Loading the dataset; training starts when it is ready"
             self._emit()
@@ -214,16 +243,30 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
                 "optimizer": ck.optimizer,
                 "history": ck.history,
                 "changes": ck.changes,
+                "branch": ck.meta.get("branch"),  # a fork goes on as one
             }
             dataset = self._opened_dataset
         else:
             dataset = self.dataset_for(key)
             if self._views_hold_run:
                 self.bus.run_reset.emit()
+        self._run_data = dataset  # None: the run loads it (then its dataset_ready says)
         self._forget_opened()
         self._continuing = continuing
+        self._forking = None
+        self._next_name = None
         self._retire(self.run)
-        run = TrainingRun(self.bus, config, self, dataset=dataset, download=True, **resume)
+        self._new_timeline()
+        run = TrainingRun(
+            self.bus,
+            config,
+            self,
+            show_snapshot=self._scrub.offer_live,
+            dataset=dataset,
+            download=True,
+            run_folders=self.run_folders,
+            **resume,
+        )
         if continuing and tuple(self._draft.hidden) != tuple(resume["model"].hidden):
             for layer, width in enumerate(self._draft.hidden[: len(resume["model"].hidden)]):
                 run.control.set_hidden_size(width, layer=layer)
@@ -246,6 +289,57 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
         self._message = f"Starting: {config.dataset}, hidden {text.sizes(config.hidden)}"
         run.start()
         self._emit()
+
+    def start_experiment(
+        self,
+        config: Config,
+        name: str,
+        changes: Sequence[tuple[int, str, Any]] = (),
+        *,
+        ask: bool = True,
+    ) -> bool:
+        """Start a new run of ``config`` named ``name``, whatever runs now: a lesson's run.
+
+        The run before it ends (when ``ask``, an unsaved one is offered for saving
+        first; False when the person cancelled). ``changes`` are ``(epoch, setting,
+        value)``: live changes the Trainer applies as each of those epochs begins,
+        as if the slider had been moved then. A dataset that is not on the machine
+        is never downloaded: the run trains on the bundled digits and the banner
+        says so (its ``Started`` names the dataset it trains on).
+        """
+        if ask and not self._confirm_forget("Start a lesson"):
+            return False
+        self._after_load = None
+        if self.run is not None and self.run.is_running:
+            self._end_current("stopped")
+        self._retire(self.run)
+        if self._views_hold_run:
+            self.bus.run_reset.emit()
+        self._forget_opened()
+        self._continuing = False
+        self._draft = config
+        self.chosen_dataset = config.dataset
+        dataset = self.dataset_for(dataset_key(config))
+        run = TrainingRun(self.bus, config, self, dataset=dataset, download=False, fallback=True)
+        for epoch, setting, value in changes:
+            run.control.at_epoch(epoch, setting, value)
+        run.fell_back.connect(self._on_fell_back)
+        self._watch(run)
+        self.run = run
+        self._next_name = name
+        self._views_hold_run = True
+        self._saved = True
+        self._has_network = False
+        self._step = None
+        self._notice = None
+        self._settings = config
+        self._total_epochs = config.epochs
+        self._epochs_done, self._val_acc, self._best = 0, None, None
+        self._state = RunState.LOADING if dataset is None else RunState.TRAINING
+        self._message = f"{name}: {config.dataset}, hidden {text.sizes(config.hidden)}"
+        run.start()
+        self._emit()
+        return True
 
     def _step_live(self, step: str) -> None:
         if self.run is None or not self.run.is_running:
@@ -309,8 +403,10 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
         self.run = None
         self._forget_opened()
         self._end_current("reset")
+        self._new_timeline()
         self.bus.run_reset.emit()
         self._views_hold_run = False
+        self._run_data = None
         self._clear_run()
         self._notice = None
         self._state = self._resting_state()
@@ -326,7 +422,6 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
         self.edit("learning_rate", float(learning_rate))
         self.resume()
 
-    # -- settings -----------------------------------------------------------------
     def edit(self, name: str, value: Any) -> None:
         """The person changed setting ``name`` in the controls.
 
@@ -367,10 +462,16 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
             self._load_draft_ahead()
 
     def set_draft(self, config: Config) -> None:
-        """Replace the whole draft (stored settings, an opened run's)."""
+        """Replace the whole draft (stored settings, an opened run's, a shared setup's).
+
+        A draft on other data has it read ahead, as choosing it in the controls does.
+        """
+        old = self._draft
         self._draft = config
         self.chosen_dataset = config.dataset
         self._emit()
+        if dataset_key(config) != dataset_key(old):
+            self._load_draft_ahead()
 
     @staticmethod
     def _edited(draft: Config, name: str, value: Any) -> Config:
@@ -385,7 +486,6 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
             return draft.replace(dataset=key, data_path=path)
         return draft.replace(**{name: value})
 
-    # -- helpers ------------------------------------------------------------------------
     def _running_state(self) -> RunState:
         return RunState.STEPPING if self._step else RunState.TRAINING
 
@@ -393,7 +493,7 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
         """Nothing runs: ready when the draft's data is loaded, else loading or idle."""
         if self.dataset_for(dataset_key(self._draft)) is not None:
             return RunState.READY
-        if self._loader is not None and self._loader.is_running:
+        if self._loader is not None:
             return RunState.LOADING
         return RunState.IDLE
 
@@ -464,6 +564,9 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, QObje
             notice=self._notice,
             runs=tuple(self._records),
             current=self._current,
+            data=self._dataset,
+            run_data=self._run_data,
+            timeline=self._scrub.view(self._total_epochs),
         )
 
     def _emit(self) -> None:

@@ -39,7 +39,18 @@ class BusEvents:
         if self._continuing and self._current_record() is not None:
             self._update_current(outcome="running", ended=settings)
         else:
-            self._new_record("", "trained", ev.dataset, settings)
+            record = self._new_record(self._next_name or "", "trained", ev.dataset, settings)
+            branch, self._forking = self._forking, None
+            if branch is not None:
+                anchor: tuple[EpochPoint, ...] = ()
+                if branch.val_loss is not None and branch.val_acc is not None:
+                    # The curves of a branch leave the original's at the moment.
+                    point = EpochPoint(
+                        epoch=ev.first_epoch - 1, val_loss=branch.val_loss, val_acc=branch.val_acc
+                    )
+                    anchor = (point,)
+                self._replace(record, branch=branch, history=anchor, first_epoch=ev.first_epoch)
+        self._next_name = None
         self._continuing = False
         self._draft = self._with_live(self._draft, config)
         if self._state is RunState.LOADING:

@@ -21,6 +21,8 @@ from gui.worker import dataset_key
 
 #: Epochs an opened checkpoint that had finished trains on when it is continued.
 MORE_EPOCHS = 10
+
+
 #: How long a save may wait for the training thread's next batch boundary.
 SAVE_TIMEOUT_S = 10.0
 
@@ -61,6 +63,8 @@ class Checkpoints:
             return False
         self._saved = True
         self.checkpoint_dir = Path(saved).parent
+        if can and self._folder is not None:
+            self._folder.keep(saved)  # its timeline stays with what was saved
         self._update_current(file=str(Path(saved).resolve()))
         self._message = f"Saved {saved}"
         self._emit()
@@ -111,18 +115,20 @@ class Checkpoints:
         self._retire(self.run)
         self.run = None
         self._end_current(None)
+        self._new_timeline()
         self.bus.run_reset.emit()
         config = ck.config
         if config.epochs <= ck.epoch:
             config = config.replace(epochs=ck.epoch + MORE_EPOCHS)
         self._opened, self._opened_key, self._opened_dataset = ck, key, dataset
         self._opened_path = path
+        self._run_data = dataset
         if self._dataset is None or self._dataset_key == key:
             self._dataset, self._dataset_key = dataset, key
         self._record_checkpoint(path, ck, started)
         self._replaying = True
         try:
-            replay(self.bus, started, ck, snap)
+            replay(self.bus, started, ck, snap, self._scrub.offer_live)
         finally:
             self._replaying = False
         self._views_hold_run = True

@@ -13,6 +13,7 @@ from typing import Any
 from core import text
 from core.training.checkpoint import Checkpoint
 from core.training.events import Started
+from gui.session.timeline import branch_of
 from gui.shared.state import EpochPoint, RunRecord, RunSettings
 
 
@@ -126,6 +127,7 @@ class RunRecords:
             first_epoch=ck.epoch,
             outcome="opened",
             file=resolved,
+            branch=branch_of(ck.meta, ck.epoch),
         )
 
     def _current_record(self) -> RunRecord | None:

@@ -21,6 +21,7 @@ class RunThreads:
         Otherwise :attr:`all_ended` is emitted once the last one is over.
         """
         self._closing = True
+        self._new_timeline()
         left = False
         for run in [self.run, self._loader, *self._retiring]:
             if run is None:
@@ -56,11 +57,14 @@ class RunThreads:
 
     def _watch(self, run: TrainingRun) -> None:
         run.loading.connect(self._on_loading)
-        run.dataset_ready.connect(self._on_dataset_ready)
+        run.dataset_ready.connect(lambda ds, key, run=run: self._on_dataset_ready(ds, key, run))
         run.failed.connect(
             lambda kind, msg, details, run=run: self._on_failed(kind, msg, details, run)
         )
         run.ended.connect(lambda _t, run=run: self._on_run_ended(run))
+        run.recording.connect(lambda folder, run=run: self._on_recording(folder, run))
+        run.recorded.connect(lambda run=run: self._scrub.recorded() if run is self.run else None)
+        run.unrecorded.connect(lambda why, run=run: self._on_unrecorded(why, run))
 
     def _retire(self, run: TrainingRun | None) -> None:
         """Let ``run`` go: its events no longer reach the views; its thread ends on its own."""
@@ -82,6 +86,7 @@ class RunThreads:
             # Ended without a Finished: stopped while loading its data, or failed.
             if self.run.trainer is None and self._saved:
                 self.run = None
+                self._run_data = None
                 self._views_hold_run = False
                 self._state = self._resting_state()
             else:

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from core.data.dataset import displayable
+from core.guard.files import write_atomic
 from core.sweep.figure import Heatmap, Parallel, SweepFigure
 
 _app: Any = None  # the QApplication started here, kept alive for later calls
@@ -113,10 +115,15 @@ def sample_predictions(
     class_names: Sequence[str],
     columns: int = 8,
 ) -> Path:
-    """A grid of ``images`` ``(n, h, w)`` or ``(n, h, w, 3)`` titled "true -> predicted"."""
+    """A grid of ``images`` ``(n, h, w)`` or ``(n, h, w, c)`` titled "true -> predicted".
+
+    Images of other than 1 or 3 channels are shown as ``displayable`` says (their
+    first channel, or first three), never handed to Qt as they are.
+    """
     import pyqtgraph as pg
 
     ensure_app()
+    images, _ = displayable(np.asarray(images))
     n = len(images)
     rows = max(1, math.ceil(n / columns))
     win = pg.GraphicsLayoutWidget()
@@ -271,8 +278,13 @@ def _dash() -> Any:
 
 
 def _export(win: Any, path: Path) -> Path:
-    """Lay the widget out offscreen and write its scene to ``path`` as PNG."""
+    """Lay the widget out offscreen and write its scene to ``path`` as PNG.
+
+    The PNG is encoded in memory and written whole (``write_atomic``): never half
+    a picture, and never over a device or FIFO that has the picture's name.
+    """
     import pyqtgraph.exporters as exporters
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
     from PySide6.QtWidgets import QApplication
 
     path = Path(path)
@@ -281,9 +293,13 @@ def _export(win: Any, path: Path) -> Path:
     QApplication.processEvents()
     exporter = exporters.ImageExporter(win.scene())
     exporter.parameters()["width"] = win.width()
-    exporter.export(str(path))
+    image = exporter.export(toBytes=True)
     win.close()
     win.deleteLater()
-    if not path.is_file():
-        raise OSError(f"{path}: the image exporter wrote nothing")
-    return path
+    encoded = QByteArray()
+    buffer = QBuffer(encoded)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if image is None or image.isNull() or not image.save(buffer, "PNG"):
+        raise OSError(f"{path}: the image exporter drew nothing")
+    data = bytes(encoded.data())
+    return write_atomic(path, lambda f: f.write(data))

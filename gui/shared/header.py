@@ -10,6 +10,8 @@ panel is wide enough the summary sits on the title's line; otherwise under it.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
@@ -188,3 +190,24 @@ class ViewHeader(QWidget):
             self._popover = HelpPopover(self._about, self)
         self._popover.show_below(self.help_button)
         return self._popover
+
+
+def help_button(key: str, parent: QWidget | None = None) -> QToolButton:
+    """A "?" on its own (for a dialog or a panel without a header): the explanation of
+    ``key`` as its tooltip, and in a popover under it when clicked."""
+    about = explanation(key)
+    button = QToolButton(parent)
+    button.setObjectName("helpButton")
+    button.setText("?")
+    button.setCursor(Qt.CursorShape.WhatsThisCursor)
+    button.setToolTip(f"<b>{html.escape(about.title)}</b><br>{html.escape(about.text)}")
+    button.setAccessibleName(f"What is this: {about.title}")
+    button.clicked.connect(lambda: _popover(about, button))
+    return button
+
+
+def _popover(about: Explanation, anchor: QWidget) -> HelpPopover:
+    popover = HelpPopover(about, anchor)
+    popover.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    popover.show_below(anchor)
+    return popover

@@ -17,6 +17,7 @@ from typing import Any
 from core import text
 from core.training.config import Config
 from core.training.control import LIVE_SETTINGS
+from core.training.timeline import Moment
 
 
 class RunState(enum.Enum):
@@ -148,6 +149,33 @@ class EpochPoint:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Branch:
+    """Where a run branched off another: a fork from one of its recorded moments.
+
+    ``parent`` is the number of the run forked in this session's list (None when it
+    is not in it: an opened checkpoint's); ``x`` the epochs done at the moment (where
+    the branch leaves the original on an epoch axis); ``changed`` what the fork
+    changed ("lr 0.1→0.3" or "no change"). At an epoch end the moment's figures
+    (``val_loss`` ...) are known: the branch's curves start there.
+    """
+
+    parent: int | None
+    parent_name: str
+    moment: str
+    x: float
+    changed: str
+    train_loss: float | None = None
+    train_acc: float | None = None
+    val_loss: float | None = None
+    val_acc: float | None = None
+
+    @property
+    def label(self) -> str:
+        """``"fork of Run 1 after 3 epochs: lr 0.1→0.3"``."""
+        return f"fork of {self.parent_name} {self.moment}: {self.changed}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunRecord:
     """One run of the session: trained here, opened from a file, or a sweep's trial.
 
@@ -168,6 +196,7 @@ class RunRecord:
     outcome: str = "running"
     file: str | None = None  # the checkpoint it was saved to or opened from
     trial: str | None = None  # a sweep trial's key and seed
+    branch: Branch | None = None  # a fork: where it left the run it continues
 
     @property
     def epochs(self) -> int:
@@ -177,6 +206,50 @@ class RunRecord:
     def best(self) -> EpochPoint | None:
         """The epoch with the best validation accuracy (None before the first)."""
         return max(self.history, key=lambda p: p.val_acc, default=None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimelineView:
+    """The current run's recorded moments, and which one every view shows.
+
+    ``moments`` are in the order they happened; ``viewing`` is the index of the one
+    the person picked (None: the views show the live run), ``shown`` the index of
+    the one the views draw now (it lags ``viewing`` while that moment loads).
+    ``playing`` is Play's speed in moments a second (0: not playing). ``folder`` is
+    the run folder the timeline is in (None: the run records none, ``note`` says why).
+    """
+
+    folder: str | None = None
+    moments: tuple[Moment, ...] = ()
+    viewing: int | None = None
+    shown: int | None = None
+    playing: float = 0.0
+    total_epochs: int = 0
+    note: str = ""
+
+    @property
+    def moment(self) -> Moment | None:
+        """The moment picked (None: live)."""
+        return None if self.viewing is None else self.moments[self.viewing]
+
+    @property
+    def loading(self) -> bool:
+        """The picked moment is still being loaded."""
+        return self.viewing is not None and self.shown != self.viewing
+
+
+def moment_text(m: Moment, total_epochs: int) -> str:
+    """How the bar names a moment: ``epoch 3 of 20``, ``epoch 1, batch 8``, ``the start``.
+
+    An epoch end is named by the epoch just finished (the live views' numbering); a
+    moment inside the first epoch by its batch.
+    """
+    of = f" of {total_epochs}" if total_epochs else ""
+    if m.batch:
+        return f"epoch {m.epoch + 1}, batch {m.batch}"
+    if m.kind == "start" and m.step == 0:
+        return "the start (before any training)"
+    return f"epoch {m.epoch}{of}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,6 +269,9 @@ class SessionView:
     draft's settings that wait for the next run. ``epochs_done`` counts the
     current run's completed epochs; ``val_acc`` and ``best_val_acc`` are its
     latest and best (None before an epoch). ``message`` is the status line's text.
+    ``data`` and ``run_data`` are the datasets themselves (immutable values, never
+    written to): the one the Data tab shows, and the one the current run's network
+    is evaluated on.
     """
 
     state: RunState
@@ -217,6 +293,9 @@ class SessionView:
     notice: Notice | None = None
     runs: tuple[RunRecord, ...] = ()
     current: int | None = None  # the number of the current run's record
+    data: Any = None  # the core.data.Dataset loaded last (the next run's), None before one
+    run_data: Any = None  # the current run's Dataset (trained or opened), None without one
+    timeline: TimelineView = TimelineView()  # the current run's recorded moments
 
 
 def waiting_note(view: SessionView) -> str:
@@ -236,3 +315,30 @@ def waiting_note(view: SessionView) -> str:
             return f"Changed: {parts}. Start trains a new network with these settings."
         return f"Next run: {parts}. Continue goes on with the opened run; Reset to use them."
     return f"Next run: {parts}. Reset, then Start, to use them."
+
+
+def folder_note(dataset: Any) -> str:
+    """What loading an image folder found, for a person: size, and what was left out and why.
+
+    "" for a dataset that is not an image folder.
+    """
+    report = getattr(dataset, "image_folder", None)
+    if report is None:
+        return ""
+    rows, cols = report.image_size
+    parts = [
+        f"{report.images:,} images in {len(dataset.class_names)} classes, "
+        f"{rows}x{cols} {report.colour}."
+    ]
+    for count, files, what in (
+        (report.skipped, report.skipped_files, "bad image"),
+        (report.ignored, report.ignored_files, "other file"),
+    ):
+        if count:
+            names = ", ".join(f"{path} ({why})" for path, why in files)
+            more = ", …" if count > len(files) else ""
+            verb = "Skipped" if what == "bad image" else "Ignored"
+            parts.append(f"{verb} {count:,} {what}{'s' if count != 1 else ''}: {names}{more}.")
+    if report.empty_classes:
+        parts.append(f"No usable image in {', '.join(report.empty_classes)}: left out.")
+    return " ".join(parts)

@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor
 
 from core.training.events import BatchProgress, EpochReport
 from gui.shared import style
+from gui.shared.state import Branch
 from gui.views.curve_parts import Buffer
 
 SMOOTHING = 0.95  # weight of the past in the running loss's moving average
@@ -68,6 +69,18 @@ class LiveRun:
             # A diverged loss (inf, nan) has no place on a log axis; the marker says enough.
             if np.isfinite(value) and (scale != 1.0 or value > 0):
                 self.buffers[name].append(x, value * scale)
+                self.dirty.add(name)
+
+    def start_at(self, branch: Branch) -> None:
+        """A fork's curves leave the original's at the moment it was forked from."""
+        for name, value, scale in (
+            ("train_loss", branch.train_loss, 1.0),
+            ("val_loss", branch.val_loss, 1.0),
+            ("train_acc", branch.train_acc, 100.0),
+            ("val_acc", branch.val_acc, 100.0),
+        ):
+            if value is not None and np.isfinite(value) and self.buffers[name].n == 0:
+                self.buffers[name].append(branch.x, value * scale)
                 self.dirty.add(name)
 
     def x_of(self, epoch: int, batch: int) -> float:

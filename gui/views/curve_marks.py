@@ -29,7 +29,8 @@ class MarkerLayer:
     def __init__(self, loss: pg.PlotItem, acc: pg.PlotItem, limit: int = MAX_MARKERS) -> None:
         self._loss, self._acc = loss, acc
         self._limit = limit
-        # label, position, kind ("change" or "diverged"), the two lines once drawn, label row
+        # label, position, kind ("change", "diverged" or "fork"), the two lines once drawn,
+        # label row
         self._markers: list[list] = []
 
     @property
@@ -92,7 +93,7 @@ class MarkerLayer:
 
     def _lines(self, label: str, x: float, kind: str) -> list[pg.InfiniteLine]:
         p = style.palette()
-        colour = p.bad if kind == "diverged" else p.marker
+        colour = {"diverged": p.bad, "fork": p.accent}.get(kind, p.marker)
         pen = style.pen(colour, 1.4, "dash")
         lines = [
             pg.InfiniteLine(

@@ -2,10 +2,12 @@
 
 The x axis counts epochs completed (:mod:`gui.views.curve_live` keeps the live run's
 points), and a change that took effect before batch ``b`` of ``n`` in epoch ``e`` is
-marked at ``e + b / n``, where it happened. Each run has the colour the session gave
-it (the Runs tab shows the same): validation solid, training dashed, the running
-loss thin; the live run is drawn thicker, earlier ones faded, and the legend under
-the plots names them. Hovering a point names its run, epoch and value.
+marked at ``e + b / n``, where it happened. A run forked from a recorded moment (a
+branch) starts where it left the original, marked there; while the timeline shows a
+recorded moment, a cursor stands at it (:mod:`gui.views.curve_moment`). Each run has the
+colour the session gave it (the Runs tab shows the same): validation solid, training
+dashed, the running loss thin; the live run is drawn thicker, earlier ones faded, and
+the legend under the plots names them. Hovering a point names its run, epoch and value.
 
 Events can arrive hundreds of times a second, so every slot only appends to NumPy
 buffers; a single-shot timer redraws what changed at most ~10 times a second (less
@@ -45,6 +47,7 @@ from gui.shared.state import RunRecord
 from gui.views.curve_history import EarlierRuns, nearest_point
 from gui.views.curve_live import SERIES, LiveRun
 from gui.views.curve_marks import MarkerLayer
+from gui.views.curve_moment import MomentCursor
 from gui.views.curve_notes import NoteLayer
 from gui.views.curve_parts import LogAxis, PercentAxis, change_label
 from gui.views.curve_ranges import CurveRanges
@@ -108,6 +111,8 @@ class CurvesView(QWidget):
         self.markers = MarkerLayer(lp, ap)
         self.notes = NoteLayer(lp, ap)
         self.ranges = CurveRanges(lp, ap)
+        self.moment = MomentCursor(lp, ap)
+        self._branch: int | None = None  # the run whose branch start is drawn
         for plot in (lp, ap):
             plot.disableAutoRange()
             cache_static_parts(plot)
@@ -216,6 +221,25 @@ class CurvesView(QWidget):
             self._colour_live()
         if recoloured or renamed:
             self._show_legend()
+        self._show_branch(run)
+
+    def cursor(self) -> float | None:
+        """Where the timeline's cursor stands (epochs done), None when live."""
+        return self.moment.position()
+
+    def show_moment(self, x: float | None, label: str = "") -> None:
+        """Stand the cursor at ``x`` epochs done (a recorded moment viewed); None hides it."""
+        self.moment.show(x, label)
+
+    def _show_branch(self, run: RunRecord | None) -> None:
+        """A run forked from a recorded moment: its curves start where it left the
+        original, marked there. Once per run; nothing for a run that is not a branch."""
+        if run is None or run.branch is None or run.number == self._branch:
+            return
+        self._branch = run.number
+        self.live.start_at(run.branch)
+        self.markers.add(run.branch.x, f"fork of {run.branch.parent_name}", "fork")
+        self._schedule()
 
     # -- events ---------------------------------------------------------------
     def _on_started(self, _ev: Started) -> None:
@@ -260,6 +284,7 @@ class CurvesView(QWidget):
         self.markers.clear()
         self.notes.clear()
         self._run = None
+        self._branch = None
         self._colour_live()
         self._show_legend()
         self.ranges.restart()
@@ -332,6 +357,7 @@ class CurvesView(QWidget):
         self.earlier.restyle()
         self.markers.restyle()
         self.notes.restyle()
+        self.moment.restyle()
         self._show_legend()
 
     # -- ranges -----------------------------------------------------------------

@@ -117,10 +117,18 @@ class DigitDetail(QFrame):
         layout.addWidget(self.key)
         layout.addWidget(self.bars)
         layout.addWidget(self._note)
+        self._below = QVBoxLayout()
+        self._below.setSpacing(SPACE_S)
+        layout.addLayout(self._below)
         layout.addStretch(1)
         self._image = np.zeros((0, 0))
         self._saliency: np.ndarray | None = None
         style.on_change(self, lambda _p: self._draw())
+
+    def add_below(self, *widgets: QWidget) -> None:
+        """Put what the view offers for the digit (buttons, panels) under its details."""
+        for w in widgets:
+            self._below.addWidget(w)
 
     def texts(self) -> tuple[str, str]:
         """The title and the note, as shown."""

@@ -36,6 +36,7 @@ from gui.shared.empty import EmptyState
 from gui.shared.header import ViewHeader
 from gui.shared.picture import Picture
 from gui.views.drawing_area import SIDE, SMALLEST, DrawingArea
+from gui.views.fool import FoolPanel
 
 PREDICT_MS = 33  # ~30 predictions a second while drawing
 NO_MODEL = "Train at least one epoch (or open a checkpoint) to ask the network."
@@ -46,6 +47,7 @@ class CanvasView(QWidget):
     """The drawing canvas, the framed image the network sees, and its probabilities."""
 
     predicted = Signal(object)  # the probabilities (k,) of the latest prediction
+    look_inside = Signal()  # follow the drawing through the network (the Inside tab)
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,7 +73,10 @@ class CanvasView(QWidget):
             "up (red) or down (blue): what the network looks at"
         )
         self.saliency_button.toggled.connect(lambda _on: self.predict_now())
-        self.header = ViewHeader("draw", self.saliency_button, self.clear_button)
+        self.look_button = QPushButton("Look inside")
+        self.look_button.setToolTip("Follow this drawing through the network, forward and backward")
+        self.look_button.clicked.connect(self.look_inside)
+        self.header = ViewHeader("draw", self.saliency_button, self.look_button, self.clear_button)
 
         self.framed = Picture(112, 320)
         self.framed.setToolTip(
@@ -107,6 +112,8 @@ class CanvasView(QWidget):
         right = QVBoxLayout()
         right.addWidget(self._answer)
         right.addWidget(self._bars_box, 1)
+        self.fool = FoolPanel("Draw a digit first.")
+        right.addWidget(self.fool)
         body = QHBoxLayout()
         body.setSpacing(style.SPACE_L)
         body.addWidget(self.area, 4)
@@ -198,7 +205,13 @@ class CanvasView(QWidget):
             self._bars_box.show_content()
         self._draw_bars()
         self._draw_framed()
-        if self._probs is not None:
+        answered = self._probs is not None
+        self.fool.set_subject(
+            self._snap if model is not None else None,
+            self._framed if answered else None,
+            self._probs,
+        )
+        if answered:
             self.predicted.emit(self._probs.copy())
 
     def _inference_model(self) -> MLP | None:

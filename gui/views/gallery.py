@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -38,6 +38,7 @@ from gui.shared.empty import PRESS_START, EmptyState
 from gui.shared.header import ViewHeader
 from gui.shared.pacing import Latest
 from gui.views.digit_detail import DigitDetail
+from gui.views.fool import FoolPanel
 from gui.views.gallery_tiles import TILE_H, TILE_W, Samples, TileDelegate, TileModel, paint_tile
 
 SHEET_COLUMNS = 10
@@ -57,7 +58,14 @@ EMPTY = (
 
 
 class GalleryView(QWidget):
-    """Tiles of the snapshot's interesting validation samples, filterable by confusion cell."""
+    """Tiles of the snapshot's interesting validation samples, filterable by confusion cell.
+
+    ``look_inside`` carries the selected sample (its image row, true label, a
+    description and its row in the validation set) when the person asks to follow it
+    through the network.
+    """
+
+    look_inside = Signal(object, int, str, int)
 
     def __init__(self, bus: EventBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +97,12 @@ class GalleryView(QWidget):
 
         self.detail = DigitDetail()
         self.detail.closed.connect(self._close_detail)
+        self.look_button = QPushButton("Look inside")
+        self.look_button.setToolTip("Follow this digit through the network, forward and backward")
+        self.look_button.clicked.connect(self._on_look_inside)
+        self.look_button.setEnabled(False)
+        self.fool = FoolPanel("Select a tile first.", narrow=True)
+        self.detail.add_below(self.look_button, self.fool)
         # In a short window the detail scrolls rather than making the window taller.
         self._detail_area = QScrollArea()
         self._detail_area.setWidget(self.detail)
@@ -268,11 +282,25 @@ class GalleryView(QWidget):
         self._list.clearSelection()
         self._list.setCurrentIndex(QModelIndex())
 
+    def _on_look_inside(self) -> None:
+        i = self._list.currentIndex().data(Qt.ItemDataRole.UserRole)
+        s = self._samples
+        if i is None or s.snap is None:
+            return
+        self.look_inside.emit(
+            np.asarray(s.snap.sample_images[i]),
+            int(s.true[i]),
+            f"gallery: validation #{int(s.snap.sample_index[i])}, read as {s.name(int(s.pred[i]))}",
+            int(s.snap.sample_index[i]),
+        )
+
     def _show_detail(self, i: int | None) -> None:
+        self.look_button.setEnabled(i is not None)
         if i is None:
             self._saliency = None
             self._detail_area.hide()
             self.detail.clear()
+            self.fool.set_subject(self._samples.snap, None)
             return
         s = self._samples
         p = int(s.pred[i])
@@ -287,6 +315,7 @@ class GalleryView(QWidget):
             p,
             f"{s.caption(i)} · validation #{int(s.snap.sample_index[i])}",
         )
+        self.fool.set_subject(s.snap, np.asarray(s.snap.sample_images[i]), s.probs[i])
         self._detail_area.show()
 
     def _compute_saliency(self, i: int, target: int) -> np.ndarray | None:

@@ -18,8 +18,10 @@ they happened, their labels stacked so they never overlap. The x axes span the
 epochs shown, with whole-epoch ticks; a run opened from a checkpoint starts at
 the epoch it was saved at (a checkpoint keeps no earlier norms), and a snapshot
 of the same epoch (the weights restored after a divergence, then the epoch's
-end) replaces the point rather than adding one. Until the first snapshot the
-panel says what will appear instead of drawing empty axes.
+end) replaces the point rather than adding one. A moment of the timeline looked
+back at (a snapshot marked ``extras["moment"]``) shows its histogram and map and
+leaves the time series as they are. Until the first snapshot the panel says what
+will appear instead of drawing empty axes.
 
 Plot items are made once per run and updated with ``setData``.
 """
@@ -188,7 +190,7 @@ class HealthView(QWidget):
 
     def shown_epoch(self) -> int | None:
         """The epoch (1-based) of the latest snapshot, None before one."""
-        return int(self.series.x[-1]) if self.series.x else None
+        return self.series.shown_epoch
 
     def norms_title(self) -> str:
         return self.norms.norms_w.getPlotItem().titleLabel.text

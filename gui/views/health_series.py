@@ -42,24 +42,18 @@ class HealthSeries:
         self.images: np.ndarray | None = None
         self.shape: tuple[int, ...] = (-1,)
         self.names: tuple[str, ...] = ()
+        self.shown_epoch: int | None = None
 
     def name(self, c: int) -> str:
         return self.names[c] if c < len(self.names) else str(c)
 
     def add(self, snap: Snapshot) -> None:
-        """Take ``snap``'s figures (the layers must match :meth:`reset`'s)."""
+        """Take ``snap``'s figures (the layers must match :meth:`reset`'s). A moment of
+        the timeline looked back at (``extras["moment"]``) adds no point to the series."""
         n_layers = len(snap.weight_norms)
-        x = snap.epoch + 1.0
-        if self.x and self.x[-1] == x:  # the same epoch again: the newer picture wins
-            for series in (self.x, *self.weight, *self.grad, *self.dead):
-                series.pop()
-        self.x.append(x)
-        for l in range(n_layers):
-            self.weight[l].append(snap.weight_norms[l])
-            grad = snap.grad_norms[l] if l < len(snap.grad_norms) else np.nan
-            self.grad[l].append(grad if grad > 0 else np.nan)
-        for l in range(len(self.dead)):
-            self.dead[l].append(snap.dead_fraction[l] if l < len(snap.dead_fraction) else np.nan)
+        self.shown_epoch = snap.epoch + 1
+        if "moment" not in snap.extras:
+            self._add_point(snap, n_layers)
         ex = snap.extras
         now = [
             (ex[f"hist_counts_{l}"], ex[f"hist_edges_{l}"])
@@ -80,3 +74,16 @@ class HealthSeries:
             self.share = np.asarray(ex.get("pca_variance", (0.0, 0.0)))
             self.shape = tuple(snap.image_shape)
             self.names = tuple(snap.class_names)
+
+    def _add_point(self, snap: Snapshot, n_layers: int) -> None:
+        x = snap.epoch + 1.0
+        if self.x and self.x[-1] == x:  # the same epoch again: the newer picture wins
+            for series in (self.x, *self.weight, *self.grad, *self.dead):
+                series.pop()
+        self.x.append(x)
+        for l in range(n_layers):
+            self.weight[l].append(snap.weight_norms[l])
+            grad = snap.grad_norms[l] if l < len(snap.grad_norms) else np.nan
+            self.grad[l].append(grad if grad > 0 else np.nan)
+        for l in range(len(self.dead)):
+            self.dead[l].append(snap.dead_fraction[l] if l < len(snap.dead_fraction) else np.nan)

@@ -13,6 +13,10 @@ curve per run in its colour, the current run thicker, named in a legend under
 them; hovering a curve names the run, the epoch and the value. Before the first
 run the tab says so rather than drawing empty axes.
 
+A run forked from a recorded moment of another (a branch) is named with the run it
+left ("Run 2 · fork of Run 1"), its tooltip says from which moment and what changed,
+and its curves start at the original's point where it branched.
+
 The view only displays the session's run records (:meth:`RunsView.show_runs`);
 "Clear earlier runs" asks the session to forget them.
 """

@@ -49,7 +49,7 @@ def row_cells(r: RunRecord) -> list[str]:
     a, b = r.started, r.ended
     lr = span(text.value(a.learning_rate, 3), text.value(b.learning_rate, 3))
     return [
-        r.name,
+        r.name if r.branch is None else f"{r.name} · fork of {r.branch.parent_name}",
         span(a.network, b.network),
         a.activation,
         a.optimizer,
@@ -86,6 +86,8 @@ class RunsTable(QTableWidget):
         best = max((r.best.val_acc for r in shown if r.best is not None), default=None)
         for row, r in enumerate(shown):
             tip = f"{r.name}\nstarted: {settings_text(r.started)}\nnow: {settings_text(r.ended)}"
+            if r.branch is not None:
+                tip += f"\n{r.branch.label}"
             for col, value in enumerate(row_cells(r)):
                 item = self.item(row, col)
                 if item is None:

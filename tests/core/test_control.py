@@ -103,3 +103,31 @@ def test_every_command_raises_the_flag_the_loop_polls():
     c.step_epoch()
     c.acknowledge()
     assert c.epoch_boundary() and c.paused and c.needs_attention  # the Step's own pause
+
+
+def test_a_change_asked_for_an_epoch_waits_for_it_then_is_pending():
+    c = TrainingControl()
+    c.at_epoch(2, "learning_rate", 0.05)
+    c.at_epoch(2, "batch_size", 16)
+    assert not c.needs_attention  # nothing to do before epoch 2 begins
+    c.begin_epoch(1)
+    assert not c.needs_attention and c.take_changes() == {}
+    c.begin_epoch(2)
+    assert c.needs_attention
+    assert c.take_changes() == {"learning_rate": 0.05, "batch_size": 16}
+    c.begin_epoch(2)  # once only
+    assert c.take_changes() == {}
+
+
+@pytest.mark.parametrize(
+    ("epoch", "name", "value"),
+    [
+        (-1, "learning_rate", 0.1),
+        (True, "learning_rate", 0.1),
+        (1, "epochs", 3),
+        (1, "learning_rate", -1.0),
+    ],
+)
+def test_a_bad_scheduled_change_is_refused_where_asked(epoch, name, value):
+    with pytest.raises(ConfigError):
+        TrainingControl().at_epoch(epoch, name, value)

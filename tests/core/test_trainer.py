@@ -131,6 +131,22 @@ def test_live_changes_from_another_thread_show_in_the_very_next_events(digits):
     assert trainer.history[-1]["architecture"] == [64, 48, 10]
 
 
+def test_a_change_asked_for_an_epoch_applies_before_its_first_batch(digits):
+    control = TrainingControl()
+    control.at_epoch(2, "learning_rate", 0.02)
+    control.at_epoch(3, "hidden", (24,))
+    trainer = Trainer(Config(hidden=(16,), epochs=4, batch_size=64), digits, control)
+    events = list(trainer.run())
+    changes = [e for e in events if isinstance(e, HyperparameterChanged)]
+    assert [(c.epoch, c.batch, c.name, c.new) for c in changes] == [
+        (2, 0, "learning_rate", 0.02),
+        (3, 0, "hidden", (24,)),
+    ]
+    reports = [e for e in events if isinstance(e, EpochReport)]
+    assert [r.learning_rate for r in reports] == pytest.approx([0.1, 0.1, 0.02, 0.02])
+    assert reports[-1].architecture == (64, 24, 10)
+
+
 def test_pause_holds_step_runs_one_epoch_stop_ends_within_a_batch(digits, monkeypatch):
     # Polling so slow that anything prompt below must come from the control waking the loop.
     monkeypatch.setattr("core.training.trainer.PAUSE_POLL_S", 60.0)

@@ -68,11 +68,16 @@ def save_limited(
         # Past the limit a write fails with EFBIG instead of the process being killed.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+    target = Path(path)
     if uid is not None:
+        # Inside the folder first: the user may not pass through its private parents
+        # (pytest's temporary folders), and what is tested is writing into this folder.
+        os.chdir(target.parent)
+        target = Path(target.name)
         os.setgid(uid)
         os.setuid(uid)
     try:
-        checkpoint.save(Path(path), **checkpoint_parts)
+        checkpoint.save(target, **checkpoint_parts)
         answer.put(("saved", ""))
     except CheckpointError as e:
         answer.put(("CheckpointError", str(e)))

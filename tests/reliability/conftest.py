@@ -1,4 +1,5 @@
-"""Shared pieces of the reliability suite: a small real checkpoint, the data fakes, fuzz budgets.
+"""Shared pieces of the reliability suite: a small real checkpoint, the data fakes, fuzz
+budgets, and child processes (the command line, code under a memory limit).
 
 Each fuzz target runs a few hundred generated cases in the normal suite and at
 least 2,000 under ``pytest -m slow`` (the long runs the README quotes).
@@ -6,6 +7,8 @@ least 2,000 under ``pytest -m slow`` (the long runs the README quotes).
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -71,3 +74,50 @@ def make_window(qtbot, monkeypatch, tmp_path):
 def qt_thread_complaints(qtlog) -> list[str]:
     """Qt's own messages about threads (e.g. "QThread: Destroyed while thread is still running")."""
     return [r.message for r in qtlog.records if "QThread" in r.message or "thread" in r.message]
+
+
+#: Python run after a child's imports: from here on its address space may grow by only
+#: ``HEADROOM`` bytes (``sys.argv[1]``), so anything that tries to allocate more than that
+#: fails with MemoryError instead of taking the machine's memory.
+LIMIT_AS = """
+import resource, sys
+_vm = next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmSize"))
+resource.setrlimit(resource.RLIMIT_AS, (_vm + int(sys.argv[1]), _vm + int(sys.argv[1])))
+"""
+
+
+def run_python(
+    code: str, *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """``python -c code args...`` from the checkout's code, in ``cwd``; output as text."""
+    environment = {**os.environ, **(env or {})}
+    environment["PYTHONPATH"] = os.pathsep.join([str(ROOT), environment.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def run_cli(
+    *argv: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess:
+    """``python main.py argv...`` in a child process, in ``cwd`` (so stray output stays there)."""
+    environment = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *argv],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The ``error: ...`` lines of a command's stderr, after checking it shows no traceback."""
+    assert "Traceback" not in stderr, stderr
+    return [line for line in stderr.splitlines() if line.startswith("error: ")]
