@@ -87,7 +87,7 @@ class ForkDialog(QDialog):
             form.addRow(label, self.edits[name])
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #d62728")
+        self.error.setObjectName("errorText")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

@@ -84,6 +84,7 @@ class LessonPanel(QScrollArea):
         self.lesson: Lesson | None = None
         self.progress: LessonProgress | None = None
         self._title = _label()
+        self._title.setObjectName("viewTitle")
         self._summary = _label()
         self._question = _label()
         self._choices = QVBoxLayout()
@@ -140,11 +141,11 @@ class LessonPanel(QScrollArea):
         while self._choices.count():
             self._choices.takeAt(0).widget().deleteLater()
         if lesson is None:
-            self._title.setText("<b>No lesson open</b>")
+            self._title.setText("No lesson open")
             self._summary.setText("Help > Lessons lists them.")
             self._question.clear()
         else:
-            self._title.setText(f"<h3>{html.escape(lesson.title)}</h3>")
+            self._title.setText(html.escape(lesson.title))
             self._summary.setText(f"<i>{html.escape(lesson.summary)}</i>")
             self._question.setText(f"<b>{_paragraphs(lesson.question)}</b>")
             for i, text in enumerate(lesson.choices):

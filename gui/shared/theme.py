@@ -81,6 +81,10 @@ def palette_for(scheme: str) -> QPalette:
     return pal
 
 
+def _rgba(c: QColor) -> str:
+    return f"rgba({c.red()}, {c.green()}, {c.blue()}, {c.alpha()})"
+
+
 def stylesheet(p: Palette) -> str:
     """The application's style sheet in palette ``p``: panels, cards, headers, banners."""
     small, title, value, headline = (points(r) for r in ("small", "title", "value", "headline"))
@@ -112,6 +116,9 @@ def stylesheet(p: Palette) -> str:
         "#sliderValue { font-family: monospace; font-weight: bold; }",
         f"#controlsNote {{ color: {p.warn.name()}; font-style: italic; }}",
         f"#errorText {{ color: {p.bad.name()}; }}",
+        f"#timelineBar {{ border: 1px solid transparent; border-radius: {RADIUS}px; }}",
+        f"#timelineBar[viewing='true'] {{ background: {_rgba(p.faded(p.accent, 0.16))};"
+        f" border: 1px solid {p.accent.name()}; }}",
         f"QTabBar::tab {{ padding: {SPACE_S + 2}px {SPACE_M + 6}px; color: {p.muted.name()};"
         f" background: transparent; border: none; border-bottom: 2px solid transparent; }}",
         f"QTabBar::tab:selected {{ color: {p.text.name()};"

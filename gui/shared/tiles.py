@@ -1,9 +1,9 @@
-"""Small pictures with captions, and the key of a diverging colour map.
+"""Small pictures with captions.
 
 :class:`TileRow` paints images side by side (wrapping after ``columns``), each
-enlarged pixel for pixel to the room there is and captioned underneath: the
-augmentation preview and the fooled digit use it. :class:`DivergingKey` is the
-colour bar that says what blue, white and red mean in a signed picture.
+enlarged pixel for pixel to the room there is and captioned underneath in the
+small type and the muted colour: the augmentation preview, the fooled digit and
+the digits a run learned or unlearned use it.
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from gui.shared import colormaps as cm
+from gui.shared import style
 
-GAP = 6  # pixels between two tiles
+GAP = style.SPACE_M  # pixels between two tiles
 
 
 class TileRow(QWidget):
@@ -34,6 +33,8 @@ class TileRow(QWidget):
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
+        self.setFont(style.font("small"))
+        style.on_change(self, lambda _p: self.update())
 
     def set_tiles(self, tiles: Sequence[tuple[QImage, str]]) -> None:
         """Show ``tiles`` (image, caption) in order, replacing what was shown."""
@@ -73,7 +74,7 @@ class TileRow(QWidget):
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         side = self._side(self.width())
         text_h = self._caption_height()
-        pal = self.palette()
+        colours = style.palette()
         for n, (image, caption) in enumerate(self._tiles):
             r, c = divmod(n, self._columns)
             x, y = c * (side + GAP), r * (side + text_h + GAP)
@@ -85,54 +86,13 @@ class TileRow(QWidget):
                 scaled.height(),
             )
             p.drawImage(target, image)
-            p.setPen(pal.color(QPalette.ColorRole.Mid))
+            p.setPen(colours.border)
             p.drawRect(target.adjusted(0, 0, -1, -1))
-            p.setPen(pal.color(QPalette.ColorRole.WindowText))
+            p.setPen(colours.muted)
             text = p.fontMetrics().elidedText(caption, Qt.TextElideMode.ElideRight, side + GAP)
             p.drawText(
                 QRect(x - GAP // 2, y + side + 1, side + GAP, text_h),
                 Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
                 text,
             )
-        p.end()
-
-
-class DivergingKey(QWidget):
-    """The diverging colour map as a bar, labelled ``-limit``, ``0`` and ``+limit``."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._limit = 0.0
-        rgb = np.ascontiguousarray(cm.lut("diverging"), dtype=np.uint8)
-        self._bar = QImage(rgb.data, 256, 1, 768, QImage.Format.Format_RGB888).copy()
-        self.setMinimumSize(120, 34)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setToolTip("Blue: the pixel got darker; red: brighter; white: unchanged")
-
-    def set_limit(self, limit: float) -> None:
-        """The value the strongest colours stand for (0 hides the labels)."""
-        self._limit = float(limit)
-        self.update()
-
-    def labels(self) -> tuple[str, str, str]:
-        v = self._limit
-        return (f"−{v:.3g}", "0", f"+{v:.3g}") if v > 0 else ("", "", "")
-
-    def sizeHint(self) -> QSize:
-        return QSize(200, 34)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
-        w = self.width()
-        bar = QRect(0, 2, w - 1, 12)
-        p.drawImage(bar, self._bar)
-        pal = self.palette()
-        p.setPen(pal.color(QPalette.ColorRole.Mid))
-        p.drawRect(bar)
-        p.setPen(pal.color(QPalette.ColorRole.WindowText))
-        text = QRect(0, 16, w, self.height() - 16)
-        low, mid, high = self.labels()
-        p.drawText(text, Qt.AlignmentFlag.AlignLeft, low)
-        p.drawText(text, Qt.AlignmentFlag.AlignHCenter, mid)
-        p.drawText(text, Qt.AlignmentFlag.AlignRight, high)
         p.end()

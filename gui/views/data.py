@@ -35,6 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from gui.shared import colormaps as cm
+from gui.shared import style
+from gui.shared.empty import EmptyState
+from gui.shared.header import ViewHeader
 from gui.shared.jobs import Job, run_job
 from gui.shared.state import SessionView, folder_note
 from gui.shared.tiles import TileRow
@@ -54,6 +57,15 @@ AUGMENT_TEXT = {
     "bent a little, as a hand would vary it.",
 }
 
+NO_DATASET = (
+    "Choose a dataset in the controls (or drop an image folder on the window): samples of "
+    "each class, the class counts and the pixel values appear here."
+)
+SUMMARISING = (
+    "Reading the training set: samples of each class, the class counts and the pixel "
+    "values appear here in a moment."
+)
+
 
 class DataView(QWidget):
     """The dataset in pictures and figures; follows the session's dataset and augmentation."""
@@ -69,18 +81,14 @@ class DataView(QWidget):
         self._pick = 0
         self._preview = np.zeros((0, 0), dtype=np.float32)
 
-        self._title = QLabel("No dataset yet")
-        self._title.setObjectName("dataTitle")
-        font = self._title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        font.setBold(True)
-        self._title.setFont(font)
         self._source = QLabel("")
+        self._source.setObjectName("readout")
         self._source.setWordWrap(True)
         self._source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._busy = QProgressBar()
         self._busy.setMaximumWidth(260)
         self._busy.setVisible(False)
+        self.header = ViewHeader("data", self._busy)
 
         self.grid = ClassGrid(PER_CLASS)
         grid_scroll = QScrollArea()
@@ -90,6 +98,7 @@ class DataView(QWidget):
         grid_scroll.setMinimumWidth(self.grid.minimumSizeHint().width())
         self.counts_chart = CountsChart()
         self.histogram = PixelHistogram()
+        self._grid_box = EmptyState(grid_scroll, NO_DATASET)
 
         self._augment_text = QLabel(AUGMENT_TEXT["none"])
         self._augment_text.setWordWrap(True)
@@ -114,24 +123,25 @@ class DataView(QWidget):
         charts.addWidget(self.counts_chart)
         charts.addWidget(self.histogram)
         charts.setChildrenCollapsible(False)
+        self._charts_box = EmptyState(charts, NO_DATASET)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(charts, 1)
+        right_layout.setSpacing(style.SPACE_M)
+        right_layout.addWidget(self._charts_box, 1)
         right_layout.addWidget(augment_box)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(grid_scroll)
+        split.setHandleWidth(style.SPACE_M)
+        split.addWidget(self._grid_box)
         split.addWidget(right)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         split.setChildrenCollapsible(False)
 
-        top = QHBoxLayout()
-        top.addWidget(self._title, 1)
-        top.addWidget(self._busy)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(top)
+        layout.setContentsMargins(style.SPACE_M, style.SPACE_M, style.SPACE_M, style.SPACE_S)
+        layout.setSpacing(style.SPACE_S)
+        layout.addWidget(self.header)
         layout.addWidget(self._source)
         # In a short window the tab scrolls rather than making the whole window taller.
         body = QScrollArea()
@@ -189,6 +199,10 @@ class DataView(QWidget):
         )
 
     # -- what is shown -------------------------------------------------------------------
+    def empty_message(self) -> str:
+        """What the tab says in place of its pictures and charts ("" once they show)."""
+        return self._charts_box.message()
+
     def summary(self) -> Any:
         """The :class:`~core.data.summary.DataSummary` shown (None while it is computed)."""
         return self._summary
@@ -200,12 +214,12 @@ class DataView(QWidget):
     def _show_dataset(self) -> None:
         data = self._data
         if data is None:
-            self._title.setText("No dataset yet")
+            self.header.set_status("")
             self._source.setText("")
         else:
             shape = "x".join(str(s) for s in data.image_shape[:2])
             colour = "RGB" if len(data.image_shape) == 3 else "grey"
-            self._title.setText(
+            self.header.set_status(
                 f"{data.name} · {data.n_classes} classes · {shape} {colour} · "
                 f"{len(data.y_train):,} train · {len(data.y_val):,} validation · "
                 f"{len(data.y_test):,} test"
@@ -215,6 +229,9 @@ class DataView(QWidget):
             self._source.setToolTip(data.source)
         for widget in (self.grid, self.counts_chart, self.histogram):
             widget.set_summary(None)
+        message = NO_DATASET if data is None else SUMMARISING
+        for box in (self._grid_box, self._charts_box):
+            box.show_message(message)
         self._draw_preview()
 
     def _on_summary(self, data: Any, summary: Any) -> None:
@@ -223,9 +240,13 @@ class DataView(QWidget):
         self._summary = summary
         for widget in (self.grid, self.counts_chart, self.histogram):
             widget.set_summary(summary)
+        for box in (self._grid_box, self._charts_box):
+            box.show_content()
 
     def _on_failed(self, message: str, _details: str) -> None:
         self._source.setText(f"Could not summarise the dataset: {message}")
+        for box in (self._grid_box, self._charts_box):
+            box.show_message(f"Could not summarise the dataset: {message}")
 
     def _on_ended(self) -> None:
         if self._job is not None and not self._job.is_running:

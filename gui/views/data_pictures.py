@@ -17,10 +17,11 @@ from PySide6.QtWidgets import QWidget
 
 from core.data.summary import DataSummary
 from gui.shared import colormaps as cm
+from gui.shared import style
 
 MIN_TILE, MAX_TILE = 20, 72  # side of one image, in pixels
 GAP = 3  # between two tiles
-MEAN_GAP = 14  # between the samples and the mean column
+MEAN_GAP = style.SPACE_L  # between the samples and the mean column
 LABEL_MAX = 110  # widest row label, in pixels (longer names are elided)
 
 
@@ -110,7 +111,8 @@ class ClassGrid(QWidget):
         tile, label_w, top = self._tile(), self._label_width(), self._header()
         fm = p.fontMetrics()
         mean_x = label_w + self._columns * (tile + GAP) + MEAN_GAP - GAP
-        p.setPen(pal.color(QPalette.ColorRole.WindowText))
+        colours = style.palette()
+        p.setPen(colours.muted)
         p.drawText(
             QRect(label_w, 0, self._columns * (tile + GAP), top),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -128,6 +130,6 @@ class ClassGrid(QWidget):
             for i, image in enumerate(self._rows[c]):
                 p.drawImage(QRect(label_w + i * (tile + GAP), y, tile, tile), image)
             p.drawImage(QRect(mean_x, y, tile, tile), self._means[c])
-            p.setPen(pal.color(QPalette.ColorRole.Mid))
+            p.setPen(colours.border)
             p.drawRect(QRect(mean_x - 1, y - 1, tile + 1, tile + 1))
         p.end()

@@ -16,28 +16,37 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.data.summary import SPLITS, DataSummary
-from gui.shared import colormaps as cm
+from gui.shared import style
+from gui.shared.legend import Legend
 
-#: The splits' colours: training and validation as the curves draw them, test in green.
-SPLIT_COLOURS = (cm.TRAIN, cm.VAL, cm.run_colour(2))
 SPLIT_NAMES = dict(zip(SPLITS, ("train", "validation", "test"), strict=True))
-#: The colour channels' lines (grey images: one line, in the training colour).
-CHANNEL_COLOURS = (QColor("#d62728"), QColor("#2ca02c"), QColor("#1f77b4"))
 BAR_WIDTH = 0.27
 #: Bins the histogram shows (the summary's 256 levels, four to a bin).
 SHOWN_BINS = 64
 
 
-def _plot(title: str) -> tuple[pg.PlotWidget, pg.PlotItem]:
+def split_colour(p: style.Palette, split: int) -> QColor:
+    """The colour of split ``split`` (0 train, 1 validation, 2 test) in palette ``p``; the
+    Evaluation tab draws the test set in the same colour."""
+    return p.run(split)
+
+
+def channel_colour(p: style.Palette, channel: int, channels: int) -> QColor:
+    """A colour channel's line: red, green and blue; grey images one line in the training
+    colour."""
+    return split_colour(p, 0) if channels == 1 else p.category((3, 2, 0)[channel])
+
+
+def _plot(title: str, export_name: str) -> tuple[pg.PlotWidget, pg.PlotItem]:
     widget = pg.PlotWidget()
-    widget.setBackground(None)
     widget.setMinimumHeight(120)
     plot = widget.getPlotItem()
-    plot.setTitle(title)
+    style.set_title(plot, title)
     plot.setMenuEnabled(False)
     plot.hideButtons()
     plot.setMouseEnabled(x=False, y=False)
-    plot.showGrid(y=True, alpha=0.2)
+    style.grid(plot, x=False)
+    style.style_view(widget, export_name)
     return widget, plot
 
 
@@ -55,24 +64,29 @@ class CountsChart(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        # The title is the legend: it can never cover a bar.
-        key = " · ".join(
-            f"<span style='color:{c.name()}'>■ {SPLIT_NAMES[s]}</span>"
-            for s, c in zip(SPLITS, SPLIT_COLOURS, strict=True)
-        )
-        self.widget, self.plot = _plot(f"Images per class: {key}")
+        self.widget, self.plot = _plot("Images per class", "Data: images per class")
         self.plot.setLabel("left", "images")
+        self.legend = Legend()  # beside the bars, never over them
         self._bars = []
-        for i in range(len(SPLITS)):
-            bars = pg.BarGraphItem(
-                x=[], height=[], width=BAR_WIDTH, brush=SPLIT_COLOURS[i], pen=None
-            )
+        for _split in SPLITS:
+            bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, pen=None)
             self.plot.addItem(bars)
             self._bars.append(bars)
         self._counts = np.zeros((len(SPLITS), 0), dtype=np.int64)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.widget)
+        layout.setSpacing(style.SPACE_S)
+        layout.addWidget(self.widget, 1)
+        layout.addWidget(self.legend)
+        self._restyle(style.palette())
+        style.on_change(self, self._restyle)
+
+    def _restyle(self, p: style.Palette) -> None:
+        for i, bars in enumerate(self._bars):
+            bars.setOpts(brush=pg.mkBrush(split_colour(p, i)))
+        self.legend.set_entries(
+            [(split_colour(p, i), SPLIT_NAMES[s], "box") for i, s in enumerate(SPLITS)]
+        )
 
     def set_summary(self, summary: DataSummary | None) -> None:
         counts = np.zeros((len(SPLITS), 0), np.int64) if summary is None else summary.counts
@@ -97,18 +111,21 @@ class PixelHistogram(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.widget, self.plot = _plot("Pixel values (training set)")
+        self.widget, self.plot = _plot("Pixel values (training set)", "Data: pixel values")
         self.plot.setLabel("left", "pixels")
         self.plot.setLabel("bottom", "value (0 black, 1 white)")
         self.plot.setLogMode(y=True)
         self.plot.setXRange(0, 1, padding=0.01)
         self._lines: list[pg.PlotDataItem] = []
         self._histogram = np.zeros((1, 0), dtype=np.int64)
+        self._summary: DataSummary | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
+        style.on_change(self, lambda _p: self.set_summary(self._summary))
 
     def set_summary(self, summary: DataSummary | None) -> None:
+        self._summary = summary
         for line in self._lines:
             self.plot.removeItem(line)
         self._lines = []
@@ -119,10 +136,10 @@ class PixelHistogram(QWidget):
         channels, levels = self._histogram.shape
         merged = self._histogram.reshape(channels, SHOWN_BINS, levels // SHOWN_BINS).sum(axis=2)
         edges = np.linspace(0.0, 1.0, SHOWN_BINS + 1)
+        p = style.palette()
         for channel, counts in enumerate(merged):
-            colour = cm.TRAIN if channels == 1 else CHANNEL_COLOURS[channel]
-            fill = QColor(colour)
-            fill.setAlpha(150 if channels == 1 else 70)
+            colour = channel_colour(p, channel, channels)
+            fill = p.faded(colour, 0.6 if channels == 1 else 0.28)
             # Areas rise from 1 (the axis' foot, 10⁰): an empty bin has none.
             line = pg.PlotDataItem(
                 edges,
@@ -130,7 +147,7 @@ class PixelHistogram(QWidget):
                 stepMode="center",
                 fillLevel=0.0,
                 brush=fill,
-                pen=pg.mkPen(colour, width=1),
+                pen=style.pen(colour, style.WIDTH_THIN),
             )
             self.plot.addItem(line)
             self._lines.append(line)

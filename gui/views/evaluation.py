@@ -18,7 +18,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -29,7 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.training.events import Snapshot
+from gui.shared import style
 from gui.shared.bus import EventBus
+from gui.shared.header import ViewHeader
 from gui.shared.jobs import Job, run_job
 from gui.shared.state import SessionView
 from gui.views.evaluation_plots import ClassAccuracyChart, CoveragePanel, RobustnessPlots
@@ -61,35 +62,32 @@ class EvaluationView(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar()
+        self.progress.setMaximumWidth(260)
         self.progress.setVisible(False)
+        self.header = ViewHeader(
+            "evaluation", self.progress, self.evaluate_button, self.cancel_button
+        )
         self.status = QLabel(EMPTY)
+        self.status.setObjectName("readout")
         self.status.setWordWrap(True)
-        top = QHBoxLayout()
-        top.addWidget(self.evaluate_button)
-        top.addWidget(self.cancel_button)
-        top.addWidget(self.progress, 1)
-        top.addWidget(self.status, 3)
 
         self._empty_text = QLabel(EMPTY)
+        self._empty_text.setObjectName("emptyState")
         self._empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._empty_text.setWordWrap(True)
-        font = self._empty_text.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        self._empty_text.setFont(font)
         open_button = QPushButton("Open checkpoint…")
         open_button.setToolTip("Open a saved run to evaluate it (Ctrl+O)")
         open_button.clicked.connect(self.open_requested)
         empty = QWidget()
         empty_layout = QVBoxLayout(empty)
+        empty_layout.setSpacing(style.SPACE_L)
         empty_layout.addStretch(1)
         empty_layout.addWidget(self._empty_text)
         empty_layout.addWidget(open_button, 0, Qt.AlignmentFlag.AlignHCenter)
         empty_layout.addStretch(2)
 
         self.headline = QLabel()
-        font = self.headline.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        self.headline.setFont(font)
+        self.headline.setObjectName("viewTitle")
         self.headline.setWordWrap(True)
         self.per_class = ClassAccuracyChart()
         self.robustness = RobustnessPlots()
@@ -98,7 +96,9 @@ class EvaluationView(QWidget):
         left.addWidget(self.per_class)
         left.addWidget(self.coverage)
         left.setChildrenCollapsible(False)
+        left.setHandleWidth(style.SPACE_M)
         split = QSplitter(Qt.Orientation.Horizontal)
+        split.setHandleWidth(style.SPACE_M)
         split.addWidget(left)
         split.addWidget(self.robustness)
         split.setStretchFactor(0, 2)
@@ -107,6 +107,7 @@ class EvaluationView(QWidget):
         results = QWidget()
         results_layout = QVBoxLayout(results)
         results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.setSpacing(style.SPACE_S)
         results_layout.addWidget(self.headline)
         results_layout.addWidget(split, 1)
 
@@ -114,8 +115,10 @@ class EvaluationView(QWidget):
         self._pages.addWidget(empty)
         self._pages.addWidget(results)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(top)
+        layout.setContentsMargins(style.SPACE_M, style.SPACE_M, style.SPACE_M, style.SPACE_S)
+        layout.setSpacing(style.SPACE_S)
+        layout.addWidget(self.header)
+        layout.addWidget(self.status)
         layout.addWidget(self._pages, 1)
 
         bus.snapshot.connect(self._on_snapshot)

@@ -18,13 +18,18 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from gui.shared import colormaps as cm
-from gui.views.data_plots import class_ticks
+from gui.shared import style
+from gui.views.data_plots import class_ticks, split_colour
 
-#: The test set's colour (the Data tab's test bars are this green too).
-TEST = cm.run_colour(2)
+
+def test_set_colour(p: style.Palette) -> QColor:
+    """The test set's colour: the Data tab's test bars are drawn in it too."""
+    return split_colour(p, 2)
+
+
 #: The threshold slider: position p is the threshold 1 - 10^(-p / STEPS_PER_NINE), so
 #: 0.9, 0.99 and 0.999 are evenly spaced along it.
 STEPS_PER_NINE = 100
@@ -53,18 +58,18 @@ def threshold_text(t: float) -> str:
 
 def _plot(title: str, x_label: str = "", y_label: str = "") -> pg.PlotWidget:
     widget = pg.PlotWidget()
-    widget.setBackground(None)
     widget.setMinimumSize(180, 100)
     plot = widget.getPlotItem()
-    plot.setTitle(title, size="9pt")
+    style.set_title(plot, title)
     plot.setMenuEnabled(False)
     plot.hideButtons()
     plot.setMouseEnabled(x=False, y=False)
-    plot.showGrid(x=True, y=True, alpha=0.2)
+    style.grid(plot)
     if x_label:
         plot.setLabel("bottom", x_label)
     if y_label:
         plot.setLabel("left", y_label)
+    style.style_view(widget, f"Evaluation: {title}")
     return widget
 
 
@@ -75,15 +80,19 @@ class ClassAccuracyChart(QWidget):
         super().__init__(parent)
         self.widget = _plot("Test accuracy per class", y_label="accuracy")
         self.plot = self.widget.getPlotItem()
-        self._bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=TEST, pen=None)
+        self._bars = pg.BarGraphItem(x=[], height=[], width=0.7, pen=None)
         self.plot.addItem(self._bars)
-        self._overall = pg.InfiniteLine(
-            angle=0, pen=pg.mkPen(cm.NEUTRAL, width=1.5, style=Qt.PenStyle.DashLine)
-        )
+        self._overall = pg.InfiniteLine(angle=0)
         self.plot.addItem(self._overall)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
+        self._restyle(style.palette())
+        style.on_change(self, self._restyle)
+
+    def _restyle(self, p: style.Palette) -> None:
+        self._bars.setOpts(brush=pg.mkBrush(test_set_colour(p)))
+        self._overall.setPen(style.pen(p.muted, style.WIDTH_LINE, "dash"))
 
     def set_evaluation(self, ev) -> None:
         acc = np.nan_to_num(np.asarray(ev.per_class, dtype=float), nan=0.0)
@@ -102,24 +111,30 @@ class RobustnessPlots(QWidget):
         super().__init__(parent)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(2)
+        grid.setSpacing(style.SPACE_S)
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._chance: list[pg.InfiniteLine] = []
         self._plots: dict[str, pg.PlotItem] = {}
         for i, (title, x_label, _kinds) in enumerate(PLOTS):
             widget = _plot(title, x_label, "accuracy" if i % 2 == 0 else "")
             plot = widget.getPlotItem()
-            curve = plot.plot(
-                [], [], pen=pg.mkPen(TEST, width=2), symbol="o", symbolSize=5, symbolBrush=TEST
-            )
-            chance = pg.InfiniteLine(
-                angle=0, pen=pg.mkPen(cm.NEUTRAL, width=1, style=Qt.PenStyle.DotLine)
-            )
+            curve = plot.plot([], [], symbol="o", symbolSize=5, symbolPen=None)
+            chance = pg.InfiniteLine(angle=0)
             plot.addItem(chance)
             plot.setYRange(0, 1, padding=0.02)
             self._curves[title], self._plots[title] = curve, plot
             self._chance.append(chance)
             grid.addWidget(widget, i // 2, i % 2)
+        self._restyle(style.palette())
+        style.on_change(self, self._restyle)
+
+    def _restyle(self, p: style.Palette) -> None:
+        colour = test_set_colour(p)
+        for curve in self._curves.values():
+            curve.setPen(style.pen(colour, style.WIDTH_LINE))
+            curve.setSymbolBrush(colour)
+        for line in self._chance:
+            line.setPen(style.pen(p.muted, style.WIDTH_THIN, "dot"))
 
     def set_evaluation(self, ev) -> None:
         chance = 1.0 / max(len(ev.class_names), 1)
@@ -168,8 +183,8 @@ class CoveragePanel(QWidget):
             "Answer only when sure", "share of test images answered", "accuracy of the answers"
         )
         plot = self.widget.getPlotItem()
-        self._curve = plot.plot([], [], pen=pg.mkPen(TEST, width=2))
-        self._dot = pg.ScatterPlotItem(size=11, brush=cm.HIGHLIGHT, pen=pg.mkPen("k"))
+        self._curve = plot.plot([], [])
+        self._dot = pg.ScatterPlotItem(size=11)
         plot.addItem(self._dot)
         plot.setXRange(0, 1, padding=0.02)
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -190,10 +205,18 @@ class CoveragePanel(QWidget):
         row.addWidget(self._value)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(style.SPACE_S)
         layout.addWidget(self.widget, 1)
         layout.addLayout(row)
         layout.addWidget(self.numbers)
         self._show_threshold()
+        self._restyle(style.palette())
+        style.on_change(self, self._restyle)
+
+    def _restyle(self, p: style.Palette) -> None:
+        self._curve.setPen(style.pen(test_set_colour(p), style.WIDTH_LINE))
+        self._dot.setBrush(pg.mkBrush(p.accent))
+        self._dot.setPen(pg.mkPen(p.surface, width=1.5))
 
     def set_evaluation(self, ev) -> None:
         self._coverage, self._n = ev.coverage, ev.n

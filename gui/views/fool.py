@@ -29,8 +29,11 @@ from PySide6.QtWidgets import (
 
 from core.training.events import Snapshot
 from gui.shared import colormaps as cm
+from gui.shared import style
+from gui.shared.colour_key import ColourKey, gradient
 from gui.shared.jobs import Job, run_job
-from gui.shared.tiles import DivergingKey, TileRow
+from gui.shared.legend import Legend
+from gui.shared.tiles import TileRow
 
 #: The per-pixel bound offered first: a visible but light change on MNIST.
 DEFAULT_BOUND = 0.3
@@ -70,6 +73,8 @@ class FoolPanel(QWidget):
         )
         row = QGridLayout()
         row.setContentsMargins(0, 0, 0, 0)
+        row.setHorizontalSpacing(style.SPACE_M)
+        row.setVerticalSpacing(style.SPACE_S)
         row.addWidget(self.button, 0, 0)
         row.addWidget(self.target, 0, 1)
         if narrow:
@@ -81,11 +86,10 @@ class FoolPanel(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.pictures = TileRow(columns=3, min_side=56, max_side=112)
-        self.key = DivergingKey()
-        self.key.setMaximumWidth(self.pictures.sizeHint().width())
+        self.key = ColourKey(gradient("diverging"), title="change")
+        self.key.setToolTip("Blue: the pixel got darker; red: brighter; the middle: unchanged")
         self.key.setVisible(False)
         self.bars = pg.PlotWidget()
-        self.bars.setBackground(None)
         self.bars.setMinimumHeight(110)
         self.bars.setMaximumHeight(170)
         plot = self.bars.getPlotItem()
@@ -94,25 +98,34 @@ class FoolPanel(QWidget):
         plot.setMouseEnabled(x=False, y=False)
         plot.setYRange(0, 1, padding=0.02)
         plot.setLabel("left", "probability")
-        plot.setTitle(  # the title is the legend: it never covers a bar
-            f"<span style='color:{cm.NEUTRAL.name()}'>■ before</span> · "
-            f"<span style='color:{cm.WRONG.name()}'>■ after</span>",
-            size="9pt",
-        )
-        self._before = pg.BarGraphItem(x=[], height=[], width=0.38, brush=cm.NEUTRAL, pen=None)
-        self._after = pg.BarGraphItem(x=[], height=[], width=0.38, brush=cm.WRONG, pen=None)
+        style.grid(plot, x=False)
+        style.style_view(self.bars, "Fool: probabilities before and after")
+        self.legend = Legend()  # beside the bars, never over them
+        self.legend.setVisible(False)
+        self._before = pg.BarGraphItem(x=[], height=[], width=0.38, pen=None)
+        self._after = pg.BarGraphItem(x=[], height=[], width=0.38, pen=None)
         plot.addItem(self._before)
         plot.addItem(self._after)
         self.bars.setVisible(False)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setContentsMargins(0, style.SPACE_S, 0, 0)
+        layout.setSpacing(style.SPACE_S)
         layout.addLayout(row)
         layout.addWidget(self.message)
         layout.addWidget(self.pictures)
         layout.addWidget(self.key)
+        layout.addWidget(self.legend)
         layout.addWidget(self.bars)
+        self._restyle(style.palette())
+        style.on_change(self, self._restyle)
         self._show_subject()
+
+    def _restyle(self, p: style.Palette) -> None:
+        self._before.setOpts(brush=pg.mkBrush(p.neutral))
+        self._after.setOpts(brush=pg.mkBrush(p.bad))
+        self.legend.set_entries([(p.neutral, "before", "box"), (p.bad, "after", "box")])
+        self._show_result()  # the change is drawn in the diverging map of the scheme
 
     # -- the subject ---------------------------------------------------------------------
     def set_subject(
@@ -234,6 +247,7 @@ class FoolPanel(QWidget):
         shown = r is not None
         self.key.setVisible(shown)
         self.bars.setVisible(shown)
+        self.legend.setVisible(shown)
         if not shown:
             self.pictures.set_tiles([])
             return
@@ -250,7 +264,7 @@ class FoolPanel(QWidget):
                 (cm.diverging_qimage(flat, r.linf or None), "the change"),
             ]
         )
-        self.key.set_limit(r.linf)
+        self.key.set_labels(f"−{r.linf:.3g}", f"+{r.linf:.3g}")
         k = len(r.probs_before)
         x = np.arange(k, dtype=float)
         self._before.setOpts(x=x - 0.2, height=np.asarray(r.probs_before))

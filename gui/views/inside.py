@@ -18,6 +18,7 @@ views have drawn that snapshot; one the person asked for (a digit, an epoch) at 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -26,17 +27,16 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from core.training.events import EpochReport, Snapshot
+from gui.shared import style
 from gui.shared.bus import EventBus
-from gui.shared.header import help_button
+from gui.shared.header import ViewHeader
 from gui.shared.pacing import Latest
 from gui.views.inside_learn import LearnPanel
 from gui.views.inside_picker import DigitPicker
@@ -70,8 +70,6 @@ class InsideView(QWidget):
         self.traced: Traced | None = None
         self.learned: Learned | None = None
 
-        self._title = QLabel(NO_NETWORK)
-        self._title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.follow_live = QCheckBox("Follow the run")
         self.follow_live.setChecked(True)
         self.follow_live.setToolTip(
@@ -82,11 +80,7 @@ class InsideView(QWidget):
         self.epoch_choice.setToolTip("The epoch whose network the digit goes through")
         self.epoch_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.epoch_choice.activated.connect(self._on_epoch_chosen)
-        top = QHBoxLayout()
-        top.addWidget(help_button("inside", self))
-        top.addWidget(self._title, 1)
-        top.addWidget(self.follow_live)
-        top.addWidget(self.epoch_choice)
+        self.header = ViewHeader("inside", self.follow_live, self.epoch_choice)
 
         self.picker = DigitPicker()
         self.picker.picked.connect(self._on_picked)
@@ -97,24 +91,30 @@ class InsideView(QWidget):
         left = QWidget()
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(style.SPACE_S)
         column.addWidget(self.picker)
-        column.addWidget(QLabel("Steps, in the order they run:"))
+        steps_title = QLabel("Steps, in the order they run")
+        steps_title.setObjectName("readout")
+        column.addWidget(steps_title)
         column.addWidget(self.walker.steps_list, 1)
         left.setMaximumWidth(250)
         right = QSplitter(Qt.Orientation.Vertical)
+        right.setHandleWidth(style.SPACE_M)
         right.addWidget(self.walker)
         right.addWidget(self.learn)
         right.setStretchFactor(0, 1)
         right.setStretchFactor(1, 0)
         right.setChildrenCollapsible(False)
         body = QSplitter(Qt.Orientation.Horizontal)
+        body.setHandleWidth(style.SPACE_M)
         body.addWidget(left)
         body.addWidget(right)
         body.setStretchFactor(1, 1)
         body.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(top)
+        layout.setContentsMargins(style.SPACE_M, style.SPACE_M, style.SPACE_M, style.SPACE_S)
+        layout.setSpacing(style.SPACE_S)
+        layout.addWidget(self.header)
         layout.addWidget(body, 1)
 
         keys = ((Qt.Key.Key_Left, self.walker.previous), (Qt.Key.Key_Right, self.walker.next))
@@ -133,6 +133,7 @@ class InsideView(QWidget):
         bus.run_reset.connect(self._on_run_reset)
         self._show_epochs()
         self.walker.clear(NO_NETWORK)
+        style.on_change(self, self._restyle)
 
     # -- public ---------------------------------------------------------------------
     def set_dataset(self, dataset: Any) -> None:
@@ -225,6 +226,17 @@ class InsideView(QWidget):
         super().showEvent(event)
         if self._stale:
             self._retrace(asked=True)
+
+    def _restyle(self, _p: style.Palette) -> None:
+        """The pictures are coloured in the worker: trace the digit again in the new maps
+        (at once if shown, else when shown), and take the step again if one was taken."""
+        if self.traced is not None:
+            self._retrace(asked=True)
+        learned = self.learned
+        if learned is not None:
+            self._jobs += 1
+            self._learn_wanted = self._jobs
+            self.tracer.submit(dataclasses.replace(learned.job, number=self._jobs))
 
     # -- tracing --------------------------------------------------------------------
     def _network(self) -> Network | None:
@@ -364,7 +376,7 @@ class InsideView(QWidget):
 
     def _show_title(self) -> None:
         if not self._networks or self._epoch is None:
-            self._title.setText(NO_NETWORK)
+            self.header.set_status("")
             return
         net = self._networks.get(self._epoch)
         sizes = "-".join(str(n) for n in net.sizes) if net is not None else "?"
@@ -375,4 +387,4 @@ class InsideView(QWidget):
             how = f"staying here while the run is at epoch {latest + 1}"
         else:
             how = "staying on this epoch"
-        self._title.setText(f"<b>Inside {sizes}</b> at epoch {self._epoch + 1} · {how}")
+        self.header.set_status(f"{sizes} · epoch {self._epoch + 1} · {how}")

@@ -115,8 +115,6 @@ def packed(lut: np.ndarray) -> np.ndarray:
     return rgba.view(np.uint32).ravel()
 
 
-
-
 def diverging_lut() -> np.ndarray:
     """The theme's diverging map, packed (signed values: weights, gradients)."""
     return packed(cm.lut("diverging"))

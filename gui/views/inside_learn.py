@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.shared import colormaps as cm
+from gui.shared import style
 from gui.shared.pacing import cache_static_parts
 from gui.views.inside_panel import ArrayPanel
 from gui.views.inside_work import Learned
@@ -65,7 +65,6 @@ class LearnPanel(QWidget):
         self._text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
         self._plot = pg.PlotWidget()
-        self._plot.setBackground(None)
         self._plot.setMinimumSize(180, 110)
         item = self._plot.getPlotItem()
         item.setMenuEnabled(False)
@@ -73,9 +72,11 @@ class LearnPanel(QWidget):
         item.hideButtons()
         item.setYRange(0, 1, padding=0.02)
         item.setLabel("left", "P")
+        style.grid(item, x=False)
+        style.style_view(self._plot, "Inside: one step's probabilities")
         cache_static_parts(item)
-        self._before = pg.BarGraphItem(x=[], height=[], width=0.38, brush=pg.mkBrush(cm.NEUTRAL))
-        self._after = pg.BarGraphItem(x=[], height=[], width=0.38)
+        self._before = pg.BarGraphItem(x=[], height=[], width=0.38, pen=None)
+        self._after = pg.BarGraphItem(x=[], height=[], width=0.38, pen=None)
         self._plot.addItem(self._before)
         self._plot.addItem(self._after)
         self.templates = ArrayPanel()
@@ -86,11 +87,13 @@ class LearnPanel(QWidget):
         left.setMaximumWidth(420)
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(style.SPACE_S)
         column.addWidget(self.learn_button)
         column.addWidget(self.size_choice)
         column.addWidget(self._text, 1)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(style.SPACE_M)
         row.addWidget(left, 2)
         row.addWidget(self._plot, 2)
         row.addWidget(self.templates, 3)
@@ -99,7 +102,15 @@ class LearnPanel(QWidget):
         self.setMinimumHeight(MIN_HEIGHT)
         self.setMaximumHeight(MAX_HEIGHT)
         self.set_rates(None, None)
+        self._shown: Learned | None = None
         self.clear()
+        self._restyle(style.palette())
+        style.on_change(self, self._restyle)
+
+    def _restyle(self, p: style.Palette) -> None:
+        self._before.setOpts(brush=pg.mkBrush(p.neutral))
+        if self._shown is not None:
+            self._colour_after(self._shown)
 
     # -- public ---------------------------------------------------------------------
     def set_rates(self, learning_rate: float | None, batch_size: int | None) -> None:
@@ -131,6 +142,7 @@ class LearnPanel(QWidget):
         self.learn_button.setEnabled(on)
 
     def clear(self, text: str = IDLE_TEXT) -> None:
+        self._shown = None
         self._text.setText(text)
         self._before.setOpts(x=[], height=[])
         self._after.setOpts(x=[], height=[])
@@ -144,6 +156,19 @@ class LearnPanel(QWidget):
     def text(self) -> str:
         return self._text.text()
 
+    def _colour_after(self, learned: Learned) -> None:
+        """The bars after the step: the true class right, the new answer (if another) wrong."""
+        p, after = style.palette(), learned.effect.after
+        y, k = learned.effect.before.label, after.probs.size
+        colours = [
+            p.good if c == y else p.bad if c == after.prediction else p.neutral for c in range(k)
+        ]
+        self._after.setOpts(
+            x=np.arange(k) + 0.2,
+            height=np.asarray(after.probs, np.float64),
+            brushes=[pg.mkBrush(c) for c in colours],
+        )
+
     def _on_learn(self) -> None:
         self.learn_requested.emit(self.chosen_rate())
 
@@ -155,15 +180,8 @@ class LearnPanel(QWidget):
         k = before.probs.size
         x = np.arange(k)
         self._before.setOpts(x=x - 0.2, height=np.asarray(before.probs, np.float64))
-        colours = [
-            cm.CORRECT if c == y else cm.WRONG if c == after.prediction else cm.NEUTRAL
-            for c in range(k)
-        ]
-        self._after.setOpts(
-            x=x + 0.2,
-            height=np.asarray(after.probs, np.float64),
-            brushes=[pg.mkBrush(c) for c in colours],
-        )
+        self._shown = learned
+        self._colour_after(learned)
         axis = self._plot.getPlotItem().getAxis("bottom")
         axis.setTicks([[(i, n if len(n) <= 3 else str(i)) for i, n in enumerate(class_names)]])
         name = class_names[y] if y < len(class_names) else str(y)
@@ -181,7 +199,8 @@ class LearnPanel(QWidget):
         else:
             lines.append("Validation accuracy: no validation set to score.")
         lines.append(
-            "<small>Bars: P before (grey) and after. The run's own network is unchanged.</small>"
+            "<small>Bars: P before (grey) and after (green its class, red another answer). "
+            "The run's own network is unchanged.</small>"
         )
         self._plot.setVisible(True)
         self._row.setStretch(3, 0)

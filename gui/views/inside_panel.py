@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.shared import colormaps as cm
+from gui.shared import style
 from gui.shared.header import help_button
 from gui.shared.pacing import cache_static_parts
 from gui.views.inside_cells import Picture
@@ -47,7 +46,6 @@ class ArrayPanel(QWidget):
         self._title.setTextFormat(Qt.TextFormat.RichText)
 
         self._glw = pg.GraphicsLayoutWidget()
-        self._glw.setBackground(None)
         self._glw.setMinimumSize(MIN_SIDE, MIN_SIDE)
         self._vb = self._glw.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self._vb.setMouseEnabled(False, False)
@@ -55,27 +53,26 @@ class ArrayPanel(QWidget):
         self._vb.addItem(self._image)
         self._glw.scene().sigMouseMoved.connect(self._on_image_hover)
         self._glw.scene().sigMouseClicked.connect(lambda _ev: self.clicked.emit())
+        style.style_view(self._glw, "Inside: a step's picture")
 
         self._plot = pg.PlotWidget()
-        self._plot.setBackground(None)
         self._plot.setMinimumSize(MIN_SIDE, MIN_SIDE)
         item = self._plot.getPlotItem()
         item.setMenuEnabled(False)
         item.setMouseEnabled(False, False)
         item.hideButtons()
-        item.showGrid(y=True, alpha=0.2)
+        style.grid(item, x=False)
+        style.style_view(self._plot, "Inside: a step's bars")
         cache_static_parts(item)
         self._bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         self._plot.addItem(self._bars)
-        self._zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(cm.NEUTRAL, width=1))
+        self._zero = pg.InfiniteLine(pos=0, angle=0)
         self._plot.addItem(self._zero)
         self._plot.scene().sigMouseMoved.connect(self._on_bars_hover)
         self._plot.scene().sigMouseClicked.connect(lambda _ev: self.clicked.emit())
 
         self._number = QLabel()
-        font = QFont(self._number.font())
-        font.setPointSizeF(font.pointSizeF() * 2.0)
-        self._number.setFont(font)
+        self._number.setObjectName("cardValue")
         self._number.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -83,13 +80,20 @@ class ArrayPanel(QWidget):
         for w in (self._glw, self._plot, self._number):
             self._stack.addWidget(w)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.setSpacing(2)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(style.SPACE_S)
         layout.addWidget(self._title)
         layout.addWidget(self._stack, 1)
         self._shape: tuple[int, ...] = ()
         self._ticks: tuple[str, ...] | None = None  # the class names the bars' axis shows
         self._y_range: tuple[float, float] | None = None
+        self._restyle(style.palette())
+        style.on_change(self, self._restyle)
+
+    def _restyle(self, p: style.Palette) -> None:
+        self._zero.setPen(style.pen(p.muted, style.WIDTH_THIN))
+        if self.picture is not None and self.picture.kind == "bars":
+            self._draw_bars(self.picture)
 
     # -- public ---------------------------------------------------------------------
     def show_picture(self, p: Picture | None) -> None:
@@ -119,14 +123,11 @@ class ArrayPanel(QWidget):
     def _draw_bars(self, p: Picture) -> None:
         values = np.asarray(p.values, dtype=np.float64)
         k = values.size
-        brushes = []
-        for c in range(k):
-            if c == p.label:
-                brushes.append(pg.mkBrush(cm.CORRECT))
-            elif c == p.prediction:
-                brushes.append(pg.mkBrush(cm.WRONG))
-            else:
-                brushes.append(pg.mkBrush(cm.NEUTRAL))
+        s = style.palette()
+        brushes = [
+            pg.mkBrush(s.good if c == p.label else s.bad if c == p.prediction else s.neutral)
+            for c in range(k)
+        ]
         self._bars.setOpts(x=np.arange(k), height=values, brushes=brushes, pens=[None] * k)
         # The axes are laid out again only when what they show changes.
         item = self._plot.getPlotItem()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.training.trace import Step, Trace
+from gui.shared import style
 from gui.views.inside_panel import ArrayPanel, PictureDialog
 from gui.views.inside_pictures import StepPictures
 from gui.views.inside_text import explain
@@ -60,11 +60,9 @@ class StepWalker(QWidget):
         self.steps_list.currentRowChanged.connect(self._on_row)
 
         self._where = QLabel()
+        self._where.setObjectName("readout")
         self._equation = QLabel()
-        font = QFont(self._equation.font())
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        self._equation.setFont(font)
+        self._equation.setObjectName("cardValue")
         self._equation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._explain = QLabel()
         self._explain.setWordWrap(True)
@@ -74,12 +72,12 @@ class StepWalker(QWidget):
 
         self.panels = [ArrayPanel() for _ in range(PANELS)]
         self._arrow = QLabel("→")
-        self._arrow.setFont(font)
+        self._arrow.setObjectName("cardValue")
         self._board = QWidget()
         self._board.installEventFilter(self)
         self._grid = QGridLayout(self._board)
         self._grid.setContentsMargins(0, 0, 0, 0)
-        self._grid.setSpacing(6)
+        self._grid.setSpacing(style.SPACE_M)
         self._arranged: tuple = ()
         for panel in self.panels:
             panel.hovered.connect(self._on_hover)
@@ -89,6 +87,7 @@ class StepWalker(QWidget):
         self._arrow.setVisible(False)
         self._dialog: PictureDialog | None = None
         self._hover = QLabel(HOVER_HINT)
+        self._hover.setObjectName("readout")
         self._hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.prev_button = QPushButton("◀ Previous")

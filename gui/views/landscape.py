@@ -25,7 +25,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -39,7 +38,9 @@ from core.training import landscape as core_landscape
 from core.training.landscape import Landscape
 from core.training.timeline import Moment, Timeline
 from gui.shared import colormaps as cm
-from gui.shared import jobs
+from gui.shared import jobs, style
+from gui.shared.empty import EmptyState
+from gui.shared.header import ViewHeader
 from gui.shared.state import SessionView, TimelineView, moment_text
 from gui.views.curves import LogAxis
 
@@ -47,20 +48,26 @@ from gui.views.curves import LogAxis
 MIN_STATES = 3
 #: Contour lines drawn on the map.
 CONTOURS = 8
+EMPTY = (
+    "Compute draws the loss along the line from the run's first weights to its newest, "
+    "and over the plane of its path, here."
+)
 
 
-def _plot(title: str, x_label: str, y_label: str, log_y: bool = False) -> pg.PlotWidget:
+def _plot(
+    title: str, x_label: str, y_label: str, export_name: str, log_y: bool = False
+) -> pg.PlotWidget:
     w = pg.PlotWidget(axisItems={"left": LogAxis("left")} if log_y else None)
-    w.setBackground(None)
     p = w.getPlotItem()
-    p.setTitle(title, size="10pt")
+    style.set_title(p, title)
     p.setLabel("bottom", x_label)
     p.setLabel("left", y_label)
-    p.showGrid(x=True, y=True, alpha=0.2)
+    style.grid(p)
     p.setLogMode(y=log_y)
     p.setMenuEnabled(False)
     for axis in ("bottom", "left"):
         p.getAxis(axis).enableAutoSIPrefix(False)
+    style.style_view(w, export_name)
     return w
 
 
@@ -81,7 +88,6 @@ class LandscapeView(QWidget):
         self.resolution = core_landscape.RESOLUTION
         self.subset = core_landscape.SUBSET
 
-        self.title = QLabel("<b>Loss landscape</b> of this run")
         self.compute_button = QPushButton("Compute")
         self.compute_button.setToolTip(
             "Evaluate the loss along the line and over the plane of the run's path (in the "
@@ -95,7 +101,11 @@ class LandscapeView(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setMaximumWidth(220)
         self.progress.hide()
+        self.header = ViewHeader(
+            "landscape", self.progress, self.compute_button, self.cancel_button
+        )
         self.status = QLabel()
+        self.status.setObjectName("readout")
         self.status.setWordWrap(True)
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
@@ -103,59 +113,71 @@ class LandscapeView(QWidget):
             "Loss from the first weights (α = 0) to the newest (α = 1)",
             "α: along the straight line between them",
             "loss (log scale)",
+            "Landscape: loss along the line",
             log_y=True,
         )
-        self._line = self._line_w.getPlotItem().plot(pen=pg.mkPen(cm.TRAIN, width=2))
-        self._line_ends = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(cm.VAL), pen=None)
+        self._line = self._line_w.getPlotItem().plot()
+        self._line_ends = pg.ScatterPlotItem(size=9)
         self._line_w.getPlotItem().addItem(self._line_ends)
-        self._plane_w = _plot("Loss over the plane of the run's two main directions", "", "")
+        self._plane_w = _plot(
+            "Loss over the plane of the run's two main directions",
+            "",
+            "",
+            "Landscape: loss over the plane",
+        )
         plane = self._plane_w.getPlotItem()
         self._image = pg.ImageItem()
-        self._image.setLookupTable(cm.SEQUENTIAL_LUT)
         plane.addItem(self._image)
         self._contours: list[pg.IsocurveItem] = []
         for _ in range(CONTOURS):
-            iso = pg.IsocurveItem(pen=pg.mkPen(128, 128, 128, 160, width=1))
+            iso = pg.IsocurveItem()
             iso.setParentItem(self._image)
             self._contours.append(iso)
-        self._path = plane.plot(
-            pen=pg.mkPen(cm.VAL, width=2),
-            symbol="o",
-            symbolSize=5,
-            symbolBrush=cm.VAL,
-            symbolPen=None,
-        )
-        self._ends = pg.ScatterPlotItem(pen=pg.mkPen("k", width=1))
-        self._cursor = pg.ScatterPlotItem(
-            size=18, brush=None, pen=pg.mkPen(cm.HIGHLIGHT, width=3), symbol="o"
-        )
+        self._path = plane.plot(symbol="o", symbolSize=5, symbolPen=None)
+        self._ends = pg.ScatterPlotItem()
+        self._cursor = pg.ScatterPlotItem(size=18, brush=None, symbol="o")
         plane.addItem(self._ends)
         plane.addItem(self._cursor)
         plane.setAspectLocked(False)
         self._key = QLabel()
+        self._key.setObjectName("readout")
         self._key.setWordWrap(True)
         self._key.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        head = QHBoxLayout()
-        head.addWidget(self.title)
-        head.addWidget(self.compute_button)
-        head.addWidget(self.cancel_button)
-        head.addWidget(self.progress)
-        head.addStretch(1)
         plots = QSplitter(Qt.Orientation.Vertical)
+        plots.setHandleWidth(style.SPACE_M)
         plots.addWidget(self._line_w)
         plots.addWidget(self._plane_w)
         plots.setStretchFactor(0, 1)
         plots.setStretchFactor(1, 3)
         plots.setChildrenCollapsible(False)
-        self._plots = plots
+        self._box = EmptyState(plots, EMPTY)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(head)
+        layout.setContentsMargins(style.SPACE_M, style.SPACE_M, style.SPACE_M, style.SPACE_S)
+        layout.setSpacing(style.SPACE_S)
+        layout.addWidget(self.header)
         layout.addWidget(self.status)
-        layout.addWidget(plots, 1)
+        layout.addWidget(self._box, 1)
         layout.addWidget(self._key)
+        self._restyle(style.palette())
+        style.on_change(self, self._restyle)
         self._show_state()
+
+    def _restyle(self, p: style.Palette) -> None:
+        self._line.setPen(style.pen(p.run(0), style.WIDTH_LINE))
+        self._line_ends.setBrush(pg.mkBrush(p.accent))
+        self._line_ends.setPen(pg.mkPen(p.surface))
+        self._image.setLookupTable(cm.lut("sequential"))
+        for iso in self._contours:
+            iso.setPen(style.pen(p.faded(p.muted, 0.6), style.WIDTH_THIN))
+        # Low losses are the map's pale end in light and its dark end in dark: the path in
+        # the text colour stands out from both.
+        self._path.setPen(style.pen(p.text, style.WIDTH_LINE))
+        self._path.setSymbolBrush(p.text)
+        self._ends.setPen(pg.mkPen(p.text, width=1))
+        self._cursor.setPen(style.pen(p.accent, 3.0))
+        if self._result is not None:
+            self._draw(self._result)
 
     # -- reading ---------------------------------------------------------------------
     def landscape(self) -> Landscape | None:
@@ -292,21 +314,23 @@ class LandscapeView(QWidget):
             iso.setData(logs.T)
             iso.setLevel(lo + (hi - lo) * (k + 1) / (CONTOURS + 1))
         coords = land.plane.coords
+        p = style.palette()
         self._path.setData(coords[:, 0], coords[:, 1])
         self._ends.setData(
             [float(coords[0, 0]), float(coords[-1, 0])],
             [float(coords[0, 1]), float(coords[-1, 1])],
             symbol=["s", "star"],
             size=[11, 16],
-            brush=[pg.mkBrush(cm.TRAIN), pg.mkBrush(cm.HIGHLIGHT)],
+            brush=[pg.mkBrush(p.surface), pg.mkBrush(p.accent)],
         )
         e1, e2 = (100 * float(v) for v in land.plane.explained)
         plane = self._plane_w.getPlotItem()
         plane.setLabel("bottom", f"direction 1 ({e1:.0f}% of the path's movement)")
         plane.setLabel("left", f"direction 2 ({e2:.0f}%)")
         plane.enableAutoRange()
+        low, high = ("pale", "deep blue") if p.scheme == "light" else ("dark", "pale blue")
         self._key.setText(
-            f"Map: loss from {10**lo:.3g} (pale) to {10**hi:.3g} (deep blue), log scale, with "
+            f"Map: loss from {10**lo:.3g} ({low}) to {10**hi:.3g} ({high}), log scale, with "
             "contour lines. Path: every recorded state (dots), from the start (square) to "
             "the newest (star); the ring is the moment the timeline shows."
         )
@@ -347,7 +371,10 @@ class LandscapeView(QWidget):
         n = len(self._timeline.moments)
         ready = n >= MIN_STATES and self._dataset is not None and self._timeline.folder
         self.compute_button.setEnabled(bool(ready) and self._job is None)
-        self._plots.setVisible(self._result is not None)
+        if self._result is not None:
+            self._box.show_content()
+        else:
+            self._box.show_message(EMPTY)
         if self._job is not None:
             return
         if self._message:  # a cancellation or a failure: said until the next Compute

@@ -3,10 +3,10 @@
 A slider over the current run's moments (the start, batches 1, 2, 4, 8, ... of the
 first epoch, every epoch's end), with its last position *live*. Dragging it sets
 every view to the moment under it while training goes on; the bar then says so
-("Viewing epoch 3 of 20 — training goes on") on a tinted background, and *Back to
-live* (or dragging to the end) returns. *Play* walks the moments in order at the
-chosen speed, the first epoch batch by batch; *Continue from here…* forks the run
-from the moment shown.
+("Viewing epoch 3 of 20 — training goes on") on a background tinted with the
+accent colour, and *Back to live* (or dragging to the end) returns. *Play* walks
+the moments in order at the chosen speed, the first epoch batch by batch;
+*Continue from here…* forks the run from the moment shown.
 
 The bar only shows the session's :class:`~gui.shared.state.TimelineView` and sends
 what the person asks for as signals; the session decides.
@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.shared import colormaps as cm
+from gui.shared import style
+from gui.shared.header import help_button
 from gui.shared.state import RunState, SessionView, TimelineView, moment_text
 
 #: Play's speeds (moments a second) and how the choice names them.
@@ -99,9 +100,10 @@ class TimelineBar(QFrame):
         )
         self.continue_button.clicked.connect(self.continue_requested)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(6, 3, 6, 3)
+        layout.setContentsMargins(style.SPACE_M, style.SPACE_S, style.SPACE_M, style.SPACE_S)
+        layout.setSpacing(style.SPACE_M)
         title = QLabel("Timeline")
-        title.setStyleSheet("font-weight: bold")
+        title.setObjectName("viewTitle")
         layout.addWidget(title)
         layout.addWidget(self.play_button)
         layout.addWidget(self.speed)
@@ -109,11 +111,8 @@ class TimelineBar(QFrame):
         layout.addWidget(self.label, 4)
         layout.addWidget(self.live_button)
         layout.addWidget(self.continue_button)
-        tint = cm.HIGHLIGHT
-        self.setStyleSheet(
-            'QFrame#timelineBar[viewing="true"] { background: '
-            f"rgba({tint.red()}, {tint.green()}, {tint.blue()}, 60); border-radius: 3px; }}"
-        )
+        layout.addWidget(help_button("timeline", self))
+        # Viewing a recorded moment tints the bar in the accent (the theme's style sheet).
         self.setProperty("viewing", False)
         self._show(self._timeline, self._state)
 

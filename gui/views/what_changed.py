@@ -31,13 +31,19 @@ from PySide6.QtWidgets import (
 from core.data.dataset import displayable
 from core.training.timeline import Comparison, Moment, Timeline, compare
 from gui.shared import colormaps as cm
-from gui.shared import jobs
+from gui.shared import jobs, style
+from gui.shared.empty import EmptyState
+from gui.shared.header import ViewHeader
 from gui.shared.state import SessionView, TimelineView, moment_text
 from gui.shared.tiles import TileRow
 
 #: Most digits each gallery shows (the count says how many there are).
 MAX_TILES = 60
 COLUMNS = 10
+EMPTY = (
+    "Compare two recorded moments: the validation digits the network learned between them, "
+    "and those it unlearned, appear here."
+)
 
 
 class WhatChangedView(QWidget):
@@ -52,7 +58,7 @@ class WhatChangedView(QWidget):
         self._picked: list[int | None] = [None, None]  # moment ids chosen by the person
         self._stale = False  # moments came while hidden
 
-        self.title = QLabel("<b>What changed</b> between two moments")
+        self.header = ViewHeader("what_changed")
         self.first = QComboBox()
         self.second = QComboBox()
         for box, i in ((self.first, 0), (self.second, 1)):
@@ -66,6 +72,7 @@ class WhatChangedView(QWidget):
         )
         self.compare_button.clicked.connect(self.compare)
         self.status = QLabel()
+        self.status.setObjectName("readout")
         self.status.setWordWrap(True)
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.learned_title = QLabel()
@@ -74,6 +81,7 @@ class WhatChangedView(QWidget):
         self.unlearned = TileRow(columns=COLUMNS, min_side=28, max_side=44)
 
         pick = QGridLayout()
+        pick.setHorizontalSpacing(style.SPACE_M)
         pick.addWidget(QLabel("From"), 0, 0)
         pick.addWidget(self.first, 0, 1)
         pick.addWidget(QLabel("to"), 0, 2)
@@ -83,6 +91,7 @@ class WhatChangedView(QWidget):
         galleries = QWidget()
         box = QVBoxLayout(galleries)
         box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(style.SPACE_S)
         for title, tiles in (
             (self.learned_title, self.learned),
             (self.unlearned_title, self.unlearned),
@@ -90,18 +99,21 @@ class WhatChangedView(QWidget):
             title.setWordWrap(True)
             box.addWidget(title)
             box.addWidget(tiles)
+            box.addSpacing(style.SPACE_M)
         box.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(galleries)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._box = EmptyState(scroll, EMPTY)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
+        layout.setContentsMargins(style.SPACE_M, style.SPACE_M, style.SPACE_M, style.SPACE_S)
+        layout.setSpacing(style.SPACE_S)
+        layout.addWidget(self.header)
         layout.addLayout(pick)
         layout.addWidget(self.status)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self._box, 1)
         self._show_empty()
 
     # -- reading -------------------------------------------------------------------
@@ -238,6 +250,7 @@ class WhatChangedView(QWidget):
             word = "Learned" if tiles is self.learned else "Unlearned"
             title.setText(f"<b>{word}</b>: {len(rows):,} digits {what}{shown}")
             tiles.set_tiles(self._tiles(rows[:MAX_TILES], c))
+        self._box.show_content()
 
     def _tiles(self, rows: np.ndarray, c: Comparison) -> list:
         ds = self._dataset
@@ -258,4 +271,5 @@ class WhatChangedView(QWidget):
         self.unlearned_title.setText("")
         self.learned.set_tiles([])
         self.unlearned.set_tiles([])
+        self._box.show_message(EMPTY)
         self.status.setText("Two recorded moments are needed: train a little first.")

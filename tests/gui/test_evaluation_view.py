@@ -92,7 +92,8 @@ def test_evaluation_runs_in_a_thread_cancels_and_matches_the_core(
     dialog = w.export_dialog()
     qtbot.addWidget(dialog)
     names = [t.name for t in dialog.targets]
-    assert not any("<" in n for n in names) and "Drawing: before · after (PNG or SVG)" in names
+    assert not any("<" in n for n in names)
+    assert "Fool: probabilities before and after (PNG or SVG)" in names
     dialog.list.setCurrentRow(names.index("Evaluation: Rotation (PNG or SVG)"))
     assert not QImage(str(dialog.export_current(tmp_path / "rotation.png"))).isNull()
 
@@ -117,7 +118,7 @@ def test_fool_the_network_on_the_draw_tab_and_a_gallery_tile(make_window, qtbot,
     assert np.array_equal(r.original, canvas.processed_image().reshape(-1))
     assert model.predict(np.asarray(r.image)[None])[0] == target
     assert fool.pictures.captions() == ["before", f"reads {target}", "the change"]
-    assert fool.key.labels() == (f"−{r.linf:.3g}", "0", f"+{r.linf:.3g}")
+    assert fool.key.labels() == ("change", f"−{r.linf:.3g}", f"+{r.linf:.3g}")
     assert f"Now read as <b>{target}</b>" in fool.message.text()
 
     canvas.draw_stroke([(60, 60), (220, 60)])  # the drawing changed: the result is forgotten

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
 from core.training.events import Snapshot
 from gui.session import RunState
+from gui.shared import colormaps as cm
 from gui.shared import explain, style
 from gui.shared.style import contrast
 from tests.gui._window import window_config
@@ -64,6 +66,14 @@ def test_switching_the_theme_while_training_restyles_every_plot_shown_or_not(mak
     views = every_plot(w)
     hidden = [v for v in views if not v.isVisible()]
     assert len(views) >= 10 and hidden  # the Draw, Health and Runs tabs are not shown
+    # Every tab's plots are among them, each named by the design system (what Export lists).
+    for tab in (w.tabs.widget(i) for i in range(w.tabs.count())):
+        assert set(tab.findChildren(pg.GraphicsView)) <= set(views)
+    for part in (w.inside, w.data, w.evaluation, w.landscape, w.canvas.fool, w.gallery.fool):
+        assert part.findChildren(pg.GraphicsView), part
+    assert all(v.property("exportName") for v in views), [
+        v for v in views if not v.property("exportName")
+    ]
     for scheme in ("dark", "light", "dark"):
         assert w.session.state is RunState.TRAINING
         w.set_theme(scheme)
@@ -81,6 +91,34 @@ def test_switching_the_theme_while_training_restyles_every_plot_shown_or_not(mak
             pass
     w.stop()
     w.set_theme("system")  # the next tests see the application as it started
+
+
+def test_a_theme_switch_draws_the_inside_tabs_pictures_again_in_the_new_maps(make_window, qtbot):
+    w = make_window(window_config(epochs=5, hidden=(16,)))
+    ready(qtbot, w)
+    w.set_theme("light")
+    with qtbot.waitSignal(w.bus.paused, timeout=LONG):
+        w.step()  # one epoch, then the run holds
+    w.tabs.setCurrentWidget(w.inside)
+    qtbot.waitUntil(lambda: w.inside.traced is not None, timeout=LONG)
+    for scheme in ("dark", "light"):
+        before = w.inside.traced
+        w.set_theme(scheme)
+        qtbot.waitUntil(lambda before=before: w.inside.traced is not before, timeout=LONG)
+        assert w.inside.traced.job.network.epoch == before.job.network.epoch  # the same trace
+        lut = {tuple(c) for c in cm.lut("diverging").tolist()}
+        signed = [
+            p.rgba
+            for step in w.inside.traced.pictures
+            for p in step.all
+            if p.kind == "image" and np.nanmin(p.values) < 0 < np.nanmax(p.values)
+        ]
+        assert signed
+        for rgba in signed:
+            opaque = rgba[rgba[..., 3] == 255][:, :3]
+            assert {tuple(c) for c in opaque.tolist()} <= lut, scheme
+    w.stop()
+    w.set_theme("system")
 
 
 # -- headline cards -------------------------------------------------------------------------
