@@ -86,7 +86,8 @@ class FoolPanel(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.pictures = TileRow(columns=3, min_side=56, max_side=112)
-        self.key = ColourKey(gradient("diverging"), title="change")
+        # A narrow column has no room for the key's title: its tooltip says it all.
+        self.key = ColourKey(gradient("diverging"), title="" if narrow else "change")
         self.key.setToolTip("Blue: the pixel got darker; red: brighter; the middle: unchanged")
         self.key.setVisible(False)
         self.bars = pg.PlotWidget()

@@ -110,7 +110,7 @@ class LandscapeView(QWidget):
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self._line_w = _plot(
-            "Loss from the first weights (α = 0) to the newest (α = 1)",
+            "Loss from the first weights (α = 0) to the newest (1)",
             "α: along the straight line between them",
             "loss (log scale)",
             "Landscape: loss along the line",
@@ -120,7 +120,7 @@ class LandscapeView(QWidget):
         self._line_ends = pg.ScatterPlotItem(size=9)
         self._line_w.getPlotItem().addItem(self._line_ends)
         self._plane_w = _plot(
-            "Loss over the plane of the run's two main directions",
+            "Loss over the plane of the run's path",
             "",
             "",
             "Landscape: loss over the plane",
