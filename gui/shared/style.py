@@ -19,10 +19,12 @@ views repaint what they colour themselves (colour maps, bars, tiles).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QApplication
@@ -272,6 +274,10 @@ def on_change(owner: QObject, slot: Callable[[Palette], object]) -> None:
     notifier().changed.connect(_Relay(owner, slot).fire)
 
 
+#: Every view :func:`style_view` has styled (weakly: a view that goes is forgotten).
+_VIEWS: weakref.WeakSet[pg.GraphicsView] = weakref.WeakSet()
+
+
 def style_view(view: pg.GraphicsView, export_name: str | None = None) -> None:
     """Style a pyqtgraph view and everything in it with the palette now applied.
 
@@ -279,6 +285,7 @@ def style_view(view: pg.GraphicsView, export_name: str | None = None) -> None:
     """
     if export_name is not None:
         view.setProperty("exportName", export_name)
+    _VIEWS.add(view)
     p = _current
     view.setBackground(p.surface)
     # The background is opaque and fills the view: nothing behind it need be painted first.
@@ -337,7 +344,12 @@ def set_scheme(scheme: str) -> None:
 
 
 def restyle_all() -> None:
-    """Style every pyqtgraph view of the application, shown or hidden."""
-    for widget in QApplication.allWidgets():
-        if isinstance(widget, pg.GraphicsView):
-            style_view(widget)
+    """Style every pyqtgraph view styled so far that still lives, shown or hidden.
+
+    The views are the ones :func:`style_view` saw (every view of the studio goes
+    through it), not ``QApplication.allWidgets()``: walking every widget of the
+    application can meet one whose C++ side is being destroyed.
+    """
+    for view in list(_VIEWS):
+        if shiboken6.isValid(view):
+            style_view(view)
