@@ -20,28 +20,9 @@ sees it:
 from __future__ import annotations
 
 import argparse
-import math
-import os
 import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-
-def three() -> list[tuple[float, float]]:
-    """A hand-drawn "3": two bowls as one wobbly stroke, in canvas pixels."""
-    pts = []
-    for t in range(0, 181, 12):  # upper bowl, from the top left round to the middle
-        a = math.radians(200 - t * 1.45)
-        pts.append((138 + 62 * math.cos(a), 92 - 48 * math.sin(a)))
-    for t in range(0, 201, 12):  # lower bowl, larger
-        a = math.radians(110 - t * 1.3)
-        pts.append((136 + 72 * math.cos(a), 188 - 58 * math.sin(a)))
-    return pts
+from studio import ROOT, Studio, three
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,45 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", default="", help="resize the window to WxH first")
     p.add_argument("--target", type=int, default=8, help="the class the drawn 3 is made to read")
     args = p.parse_args(argv)
-    os.environ.setdefault("BACKPROP_DATA", str(ROOT.parent / "shared" / "datasets"))
-    os.environ["BACKPROP_ON_UNSAVED_CLOSE"] = "discard"
-
-    from PySide6.QtCore import QEventLoop
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication([sys.argv[0]])
-    from core.training.presets import default_config
-    from gui.app import load_style
-    from gui.main_window import MainWindow
+    studio = Studio(args.out, args.size, epochs=args.epochs, augment="affine")
+    if not studio.ready():
+        return 1
     from gui.session import RunState
 
-    load_style(app)
-    window = MainWindow(default_config().replace(epochs=args.epochs, augment="affine"))
-    window.show()
-    if args.size:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-        window.resize(width, height)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-
-    def settle(seconds: float, until: Callable[[], bool] = lambda: False) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and not until():
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-            time.sleep(0.01)
-
-    def shot(name: str) -> None:
-        settle(1.5)
-        image = window.grab()
-        path = out / name
-        image.save(str(path))
-        print(f"wrote {path} ({image.width()}x{image.height()})")
-
-    settle(60, lambda: window.session.state is RunState.READY)
-    if window.config().dataset != "mnist":
-        print("MNIST not found: set BACKPROP_DATA to the folder holding it", file=sys.stderr)
-        return 1
-    session = window.session
+    window, session, settle, shot = studio.window, studio.session, studio.settle, studio.shot
     window.start()
     settle(600, lambda: session.state is RunState.FINISHED)
 
@@ -112,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     settle(60, lambda: canvas.fool.result() is not None)
     shot("fooled-digit.png")
 
-    window.close()
-    settle(5, lambda: not window.training)
+    studio.close()
     return 0
 
 

@@ -16,15 +16,9 @@ lesson's result beside the Runs tab, where its three runs are named and coloured
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from studio import ROOT, Studio
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,41 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(ROOT / "docs"), help="folder for the README's pictures")
     p.add_argument("--epochs", type=int, default=4, help="epochs to train before looking inside")
     args = p.parse_args(argv)
-    os.environ.setdefault("BACKPROP_DATA", str(ROOT.parent / "shared" / "datasets"))
-    os.environ["BACKPROP_ON_UNSAVED_CLOSE"] = "discard"
-
-    from PySide6.QtCore import QEventLoop
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication([sys.argv[0]])
+    studio = Studio(args.out, epochs=20)
+    if not studio.ready():
+        return 1
     from core.lessons import LESSONS_DIR, load_lesson
-    from core.training.presets import default_config
-    from gui.app import load_style
-    from gui.main_window import MainWindow
     from gui.session import RunState
 
-    load_style(app)
-    window = MainWindow(default_config().replace(epochs=20))
-    window.show()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-
-    def settle(seconds: float, until: Callable[[], bool] = lambda: False) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and not until():
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-            time.sleep(0.01)
-
-    def shot(name: str) -> None:
-        settle(1.5)
-        image = window.grab()
-        image.save(str(out / name))
-        print(f"wrote {out / name} ({image.width()}x{image.height()})")
-
-    settle(60, lambda: window.session.state is RunState.READY)
-    if window.config().dataset != "mnist":
-        print("MNIST not found: set BACKPROP_DATA to the folder holding it", file=sys.stderr)
-        return 1
+    window, settle, shot = studio.window, studio.settle, studio.shot
     session, inside = window.session, window.inside
     window.start()
     settle(300, lambda: session.view.epochs_done >= args.epochs - 1)
@@ -88,9 +54,9 @@ def main(argv: list[str] | None = None) -> int:
 
     window.close()
     settle(5, lambda: not window.training)
-    window = MainWindow(default_config())
-    window.show()
-    settle(60, lambda: window.session.state is RunState.READY)
+    window = studio.new_window()
+    if not studio.ready():
+        return 1
     lesson = load_lesson(LESSONS_DIR / "01-step-size.toml")
     window.open_lesson(lesson)
     window.lesson_panel.choose(lesson.answer)
@@ -100,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     settle(600, lambda: not window.lesson_panel.running)
     window.tabs.setCurrentWidget(window.runs)
     shot("lesson.png")
-    window.close()
-    settle(5, lambda: not window.training)
+    studio.close()
     return 0
 
 

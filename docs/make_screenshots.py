@@ -22,17 +22,13 @@ a minute or two.
 from __future__ import annotations
 
 import argparse
-import math
-import os
 import shutil
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from studio import ROOT, Studio, three
 
 SIZES = ((1280, 800), (1920, 1080))
 THEMES = ("light", "dark")
@@ -48,50 +44,23 @@ README = {
 }
 
 
-def three() -> list[tuple[float, float]]:
-    """A hand-drawn "3": two bowls as one stroke, in canvas pixels (0..280)."""
-    pts = []
-    for t in range(0, 181, 12):  # upper bowl, from the top left round to the middle
-        a = math.radians(200 - t * 1.45)
-        pts.append((140 + 62 * math.cos(a) * 1.1, 88 - 52 * math.sin(a)))
-    for t in range(0, 200, 12):  # lower bowl, from the middle round to the bottom left
-        a = math.radians(100 - t * 1.3)
-        pts.append((140 + 70 * math.cos(a) * 1.1, 190 - 56 * math.sin(a)))
-    return pts
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(ROOT / "docs" / "screens"), help="folder for every shot")
     p.add_argument("--docs", default=str(ROOT / "docs"), help="folder for the README's shots")
     args = p.parse_args(argv)
-    os.environ.setdefault("BACKPROP_DATA", str(ROOT.parent / "shared" / "datasets"))
-    os.environ["BACKPROP_ON_UNSAVED_CLOSE"] = "discard"
-
+    studio = Studio(args.out, epochs=60)
     import numpy as np
-    from PySide6.QtCore import QEventLoop
-    from PySide6.QtWidgets import QApplication
 
-    app = QApplication([sys.argv[0]])
-    from core.training.presets import default_config
-    from gui.app import load_icon
-    from gui.main_window import TABS, MainWindow
+    from gui.main_window import TABS
     from gui.session import RunState
 
-    load_icon(app)
-    window = MainWindow(default_config().replace(epochs=60))
+    app, window, settle = studio.app, studio.window, studio.settle
     window.set_theme("light")
-    window.show()
     session = window.session
     out, docs = Path(args.out), Path(args.docs)
     written: dict[tuple, Path] = {}
     began = time.monotonic()
-
-    def settle(seconds: float, until: Callable[[], bool] = lambda: False) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and not until():
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-            time.sleep(0.01)
 
     def shots(state: str) -> None:
         """Every tab, in both themes and at both sizes, as the window is now."""
@@ -124,9 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         app.activePopupWidget() and app.activePopupWidget().close()
         settle(0.2)
 
-    settle(90, lambda: session.state is RunState.READY)
-    if window.config().dataset != "mnist":
-        print("MNIST not found: set BACKPROP_DATA to the folder holding it", file=sys.stderr)
+    if not studio.ready():
         return 1
     shots("empty")
     popover("help-popover.png", lambda: window.curves.loss_header.open_help())
@@ -177,8 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     for key, name in README.items():
         shutil.copyfile(written[key], docs / name)
         print(f"README: {docs / name}")
-    window.close()
-    settle(10, lambda: not window.training)
+    studio.close()
     print(f"{len(written)} pictures in {out} in {time.monotonic() - began:.0f} s")
     return 0
 

@@ -20,17 +20,9 @@ into a temporary folder, removed at the end), then grabs, as a person sees it:
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from studio import ROOT, Studio
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,58 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fork-at", type=int, default=3, help="the epoch the fork starts from")
     p.add_argument("--size", default="", help="resize the window to WxH first")
     args = p.parse_args(argv)
-    os.environ.setdefault("BACKPROP_DATA", str(ROOT.parent / "shared" / "datasets"))
-    os.environ["BACKPROP_ON_UNSAVED_CLOSE"] = "discard"
-    runs = tempfile.mkdtemp(prefix="backprop-runs-")
-    os.environ["BACKPROP_RUNS"] = runs
-    try:
-        return shoot(args)
-    finally:
-        shutil.rmtree(runs, ignore_errors=True)
-
-
-def shoot(args: argparse.Namespace) -> int:
-    from PySide6.QtCore import QEventLoop
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication([sys.argv[0]])
-    from core.training.presets import default_config
-    from gui.app import load_style
-    from gui.main_window import MainWindow
+    studio = Studio(args.out, args.size, epochs=args.epochs)
+    window, session, settle, shot = studio.window, studio.session, studio.settle, studio.shot
     from gui.session import RunState
-
-    load_style(app)
-    window = MainWindow(default_config().replace(epochs=args.epochs))
-    window.show()
-    if args.size:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-        window.resize(width, height)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-
-    def settle(seconds: float, until: Callable[[], bool] = lambda: False) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and not until():
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-            time.sleep(0.01)
-
-    def shot(name: str) -> None:
-        settle(1.5)
-        image = window.grab()
-        path = out / name
-        image.save(str(path))
-        print(f"wrote {path} ({image.width()}x{image.height()})")
 
     def after(epochs: int) -> int | None:
         moments = session.view.timeline.moments
         found = [i for i, m in enumerate(moments) if m.batch == 0 and m.epoch == epochs]
         return found[-1] if found else None
 
-    settle(60, lambda: window.session.state is RunState.READY)
-    if window.config().dataset != "mnist":
-        print("MNIST not found: set BACKPROP_DATA to the folder holding it", file=sys.stderr)
+    if not studio.ready():
         return 1
-    session = window.session
 
     # Scrubbed back to the first epoch while the run trains on.
     window.start()
@@ -125,8 +76,7 @@ def shoot(args: argparse.Namespace) -> int:
     settle(30, lambda: after(args.epochs) is not None)
     shot("timeline-fork.png")
 
-    window.close()
-    settle(5, lambda: not window.training)
+    studio.close()
     return 0
 
 

@@ -45,6 +45,7 @@ def test_dark_and_light_palettes_read_well():
 
 def test_toggle_recolours_the_application_and_open_plots(theme, qtbot):
     plot = pg.PlotWidget(title="loss")
+    style.style_view(plot, "Loss")  # as every view of the studio does
     qtbot.addWidget(plot)
     plot.show()
     axis = plot.getPlotItem().getAxis("left")
