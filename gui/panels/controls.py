@@ -191,6 +191,32 @@ class ControlPanel(QWidget):
 
     # -- construction ---------------------------------------------------------
     def _build(self) -> None:
+        data, net, opt = self._data_group(), self._network_group(), self._training_group()
+        legend = QLabel()
+        self._live_texts.append(
+            (legend, "{dot} live: changes the running network; the others apply on Reset")
+        )
+        legend.setObjectName("liveLegend")
+        legend.setWordWrap(True)
+
+        buttons = self._run_buttons()
+        self.note = QLabel("")
+        self.note.setObjectName("controlsNote")
+        self.note.setWordWrap(True)
+        self.note.setToolTip("Settings that wait for the next run, beside what the run has now")
+
+        layout = QVBoxLayout(self)
+        layout.setSpacing(4)
+        layout.addWidget(data)
+        layout.addWidget(net)
+        layout.addWidget(opt)
+        layout.addWidget(legend)
+        layout.addLayout(buttons)
+        layout.addWidget(self.note)
+        self._run_area = layout  # the window adds the progress display below the buttons
+
+    def _data_group(self) -> QGroupBox:
+        """The dataset and its augmentation."""
         self.dataset = QComboBox()
         for key, text in DATASETS.items():
             self.dataset.addItem(text, key)
@@ -216,6 +242,14 @@ class ControlPanel(QWidget):
             "better on new digits. " + ON_RESET,
         )
 
+        data = QGroupBox("Data")
+        f = self._form(data)
+        self._row(f, "dataset", "Dataset", self.dataset)
+        self._row(f, "augment", "Augment", self.augment)
+        return data
+
+    def _network_group(self) -> QGroupBox:
+        """Width (live), depth, activation, dropout."""
         self.hidden = LiveSlider(0, HIDDEN_STEPS, position_to_hidden, str)
         self.hidden.setToolTip(
             "Units in each hidden layer (16 to 1024). Live: while training, the layers "
@@ -239,6 +273,16 @@ class ControlPanel(QWidget):
             "(inverted dropout): fights over-fitting. " + ON_RESET,
         )
 
+        net = QGroupBox("Network")
+        f = self._form(net)
+        self._row(f, "hidden", "Hidden", self.hidden, live=True)
+        self._row(f, "depth", "Layers", self.depth)
+        self._row(f, "activation", "Activation", self.activation)
+        self._row(f, "dropout", "Dropout", self.dropout)
+        return net
+
+    def _training_group(self) -> QGroupBox:
+        """Optimiser, learning rate (live), schedule, momentum, L2, batch (live), epochs, seed."""
         self.optimizer = self._combo(
             OPTIMIZERS,
             OPTIMIZER_NAMES,
@@ -298,16 +342,6 @@ class ControlPanel(QWidget):
             "the same seed repeats the same run. " + ON_RESET,
         )
 
-        data = QGroupBox("Data")
-        f = self._form(data)
-        self._row(f, "dataset", "Dataset", self.dataset)
-        self._row(f, "augment", "Augment", self.augment)
-        net = QGroupBox("Network")
-        f = self._form(net)
-        self._row(f, "hidden", "Hidden", self.hidden, live=True)
-        self._row(f, "depth", "Layers", self.depth)
-        self._row(f, "activation", "Activation", self.activation)
-        self._row(f, "dropout", "Dropout", self.dropout)
         opt = QGroupBox("Training")
         f = self._form(opt)
         self._row(f, "optimizer", "Optimiser", self.optimizer)
@@ -318,13 +352,10 @@ class ControlPanel(QWidget):
         self._row(f, "batch_size", "Batch", self.batch_size, live=True)
         self._row(f, "epochs", "Epochs", self.epochs)
         self._row(f, "seed", "Seed", self.seed)
-        legend = QLabel()
-        self._live_texts.append(
-            (legend, "{dot} live: changes the running network; the others apply on Reset")
-        )
-        legend.setObjectName("liveLegend")
-        legend.setWordWrap(True)
+        return opt
 
+    def _run_buttons(self) -> QGridLayout:
+        """Start, Pause, Step epoch, Step batch, Stop, Reset."""
         self.start_button = self._button("Start", "Start a new run (Space)", self.start_clicked)
         self.pause_button = self._button("Pause", "Pause or resume the run (Space)", None)
         self.pause_button.clicked.connect(self._on_pause_button)
@@ -354,20 +385,7 @@ class ControlPanel(QWidget):
         buttons.addWidget(self.stop_button, 2, 0)
         buttons.addWidget(self.reset_button, 2, 1)
 
-        self.note = QLabel("")
-        self.note.setObjectName("controlsNote")
-        self.note.setWordWrap(True)
-        self.note.setToolTip("Settings that wait for the next run, beside what the run has now")
-
-        layout = QVBoxLayout(self)
-        layout.setSpacing(4)
-        layout.addWidget(data)
-        layout.addWidget(net)
-        layout.addWidget(opt)
-        layout.addWidget(legend)
-        layout.addLayout(buttons)
-        layout.addWidget(self.note)
-        self._run_area = layout  # the window adds the progress display below the buttons
+        return buttons
 
     def _show_dots(self, p: style.Palette) -> None:
         """The live settings' dots, in the palette's green."""
