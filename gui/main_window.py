@@ -212,9 +212,29 @@ class MainWindow(QMainWindow):
 
     # -- construction ---------------------------------------------------------
     def _build(self) -> None:
-        bus, s = self.bus, self.session
-        self.controls = ControlPanel(s.view)
-        self.progress = ProgressBox(bus)
+        """The docks on the left, the views, their tabs, the banner and cards above them."""
+        self._build_docks()
+        self._build_views()
+        self._build_training_tab()
+        self._build_tabs()
+        self.banner = Banner()
+        self.headline = HeadlineCards(self.bus)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(SPACE_M, SPACE_S, SPACE_M, 0)
+        layout.setSpacing(SPACE_S)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.timeline_bar)
+        self.setCentralWidget(central)
+        self.status = StatusLine(self.statusBar())
+        self.setAcceptDrops(True)
+
+    def _build_docks(self) -> None:
+        """The controls (with the run's progress) and, while a lesson is open, the lesson."""
+        self.controls = ControlPanel(self.session.view)
+        self.progress = ProgressBox(self.bus)
         self.controls.add_run_widget(self.progress)
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
@@ -239,6 +259,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.controls_dock, self.lesson_dock)
         self.lesson_dock.hide()
 
+    def _build_views(self) -> None:
+        """Every view, each drawn as a panel."""
+        bus = self.bus
         self.curves = CurvesView(bus)
         self.weights = WeightsView(bus)
         self.confusion = ConfusionView(bus)
@@ -276,6 +299,8 @@ class MainWindow(QMainWindow):
         ):
             _panel(view)
 
+    def _build_training_tab(self) -> None:
+        """Curves and W1 above, the confusion matrix and the mistakes below, in splitters."""
         self.top_split = QSplitter(Qt.Orientation.Horizontal)
         self.top_split.addWidget(self.curves)
         self.top_split.addWidget(self.weights)
@@ -306,6 +331,7 @@ class MainWindow(QMainWindow):
         self.bottom_split.setSizes([2000, 3000])
         self.main_split.setSizes([1000, 1000])
 
+    def _build_tabs(self) -> None:
         self.tabs = QTabWidget()
         self.tabs.setObjectName("toolTabs")
         self.tabs.setDocumentMode(True)
@@ -325,26 +351,19 @@ class MainWindow(QMainWindow):
         ):
             self.tabs.setTabToolTip(self.tabs.addTab(widget, name), tip)
 
-        self.banner = Banner()
-        self.headline = HeadlineCards(bus)
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(SPACE_M, SPACE_S, SPACE_M, 0)
-        layout.setSpacing(SPACE_S)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.headline)
-        layout.addWidget(self.tabs, 1)
-        layout.addWidget(self.timeline_bar)
-        self.setCentralWidget(central)
-        self.status = StatusLine(self.statusBar())
-        self.setAcceptDrops(True)
-
     def _action(
         self, text: str, slot: Callable[..., Any], shortcut: str | None = None, tip: str = ""
     ) -> QAction:
         return window_action(self, text, slot, shortcut, tip)
 
     def _build_actions(self) -> None:
+        """The menus, each action with its shortcut and tooltip."""
+        self._file_menu()
+        self._run_menu()
+        self._view_menu()
+        self._help_menu()
+
+    def _file_menu(self) -> None:
         action = self._action
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = action(
@@ -396,7 +415,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", self.close, "Ctrl+Q", "Close the window"))
 
-        s = self.session
+    def _run_menu(self) -> None:
+        action, s = self._action, self.session
         run_menu = self.menuBar().addMenu("&Run")
         self.start_pause_action = action(
             "Start / &Pause", s.toggle, "Space", "Start a run, or pause and resume it"
@@ -426,6 +446,8 @@ class MainWindow(QMainWindow):
             )
         )
 
+    def _view_menu(self) -> None:
+        action = self._action
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.controls_dock.toggleViewAction())
         view_menu.addAction(
@@ -470,6 +492,8 @@ class MainWindow(QMainWindow):
             )
         )
 
+    def _help_menu(self) -> None:
+        action = self._action
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(
             action("&Glossary", self.show_glossary, None, "The words the studio uses, explained")
