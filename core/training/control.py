@@ -25,6 +25,16 @@ from core.training.config import Config
 LIVE_SETTINGS = ("learning_rate", "batch_size", "hidden")
 
 
+def _checked(name: str, value: Any) -> Any:
+    """``value`` for live setting ``name``, checked in the caller's thread."""
+    if name not in LIVE_SETTINGS:
+        raise ConfigError(
+            f"{name}: cannot change while training; live settings are "
+            f"{', '.join(LIVE_SETTINGS)} (others apply on Reset)"
+        )
+    return Config.check_value(name, value)
+
+
 class TrainingControl:
     """Thread-safe pause / resume / step (an epoch or a batch) / stop and live changes."""
 
@@ -41,46 +51,33 @@ class TrainingControl:
         self._attention = False
 
     # -- commands (any thread) ------------------------------------------------
-    def pause(self) -> None:
-        """Hold the loop at the next batch boundary."""
+    def _command(self, **flags: bool) -> None:
+        """Set the loop's flags under the lock, raise attention and wake a paused loop."""
         with self._cond:
-            self._paused = True
+            for name, value in flags.items():
+                setattr(self, f"_{name}", value)
             self._attention = True
             self._cond.notify_all()
+
+    def pause(self) -> None:
+        """Hold the loop at the next batch boundary."""
+        self._command(paused=True)
 
     def resume(self) -> None:
         """Let a paused loop go on."""
-        with self._cond:
-            self._paused = False
-            self._step = False
-            self._step_batch = False
-            self._attention = True
-            self._cond.notify_all()
+        self._command(paused=False, step=False, step_batch=False)
 
     def step_epoch(self) -> None:
         """Run exactly one more epoch, then pause."""
-        with self._cond:
-            self._step = True
-            self._step_batch = False
-            self._paused = False
-            self._attention = True
-            self._cond.notify_all()
+        self._command(step=True, step_batch=False, paused=False)
 
     def step_batch(self) -> None:
         """Run exactly one more mini-batch, then pause."""
-        with self._cond:
-            self._step_batch = True
-            self._step = False
-            self._paused = False
-            self._attention = True
-            self._cond.notify_all()
+        self._command(step_batch=True, step=False, paused=False)
 
     def stop(self) -> None:
         """End the run at the next batch boundary (also wakes a paused loop)."""
-        with self._cond:
-            self._stop = True
-            self._attention = True
-            self._cond.notify_all()
+        self._command(stop=True)
 
     def set(self, name: str, value: Any) -> None:
         """Ask for a live change of ``name`` (one of :data:`LIVE_SETTINGS`).
@@ -88,12 +85,7 @@ class TrainingControl:
         The value is validated here, in the caller's thread, so a bad value is
         refused where it was typed rather than inside the training loop.
         """
-        if name not in LIVE_SETTINGS:
-            raise ConfigError(
-                f"{name}: cannot change while training; live settings are "
-                f"{', '.join(LIVE_SETTINGS)} (others apply on Reset)"
-            )
-        value = Config.check_value(name, value)
+        value = _checked(name, value)
         with self._cond:
             self._pending[name] = value
             self._attention = True
@@ -110,12 +102,7 @@ class TrainingControl:
         """
         if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
             raise ConfigError(f"epoch: {epoch!r} is not an epoch number (0 or more)")
-        if name not in LIVE_SETTINGS:
-            raise ConfigError(
-                f"{name}: cannot change while training; live settings are "
-                f"{', '.join(LIVE_SETTINGS)} (others apply on Reset)"
-            )
-        value = Config.check_value(name, value)
+        value = _checked(name, value)
         with self._cond:
             self._scheduled.setdefault(epoch, {})[name] = value
 

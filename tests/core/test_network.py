@@ -22,6 +22,11 @@ def small(digits):
     return digits, np.round(digits.X_train * 255), np.round(digits.X_val * 255)
 
 
+def _fit(digits, nn, **options):
+    """``nn.train`` on the digits' training and validation sets."""
+    return nn.train(digits.X_train, digits.y_train, digits.X_val, digits.y_val, **options)
+
+
 def _net(**kw) -> NeuralNetwork:
     return NeuralNetwork(
         input_size=64,
@@ -62,15 +67,7 @@ def test_pixels_0_255_and_0_1_give_the_same_model(small):
 def test_one_hot_labels_equal_int_labels(digits):
     a, b = _net(seed=1), _net(seed=1)
     onehot = np.eye(10)[digits.y_train]
-    a.train(
-        digits.X_train,
-        digits.y_train,
-        digits.X_val,
-        digits.y_val,
-        epochs=1,
-        batch_size=64,
-        verbose=False,
-    )
+    _fit(digits, a, epochs=1, batch_size=64, verbose=False)
     b.train(
         digits.X_train,
         onehot,
@@ -89,37 +86,19 @@ def test_one_hot_labels_equal_int_labels(digits):
 
 def test_learning_rate_set_between_calls_takes_effect(digits, capsys):
     nn = _net()
-    nn.train(digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=1, batch_size=64)
+    _fit(digits, nn, epochs=1, batch_size=64)
     nn.learning_rate = 0.01
     assert nn.learning_rate == 0.01
     before = [p.copy() for p in nn.model.params]
-    history = nn.train(
-        digits.X_train, digits.y_train, digits.X_val, digits.y_val, epochs=1, batch_size=64
-    )
+    history = _fit(digits, nn, epochs=1, batch_size=64)
     assert history["learning_rate"] == [0.1, 0.01]
     # Epoch numbers go on from the first call.
     assert capsys.readouterr().out.splitlines()[-1].startswith("Epoch   1:")
     moved = max(float(np.abs(p - q).max()) for p, q in zip(nn.model.params, before, strict=True))
     nn_fast = _net()
-    nn_fast.train(
-        digits.X_train,
-        digits.y_train,
-        digits.X_val,
-        digits.y_val,
-        epochs=1,
-        batch_size=64,
-        verbose=False,
-    )
+    _fit(digits, nn_fast, epochs=1, batch_size=64, verbose=False)
     first = [p.copy() for p in nn_fast.model.params]
-    nn_fast.train(
-        digits.X_train,
-        digits.y_train,
-        digits.X_val,
-        digits.y_val,
-        epochs=1,
-        batch_size=64,
-        verbose=False,
-    )
+    _fit(digits, nn_fast, epochs=1, batch_size=64, verbose=False)
     moved_fast = max(
         float(np.abs(p - q).max()) for p, q in zip(nn_fast.model.params, first, strict=True)
     )
@@ -130,40 +109,16 @@ def test_learning_rate_set_between_calls_takes_effect(digits, capsys):
 
 def test_print_every_and_quiet(digits, capsys):
     nn = _net()
-    nn.train(
-        digits.X_train,
-        digits.y_train,
-        digits.X_val,
-        digits.y_val,
-        epochs=5,
-        batch_size=64,
-        print_every=2,
-    )
+    _fit(digits, nn, epochs=5, batch_size=64, print_every=2)
     shown = [int(LINE.match(x).group(1)) for x in capsys.readouterr().out.splitlines()]
     assert shown == [0, 2, 4]
-    nn.train(
-        digits.X_train,
-        digits.y_train,
-        digits.X_val,
-        digits.y_val,
-        epochs=1,
-        batch_size=64,
-        verbose=False,
-    )
+    _fit(digits, nn, epochs=1, batch_size=64, verbose=False)
     assert capsys.readouterr().out == ""
 
 
 def test_predictions_and_the_seed_attributes(digits):
     nn = _net(hidden_sizes=(24, 16), activation="tanh", optimizer="adam", learning_rate=0.01)
-    nn.train(
-        digits.X_train,
-        digits.y_train,
-        digits.X_val,
-        digits.y_val,
-        epochs=3,
-        batch_size=32,
-        verbose=False,
-    )
+    _fit(digits, nn, epochs=3, batch_size=32, verbose=False)
     P = nn.predict_proba(digits.X_test)
     assert P.shape == (len(digits.X_test), 10)
     np.testing.assert_allclose(P.sum(axis=1), 1, rtol=1e-5)
@@ -179,15 +134,7 @@ def test_predictions_and_the_seed_attributes(digits):
 def test_depth_zero_is_softmax_regression(digits):
     nn = _net(depth=0, learning_rate=0.5)
     assert nn.W1.shape == (64, 10) and nn.hidden_size == 0
-    nn.train(
-        digits.X_train,
-        digits.y_train,
-        digits.X_val,
-        digits.y_val,
-        epochs=10,
-        batch_size=32,
-        verbose=False,
-    )
+    _fit(digits, nn, epochs=10, batch_size=32, verbose=False)
     assert nn.evaluate(digits.X_test, digits.y_test)[1] > 0.9
 
 
