@@ -384,7 +384,14 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, TimeT
         if self._after_load is not None:
             self._after_load = None
             self._message = "Start cancelled; the dataset goes on loading"
-        if self.run is not None and self.run.is_running and not self.run.control.stopped:
+        # A run that has finished may not have left its thread yet: nothing to stop.
+        running = self._state.live or self._state is RunState.LOADING
+        if (
+            running
+            and self.run is not None
+            and self.run.is_running
+            and not self.run.control.stopped
+        ):
             self.run.control.stop()
             self._step = None
             self._state = RunState.STOPPING

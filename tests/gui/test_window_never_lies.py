@@ -495,3 +495,23 @@ def test_the_controls_offer_momentum_l2_dropout_and_a_schedule(window, qtbot):
     c.optimizer.setCurrentIndex(c.optimizer.findData("adam"))
     assert not c.momentum.isEnabled()  # Adam has no use for it
     window.stop()
+
+
+def test_stop_once_a_run_has_finished_changes_nothing(make_window, qtbot, monkeypatch):
+    """The Finished event can come before the run's thread has ended: Stop in between must
+    not turn a finished run into one "Stopping after this batch…"."""
+    from gui.worker import TrainingRun
+
+    w = make_window(window_config(epochs=1))
+    ready(qtbot, w)
+    with qtbot.waitSignal(w.bus.finished, timeout=LONG):
+        w.start()
+    qtbot.waitUntil(lambda: w.session.state is RunState.FINISHED, timeout=LONG)
+    # The moment between the two: finished, its thread not yet over.
+    monkeypatch.setattr(TrainingRun, "is_running", property(lambda _run: True))
+    w.stop()
+    assert w.session.state is RunState.FINISHED
+    assert "Stopping" not in w.status.message()
+    monkeypatch.undo()
+    qtbot.waitUntil(lambda: not w.training, timeout=LONG)
+    assert w.session.state is RunState.FINISHED and "Done" in w.progress.text()
