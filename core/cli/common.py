@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from core.data.catalog import COLOURS, DATASET_CHOICES
 from core.errors import ConfigError
+from core.guard.files import probe_folder
 from core.guard.paths import NotAFile, check_output, expand, is_regular_file
 from core.training.config import (
     ACTIVATIONS,
@@ -134,16 +135,23 @@ def preset_config_for(name: str | None) -> Config:
     return Config.from_dict({**base.to_dict(), **PRESETS[name].overrides})
 
 
-def output_folder(given: str | None, resumed_from: Path | None = None) -> Path | None:
+def output_folder(
+    given: str | None, resumed_from: Path | None = None, subfolders: Sequence[str] = ()
+) -> Path | None:
     """The ``--output`` folder, checked (not created) before any data is loaded.
 
     It must not hold special files under the run's names (they would be replaced),
     nor an earlier run, unless this run continues the checkpoint that is in it.
-    None without ``--output``: :func:`claim_folder` then makes a new one.
+    When it exists, it and those of ``subfolders`` that exist must take new files
+    (:func:`writable`). None without ``--output``: :func:`claim_folder` then makes a
+    new one.
     """
     if not given:
         return None
     folder = expand(given, "--output")
+    for place in (folder, *(folder / name for name in subfolders)):
+        if place.is_dir():
+            writable(place)
     for name in RUN_FILES:
         try:
             check_output(folder / name)
@@ -162,6 +170,19 @@ def output_folder(given: str | None, resumed_from: Path | None = None) -> Path |
             f"folder, or continue that run with --resume {here} --output {folder}"
         )
     return folder
+
+
+def writable(folder: Path) -> None:
+    """Refuse (``ConfigError``) an existing folder that cannot take new files.
+
+    Checked before any work, by creating and removing a file there
+    (:func:`~core.guard.files.probe_folder`): a run that trained for an hour and
+    then could not save its model would be lost.
+    """
+    try:
+        probe_folder(folder)
+    except OSError as exc:
+        raise ConfigError(f"{folder}: cannot write here: {exc.strerror or exc}") from None
 
 
 def claim_folder(folder: Path | None) -> Path:

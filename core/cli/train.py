@@ -64,6 +64,7 @@ from core.training.events import (
     HyperparameterChanged,
 )
 from core.training.history import write_history_csv
+from core.training.timeline import TIMELINE_DIR
 
 if TYPE_CHECKING:
     from core.data import Dataset
@@ -100,7 +101,8 @@ def train_command(
         config = override(resumed.config, given)
     else:
         config = override(preset_config_for(args.preset), given)
-    given_folder = output_folder(args.output, resume)
+    recorded_in = () if args.no_timeline else (TIMELINE_DIR,)
+    given_folder = output_folder(args.output, resume, recorded_in)
     dataset = load_data(config)
     control = TrainingControl()
     if forked is None and resumed is None:
