@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from core.data.catalog import COLOURS, DATASET_CHOICES
 from core.errors import ConfigError
@@ -91,6 +92,23 @@ OPTIONS = (
     ("--val-fraction", "X", "val_fraction", "share of the training set held out (0.0833)"),
     ("--dtype", "NAME", "dtype", f"floating point type: {', '.join(DTYPES)} (float32)"),
 )
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one ``error: ...`` line, as all the others are.
+
+    argparse prints its usage block before the error; here the line ends with where
+    the usage is instead (``--help``, which is unchanged). A token typed with a line
+    break in it is shown with ``\\n``. Subcommands' parsers are made of the same class.
+    """
+
+    #: Where the usage is, as the error line says (None: ``python PROG --help``).
+    see: str | None = None
+
+    def error(self, message: str) -> NoReturn:
+        message = message.replace("\r", "\\r").replace("\n", "\\n")
+        see = self.see or f"python {self.prog} --help"
+        self.exit(EXIT_USAGE, f"error: {message} (see {see})\n")
 
 
 def one_line(message: str) -> str:
