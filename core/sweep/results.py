@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import json
 import math
@@ -100,7 +101,7 @@ class TrialResult:
         if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
             raise ValueError("history is not a JSON list of epoch records")
         setting = {
-            name: _cell(row, name, lambda v, n=name: _parse_setting(n, v), "a setting's value")
+            name: _cell(row, name, functools.partial(_parse_setting, name), "a number")
             for name in SETTING_NAMES
         }
         return cls(

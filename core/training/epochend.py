@@ -14,8 +14,8 @@ Cost: one copy of the parameters and of the optimiser's state arrays, ``(1 + k) 
 floats for ``P`` parameters and ``k`` state arrays per parameter (0.4 MB at
 784-128-10 with SGD, 1.2 MB with Adam; half of what the Trainer's divergence copies
 already hold), refreshed once per epoch by copying into the same buffers (no
-allocation while the widths stay), a few hundred microseconds against an epoch
-of seconds.
+allocation while the widths stay): about 75 µs at 784-128-10 with Adam, against
+an epoch of seconds.
 """
 
 from __future__ import annotations
