@@ -41,7 +41,9 @@ OPTIONS = {
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="main.py", description=f"Open the {APP_NAME} window.")
+    from core.cli.common import OneLineParser
+
+    p = OneLineParser(prog="main.py", description=f"Open the {APP_NAME} window.")
     for name, help_text in OPTIONS.items():
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, help=help_text)
     p.add_argument("--start", action="store_true", help="start training as soon as it opens")

@@ -11,6 +11,7 @@ from core.cli.common import (
     EXIT_FAILED,
     EXIT_USAGE,
     OPTIONS,
+    OneLineParser,
     Pictures,
     one_line,
 )
@@ -42,6 +43,8 @@ def main(argv: Sequence[str] | None = None, pictures: Pictures | None = None) ->
 
 def _run(argv: list[str], pictures: Pictures | None, stop: Stop) -> int:
     parser = build_parser()
+    if argv and argv[0] in COMMANDS:  # what the top level refuses belongs to the command
+        parser.see = f"python main.py {argv[0]} --help"
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed its one-line error or the help
@@ -92,8 +95,8 @@ def _normalise(argv: list[str]) -> list[str]:
     return ["train", *argv]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(
         prog="main.py",
         description="Backprop Studio without the window: train a NumPy MLP, evaluate a "
         "checkpoint, or sweep settings. `--headless` is the same as `train`.",

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from core.data.catalog import COLOURS, DATASET_CHOICES
 from core.errors import ConfigError
+from core.guard.files import probe_folder
 from core.guard.paths import NotAFile, check_output, expand, is_regular_file
 from core.training.config import (
     ACTIVATIONS,
@@ -92,6 +94,23 @@ OPTIONS = (
 )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one ``error: ...`` line, as all the others are.
+
+    argparse prints its usage block before the error; here the line ends with where
+    the usage is instead (``--help``, which is unchanged). A token typed with a line
+    break in it is shown with ``\\n``. Subcommands' parsers are made of the same class.
+    """
+
+    #: Where the usage is, as the error line says (None: ``python PROG --help``).
+    see: str | None = None
+
+    def error(self, message: str) -> NoReturn:
+        message = message.replace("\r", "\\r").replace("\n", "\\n")
+        see = self.see or f"python {self.prog} --help"
+        self.exit(EXIT_USAGE, f"error: {message} (see {see})\n")
+
+
 def one_line(message: str) -> str:
     """``message`` on one line, as a terminal error should be.
 
@@ -134,16 +153,23 @@ def preset_config_for(name: str | None) -> Config:
     return Config.from_dict({**base.to_dict(), **PRESETS[name].overrides})
 
 
-def output_folder(given: str | None, resumed_from: Path | None = None) -> Path | None:
+def output_folder(
+    given: str | None, resumed_from: Path | None = None, subfolders: Sequence[str] = ()
+) -> Path | None:
     """The ``--output`` folder, checked (not created) before any data is loaded.
 
     It must not hold special files under the run's names (they would be replaced),
     nor an earlier run, unless this run continues the checkpoint that is in it.
-    None without ``--output``: :func:`claim_folder` then makes a new one.
+    When it exists, it and those of ``subfolders`` that exist must take new files
+    (:func:`writable`). None without ``--output``: :func:`claim_folder` then makes a
+    new one.
     """
     if not given:
         return None
     folder = expand(given, "--output")
+    for place in (folder, *(folder / name for name in subfolders)):
+        if place.is_dir():
+            writable(place)
     for name in RUN_FILES:
         try:
             check_output(folder / name)
@@ -162,6 +188,19 @@ def output_folder(given: str | None, resumed_from: Path | None = None) -> Path |
             f"folder, or continue that run with --resume {here} --output {folder}"
         )
     return folder
+
+
+def writable(folder: Path) -> None:
+    """Refuse (``ConfigError``) an existing folder that cannot take new files.
+
+    Checked before any work, by creating and removing a file there
+    (:func:`~core.guard.files.probe_folder`): a run that trained for an hour and
+    then could not save its model would be lost.
+    """
+    try:
+        probe_folder(folder)
+    except OSError as exc:
+        raise ConfigError(f"{folder}: cannot write here: {exc.strerror or exc}") from None
 
 
 def claim_folder(folder: Path | None) -> Path:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.cli.common import Pictures
+from core.cli.common import Pictures, writable
 from core.cli.signals import Stop
 from core.data.catalog import DATASET_CHOICES
 from core.errors import ConfigError
@@ -221,7 +221,9 @@ def _outputs(args: argparse.Namespace, pictures: Pictures | None) -> tuple[Path,
     """The results file and the plot (None when none is drawn), checked before any trial.
 
     Neither may be a device, FIFO or folder, and they must be two different files:
-    a plot written over the results would lose them.
+    a plot written over the results would lose them. Their folders, where they exist
+    already, must take new files: a plot that cannot be written is found out before
+    the trials, not after them.
     """
     out = expand(args.out, "--out")
     plot = None
@@ -236,6 +238,9 @@ def _outputs(args: argparse.Namespace, pictures: Pictures | None) -> tuple[Path,
         except OSError as exc:
             raise ConfigError(f"{what} {path}: {exc.strerror}; refusing to write there") from None
     check_distinct(outputs)
+    for folder in sorted({path.parent for path in outputs.values()}):
+        if folder.is_dir():
+            writable(folder)
     return out, plot
 
 

@@ -6,8 +6,12 @@ checkpoint ``model.npz`` (atomically: every few seconds while training, and at
 the end), ``history.csv`` and the run's timeline (``timeline/``, unless
 ``--no-timeline``) to the output folder, and the two pictures through
 the ``render`` callback that ``main.py`` passes in (core/ never draws).
-Ctrl-C or SIGTERM stops after the current batch, saves a checkpoint and exits with
-130 or 143 (see ``core.cli.signals``).
+Ctrl-C or SIGTERM stops after the current batch and exits with 130 or 143 (see
+``core.cli.signals``). A run that stops inside an epoch (a signal, a divergence, an
+error) saves the state of its last completed epoch (``core.training.epochend``), so
+``--resume`` repeats the uninterrupted run epoch for epoch; the batches of the
+unfinished epoch are not kept, and a run stopped before its first epoch ended
+writes no checkpoint.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from core.guard.paths import expand
 from core.text import sizes
 from core.training import checkpoint as ckpt
 from core.training.control import TrainingControl
+from core.training.epochend import LastEpochEnd
 from core.training.events import (
     BatchProgress,
     Diverged,
@@ -59,6 +64,7 @@ from core.training.events import (
     HyperparameterChanged,
 )
 from core.training.history import write_history_csv
+from core.training.timeline import TIMELINE_DIR
 
 if TYPE_CHECKING:
     from core.data import Dataset
@@ -95,7 +101,8 @@ def train_command(
         config = override(resumed.config, given)
     else:
         config = override(preset_config_for(args.preset), given)
-    given_folder = output_folder(args.output, resume)
+    recorded_in = () if args.no_timeline else (TIMELINE_DIR,)
+    given_folder = output_folder(args.output, resume, recorded_in)
     dataset = load_data(config)
     control = TrainingControl()
     if forked is None and resumed is None:
@@ -115,44 +122,83 @@ def train_command(
 
     def stop_after_this_batch() -> None:
         print(
-            f"\n{stop.name}: stopping after this batch, then saving "
-            "(Ctrl-C again to abort at once)",
+            f"\n{stop.name}: stopping after this batch, then saving the last completed "
+            "epoch (Ctrl-C again to abort at once)",
             file=sys.stderr,
         )
         control.stop()
 
     stop.on_first = stop_after_this_batch
-    outcome = _train(trainer, control, folder)
-    path = ckpt.save(folder / CHECKPOINT_NAME, trainer)
-    write_history_csv(folder / HISTORY_NAME, trainer.history)
+    kept = LastEpochEnd(trainer)
+    outcome = _train(trainer, control, folder, kept)
+    unkept = 0  # batches of an unfinished epoch, which a checkpoint cannot continue
+    saved = True
+    if outcome.reason != "completed":
+        unkept = kept.batches_since(trainer)
+        saved = kept.rewind(trainer)
+    path = folder / CHECKPOINT_NAME
+    if saved:
+        ckpt.save(path, trainer)
+        write_history_csv(folder / HISTORY_NAME, trainer.history)
     stop.on_first = None  # everything is saved: a signal from here on ends the command
-    test = report(trainer.model, dataset, sys.stdout)
+    test = report(trainer.model, dataset, sys.stdout) if saved else None
     print(_timing_line(trainer, outcome))
-    print(f"Checkpoint: {path}")
-    print(f"History: {folder / HISTORY_NAME}")
+    if saved:
+        print(f"Checkpoint: {path}")
+        print(f"History: {folder / HISTORY_NAME}")
     recorded, warning = timeline_report(folder, timeline)
     print(recorded)
     if warning:
         print(warning, file=sys.stderr)
-    if pictures is not None and not args.no_pictures:
+    if test is not None and pictures is not None and not args.no_pictures:
         _draw(pictures, folder, trainer, dataset, test)
+    return _ending(outcome, stop, path if saved else None, trainer.epoch, unkept)
+
+
+def _ending(outcome: _Outcome, stop: Stop, path: Path | None, epochs: int, unkept: int) -> int:
+    """Say how the run ended and what was kept of it; the exit code.
+
+    ``path`` is the checkpoint, at the end of the run's last completed epoch (None
+    when no epoch ended); ``unkept`` the batches of an unfinished epoch left out of it.
+    """
+    batches = _count(unkept, "batch", "batches")
     if outcome.reason == "stopped" and stop.signum is not None:
-        print(
-            f"Stopped by {stop.name} after {trainer.epoch} epoch(s); resume with --resume {path}",
-            file=sys.stderr,
-        )
+        if path is None:
+            print(
+                f"Stopped by {stop.name} before the first epoch ended: its {batches} are not "
+                "kept and there is nothing to resume",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"Stopped by {stop.name} after {_count(epochs, 'epoch', 'epochs')}"
+                + (f"; the {batches} of the unfinished epoch are not kept" if unkept else "")
+                + f"; resume with --resume {path}",
+                file=sys.stderr,
+            )
         return stop.exit_code
     if outcome.diverged is not None:
-        print(
-            f"error: {outcome.diverged.message.split('. ')[0]}; the last good model is in "
-            f"{path} (continue with --resume {path} --lr {outcome.diverged.suggested_lr:g})",
-            file=sys.stderr,
-        )
+        what, lr = outcome.diverged.message.split(". ")[0], outcome.diverged.suggested_lr
+        if path is None:
+            print(
+                f"error: {what}; no epoch ended, so nothing is kept (start again with --lr {lr:g})",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"error: {what}; the model after {_count(epochs, 'epoch', 'epochs')} is in {path} "
+                f"(continue with --resume {path} --lr {lr:g})",
+                file=sys.stderr,
+            )
         return EXIT_FAILED
     if outcome.reason == "error":
         print(f"error: {one_line(outcome.message)}", file=sys.stderr)
         return EXIT_FAILED
     return 0
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 class _Outcome:
@@ -166,8 +212,10 @@ class _Outcome:
         self.epochs: list[EpochReport] = []
 
 
-def _train(trainer: Trainer, control: TrainingControl, folder: Path) -> _Outcome:
-    """Drive ``trainer.run()``: bar, epoch lines, safety checkpoints."""
+def _train(
+    trainer: Trainer, control: TrainingControl, folder: Path, kept: LastEpochEnd
+) -> _Outcome:
+    """Drive ``trainer.run()``: bar, epoch lines, safety checkpoints, the epoch ends kept."""
     from tqdm import tqdm
 
     outcome = _Outcome()
@@ -195,6 +243,7 @@ def _train(trainer: Trainer, control: TrainingControl, folder: Path) -> _Outcome
                 bar = None
             print(epoch_line(ev), flush=True)
             outcome.epochs.append(ev)
+            kept.take(trainer)
             if time.perf_counter() - last_save >= SAVE_EVERY_S:
                 ckpt.save(folder / CHECKPOINT_NAME, trainer)  # in case of a crash
                 last_save = time.perf_counter()

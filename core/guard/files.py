@@ -14,6 +14,8 @@
 - :func:`create_with` creates a file with its first bytes (a header) in one step,
   or leaves an existing one alone, so two processes starting at once agree.
 - :func:`shared_lock` holds readers off while a record is being appended.
+- :func:`probe_folder` creates and removes a file in a folder, so a command finds
+  out before its work, not after, that it could not save the result there.
 
 Every function raises ``OSError`` (with ``NotAFile`` for special files, see
 :mod:`core.guard.paths`); callers say which file and what it was for.
@@ -93,6 +95,19 @@ def fsync_folder(folder: Path) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def probe_folder(folder: str | os.PathLike[str]) -> None:
+    """Create and remove an empty file in ``folder``; ``OSError`` when that cannot be done.
+
+    Asking the system is the only sure test: permission bits say nothing for root,
+    an immutable folder or a read-only mount refuse even root, and access control
+    lists may allow what the bits forbid.
+    """
+    probe = Path(folder) / f".probe.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+    os.unlink(probe)
 
 
 def create_with(path: str | os.PathLike[str], first: bytes) -> bool:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ class TrialResult:
             test_loss=_text(self.test_loss),
             epochs=str(self.epochs),
             seconds=f"{self.seconds:.3f}",
-            message=self.message,
+            message=" ".join(self.message.splitlines()),  # one row, one line
             config=json.dumps(self.config, sort_keys=True, separators=(",", ":")),
             history=json.dumps(self.history, separators=(",", ":")),
         )
@@ -91,30 +92,44 @@ class TrialResult:
 
     @classmethod
     def from_row(cls, row: dict[str, str]) -> TrialResult:
-        """The result a row records; ``ValueError`` (or ``KeyError``) when it cannot be one."""
-        config = json.loads(row["config"])
-        history = json.loads(row["history"])
+        """The result a row records; ``ValueError`` saying which column is wrong, and how,
+        when it cannot be one."""
+        config = _cell(row, "config", json.loads, "valid JSON")
+        history = _cell(row, "history", json.loads, "valid JSON")
         if not isinstance(config, dict):
             raise ValueError("config is not a JSON object")
         if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
             raise ValueError("history is not a JSON list of epoch records")
-        setting = {name: _parse_setting(name, row[name]) for name in SETTING_NAMES}
+        setting = {
+            name: _cell(row, name, functools.partial(_parse_setting, name), "a number")
+            for name in SETTING_NAMES
+        }
         return cls(
             key=row["key"],
             setting=setting,
-            seed=int(row["seed"]),
+            seed=_cell(row, "seed", int, "a whole number"),
             config=config,
             status=row["status"],
-            val_acc=float(row["val_acc"]),
-            best_val_acc=float(row["best_val_acc"]),
-            val_loss=float(row["val_loss"]),
-            test_acc=float(row["test_acc"]),
-            test_loss=float(row["test_loss"]),
-            epochs=int(row["epochs"]),
-            seconds=float(row["seconds"]),
+            val_acc=_cell(row, "val_acc", float, "a number"),
+            best_val_acc=_cell(row, "best_val_acc", float, "a number"),
+            val_loss=_cell(row, "val_loss", float, "a number"),
+            test_acc=_cell(row, "test_acc", float, "a number"),
+            test_loss=_cell(row, "test_loss", float, "a number"),
+            epochs=_cell(row, "epochs", int, "a whole number"),
+            seconds=_cell(row, "seconds", float, "a number"),
             message=row["message"],
             history=history,
         )
+
+
+def _cell(row: dict[str, str], name: str, parse: Callable[[str], Any], what: str) -> Any:
+    """``parse(row[name])``; ``ValueError`` naming the column and what it should hold."""
+    text = row[name]
+    try:
+        return parse(text)
+    except (ValueError, RecursionError):
+        shown = text if len(text) <= 24 else f"{text[:20]}..."
+        raise ValueError(f"{name} is {shown!r}, not {what}") from None
 
 
 def _text(value: Any) -> str:
@@ -205,15 +220,20 @@ def read_results(
 
     Raises :class:`DataError` naming the file when it is not a sweep's CSV. Rows
     that cannot be read are skipped, and listed in ``unreadable`` (line number,
-    why) when it is given.
+    why in words) when it is given.
+
+    Rows are read line by line: every row is written on one line, so a row cut
+    short (a sweep killed mid-write) never takes the rows after it with it, even
+    when it ends inside a quoted field. A quoted field that goes on over the next
+    lines is read whole only while none of those lines is a complete row of its own.
     """
     path = Path(path)
     try:
         with open_regular(path) as raw, shared_lock(raw):
             size = os.fstat(raw.fileno()).st_size
-            f = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            f = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
             with _field_limit(size):
-                return _rows(path, csv.DictReader(f), unreadable)
+                return _rows(path, f, unreadable if unreadable is not None else [])
     except FileNotFoundError:
         if missing_ok:
             return []
@@ -222,26 +242,66 @@ def read_results(
         raise DataError(f"{path}: cannot read sweep results ({e})") from e
 
 
-def _rows(
-    path: Path, reader: csv.DictReader, unreadable: list[tuple[int, str]] | None
-) -> list[TrialResult]:
-    header = tuple(reader.fieldnames or ())
-    if header and header != COLUMNS:
+#: Why a row whose quoted field never closes is not read.
+CUT_SHORT = "cut short inside a quoted field"
+
+
+def _rows(path: Path, lines: Iterable[str], unreadable: list[tuple[int, str]]) -> list[TrialResult]:
+    numbered = enumerate((line.rstrip("\r\n") for line in lines), start=1)
+    header = next((_cells(line) for _, line in numbered), [])
+    if header and tuple(header) != COLUMNS:
         missing = [c for c in COLUMNS if c not in header]
         raise DataError(
             f"{path}: not a sweep results file (missing columns: "
             f"{', '.join(missing) or 'none, but in another order'})"
         )
-    results = []
-    for row in reader:
-        try:
-            if None in row or any(v is None for v in row.values()):
-                raise ValueError(f"{len(row) - (None in row)} of {len(COLUMNS)} columns")
-            results.append(TrialResult.from_row(row))
-        except (KeyError, TypeError, ValueError, RecursionError) as e:
-            if unreadable is not None:
-                unreadable.append((reader.line_num, f"{type(e).__name__}: {e}"[:120]))
+    results: list[TrialResult] = []
+    start, open_text = 0, ""  # a row whose quoted field is still open, and where it began
+    for number, line in numbered:
+        if open_text:
+            if _quotes_open(line) or len(_cells(line)) != len(COLUMNS):
+                open_text += "\n" + line  # the open field goes on over this line
+                if _quotes_open(line):  # ... and ends here
+                    _read_row(start, open_text, results, unreadable)
+                    open_text = ""
+                continue
+            unreadable.append((start, CUT_SHORT))  # a whole row follows: that one was cut
+            open_text = ""
+        if _quotes_open(line):
+            start, open_text = number, line
+        elif line:
+            _read_row(number, line, results, unreadable)
+    if open_text:
+        unreadable.append((start, CUT_SHORT))
     return results
+
+
+def _quotes_open(text: str) -> bool:
+    """Whether a quoted field is left open at the end of ``text`` (the csv module writes a
+    quote in a field as two, so an odd count leaves one open)."""
+    return text.count('"') % 2 == 1
+
+
+def _cells(text: str) -> list[str]:
+    return next(csv.reader([text]), [])
+
+
+def _read_row(
+    number: int, text: str, results: list[TrialResult], unreadable: list[tuple[int, str]]
+) -> None:
+    """Read the row at line ``number`` into ``results``, or say in ``unreadable`` why not."""
+    try:
+        cells = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as e:
+        unreadable.append((number, f"not CSV ({e})"))
+        return
+    if len(cells) != len(COLUMNS):
+        unreadable.append((number, f"has {len(cells)} of {len(COLUMNS)} columns"))
+        return
+    try:
+        results.append(TrialResult.from_row(dict(zip(COLUMNS, cells, strict=True))))
+    except (KeyError, TypeError, ValueError, RecursionError) as e:
+        unreadable.append((number, str(e)[:120]))
 
 
 @dataclass(frozen=True)

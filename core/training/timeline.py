@@ -325,6 +325,9 @@ class Timeline:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
+            if not self.run_folder.is_dir():
+                what = "is not a folder" if self.run_folder.exists() else "no such folder"
+                raise TimelineError(f"{self.run_folder}: {what}") from None
             raise TimelineError(
                 f"{self.run_folder}: no timeline here (no {TIMELINE_DIR}/{JOURNAL}); runs "
                 "trained with --no-timeline record none"

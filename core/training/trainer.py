@@ -361,6 +361,12 @@ class Trainer:
 
         return fork(state, dataset, control, changes=changes, source=source, **options)
 
+    @property
+    def starts_inside_epoch(self) -> bool:
+        """Whether the run continues from inside an epoch (a fork of a moment within one)
+        and has not begun that epoch yet."""
+        return self._position is not None
+
     @staticmethod
     def check_memory(config: Config, dataset: Dataset) -> tuple[int, ...]:
         """Refuse (``ConfigError``, with the estimate) a new network that will not fit.

@@ -199,26 +199,67 @@ def test_a_file_that_is_not_a_checkpoint(tmp_path, capsys):
     )
 
 
-def test_unknown_option_is_an_argparse_usage_error(capsys):
-    code, _, err = run(["train", "--bogus"], capsys)
-    assert code == 2 and "unrecognized arguments: --bogus" in err and "Traceback" not in err
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["train", "--timeline-cap", "abc"], "argument --timeline-cap: 'abc' is not a size in MB"),
+        (["train", "--at-epoch", "-1"], "argument --at-epoch: '-1' is below 0"),
+        (["--headless", "--lr"], "argument --lr: expected one argument"),
+        (["sweep", "--seeds", "x"], "argument --seeds: invalid int value: 'x'"),
+        (["evaluate"], "the following arguments are required: CHECKPOINT"),
+        (["train", "--bogus"], "unrecognized arguments: --bogus"),
+        (["sweep", "--lr", "0.1", "a\nb"], "unrecognized arguments: a\\nb"),
+    ],
+    ids=["type", "range", "no value", "sweep", "evaluate", "unknown", "line break"],
+)
+def test_argument_errors_are_one_line_saying_where_the_usage_is(capsys, argv, line):
+    code, out, err = run(argv, capsys)
+    command = "train" if argv[0] == "--headless" else argv[0]
+    assert code == 2 and out == ""
+    assert err == f"error: {line} (see python main.py {command} --help)\n"
 
 
-def test_divergence_stops_with_the_good_model_saved(tmp_path, capsys):
+def test_help_is_the_full_usage(capsys):
+    code, out, err = run(["sweep", "--help"], capsys)
+    assert code == 0 and err == ""
+    assert out.startswith("usage: main.py sweep [-h]") and "--seeds N" in out
+
+
+def test_divergence_stops_with_the_last_epoch_end_saved(tmp_path, capsys):
+    run(["--headless", *DIGITS, "--epochs", "1", "-o", str(tmp_path)], capsys)
+    first = checkpoint.load(tmp_path / "model.npz")
+    code, out, err = run(
+        ["--resume", str(tmp_path / "model.npz"), "--lr", "100", "--epochs", "3",
+         "-o", str(tmp_path)], capsys,
+    )  # fmt: skip
+    assert code == 1
+    line = one_error_line(err)
+    assert re.match(
+        r"^error: learning rate 100 diverged at epoch 1, batch \d+ \(loss .*\); "
+        r"try <= 0\.1; the model after 1 epoch is in .*model\.npz \(continue with "
+        r"--resume .* --lr 0\.1\)$",
+        line,
+    ), line
+    ck = checkpoint.load(tmp_path / "model.npz")  # the epoch end it diverged from: nothing lost
+    assert ck.epoch == 1 and ck.step == first.step
+    assert all(
+        np.array_equal(a, b) for a, b in zip(ck.model.params, first.model.params, strict=True)
+    )
+    assert "=== FINAL RESULTS ===" in out
+
+
+def test_divergence_in_the_first_epoch_keeps_nothing_and_says_so(tmp_path, capsys):
     code, out, err = run(
         ["--headless", *DIGITS[:4], "--lr", "100", "--epochs", "2", "-o", str(tmp_path)], capsys
     )
     assert code == 1
     line = one_error_line(err)
     assert re.match(
-        r"^error: learning rate 100 diverged at epoch 0, batch \d+ \(loss .*\); "
-        r"try <= 0\.1; the last good model is in .*model\.npz \(continue with "
-        r"--resume .* --lr 0\.1\)$",
+        r"^error: learning rate 100 diverged at epoch 0, batch \d+ \(loss .*\); try <= 0\.1; "
+        r"no epoch ended, so nothing is kept \(start again with --lr 0\.1\)$",
         line,
     ), line
-    ck = checkpoint.load(tmp_path / "model.npz")  # finite, loadable: nothing lost
-    assert all(np.isfinite(p).all() for p in ck.model.params)
-    assert "=== FINAL RESULTS ===" in out
+    assert not (tmp_path / "model.npz").exists() and "FINAL RESULTS" not in out
 
 
 def test_ctrl_c_stops_cleanly_saves_and_exits_130(tmp_path):

@@ -274,5 +274,7 @@ def test_fork_options_out_of_place_are_refused(cli_run, tmp_path):
     assert code == 2 and "not into the run it forks" in err
     code, _, err = run(["train", "--fork", str(tmp_path), "--at-epoch", "1"])
     assert code == 1 and "no timeline here" in err
+    code, _, err = run(["train", "--fork", str(tmp_path / "nothere"), "--at-epoch", "1"])
+    assert code == 1 and err.strip() == f"error: {tmp_path / 'nothere'}: no such folder"
     code, _, err = run(["train", "--fork", str(folder), "--at-epoch", "-1"])
     assert code == 2 and "'-1' is below 0" in err

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,62 @@ def test_an_earlier_run_is_not_overwritten_but_can_be_continued_in_place(tmp_pat
     resume = ["train", "--resume", str(out / "model.npz"), "--epochs", "2", "--no-pictures"]
     assert main([*resume, "-o", str(out)]) == 0
     assert checkpoint.load(out / "model.npz").epoch == 2
+
+
+# -- folders that cannot take files ---------------------------------------------------------
+@pytest.fixture
+def read_only(tmp_path):
+    """A function making a folder nobody may write into, even root (``chattr +i``)."""
+    frozen: list[Path] = []
+
+    def make(folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() != 0:
+            folder.chmod(0o555)
+        elif subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+            pytest.skip("root writes anywhere, and chattr +i is not available here")
+        frozen.append(folder)
+        return folder
+
+    yield make
+    for folder in frozen:  # writable again, so that pytest can remove tmp_path
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        else:
+            folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("timeline", [[], ["--no-timeline"]], ids=["timeline", "no timeline"])
+def test_an_output_folder_that_cannot_take_files_is_refused_before_training(
+    read_only, tmp_path, capsys, timeline
+):
+    folder = read_only(tmp_path / "outs" / "ro")
+    code = main(["train", *DIGITS, *timeline, "-o", str(folder)])
+    out, err = capsys.readouterr()
+    (line,) = error_lines(err)
+    assert code == 2 and line.startswith(f"error: {folder}: cannot write here: "), err
+    assert "Epoch" not in out  # refused before training
+
+
+def test_a_timeline_folder_that_cannot_take_files_is_refused_before_training(
+    read_only, tmp_path, capsys
+):
+    run = tmp_path / "run"
+    read_only(run / "timeline")
+    assert main(["train", *DIGITS, "-o", str(run)]) == 2
+    out, err = capsys.readouterr()
+    (line,) = error_lines(err)
+    assert line.startswith(f"error: {run / 'timeline'}: cannot write here: ")
+    assert "Epoch" not in out
+    assert main(["train", *DIGITS, "--no-timeline", "-o", str(run)]) == 0  # not recorded
+
+
+def test_a_sweep_whose_folder_cannot_take_files_is_refused_before_any_trial(
+    read_only, tmp_path, capsys
+):
+    folder = read_only(tmp_path / "ro")
+    argv = ["sweep", "--dataset", "digits", "--hidden", "4", "--epochs", "1", "--lr", "0.1",
+            "--jobs", "1", "--no-plot", "--out", str(folder / "sweep.csv")]  # fmt: skip
+    assert main(argv) == 2
+    (line,) = error_lines(capsys.readouterr().err)
+    assert line.startswith(f"error: {folder}: cannot write here: ")

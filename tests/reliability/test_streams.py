@@ -96,11 +96,14 @@ def test_a_failing_stream_does_not_end_a_training_run(tmp_path, stdout, stderr):
 
 
 def test_a_broken_stderr_does_not_hide_a_diverged_run_or_its_checkpoint(tmp_path):
-    argv = ["train", *DIGITS, "--lr", "100", "--epochs", "2", "-o", str(tmp_path / "run")]
+    path = tmp_path / "run" / "model.npz"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["train", *DIGITS, "--epochs", "1", "-o", str(tmp_path / "run")]) == 0
+    argv = ["train", "--resume", str(path), "--lr", "100", "--epochs", "3", "-o", str(path.parent)]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(BrokenPipe()):
         assert main(argv) == 1  # the run's own exit code: it diverged
-    ck = checkpoint.load(tmp_path / "run" / "model.npz")
-    assert all(np.isfinite(p).all() for p in ck.model.params)
+    ck = checkpoint.load(path)  # the epoch end before it diverged
+    assert ck.epoch == 1 and all(np.isfinite(p).all() for p in ck.model.params)
 
 
 def test_a_failing_stream_does_not_end_a_sweep(tmp_path):

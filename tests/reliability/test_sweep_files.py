@@ -9,6 +9,7 @@ and leaves no half row.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 
 from core.cli import main
 from core.sweep import Axis, Sweep, SweepSpec
-from core.sweep.results import ResultsFile, TrialResult, read_results
+from core.sweep.results import COLUMNS, ResultsFile, TrialResult, read_results
 from core.training.config import Config
 from tests.reliability.conftest import ROOT, error_lines, run_python
 
@@ -101,6 +102,51 @@ def test_a_row_cut_short_is_kept_and_the_file_is_appended_to_never_replaced(tmp_
     assert path.stat().st_ino == inode
     assert path.read_bytes().startswith(whole + whole.splitlines(keepends=True)[1][:40] + b"\n")
     assert [r.key for r in read_results(path)] == ["first", "second"]
+
+
+def test_a_row_cut_inside_its_json_never_swallows_the_next_and_nothing_runs_twice(finished):
+    lines = finished.read_bytes().splitlines(keepends=True)
+    last = lines[-1]
+    cut = last[: last.index(b'"[{') + 40]  # in the middle of the history's JSON, no newline
+    damaged = b"".join(lines[:-1]) + cut
+    finished.write_bytes(damaged)
+    for resume in range(2):
+        sweep = Sweep(SPEC, finished)
+        assert sweep.unreadable == [(4, "cut short inside a quoted field")]
+        ran = list(sweep.run(jobs=1))
+        assert len(ran) == (1 if resume == 0 else 0)  # the lost trial, once
+    after = finished.read_bytes()
+    assert after.startswith(damaged + b"\n")  # the damaged row kept as it was, on its own line
+    keys = [r.key for r in read_results(finished)]
+    assert sorted(keys) == sorted(set(keys)) and len(keys) == 3
+
+
+def test_unreadable_rows_say_what_is_wrong_in_words(finished):
+    lines = finished.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = ",".join(lines[1].split(",")[:12]) + "\r\n"  # columns lost
+    cells = lines[2].split(",")
+    cells[10] = "about half"  # val_acc
+    lines[2] = ",".join(cells)
+    finished.write_text("".join(lines), encoding="utf-8")
+    results = ResultsFile(finished)
+    results.read()
+    assert results.unreadable == [
+        (2, "has 12 of 20 columns"),
+        (3, "val_acc is 'about half', not a number"),
+    ]
+
+
+def test_a_row_whose_message_goes_over_several_lines_reads_whole(tmp_path):
+    path = tmp_path / "sweep.csv"
+    ResultsFile(path).prepare()
+    message = "not available. Looked in:\n- here: none\nUse digits"
+    row = result("old").to_row() | {"message": message}
+    with open(path, "a", newline="", encoding="utf-8") as f:  # as rows were once written
+        csv.writer(f).writerow([row[c] for c in COLUMNS])
+    ResultsFile(path).append(result("new"))
+    results = ResultsFile(path)
+    assert [(r.key, r.message) for r in results.read()] == [("old", row["message"]), ("new", "")]
+    assert results.unreadable == []
 
 
 _APPENDER = """
