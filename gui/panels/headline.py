@@ -20,6 +20,7 @@ from core.training.events import BatchProgress, EpochReport, Finished, Started
 from gui.panels.status import RunProgress
 from gui.shared.bus import EventBus
 from gui.shared.formats import format_duration, format_lr, format_percent
+from gui.shared.pacing import BATCH_REFRESH_MS
 from gui.shared.state import RunRecord, RunState, SessionView
 from gui.shared.style import SPACE_M, SPACE_S
 
@@ -33,8 +34,6 @@ CARDS = (
     ("left", "Time left"),
 )
 NONE = "—"
-#: Shortest time between two showings of the batches' figures.
-BATCH_REFRESH_MS = 250
 SCHEDULES = {"cosine": "cosine decay", "step": "steps ÷10"}
 
 

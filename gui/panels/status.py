@@ -16,12 +16,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QVBoxLayout, QWidget
 
 from core.text import sizes
 from core.training.events import BatchProgress, EpochReport, Started
 from gui.shared.bus import EventBus
 from gui.shared.formats import format_duration, format_rate
+from gui.shared.pacing import BATCH_REFRESH_MS
 from gui.shared.state import RunState, SessionView
 
 
@@ -139,6 +141,12 @@ class ProgressBox(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.bar)
         layout.addWidget(self.line)
+        # The batches' figures are shown a few times a second, not at every batch event:
+        # each new value is a repaint of the bar and the line.
+        self._due = QTimer(self)
+        self._due.setSingleShot(True)
+        self._due.setInterval(BATCH_REFRESH_MS)
+        self._due.timeout.connect(self._show)
         bus.started.connect(self._on_started)
         bus.batch.connect(self._on_batch)
         bus.epoch.connect(self._on_epoch)
@@ -152,6 +160,7 @@ class ProgressBox(QWidget):
 
     def show_session(self, view: SessionView) -> None:
         """Follow the session's state: the label, and the figures when nothing runs."""
+        self._due.stop()  # every state below shows what it has now
         st, old = view.state, self._state
         self._state = st
         if st is RunState.LOADING and view.loading is not None:
@@ -184,6 +193,7 @@ class ProgressBox(QWidget):
             self._show()
 
     def _idle(self, label: str, line: str) -> None:
+        self._due.stop()
         self.bar.setRange(0, 1000)
         self.bar.setValue(0)
         self.bar.setFormat(label)
@@ -199,6 +209,7 @@ class ProgressBox(QWidget):
         }.get(self._state, "%p%")
 
     def _show(self) -> None:
+        self._due.stop()
         self.bar.setRange(0, 1000)
         self.bar.setValue(int(1000 * self.progress.done_fraction))
         if self._state is RunState.FINISHED:
@@ -214,7 +225,8 @@ class ProgressBox(QWidget):
 
     def _on_batch(self, ev: BatchProgress) -> None:
         self.progress.batch_done(ev)
-        self._show()
+        if not self._due.isActive():
+            self._due.start()
 
     def _on_epoch(self, ev: EpochReport) -> None:
         self.progress.epoch_done(ev)

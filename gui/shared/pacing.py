@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 _NOTHING = object()
 
+#: Shortest time between two showings of the batches' figures (the headline cards,
+#: the progress box): a few a second, however fast batches come.
+BATCH_REFRESH_MS = 250
+
 #: Share of one core the GUI thread may use before views draw less often.
 BUDGET_SHARE = 0.03
 #: How often the GUI thread's share is measured.
