@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from core.data.locate import cache_root
+from core.guard.files import process_alive
 
 #: Bump when the layout or the decoding changes: older entries are then never read.
 CACHE_VERSION = 1
@@ -125,19 +126,9 @@ def _remove_older(path: Path) -> None:
     for tmp in path.parent.glob(f".{owner}-*.tmp"):
         parts = tmp.name.split(".")
         pid = parts[-3] if len(parts) >= 4 else ""
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             with contextlib.suppress(OSError):
                 tmp.unlink()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # alive, but not ours to signal
-    return True
 
 
 def _member(archive: zipfile.ZipFile, name: str, dtype: type) -> np.ndarray:

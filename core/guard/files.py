@@ -68,13 +68,14 @@ def remove_stale_temporaries(path: Path) -> None:
             if not (name.startswith(prefix) and name.endswith(".tmp")):
                 continue
             pid = name[len(prefix) :].split(".", 1)[0]
-            if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            if not pid.isdigit() or int(pid) == os.getpid() or process_alive(int(pid)):
                 continue
             with contextlib.suppress(OSError):
                 tmp.unlink()
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Process ``pid`` still runs (a temporary file of its may still be written)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

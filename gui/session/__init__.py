@@ -274,21 +274,27 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, TimeT
             run.control.step_epoch()
         elif step == "batch":
             run.control.step_batch()
-        self._watch(run)
-        self.run = run
-        self._views_hold_run = True
-        self._saved = True
-        self._has_network = continuing
-        self._step = step
-        self._notice = None
-        self._settings = config
-        self._total_epochs = config.epochs
+        self._adopt(run, config, has_network=continuing, step=step)
         if not continuing:
             self._epochs_done, self._val_acc, self._best = 0, None, None
         self._state = RunState.LOADING if dataset is None else self._running_state()
         self._message = f"Starting: {config.dataset}, hidden {text.sizes(config.hidden)}"
         run.start()
         self._emit()
+
+    def _adopt(
+        self, run: TrainingRun, config: Config, *, has_network: bool, step: str | None = None
+    ) -> None:
+        """``run`` (of ``config``) is the current run now: watched, shown, nothing to save."""
+        self._watch(run)
+        self.run = run
+        self._views_hold_run = True
+        self._saved = True
+        self._has_network = has_network
+        self._step = step
+        self._notice = None
+        self._settings = config
+        self._total_epochs = config.epochs
 
     def start_experiment(
         self,
@@ -324,16 +330,8 @@ class Session(DataLoading, Checkpoints, RunRecords, BusEvents, RunThreads, TimeT
         for epoch, setting, value in changes:
             run.control.at_epoch(epoch, setting, value)
         run.fell_back.connect(self._on_fell_back)
-        self._watch(run)
-        self.run = run
+        self._adopt(run, config, has_network=False)
         self._next_name = name
-        self._views_hold_run = True
-        self._saved = True
-        self._has_network = False
-        self._step = None
-        self._notice = None
-        self._settings = config
-        self._total_epochs = config.epochs
         self._epochs_done, self._val_acc, self._best = 0, None, None
         self._state = RunState.LOADING if dataset is None else RunState.TRAINING
         self._message = f"{name}: {config.dataset}, hidden {text.sizes(config.hidden)}"

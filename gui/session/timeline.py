@@ -168,17 +168,9 @@ class TimeTravel:
             fork=(state, dict(changes), str(source)),
             run_folders=self.run_folders,
         )
-        self._watch(run)
-        self.run = run
+        self._adopt(run, config, has_network=True)
         self._run_data = dataset
         self._scrub.set_dataset(dataset)
-        self._views_hold_run = True
-        self._saved = True
-        self._has_network = True
-        self._step = None
-        self._notice = None
-        self._settings = config
-        self._total_epochs = config.epochs
         self._epochs_done = m.epoch
         self._val_acc = m.val_acc
         self._best = max((float(r["val_acc"]) for r in state.history), default=None)
