@@ -46,6 +46,11 @@ class Buffer:
 class LogAxis(pg.AxisItem):
     """A log-scale axis labelled at 1-2-5 steps (0.1, 0.2, 0.5, 1, 2, ...)."""
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Its labels are the values themselves: no "(x0.001)" scale in the axis title.
+        self.enableAutoSIPrefix(False)
+
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
         if not self.logMode:
             return super().tickValues(minVal, maxVal, size)

@@ -217,3 +217,16 @@ def test_the_real_trainer_stream(view, digits):
     assert x.size == sum(type(e).__name__ == "BatchProgress" for e in real_run(digits))
     assert np.all(np.diff(x) > 0) and x[-1] == pytest.approx(2.0)
     assert v.marker_labels() == ["lr 0.1→0.01", "hidden 16→25"]
+
+
+def test_small_losses_keep_the_loss_axis_title_plain(view):
+    """A log axis's labels are the values themselves: no "(x0.001)" scale in its title."""
+    import dataclasses
+
+    bus, v = view
+    for e in range(3):
+        report = epoch_report(e)
+        bus.epoch.emit(dataclasses.replace(report, train_loss=0.004 / (e + 1), val_loss=0.006))
+    v.draw_now()
+    axis = v.plot_widgets()[0].getPlotItem().getAxis("left")
+    assert "x0" not in axis.labelString() and "cross-entropy" in axis.labelString()
