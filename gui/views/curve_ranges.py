@@ -72,7 +72,7 @@ class CurveRanges:
 
     def space_ticks(self) -> None:
         """Accuracy ticks at 5, 10, 20 or 50% steps, whichever leaves room for the labels
-        on the plot's height now (a short plot gets fewer)."""
+        on the plot's height now (a short plot gets fewer), and an axis title that fits."""
         lo, hi = self._ranges.get("acc", (80.0, 100.0))
         axis = self._acc.getAxis("left")
         height = self._acc.getViewBox().height()
@@ -83,3 +83,13 @@ class CurveRanges:
         if self._major != major:
             self._major = major
             axis.setTickSpacing(major, major / 2)
+        # The axis title stands along the plot's height: too short for "accuracy (%)",
+        # it says "%" (the ticks say it too).
+        fm = QFontMetrics(axis.style["tickFont"] or QFont())
+        title = (
+            "accuracy (%)"
+            if height <= 0 or height >= fm.horizontalAdvance("accuracy (%)") + 8
+            else "%"
+        )
+        if axis.labelText != title:
+            axis.setLabel(title)
