@@ -104,9 +104,13 @@ class BusEvents:
             self._settings = self._settings.replace(hidden=new)
             if self._architecture:
                 self._architecture = (self._architecture[0], *new, self._architecture[-1])
-            self._update_current_network()
+                if self._state.live:
+                    self._message = (
+                        f"Training on {self._info.name}: {text.sizes(self._architecture)}"
+                    )
         elif ev.name in ("learning_rate", "batch_size"):
             self._settings = self._settings.replace(**{ev.name: ev.new})
+        self._update_current_settings()
         self._draft = self._with_live(self._draft, self._settings)
         self._emit()
 

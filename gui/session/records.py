@@ -148,10 +148,16 @@ class RunRecords:
             self._replace(record, outcome=outcome)
         self._current = None
 
-    def _update_current_network(self) -> None:
+    def _update_current_settings(self) -> None:
+        """A live change: the current run's record says what the run has now."""
         record = self._current_record()
-        if record is not None and self._architecture:
-            self._replace(
-                record,
-                ended=dataclasses.replace(record.ended, network=text.sizes(self._architecture)),
-            )
+        if record is None or self._settings is None:
+            return
+        ended = dataclasses.replace(
+            record.ended,
+            learning_rate=float(self._settings.learning_rate),
+            batch_size=int(self._settings.batch_size),
+        )
+        if self._architecture:
+            ended = dataclasses.replace(ended, network=text.sizes(self._architecture))
+        self._replace(record, ended=ended)

@@ -515,3 +515,20 @@ def test_stop_once_a_run_has_finished_changes_nothing(make_window, qtbot, monkey
     monkeypatch.undo()
     qtbot.waitUntil(lambda: not w.training, timeout=LONG)
     assert w.session.state is RunState.FINISHED and "Done" in w.progress.text()
+
+
+def test_a_live_change_reaches_the_status_message_and_the_run_s_row(window, qtbot):
+    """A resize while training: no line of the window keeps naming the old network, and
+    the Runs row shows the rate the run has now, not only after its next epoch."""
+    ready(qtbot, window)
+    with qtbot.waitSignal(window.bus.epoch, timeout=LONG):
+        window.start()
+    assert window.status.message().endswith("64-32-10")
+    with qtbot.waitSignal(window.bus.changed, timeout=LONG):
+        window.controls.set_hidden(96)
+    assert window.status.message().endswith("64-96-10")
+    with qtbot.waitSignal(window.bus.changed, timeout=LONG):
+        window.session.edit("learning_rate", 0.02)
+    row = window.session.view.runs[-1]
+    assert row.ended.learning_rate == 0.02 and row.ended.network == "64-96-10"
+    window.stop()
