@@ -78,6 +78,7 @@ class EvaluationView(QWidget):
         open_button = QPushButton("Open checkpoint…")
         open_button.setToolTip("Open a saved run to evaluate it (Ctrl+O)")
         open_button.clicked.connect(self.open_requested)
+        self._open_button = open_button
         empty = QWidget()
         empty_layout = QVBoxLayout(empty)
         empty_layout.setSpacing(style.SPACE_L)
@@ -176,8 +177,21 @@ class EvaluationView(QWidget):
         snap = self._snap
         return snap is not None and bool(snap.params) and self._data is not None
 
+    def empty_message(self) -> str:
+        """What the page says before there is a result."""
+        return self._empty_text.text()
+
     def _show_state(self) -> None:
         running = self._job is not None
+        # The page before any result says what to do now: train first, or press Evaluate.
+        ready = self._snap is not None
+        self._empty_text.setText(
+            f"Press Evaluate to score the network of epoch {self._snap.epoch + 1} on the test "
+            "set: its accuracy per class and under noise, rotation, shift and stroke thickness."
+            if ready
+            else EMPTY
+        )
+        self._open_button.setVisible(not ready)
         self.evaluate_button.setEnabled(self._can_evaluate() and not running)
         self.cancel_button.setEnabled(running)
         self.progress.setVisible(running)

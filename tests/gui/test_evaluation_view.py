@@ -23,12 +23,16 @@ def trained(make_window, qtbot, epochs=8):
     """A window whose run on the 8x8 digits has finished: its snapshot and its dataset."""
     w = make_window(window_config(epochs=epochs, hidden=(32,), learning_rate=0.1, batch_size=16))
     assert not w.evaluation.evaluate_button.isEnabled()
-    assert w.evaluation.status.text() == EMPTY
+    assert w.evaluation.status.text() == EMPTY == w.evaluation.empty_message()
     snaps = []
     w.bus.snapshot.connect(snaps.append)
     with qtbot.waitSignal(w.bus.finished, timeout=LONG):
         w.start()
     qtbot.waitUntil(lambda: w.evaluation.evaluate_button.isEnabled(), timeout=LONG)
+    # Before any result the page says what to do now, as the line above it does.
+    assert w.evaluation.empty_message().startswith(
+        f"Press Evaluate to score the network of epoch {snaps[-1].epoch + 1}"
+    )
     model = MLP.from_params(snaps[-1].params, snaps[-1].activation)
     return w, model, w.session.view.run_data
 
