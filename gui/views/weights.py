@@ -64,8 +64,14 @@ class WeightsView(QWidget):
         self._vb.setMouseEnabled(False, False)
         self._image = pg.ImageItem(axisOrder="row-major")
         self._vb.addItem(self._image)
+        # The gaps between tiles drawn again as one-pixel lines of the panel's colour: the
+        # mosaic's own gaps vanish where the panel shows it smaller than its pixels.
+        self._gaps = pg.PlotCurveItem(connect="pairs")
+        self._gaps.setZValue(1)
+        self._vb.addItem(self._gaps)
         self._frame = QGraphicsRectItem()
         self._frame.setVisible(False)
+        self._frame.setZValue(2)
         self._vb.addItem(self._frame)
         style.style_view(self._glw, "First-layer weights (W1)")
         self._glw.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -228,11 +234,24 @@ class WeightsView(QWidget):
         self.key.set_labels(low, high)
         if image.shape != self._shown_shape:  # fitting the view costs a relayout: only on change
             self._shown_shape = image.shape
+            self._draw_gaps(image.shape)
             self._vb.autoRange(padding=0.01)
+
+    def _draw_gaps(self, shape: tuple[int, ...]) -> None:
+        """A line down the middle of every gap between tiles, as pairs of points."""
+        _, h, w = self._tile_shape
+        rows, cols = self._grid
+        height, width = shape[:2]
+        xs = [c * (w + GAP) - GAP / 2 for c in range(1, cols)]
+        ys = [r * (h + GAP) - GAP / 2 for r in range(1, rows)]
+        px = [v for x in xs for v in (x, x)] + [v for _y in ys for v in (0.0, float(width))]
+        py = [v for _x in xs for v in (0.0, float(height))] + [v for y in ys for v in (y, y)]
+        self._gaps.setData(np.asarray(px, dtype=float), np.asarray(py, dtype=float))
 
     def _restyle(self, p: style.Palette) -> None:
         self._image.setColorMap(cm.diverging())
         self._frame.setPen(pg.mkPen(p.accent, width=2, cosmetic=True))
+        self._gaps.setPen(pg.mkPen(p.surface, width=1, cosmetic=True))
 
     def _on_mouse_moved(self, pos: QPointF) -> None:
         if self._grid == (0, 0) or not self._vb.sceneBoundingRect().contains(pos):
@@ -257,6 +276,7 @@ class WeightsView(QWidget):
         self._latest.drop()
         self._snap = None
         self._shown_shape = ()
+        self._gaps.setData([], [])
         self._tile_shape = (0, 1, 1)
         self._pictures = {}
         self._norms = np.zeros(0)
