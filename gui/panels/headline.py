@@ -206,8 +206,8 @@ class HeadlineCards(QWidget):
             note = ""
             b = self._batch
             if live and b is not None and b.epoch >= v.epochs_done:
-                # The card counts epochs done; the note is the one under way.
-                note = f"epoch {b.epoch + 1}: batch {b.batch + 1}/{b.batches}"
+                # The card counts epochs done; the note is the one under way, its batches.
+                note = f"epoch {b.epoch + 1}, {b.batch + 1}/{b.batches}"
             elif st is RunState.FINISHED:
                 note = "finished" if v.epochs_done >= v.total_epochs else "stopped"
             elif st is RunState.LOADED:
