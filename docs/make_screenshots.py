@@ -7,8 +7,9 @@ else ../shared/datasets), is grabbed at 1280x800 and 1920x1080, in light and dar
 on every tab, in four states:
 
 - ``empty``: the dataset loaded, nothing trained yet;
-- ``training``: a run on its fourth epoch, its hidden layer widened from 128 to 192
-  while it trained (grabbed while it goes on);
+- ``training``: a run from its fourth epoch on, its hidden layer widened from 128 to
+  192 while it trained (it trains on while the tabs are grabbed, so each picture
+  shows a later epoch than the one before);
 - ``finished``: a second run that completed its epochs (momentum, a rate cut half way),
   with a confusion cell clicked, a mistake selected and a digit drawn;
 - ``diverged``: a third run whose learning rate was raised to 40 after three epochs.
