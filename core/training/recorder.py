@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.errors import ConfigError, TimelineError
-from core.guard.files import fsync_folder
+from core.guard.files import fsync_folder, write_atomic
 from core.training.timeline import (
     FORMAT,
     FORMAT_VERSION,
@@ -468,15 +468,5 @@ def _write_atomic(path: Path, arrays: dict[str, np.ndarray]) -> int:
 
 def _write_text_atomic(path: Path, records: list[dict[str, Any]]) -> None:
     """Write JSON lines to ``path`` through a temporary file, fsync and rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write("".join(json.dumps(r) + "\n" for r in records).encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    fsync_folder(path.parent)
+    text = "".join(json.dumps(r) + "\n" for r in records).encode("utf-8")
+    write_atomic(path, lambda f: f.write(text))
