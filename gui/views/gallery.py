@@ -272,7 +272,28 @@ class GalleryView(QWidget):
             what = f"wrongly read as {s.name(p)}"
         else:
             what = f"true {s.name(t)} read as {s.name(p)}"
-        return f"{what}: {n}{epoch}" if n else f"{what}: none in this snapshot{epoch}"
+        if not n:
+            return f"{what}: none in this snapshot{epoch}"
+        total = self._total(t, p)
+        # The snapshot carries a sample of the digits: say so when it shows fewer.
+        count = f"{n:,} of {total:,}" if total > n else f"{n:,}"
+        return f"{what}: {count}{epoch}"
+
+    def _total(self, true: int | None, pred: int | None) -> int:
+        """How many validation digits the filter stands for, from the confusion matrix."""
+        m = np.asarray(self._samples.snap.confusion)
+        if m.ndim != 2 or m.size == 0:
+            return 0
+        diagonal = np.diag(m)
+        if true is not None and true == pred:
+            return int(diagonal[true])
+        if true is not None and pred is not None:
+            return int(m[true, pred])
+        if true is not None:
+            return int(m[true].sum() - diagonal[true])
+        if pred is not None:
+            return int(m[:, pred].sum() - diagonal[pred])
+        return int(m.sum() - diagonal.sum())
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         i = current.data(Qt.ItemDataRole.UserRole) if current.isValid() else None

@@ -152,3 +152,16 @@ def test_colour_images_keep_their_channels(qtbot):
     sheet = gallery.grab_sheet()
     pixels = [sheet.pixelColor(x, y) for x in range(20, 90, 4) for y in range(10, 85, 4)]
     assert any(len({c.red(), c.green(), c.blue()}) > 1 for c in pixels)  # not grey
+
+
+def test_the_header_says_when_the_snapshot_carries_fewer_digits_than_it_stands_for(views, digits):
+    """A snapshot carries a sample of the mistakes: the count says of how many."""
+    bus, gallery, _ = views
+    small = snapshot_of(trained_model(digits, hidden=16, steps=15), digits, max_wrong=5)
+    m = np.asarray(small.confusion)
+    wrong = int(m.sum() - np.trace(m))
+    assert gallery.tile_count() == 0
+    bus.snapshot.emit(small)
+    n = gallery.tile_count()
+    assert n < wrong
+    assert f"all mistakes: {n:,} of {wrong:,}" in gallery.header.status()
