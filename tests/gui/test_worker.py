@@ -119,15 +119,26 @@ def test_run_delivers_events_in_the_gui_thread_throttled(qtbot, digits):
     assert len(batches) < 6 * per_epoch / 4  # most batches were held back
     ends = [b.epoch for b in batches if b.batch + 1 == b.batches]
     assert ends == list(range(6))  # the last batch of every epoch got through
-    mid_epoch = [t for t, ev in seen["batch"] if ev.batch + 1 < ev.batches]
-    if mid_epoch:  # at most one per interval (arrivals may bunch; their number may not)
-        span = seen["batch"][-1][0] - seen["batch"][0][0]
-        assert len(mid_epoch) <= span / BATCH_INTERVAL + 2
     snaps = [ev for _, ev in seen["snapshot"]]
     assert snaps and snaps[-1].epoch == 5  # the final picture always arrives
     assert [s.epoch for s in snaps] == sorted(s.epoch for s in snaps)
     assert run.trainer is not None and run.trainer.epoch == 6
     assert live_threads() == []
+
+
+@pytest.mark.slow
+def test_run_lets_through_at_most_one_mid_epoch_batch_per_interval(qtbot, digits):
+    """By the wall clock of the GUI thread, so a slow test: arrivals may bunch when that
+    thread is busy (the throttle itself is tested on its own clock above)."""
+    bus = EventBus()
+    seen = _collect(bus)
+    run = TrainingRun(bus, window_config(epochs=6, batch_size=8, hidden=(64,)), dataset=digits)
+    with qtbot.waitSignal(run.ended, timeout=30_000):
+        run.start()
+    mid_epoch = [t for t, ev in seen["batch"] if ev.batch + 1 < ev.batches]
+    if mid_epoch:  # at most one per interval (arrivals may bunch; their number may not)
+        span = seen["batch"][-1][0] - seen["batch"][0][0]
+        assert len(mid_epoch) <= span / BATCH_INTERVAL + 2
 
 
 def test_the_loop_waits_for_views_that_fall_behind(qtbot, digits):
